@@ -1,0 +1,81 @@
+# Image Arena. `make demo` runs the site on SQLite with the built-in models; `make test` runs
+# every test. Both install what is missing first.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The first Python >= 3.12 on PATH (a .python-version file makes pyenv's python3 a 3.13).
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
+	&& { echo $$p; break; }; done)
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_ENV := DEBUG=1
+
+.PHONY: help install demo serve test test-fast bench lint format worker beat chromium clean
+
+help:
+	@echo "make demo     install, migrate, seed the built-in models and prompts, serve http://$(HOST):$(PORT)"
+	@echo "make test     install what is missing and run the whole test suite"
+	@echo "make bench    print speed figures (queries per page, gateway overhead, ratings)"
+	@echo "make worker   run Celery workers against REDIS_URL (production shape)"
+	@echo "make lint     ruff and mypy"
+
+$(INSTALLED): pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "Image Arena needs Python 3.12 or newer (Django 6). Install it (e.g. 'pyenv install 3.13'," ; \
+		echo "or your distribution's python3.13 package) and run make again, or pass PYTHON=/path/to/python3.13." ; \
+		exit 1; fi
+	@test -x $(PY) && $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(INSTALLED)
+
+# Browser tests drive Debian's Chromium; Playwright cannot download its own browsers here.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests..."; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -q chromium >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; }; }
+
+demo: install
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput
+	$(DEMO_ENV) $(PY) manage.py seed_demo --votes 600
+	@echo "Image Arena is at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/, user admin / password admin)"
+	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+serve: install
+	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install chromium
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) -m tests.bench
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Production shape: REDIS_URL and DATABASE_URL set. Generation is I/O-bound (threads, many at
+# once); rating recomputes are CPU-bound (prefork, one per core).
+worker: install
+	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0) and DATABASE_URL first."; exit 1; }
+	$(VENV)/bin/celery -A arena worker -Q generation --pool threads --concurrency 32 -n generation@%h --loglevel INFO & \
+	$(VENV)/bin/celery -A arena worker -Q cpu,celery --pool prefork --concurrency 2 -n cpu@%h --loglevel INFO & \
+	$(VENV)/bin/celery -A arena beat --loglevel INFO & \
+	wait
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

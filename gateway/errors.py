@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from gateway.types import Attempt, ErrorKind
+
+
+class GatewayError(Exception):
+    """A request the gateway could not fulfil.
+
+    `attempts` lists every provider call made before giving up (empty when the request was
+    refused before any network call), so the caller can still record metrics and cost.
+    """
+
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        attempts: list[Attempt] | None = None,
+        http_status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.attempts = list(attempts or [])
+        self.http_status = http_status
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind.retryable
+
+    def __repr__(self) -> str:
+        return f"GatewayError({self.kind.value!r}, {self.message!r})"
+
+
+class ProviderError(GatewayError):
+    """Raised by a provider adapter for one failed call; the router turns it into an Attempt."""

@@ -1,0 +1,105 @@
+"""The gateway's vocabulary: what a caller asks for and what it gets back."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+
+class Operation(enum.StrEnum):
+    GENERATE = "generate"
+    EDIT = "edit"
+
+
+class ErrorKind(enum.StrEnum):
+    """Why an attempt failed. The router decides from this whether to fall back."""
+
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    RATE_LIMITED = "rate_limited"
+    SERVER_ERROR = "server_error"
+    EMPTY = "empty"  # the provider answered but returned no image
+    BAD_RESPONSE = "bad_response"  # unparseable body, or bytes that are not an image
+    INVALID_REQUEST = "invalid_request"
+    CONTENT_POLICY = "content_policy"
+    AUTH = "auth"
+    UNSUPPORTED = "unsupported"  # refused before any network call
+    UNKNOWN_MODEL = "unknown_model"
+    NOT_CONFIGURED = "not_configured"  # no offering of the model has credentials
+    MODEL_FAILURE = "model_failure"  # the model itself failed (local models, provider "failed" status)
+
+    @property
+    def retryable(self) -> bool:
+        return self in _RETRYABLE
+
+
+_RETRYABLE = frozenset(
+    {
+        ErrorKind.TIMEOUT,
+        ErrorKind.CONNECTION,
+        ErrorKind.RATE_LIMITED,
+        ErrorKind.SERVER_ERROR,
+        ErrorKind.EMPTY,
+        ErrorKind.BAD_RESPONSE,
+        ErrorKind.MODEL_FAILURE,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRequest:
+    """One call: make `n` images with `model` from `prompt` (and, for edits, from `images`).
+
+    `size` is "WIDTHxHEIGHT"; providers that speak aspect ratios get it converted.
+    `response_format` is accepted for OpenAI compatibility: the gateway always returns bytes,
+    and the API layer serves base64 or a URL. `extra` holds provider options passed through
+    untouched.
+    """
+
+    model: str
+    prompt: str
+    size: str | None = None
+    n: int = 1
+    quality: str | None = None
+    style: str | None = None
+    response_format: str | None = None
+    images: tuple[bytes, ...] = ()
+    mask: bytes | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One call to one provider offering, successful or not. The caller stores these."""
+
+    model: str
+    provider: str
+    provider_model: str
+    started_at: datetime
+    ok: bool
+    total_ms: float
+    ttfb_ms: float | None = None
+    http_status: int | None = None
+    error_kind: ErrorKind | None = None
+    error: str = ""
+    images: int = 0
+    cost: Decimal = Decimal("0")
+    batch: bool = False
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ImageResult:
+    model: str
+    provider: str
+    images: list[bytes]
+    attempts: list[Attempt]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def cost(self) -> Decimal:
+        return sum((attempt.cost for attempt in self.attempts), Decimal("0"))

@@ -1,0 +1,50 @@
+"""Pytest plugin, loaded before Django reads its settings: the environment the tests run in.
+
+PostgreSQL and Redis on 127.0.0.1 are used whenever they answer; under CI=true they are
+required, and a missing one fails the run instead of quietly falling back to SQLite.
+"""
+
+import os
+import socket
+import tempfile
+
+import pytest
+
+POSTGRES = ("127.0.0.1", 5432, "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/arena")
+REDIS = ("127.0.0.1", 6379, "REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    required = os.environ.get("CI", "").lower() == "true"
+    for host, port, variable, url in (POSTGRES, REDIS):
+        if os.environ.get(variable):
+            continue
+        if reachable(host, port):
+            os.environ[variable] = url
+        elif required:
+            raise pytest.UsageError(
+                f"CI=true needs {variable.split('_')[0].title()} on {host}:{port}, "
+                "and it is not answering. Start it (see README, 'Running the tests')."
+            )
+    os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+    os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+    os.environ.setdefault("GATEWAY_LOCAL_LATENCY_SCALE", "0")
+    os.environ.setdefault("ARENA_VAR_DIR", tempfile.mkdtemp(prefix="arena-test-var-"))
+    os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="arena-test-media-"))
+
+
+def pytest_report_header(config):
+    return [
+        f"database: {os.environ.get('DATABASE_URL') or 'sqlite (PostgreSQL not reachable)'}",
+        f"redis: {os.environ.get('REDIS_URL') or 'none (not reachable)'}",
+    ]
