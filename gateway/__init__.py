@@ -3,7 +3,11 @@
 from gateway.catalog import Catalog, ModelSpec, OfferingSpec, default_catalog
 from gateway.client import Gateway, default_gateway, set_default_gateway
 from gateway.errors import GatewayError
+from gateway.normalize import ParamMode, ParamRule
+from gateway.providers import normalization_table
+from gateway.routing import Router, RoutingPolicy
 from gateway.types import Attempt, ErrorKind, ImageRequest, ImageResult, Operation
+from gateway.window import MemoryWindow, RedisWindow
 
 __all__ = [
     "Attempt",
@@ -13,13 +17,20 @@ __all__ = [
     "GatewayError",
     "ImageRequest",
     "ImageResult",
+    "MemoryWindow",
     "ModelSpec",
     "OfferingSpec",
     "Operation",
+    "ParamMode",
+    "ParamRule",
+    "RedisWindow",
+    "Router",
+    "RoutingPolicy",
     "default_catalog",
     "default_gateway",
     "edit",
     "generate",
+    "normalization_table",
     "set_default_gateway",
 ]
 

@@ -23,7 +23,11 @@ DEFAULT_PATH = Path(__file__).with_name("catalog.toml")
 
 @dataclass(frozen=True, slots=True)
 class OfferingSpec:
-    """A model as sold by one provider."""
+    """A model as sold by one provider.
+
+    `price` is per image; `quality_prices` overrides it for the qualities a provider prices
+    differently (OpenAI's low / medium / high), so cost follows what the request asked for.
+    """
 
     model: str
     provider: str
@@ -32,10 +36,14 @@ class OfferingSpec:
     batch_price: Decimal | None = None
     edit_provider_model: str | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    quality_prices: Mapping[str, Decimal] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
         return f"{self.model}@{self.provider}"
+
+    def price_for(self, quality: str | None) -> Decimal:
+        return self.quality_prices.get(quality or "", self.price)
 
     def provider_model_for(self, operation: Operation) -> str:
         if operation is Operation.EDIT and self.edit_provider_model:
@@ -54,6 +62,7 @@ class ModelSpec:
     max_width: int = 2048
     max_height: int = 2048
     max_n: int = 10
+    max_input_images: int = 1
     url: str = ""
     license: str = ""
 
@@ -98,6 +107,7 @@ class Catalog:
                 max_width=entry.get("max_width", 2048),
                 max_height=entry.get("max_height", 2048),
                 max_n=entry.get("max_n", 10),
+                max_input_images=entry.get("max_input_images", 1),
                 url=entry.get("url", ""),
                 license=entry.get("license", ""),
             )
@@ -110,7 +120,14 @@ class Catalog:
 
 
 def _offering(model_id: str, entry: Mapping[str, Any]) -> OfferingSpec:
-    known = {"provider", "provider_model", "price", "batch_price", "edit_provider_model"}
+    known = {
+        "provider",
+        "provider_model",
+        "price",
+        "batch_price",
+        "edit_provider_model",
+        "quality_prices",
+    }
     return OfferingSpec(
         model=model_id,
         provider=entry["provider"],
@@ -119,6 +136,10 @@ def _offering(model_id: str, entry: Mapping[str, Any]) -> OfferingSpec:
         batch_price=Decimal(str(entry["batch_price"])) if "batch_price" in entry else None,
         edit_provider_model=entry.get("edit_provider_model"),
         options={key: value for key, value in entry.items() if key not in known},
+        quality_prices={
+            quality: Decimal(str(price))
+            for quality, price in entry.get("quality_prices", {}).items()
+        },
     )
 
 

@@ -1,29 +1,59 @@
-"""The gateway itself: find the model, call its offerings in order, record every attempt."""
+"""The gateway itself: check the request, rank the model's offerings, call them in that order
+until the images are made, and record every attempt with its time and cost."""
 
 from __future__ import annotations
 
-import time
+import os
+import threading
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
+from types import TracebackType
+
+import httpx
 
 from gateway.catalog import Catalog, OfferingSpec, default_catalog
 from gateway.errors import GatewayError, ProviderError
-from gateway.providers.base import Provider
-from gateway.providers.local import LocalProvider
+from gateway.http import Deadline, build_client, timeout_from_env
+from gateway.normalize import check, effective_params, prepare
+from gateway.providers import Provider, providers_from_env
+from gateway.routing import Router
 from gateway.types import Attempt, ErrorKind, ImageRequest, ImageResult, Operation
+from gateway.window import window_from_env
+
+Call = tuple[Attempt, list[bytes], ProviderError | None]
 
 
 class Gateway:
+    """One per process: it holds the HTTP connection pool and the routing window.
+
+    With no arguments it builds itself from the environment: the catalog file, the local
+    provider plus each remote one whose key is set, GATEWAY_TIMEOUT_SECONDS (default 180) as
+    the budget of one provider call, and a window in Redis when REDIS_URL is set.
+    """
+
     def __init__(
         self,
         *,
         catalog: Catalog | None = None,
         providers: Mapping[str, Provider] | None = None,
+        router: Router | None = None,
+        environ: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        transport: httpx.BaseTransport | None = None,
+        poll_interval: float = 0.5,
     ) -> None:
+        env = os.environ if environ is None else environ
         self.catalog = catalog or default_catalog()
+        self.timeout = timeout_from_env(env) if timeout is None else timeout
+        self.client = build_client(timeout=self.timeout, transport=transport)
         self.providers: dict[str, Provider] = dict(
-            providers if providers is not None else {"local": LocalProvider()}
+            providers
+            if providers is not None
+            else providers_from_env(env, self.client, poll_interval=poll_interval)
         )
+        self.router = router or Router(window_from_env(env))
 
     def generate(self, request: ImageRequest) -> ImageResult:
         return self._run(request, Operation.GENERATE)
@@ -42,18 +72,23 @@ class Gateway:
     def is_routable(self, model_id: str) -> bool:
         return bool(self.routable_offerings(model_id))
 
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> Gateway:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
     def _run(self, request: ImageRequest, operation: Operation) -> ImageResult:
         spec = self.catalog.model(request.model)
-        if operation not in spec.operations:
-            raise GatewayError(
-                ErrorKind.UNSUPPORTED,
-                f"Model '{spec.id}' cannot {operation.value} images.",
-                http_status=400,
-            )
-        if operation is Operation.EDIT and not request.images:
-            raise GatewayError(
-                ErrorKind.INVALID_REQUEST, "An edit needs a source image.", http_status=400
-            )
+        check(spec, request, operation)
         offerings = self.routable_offerings(spec.id)
         if not offerings:
             raise GatewayError(
@@ -61,67 +96,128 @@ class Gateway:
                 f"No provider of '{spec.id}' is configured (missing API keys).",
                 http_status=503,
             )
+        plan = self.router.plan(offerings)
+        if not plan.order:
+            raise GatewayError(
+                ErrorKind.RATE_LIMITED,
+                f"Every provider of '{spec.id}' is resting after failures or rate limits.",
+                http_status=503,
+                retry_after=plan.retry_after,
+            )
         attempts: list[Attempt] = []
-        for offering in offerings:
-            started_at = datetime.now(UTC)
-            started = time.perf_counter()
-            try:
-                response = self.providers[offering.provider].call(offering, request, operation)
-            except ProviderError as exc:
-                attempts.append(
-                    Attempt(
-                        model=spec.id,
-                        provider=offering.provider,
-                        provider_model=offering.provider_model_for(operation),
-                        started_at=started_at,
-                        ok=False,
-                        total_ms=(time.perf_counter() - started) * 1000,
-                        http_status=exc.http_status,
-                        error_kind=exc.kind,
-                        error=exc.message,
-                    )
-                )
-                if not exc.retryable:
-                    break
-                continue
-            attempts.append(
-                Attempt(
+        images: list[bytes] = []
+        failure: ProviderError | None = None
+        for offering in plan.order:
+            for attempt, made, error in self._attempt(
+                offering, replace(request, n=request.n - len(images)), operation
+            ):
+                attempts.append(attempt)
+                images += made
+                if error and (failure is None or failure.retryable):
+                    failure = error
+            if len(images) >= request.n:
+                return ImageResult(
                     model=spec.id,
                     provider=offering.provider,
-                    provider_model=offering.provider_model_for(operation),
-                    started_at=started_at,
-                    ok=True,
-                    total_ms=(time.perf_counter() - started) * 1000,
-                    ttfb_ms=response.ttfb_ms,
-                    http_status=response.http_status,
-                    images=len(response.images),
-                    cost=offering.price * len(response.images),
-                    warnings=response.warnings,
+                    images=images[: request.n],
+                    attempts=attempts,
+                    warnings=tuple(dict.fromkeys(w for a in attempts if a.ok for w in a.warnings)),
+                )
+            if failure and not failure.retryable:
+                break
+        assert failure is not None
+        raise GatewayError(
+            failure.kind,
+            failure.message,
+            attempts=attempts,
+            http_status=failure.http_status,
+            retry_after=failure.retry_after,
+        )
+
+    def _attempt(
+        self, offering: OfferingSpec, request: ImageRequest, operation: Operation
+    ) -> list[Call]:
+        """Ask one offering for `request.n` images: in one call, or in parallel calls where
+        the provider makes fewer per call."""
+        provider = self.providers[offering.provider]
+        prepared, warnings = prepare(
+            effective_params(provider.params, offering), offering, request
+        )
+        per_call = max(1, provider.images_per_call(offering))
+        counts = [min(per_call, request.n - start) for start in range(0, request.n, per_call)]
+        if len(counts) == 1:
+            return [self._call(provider, offering, prepared, operation, warnings)]
+        with ThreadPoolExecutor(max_workers=len(counts)) as pool:
+            return list(
+                pool.map(
+                    lambda count: self._call(
+                        provider, offering, replace(prepared, n=count), operation, warnings
+                    ),
+                    counts,
                 )
             )
-            return ImageResult(
-                model=spec.id,
+
+    def _call(
+        self,
+        provider: Provider,
+        offering: OfferingSpec,
+        request: ImageRequest,
+        operation: Operation,
+        warnings: tuple[str, ...],
+    ) -> Call:
+        started_at = datetime.now(UTC)
+        deadline = Deadline(self.timeout)
+        try:
+            response = provider.call(offering, request, operation, deadline=deadline)
+        except ProviderError as exc:
+            attempt = Attempt(
+                model=offering.model,
                 provider=offering.provider,
-                images=response.images,
-                attempts=attempts,
-                warnings=response.warnings,
+                provider_model=offering.provider_model_for(operation),
+                started_at=started_at,
+                ok=False,
+                total_ms=deadline.elapsed_ms(),
+                http_status=exc.http_status,
+                error_kind=exc.kind,
+                error=exc.message,
+                warnings=warnings,
             )
-        last = attempts[-1]
-        assert last.error_kind is not None
-        raise GatewayError(last.error_kind, last.error, attempts=attempts, http_status=last.http_status)
+            self.router.record(attempt, exc.retry_after)
+            return attempt, [], exc
+        attempt = Attempt(
+            model=offering.model,
+            provider=offering.provider,
+            provider_model=offering.provider_model_for(operation),
+            started_at=started_at,
+            ok=True,
+            total_ms=deadline.elapsed_ms(),
+            ttfb_ms=response.ttfb_ms,
+            http_status=response.http_status,
+            images=len(response.images),
+            # Providers bill the images they deliver, so a failed call is recorded at 0. What
+            # an answer cannot show is not counted: the input tokens of a prompt Gemini
+            # refuses, an image fal made but its safety checker withheld.
+            cost=offering.price_for(request.quality) * len(response.images),
+            warnings=warnings + response.warnings,
+        )
+        self.router.record(attempt)
+        return attempt, response.images, None
 
 
 _default: Gateway | None = None
+_default_lock = threading.Lock()
 
 
 def default_gateway() -> Gateway:
     global _default
-    if _default is None:
-        _default = Gateway()
-    return _default
+    with _default_lock:
+        if _default is None:
+            _default = Gateway()
+        return _default
 
 
 def set_default_gateway(gateway: Gateway | None) -> None:
     """Replace the process-wide gateway (tests; or None to rebuild it from the environment)."""
     global _default
-    _default = gateway
+    with _default_lock:
+        _default = gateway

@@ -30,7 +30,8 @@ class ErrorKind(enum.StrEnum):
     UNSUPPORTED = "unsupported"  # refused before any network call
     UNKNOWN_MODEL = "unknown_model"
     NOT_CONFIGURED = "not_configured"  # no offering of the model has credentials
-    MODEL_FAILURE = "model_failure"  # the model itself failed (local models, provider "failed" status)
+    # the model itself failed (local models, a provider's "failed" status)
+    MODEL_FAILURE = "model_failure"
 
     @property
     def retryable(self) -> bool:
@@ -90,6 +91,11 @@ class Attempt:
     cost: Decimal = Decimal("0")
     batch: bool = False
     warnings: tuple[str, ...] = ()
+
+    @property
+    def offering(self) -> str:
+        """The catalog offering this attempt called, as `OfferingSpec.key` spells it."""
+        return f"{self.model}@{self.provider}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,93 @@
+"""The providers the gateway knows, and how each is configured from the environment.
+
+Keys and base URLs come from the variables each provider's own SDK reads, so an existing setup
+works as it is; a provider without its key is simply absent, and its offerings not routable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import httpx
+
+from gateway.catalog import OfferingSpec
+from gateway.normalize import ParamRule, effective_params
+from gateway.providers.base import HTTPProvider, Provider
+from gateway.providers.fal import FalProvider
+from gateway.providers.gemini import GeminiProvider, VertexProvider
+from gateway.providers.local import LocalProvider
+from gateway.providers.openai import OpenAIProvider
+from gateway.providers.replicate import ReplicateProvider
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    kind: type[HTTPProvider]
+    key_env: str
+    base_env: str
+    default_base: str
+
+
+SERVICES: dict[str, Service] = {
+    "openai": Service(
+        OpenAIProvider, "OPENAI_API_KEY", "OPENAI_BASE_URL", "https://api.openai.com/v1"
+    ),
+    "gemini": Service(
+        GeminiProvider,
+        "GEMINI_API_KEY",
+        "GEMINI_BASE_URL",
+        "https://generativelanguage.googleapis.com",
+    ),
+    "vertex": Service(
+        VertexProvider, "VERTEX_API_KEY", "VERTEX_BASE_URL", "https://aiplatform.googleapis.com"
+    ),
+    "fal": Service(FalProvider, "FAL_KEY", "FAL_BASE_URL", "https://queue.fal.run"),
+    "replicate": Service(
+        ReplicateProvider,
+        "REPLICATE_API_TOKEN",
+        "REPLICATE_BASE_URL",
+        "https://api.replicate.com",
+    ),
+}
+
+
+def providers_from_env(
+    environ: Mapping[str, str], client: httpx.Client, *, poll_interval: float = 0.5
+) -> dict[str, Provider]:
+    """The local provider, plus every remote provider whose key is set."""
+    providers: dict[str, Provider] = {"local": LocalProvider()}
+    for name, service in SERVICES.items():
+        if key := environ.get(service.key_env):
+            providers[name] = service.kind(
+                name=name,
+                api_key=key,
+                base_url=environ.get(service.base_env) or service.default_base,
+                client=client,
+                poll_interval=poll_interval,
+            )
+    return providers
+
+
+def normalization_table(offering: OfferingSpec) -> dict[str, ParamRule]:
+    """What the offering's provider does with each request parameter (for the model page).
+
+    Known for every offering, configured or not: it describes the provider, not a connection.
+    """
+    kind = LocalProvider if offering.provider == "local" else SERVICES[offering.provider].kind
+    return effective_params(kind.params, offering)
+
+
+__all__ = [
+    "SERVICES",
+    "FalProvider",
+    "GeminiProvider",
+    "HTTPProvider",
+    "LocalProvider",
+    "OpenAIProvider",
+    "Provider",
+    "ReplicateProvider",
+    "VertexProvider",
+    "normalization_table",
+    "providers_from_env",
+]

@@ -1,12 +1,18 @@
-"""What every provider adapter implements."""
+"""What every provider adapter implements, and the base of the ones reached over HTTP."""
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
+
+import httpx
 
 from gateway.catalog import OfferingSpec
-from gateway.types import ImageRequest, Operation
+from gateway.errors import ProviderError
+from gateway.http import Deadline
+from gateway.normalize import ParamTable
+from gateway.types import ErrorKind, ImageRequest, Operation
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,13 +31,78 @@ class ProviderResponse:
 
 class Provider(Protocol):
     name: str
+    params: ClassVar[ParamTable]
 
     def configured(self) -> bool:
         """Whether this provider has what it needs (a key, a base URL) to be called."""
         ...
 
+    def images_per_call(self, offering: OfferingSpec) -> int:
+        """How many images one call can make; the gateway makes more by parallel calls."""
+        ...
+
     def call(
-        self, offering: OfferingSpec, request: ImageRequest, operation: Operation
+        self,
+        offering: OfferingSpec,
+        request: ImageRequest,
+        operation: Operation,
+        *,
+        deadline: Deadline,
     ) -> ProviderResponse:
         """Make the images, or raise ProviderError with the kind of failure."""
         ...
+
+
+class HTTPProvider(abc.ABC):
+    """A provider reached over HTTP with one key and one base URL, through a shared client."""
+
+    params: ClassVar[ParamTable]
+    default_images_per_call: ClassVar[int] = 1
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        api_key: str,
+        base_url: str,
+        client: httpx.Client,
+        poll_interval: float = 0.5,
+    ) -> None:
+        self.name = name
+        self.api_key = api_key
+        self.base_url = base_url.rstrip("/")
+        self.client = client
+        self.poll_interval = poll_interval
+
+    def configured(self) -> bool:
+        return bool(self.api_key)
+
+    def images_per_call(self, offering: OfferingSpec) -> int:
+        return int(offering.options.get("max_n_per_call", self.default_images_per_call))
+
+    def call(
+        self,
+        offering: OfferingSpec,
+        request: ImageRequest,
+        operation: Operation,
+        *,
+        deadline: Deadline,
+    ) -> ProviderResponse:
+        try:
+            return self.run(offering, request, operation, deadline)
+        # A body of the wrong shape (a string where a list belongs, a missing key) is the
+        # provider's fault, and as retryable as any other unusable answer.
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+            raise ProviderError(
+                ErrorKind.BAD_RESPONSE,
+                f"{self.name} answered in an unexpected shape ({type(exc).__name__}: {exc}).",
+            ) from None
+
+    @abc.abstractmethod
+    def run(
+        self,
+        offering: OfferingSpec,
+        request: ImageRequest,
+        operation: Operation,
+        deadline: Deadline,
+    ) -> ProviderResponse: ...

@@ -12,12 +12,15 @@ import math
 import os
 import random
 import time
+from typing import ClassVar
 
 from PIL import Image
 
 from gateway import local
 from gateway.catalog import OfferingSpec
 from gateway.errors import ProviderError
+from gateway.http import Deadline
+from gateway.normalize import ParamMode, ParamRule, ParamTable
 from gateway.providers.base import ProviderResponse
 from gateway.types import ErrorKind, ImageRequest, Operation
 
@@ -26,6 +29,17 @@ DEFAULT_SIZE = (1024, 1024)
 
 class LocalProvider:
     name = "local"
+    params: ClassVar[ParamTable] = {
+        "prompt": ParamRule(ParamMode.PASSTHROUGH, "prompt"),
+        "size": ParamRule(ParamMode.PASSTHROUGH, "width, height", "rendered at exactly WxH"),
+        "n": ParamRule(ParamMode.PASSTHROUGH, "n"),
+        "quality": ParamRule(ParamMode.UNSUPPORTED),
+        "style": ParamRule(ParamMode.UNSUPPORTED),
+        "response_format": ParamRule(ParamMode.EMULATED, "", "PNG bytes"),
+        "images": ParamRule(ParamMode.PASSTHROUGH, "source", "the first image is edited"),
+        "mask": ParamRule(ParamMode.UNSUPPORTED),
+        "extra": ParamRule(ParamMode.UNSUPPORTED, "", "ignored"),
+    }
 
     def __init__(self, *, latency_scale: float | None = None, rng: random.Random | None = None):
         if latency_scale is None:
@@ -36,11 +50,19 @@ class LocalProvider:
     def configured(self) -> bool:
         return True
 
+    def images_per_call(self, offering: OfferingSpec) -> int:
+        return int(offering.options.get("max_n_per_call", 10))
+
     def call(
-        self, offering: OfferingSpec, request: ImageRequest, operation: Operation
+        self,
+        offering: OfferingSpec,
+        request: ImageRequest,
+        operation: Operation,
+        *,
+        deadline: Deadline | None = None,
     ) -> ProviderResponse:
         started = time.perf_counter()
-        self._simulate_service(offering)
+        self._simulate_service(offering, deadline)
         width, height = parse_size(request.size) if request.size else DEFAULT_SIZE
         if operation is Operation.EDIT:
             source = decode_image(request.images[0])
@@ -57,13 +79,18 @@ class LocalProvider:
         ttfb_ms = (time.perf_counter() - started) * 1000
         return ProviderResponse(images=encoded, ttfb_ms=ttfb_ms)
 
-    def _simulate_service(self, offering: OfferingSpec) -> None:
+    def _simulate_service(self, offering: OfferingSpec, deadline: Deadline | None) -> None:
         options = offering.options
         median_ms = float(options.get("latency_ms", 0))
         if median_ms and self.latency_scale > 0:
             sigma = float(options.get("latency_sigma", 0.3))
             delay_ms = median_ms * math.exp(self.rng.gauss(0, sigma))
-            time.sleep(delay_ms * self.latency_scale / 1000)
+            delay = delay_ms * self.latency_scale / 1000
+            if deadline is not None:
+                deadline.sleep(delay)
+                deadline.remaining()  # a simulated call slower than the budget times out
+            else:
+                time.sleep(delay)
         if self.rng.random() < float(options.get("fail_rate", 0)):
             raise ProviderError(
                 ErrorKind.MODEL_FAILURE,

@@ -1,0 +1,206 @@
+"""HTTP plumbing the remote providers share: the client, the call deadline, error kinds, images."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email.utils
+import io
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from PIL import Image
+
+from gateway.errors import ProviderError
+from gateway.types import ErrorKind
+
+DEFAULT_TIMEOUT_SECONDS = 180.0
+CONNECT_TIMEOUT_SECONDS = 10.0
+# The worker runs 32 threads in one process and each may fan a request out into parallel calls
+# and downloads: a pool near that size would make calls queue behind each other for a socket.
+POOL_LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=64, keepalive_expiry=30)
+
+
+def timeout_from_env(environ: Mapping[str, str]) -> float:
+    value = environ.get("GATEWAY_TIMEOUT_SECONDS")
+    return float(value) if value else DEFAULT_TIMEOUT_SECONDS
+
+
+def build_client(*, timeout: float, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    return httpx.Client(
+        timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT_SECONDS, timeout)),
+        limits=POOL_LIMITS,
+        transport=transport,
+        headers={"User-Agent": "image-arena-gateway"},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """The time budget of one provider call.
+
+    httpx's timeouts apply to each network operation; a queue polled for minutes would never
+    trip them. Every request of a call (submit, polls, downloads) gets what is left of this.
+    """
+
+    seconds: float
+    started: float = field(default_factory=time.perf_counter)
+
+    def elapsed_ms(self) -> float:
+        return (time.perf_counter() - self.started) * 1000
+
+    def remaining(self) -> float:
+        left = self.seconds - (time.perf_counter() - self.started)
+        if left <= 0:
+            raise ProviderError(ErrorKind.TIMEOUT, f"No result within {self.seconds:g} s.")
+        return left
+
+    def timeout(self) -> httpx.Timeout:
+        left = self.remaining()
+        return httpx.Timeout(left, connect=min(CONNECT_TIMEOUT_SECONDS, left))
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(min(seconds, self.remaining()))
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    response: httpx.Response
+    ttfb_ms: float  # from the start of the provider call to this response's headers
+
+
+def send(client: httpx.Client, method: str, url: str, deadline: Deadline, **kwargs: Any) -> Reply:
+    """One request within the call's deadline, with transport failures turned into kinds."""
+    request = client.build_request(method, url, timeout=deadline.timeout(), **kwargs)
+    where = f"{method} {request.url.copy_with(query=None)}"
+    try:
+        response = client.send(request, stream=True)
+        ttfb_ms = deadline.elapsed_ms()
+        try:
+            response.read()
+        finally:
+            response.close()
+    except httpx.TimeoutException as exc:
+        raise ProviderError(
+            ErrorKind.TIMEOUT,
+            f"{where}: no answer within the {deadline.seconds:g} s budget ({type(exc).__name__}).",
+        ) from None
+    except httpx.TransportError as exc:
+        raise ProviderError(
+            ErrorKind.CONNECTION, f"{where}: {type(exc).__name__}: {exc}"
+        ) from None
+    return Reply(response, ttfb_ms)
+
+
+def status_kind(status: int) -> ErrorKind:
+    if status == 429:
+        return ErrorKind.RATE_LIMITED
+    if status in (401, 403):
+        return ErrorKind.AUTH
+    if status == 408:
+        return ErrorKind.TIMEOUT
+    if status >= 500:
+        return ErrorKind.SERVER_ERROR
+    return ErrorKind.INVALID_REQUEST
+
+
+def retry_after(headers: httpx.Headers) -> float | None:
+    """Seconds to wait, from a Retry-After header in either of its two forms."""
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def failure(
+    response: httpx.Response,
+    message: str,
+    kind: ErrorKind | None = None,
+    *,
+    wait: float | None = None,
+) -> ProviderError:
+    """The error for a non-2xx answer; `kind` overrides what the status code alone says."""
+    return ProviderError(
+        kind or status_kind(response.status_code),
+        message or f"HTTP {response.status_code}: {response.text[:300]}",
+        http_status=response.status_code,
+        retry_after=retry_after(response.headers) if wait is None else wait,
+    )
+
+
+def json_of(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise ProviderError(
+            ErrorKind.BAD_RESPONSE,
+            f"Expected JSON, got {response.headers.get('content-type', 'no content type')}: "
+            f"{response.text[:200]!r}",
+            http_status=response.status_code,
+        ) from None
+
+
+def image_mime(data: bytes) -> str | None:
+    """The MIME type of an image file, or None when the bytes are not a readable image."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+            return Image.MIME.get(image.format or "")
+    # Pillow reports an unreadable file with several unrelated exception types.
+    except Exception:
+        return None
+
+
+def checked_image(data: bytes, source: str) -> bytes:
+    if image_mime(data) is None:
+        raise ProviderError(
+            ErrorKind.BAD_RESPONSE,
+            f"{source} is not an image ({len(data)} bytes starting {data[:12]!r}).",
+        )
+    return data
+
+
+def decode_base64(text: str, source: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ProviderError(ErrorKind.BAD_RESPONSE, f"{source} is not valid base64.") from None
+
+
+def data_uri(data: bytes) -> str:
+    """A source image as the `data:` URI that fal and Replicate accept in place of a URL."""
+    mime = image_mime(data) or "application/octet-stream"
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
+def fetch_image(client: httpx.Client, url: str, deadline: Deadline) -> bytes:
+    if url.startswith("data:"):
+        _, _, payload = url.partition(",")
+        return checked_image(decode_base64(payload, "A data URI image"), "A data URI image")
+    reply = send(client, "GET", url, deadline)
+    status = reply.response.status_code
+    if status >= 400:
+        # The images exist but cannot be had from here: worth another provider, not a stop.
+        kind = status_kind(status) if status == 429 or status >= 500 else ErrorKind.BAD_RESPONSE
+        raise failure(reply.response, f"Downloading {url} failed with HTTP {status}.", kind)
+    return checked_image(reply.response.content, f"The file at {url}")
+
+
+def fetch_images(client: httpx.Client, urls: list[str], deadline: Deadline) -> list[bytes]:
+    if len(urls) <= 1:
+        return [fetch_image(client, url, deadline) for url in urls]
+    with ThreadPoolExecutor(max_workers=len(urls)) as pool:
+        return list(pool.map(lambda url: fetch_image(client, url, deadline), urls))

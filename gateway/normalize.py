@@ -1,0 +1,170 @@
+"""What each provider does with each request parameter, and the checks made before any call.
+
+Every provider declares a table: parameter -> ParamRule (one of five modes, the provider's own
+name or form for it, a note). The catalog can override a mode per offering (`params = { style =
+"passthrough" }`) where one model of a provider differs from the rest. The table is data: the
+model page shows it, and `prepare` applies it.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from gateway.catalog import ModelSpec, OfferingSpec
+from gateway.errors import GatewayError
+from gateway.http import image_mime
+from gateway.types import ErrorKind, ImageRequest, Operation
+
+
+class ParamMode(enum.StrEnum):
+    PASSTHROUGH = "passthrough"  # sent as given, under the same name
+    RENAMED = "renamed"  # sent as given, under the provider's name
+    CONVERTED = "converted"  # translated into the provider's form (size -> aspect ratio)
+    EMULATED = "emulated"  # done by the gateway (n by parallel calls, response_format)
+    UNSUPPORTED = "unsupported"  # dropped, with a warning on the attempt and the result
+
+
+@dataclass(frozen=True, slots=True)
+class ParamRule:
+    mode: ParamMode
+    wire: str = ""  # the provider's name or form for the parameter
+    note: str = ""
+
+
+ParamTable = Mapping[str, ParamRule]
+
+# Request fields that a provider may be unable to honour; they are dropped, not refused.
+DROPPABLE = ("quality", "style", "mask")
+
+ASPECT_RATIOS = ("1:1", "3:2", "2:3", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
+# Sizes within this relative distance of a ratio count as that ratio (1344x768 is Gemini's own
+# 16:9), so only a real change of shape earns a warning.
+RATIO_TOLERANCE = 0.03
+
+
+def effective_params(table: ParamTable, offering: OfferingSpec) -> dict[str, ParamRule]:
+    """The provider's table with the offering's catalog overrides applied."""
+    rules = dict(table)
+    for name, mode in offering.options.get("params", {}).items():
+        base = rules.get(name, ParamRule(ParamMode.UNSUPPORTED))
+        rules[name] = replace(base, mode=ParamMode(mode), wire=base.wire or name)
+    return rules
+
+
+def parse_size(size: str | None) -> tuple[int, int] | None:
+    """(width, height) from "WIDTHxHEIGHT"; None for no size or OpenAI's "auto"."""
+    if size is None or size == "auto":
+        return None
+    width, sep, height = size.lower().partition("x")
+    if sep and width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0:
+        return int(width), int(height)
+    raise GatewayError(
+        ErrorKind.INVALID_REQUEST,
+        f"Size must look like 1024x1024, not '{size}'.",
+        http_status=400,
+    )
+
+
+def check(spec: ModelSpec, request: ImageRequest, operation: Operation) -> None:
+    """Refuse, before any network call, a request the model cannot fulfil."""
+    if operation not in spec.operations:
+        raise GatewayError(
+            ErrorKind.UNSUPPORTED,
+            f"Model '{spec.id}' cannot {operation.value} images.",
+            http_status=400,
+        )
+    if not 1 <= request.n <= spec.max_n:
+        raise GatewayError(
+            ErrorKind.INVALID_REQUEST,
+            f"n must be between 1 and {spec.max_n} for '{spec.id}', not {request.n}.",
+            http_status=400,
+        )
+    size = parse_size(request.size)
+    if size and (size[0] > spec.max_width or size[1] > spec.max_height):
+        raise GatewayError(
+            ErrorKind.UNSUPPORTED,
+            f"Model '{spec.id}' makes images up to {spec.max_width}x{spec.max_height}; "
+            f"{request.size} is larger.",
+            http_status=400,
+        )
+    if operation is Operation.EDIT:
+        if not request.images:
+            raise GatewayError(
+                ErrorKind.INVALID_REQUEST, "An edit needs a source image.", http_status=400
+            )
+        if len(request.images) > spec.max_input_images:
+            raise GatewayError(
+                ErrorKind.UNSUPPORTED,
+                f"Model '{spec.id}' takes at most {spec.max_input_images} source image(s), "
+                f"not {len(request.images)}.",
+                http_status=400,
+            )
+        for index, image in enumerate(request.images, start=1):
+            if image_mime(image) is None:
+                raise GatewayError(
+                    ErrorKind.INVALID_REQUEST,
+                    f"Source image {index} is not a readable image.",
+                    http_status=400,
+                )
+    if request.mask is not None and image_mime(request.mask) is None:
+        raise GatewayError(
+            ErrorKind.INVALID_REQUEST, "The mask is not a readable image.", http_status=400
+        )
+
+
+def prepare(
+    rules: ParamTable, offering: OfferingSpec, request: ImageRequest
+) -> tuple[ImageRequest, tuple[str, ...]]:
+    """The request as this offering can take it, and a warning for each thing dropped."""
+    dropped: dict[str, Any] = {
+        name: None
+        for name in DROPPABLE
+        if getattr(request, name) is not None
+        and rules.get(name, ParamRule(ParamMode.UNSUPPORTED)).mode is ParamMode.UNSUPPORTED
+    }
+    warnings = tuple(
+        f"{offering.key} does not support {name}; it was ignored." for name in dropped
+    )
+    return replace(request, **dropped), warnings
+
+
+def ratio_value(ratio: str) -> float:
+    width, _, height = ratio.partition(":")
+    return float(width) / float(height)
+
+
+def nearest_aspect_ratio(
+    size: str | None, allowed: Sequence[str] = ASPECT_RATIOS
+) -> tuple[str | None, tuple[str, ...]]:
+    """The allowed ratio nearest the size's shape, and a warning when it changes the shape."""
+    dimensions = parse_size(size)
+    if dimensions is None:
+        return None, ()
+    shape = math.log(dimensions[0] / dimensions[1])
+    ratio = min(allowed, key=lambda candidate: abs(math.log(ratio_value(candidate)) - shape))
+    if abs(math.exp(shape) / ratio_value(ratio) - 1) <= RATIO_TOLERANCE:
+        return ratio, ()
+    return ratio, (f"Size {size} was sent as the nearest aspect ratio the model takes, {ratio}.",)
+
+
+def nearest_size(size: str | None, allowed: Sequence[str]) -> tuple[str | None, tuple[str, ...]]:
+    """The allowed "WxH" nearest in shape, then in area, to the size asked for."""
+    dimensions = parse_size(size)
+    if dimensions is None or not allowed or size in allowed:
+        return size, ()
+    width, height = dimensions
+
+    def distance(candidate: str) -> tuple[float, float]:
+        other = parse_size(candidate)
+        assert other is not None
+        return (
+            round(abs(math.log((other[0] / other[1]) / (width / height))), 3),
+            abs(math.log((other[0] * other[1]) / (width * height))),
+        )
+
+    chosen = min(allowed, key=distance)
+    return chosen, (f"Size {size} was sent as the nearest size the model takes, {chosen}.",)

@@ -1,0 +1,137 @@
+"""Which offering of a model to try first, and when an offering should rest.
+
+Offerings are ranked by their recent success rate (in 5-point steps, so near-equal rates don't
+outrank a much faster provider), then by the median total time of their successful calls
+(image generation included: that is the time a caller waits), then by catalog order. A small
+share of calls tries a lower-ranked offering first so a recovered provider gets noticed.
+
+An offering rests (is skipped) after a 429, for as long as Retry-After asks, or after
+repeated infrastructure failures (timeouts, connection errors, 5xx), for a time that doubles
+with each further failure. Failures of the request itself (bad input, content policy) or of the
+model on one request (empty or broken result) lower the success rate but never rest it.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from gateway.catalog import OfferingSpec
+from gateway.types import Attempt, ErrorKind
+from gateway.window import Health, Outcome, Window
+
+TRIPPING = frozenset(
+    {ErrorKind.TIMEOUT, ErrorKind.CONNECTION, ErrorKind.SERVER_ERROR, ErrorKind.RATE_LIMITED}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingPolicy:
+    exploration: float = 0.05  # share of calls that try a lower-ranked offering first
+    max_age_seconds: float = 3600.0  # outcomes older than this no longer count
+    min_samples: int = 3  # fewer outcomes than this: the offering is not yet judged
+    success_step: float = 0.05
+    failures_to_rest: int = 3
+    rest_seconds: float = 30.0  # after `failures_to_rest` failures in a row, doubling after
+    max_rest_seconds: float = 300.0
+    max_retry_after_seconds: float = 600.0  # a 429's Retry-After is honoured up to this
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    samples: int
+    success_rate: float | None  # None until min_samples
+    p50_ms: float | None  # of successful calls
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    order: list[OfferingSpec]
+    resting: dict[str, float] = field(default_factory=dict)  # offering key -> seconds left
+
+    @property
+    def retry_after(self) -> float | None:
+        return min(self.resting.values()) if self.resting else None
+
+
+class Router:
+    def __init__(
+        self,
+        window: Window,
+        *,
+        policy: RoutingPolicy | None = None,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.window = window
+        self.policy = policy or RoutingPolicy()
+        self.rng = rng or random.Random()
+        self.clock = clock
+
+    def plan(self, offerings: Sequence[OfferingSpec]) -> Plan:
+        now = self.clock()
+        health = self.window.health([offering.key for offering in offerings])
+        ranked: list[tuple[tuple[float, float, int], OfferingSpec]] = []
+        resting: dict[str, float] = {}
+        for index, offering in enumerate(offerings):
+            state = health.get(offering.key, Health())
+            if state.cooling_until is not None and state.cooling_until > now:
+                resting[offering.key] = state.cooling_until - now
+                continue
+            ranked.append((self._rank(self._score(state, now), index), offering))
+        order = [offering for _, offering in sorted(ranked, key=lambda item: item[0])]
+        if len(order) > 1 and self.rng.random() < self.policy.exploration:
+            order.insert(0, order.pop(self.rng.randrange(1, len(order))))
+        return Plan(order, resting)
+
+    def scores(self, offerings: Sequence[OfferingSpec]) -> dict[str, Score]:
+        now = self.clock()
+        health = self.window.health([offering.key for offering in offerings])
+        return {
+            offering.key: self._score(health.get(offering.key, Health()), now)
+            for offering in offerings
+        }
+
+    def record(self, attempt: Attempt, retry_after: float | None = None) -> None:
+        now = self.clock()
+        streak = self.window.record(
+            attempt.offering,
+            Outcome(now, attempt.ok, attempt.total_ms),
+            trips=attempt.error_kind in TRIPPING,
+        )
+        policy = self.policy
+        if attempt.error_kind is ErrorKind.RATE_LIMITED:
+            rest = min(
+                policy.rest_seconds if retry_after is None else retry_after,
+                policy.max_retry_after_seconds,
+            )
+        elif streak >= policy.failures_to_rest:
+            rest = min(
+                policy.rest_seconds * 2 ** (streak - policy.failures_to_rest),
+                policy.max_rest_seconds,
+            )
+        else:
+            return
+        self.window.cool_down(attempt.offering, now + rest)
+
+    def _score(self, state: Health, now: float) -> Score:
+        recent = [o for o in state.outcomes if now - o.at <= self.policy.max_age_seconds]
+        if len(recent) < self.policy.min_samples:
+            return Score(len(recent), None, None)
+        times = [o.total_ms for o in recent if o.ok]
+        return Score(
+            len(recent),
+            len(times) / len(recent),
+            statistics.median(times) if times else None,
+        )
+
+    def _rank(self, score: Score, index: int) -> tuple[float, float, int]:
+        # An offering not yet judged ranks as fully reliable but of unknown speed: after the
+        # proven fast ones, before the proven unreliable ones.
+        rate = 1.0 if score.success_rate is None else score.success_rate
+        step = -math.floor(rate / self.policy.success_step + 1e-9)
+        return (step, math.inf if score.p50_ms is None else score.p50_ms, index)
