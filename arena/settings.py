@@ -144,7 +144,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A task whose worker died is redelivered after this long; generations are claimed with a lease,
 # so a redelivered task never runs a generation twice.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
+}
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "arena.catalog.tasks.*": {"queue": "generation"},
@@ -152,7 +154,7 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-generations": {
-        "task": "arena.catalog.tasks.generations_requeue_stale",
+        "task": "arena.catalog.tasks.generations_requeue_stale_run",
         "schedule": 300.0,
     },
 }

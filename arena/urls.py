@@ -1,9 +1,17 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path, register_converter
+
+from arena.converters import ArenaConverter, SideConverter
+
+register_converter(ArenaConverter, "arena")
+register_converter(SideConverter, "side")
 
 urlpatterns = [
+    path("", include("arena.catalog.urls")),
+    path("battle/", include("arena.battles.urls")),
+    path("leaderboard/", include("arena.ratings.urls")),
     path("admin/", admin.site.urls),
 ]
 if settings.DEBUG:

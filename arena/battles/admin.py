@@ -1,0 +1,34 @@
+from django.contrib import admin
+
+from arena.battles.models import Battle, Vote
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Battle)
+class BattleAdmin(ReadOnlyAdmin):
+    list_display = ["id", "arena", "prompt", "left", "right", "created_at", "expires_at"]
+    list_filter = ["arena"]
+    list_select_related = ["prompt", "left__model", "right__model"]
+
+
+@admin.register(Vote)
+class VoteAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "arena",
+        "left_model",
+        "right_model",
+        "choice",
+        "voter",
+        "flagged",
+        "created_at",
+    ]
+    list_filter = ["arena", "choice", "flagged"]
+    list_select_related = ["left_model", "right_model"]

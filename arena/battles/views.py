@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import retarget
+
+from arena.battles.models import Battle, VoteRejected
+from arena.battles.services import NoBattleAvailable, battle_create, vote_record
+from arena.catalog.models import Arena
+
+TEMPLATE = "battles/battle.html"
+
+
+def _session_key(request: HttpRequest) -> str:
+    if not request.session.session_key:
+        request.session.save()
+    return request.session.session_key
+
+
+def _template(request: HttpRequest) -> str:
+    return f"{TEMPLATE}#battle" if request.htmx else TEMPLATE
+
+
+@never_cache
+@vary_on_headers("HX-Request")
+@require_GET
+def battle_new(request: HttpRequest, arena: str) -> HttpResponse:
+    try:
+        battle = battle_create(arena=arena, session_key=_session_key(request))
+    except NoBattleAvailable:
+        template = "battles/empty.html#battle" if request.htmx else "battles/empty.html"
+        return render(request, template, {"arena": Arena(arena)})
+    return render(request, _template(request), {"battle": battle, "arena": Arena(arena)})
+
+
+@never_cache
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "POST"])
+def battle_detail(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method == "POST":
+        return _vote(request, token)
+    battle = _own_battle(request, token)
+    return render(request, _template(request), {"battle": battle, "arena": Arena(battle.arena)})
+
+
+def _vote(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        vote_record(
+            token=token,
+            session_key=_session_key(request),
+            choice=request.POST.get("choice", ""),
+            ip=request.META.get("REMOTE_ADDR", ""),
+        )
+    except VoteRejected as exc:
+        response = render(
+            request,
+            "battles/rejected.html#notice" if request.htmx else "battles/rejected.html",
+            {"message": exc.message},
+            status=exc.status,
+        )
+        return retarget(response, "#battle-notice") if request.htmx else response
+    if not request.htmx:
+        return redirect("battles:detail", token=token)
+    battle = _own_battle(request, token)
+    return render(request, _template(request), {"battle": battle, "arena": Arena(battle.arena)})
+
+
+def _own_battle(request: HttpRequest, token: str) -> Battle:
+    """The battle behind a token, only for the visitor it was shown to."""
+    battle = (
+        Battle.objects.select_related("prompt", "left__model", "right__model", "vote")
+        .filter(token=token, session_key=request.session.session_key or "")
+        .first()
+    )
+    if battle is None:
+        raise Http404("There is no such battle.")
+    return battle
+
+
+@require_GET
+def battle_image(request: HttpRequest, token: str, side: str) -> HttpResponse:
+    """A battle's image under the battle's token: nothing in the URL or headers names the model."""
+    battle = (
+        Battle.objects.select_related("prompt", "left", "right")
+        .filter(token=token, session_key=request.session.session_key or "")
+        .first()
+    )
+    if battle is None:
+        raise Http404("There is no such battle.")
+    if side == "source":
+        name = battle.prompt.source_image.name
+    else:
+        name = battle.generation_on(side).image.name
+    if settings.ARENA_ACCEL_REDIRECT_PREFIX:
+        response = HttpResponse(content_type="image/png")
+        response["X-Accel-Redirect"] = f"{settings.ARENA_ACCEL_REDIRECT_PREFIX.rstrip('/')}/{name}"
+    else:
+        response = FileResponse(
+            default_storage.open(name, "rb"), content_type="image/png", filename=f"{side}.png"
+        )
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

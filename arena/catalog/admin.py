@@ -1,0 +1,269 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from arena.catalog import importing
+from arena.catalog.models import (
+    AIModel,
+    Arena,
+    Generation,
+    Offering,
+    Prompt,
+    Provider,
+    ProviderCall,
+)
+from arena.catalog.services import (
+    generations_retry,
+    model_set_active,
+    prompt_generate,
+    prompt_set_active,
+    prompts_import,
+)
+
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
+
+class PromptImportForm(forms.Form):
+    arena = forms.ChoiceField(choices=[(Arena.T2I.value, Arena.T2I.label)], initial=Arena.T2I)
+    text = forms.CharField(
+        label="Paste prompts",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 10, "cols": 100}),
+        help_text="One prompt per line.",
+    )
+    file = forms.FileField(
+        label="…or upload a file",
+        required=False,
+        help_text="CSV with a header row 'text,tags' (tags separated by ; or |), "
+        'or JSON Lines: {"text": "...", "tags": ["..."]} per line. At most 5 MB.',
+    )
+    generate = forms.BooleanField(
+        label="Generate images for the new prompts right away", required=False, initial=True
+    )
+
+    def clean_file(self) -> object:
+        upload = self.cleaned_data.get("file")
+        if upload and upload.size > MAX_IMPORT_BYTES:
+            raise forms.ValidationError("The file is larger than 5 MB.")
+        return upload
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        if not cleaned.get("text", "").strip() and not cleaned.get("file"):
+            raise forms.ValidationError("Paste some prompts or choose a file.")
+        return cleaned
+
+    def parsed(self) -> importing.Parsed:
+        upload = self.cleaned_data.get("file")
+        if upload:
+            return importing.parse_upload(upload.name, upload.read())
+        return importing.parse_lines(self.cleaned_data["text"])
+
+
+@admin.register(Prompt)
+class PromptAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "arena", "tag_list", "progress", "active", "created_at"]
+    list_filter = ["arena", "active"]
+    search_fields = ["text"]
+    readonly_fields = ["created_at", "progress"]
+    fields = ["arena", "text", "tags", "source_image", "active", "progress", "created_at"]
+    actions = ["generate_images", "retry_failed", "retire", "reactivate"]
+    change_list_template = "admin/catalog/prompt/change_list.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Prompt]:
+        return super().get_queryset(request).with_progress()
+
+    def save_model(
+        self, request: HttpRequest, obj: Prompt, form: forms.Form, change: bool
+    ) -> None:
+        obj.fingerprint = Prompt.fingerprint_for(obj.arena, obj.text, obj.source_image.name or "")
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="Tags")
+    def tag_list(self, prompt: Prompt) -> str:
+        return ", ".join(prompt.tags)
+
+    @admin.display(description="Images (ready / failed / total)")
+    def progress(self, prompt: Prompt) -> str:
+        total = getattr(prompt, "generations_total", None)
+        if total is None:
+            return "–"
+        ready, failed = prompt.generations_ready, prompt.generations_failed
+        percent = round(100 * ready / total) if total else 0
+        return format_html(
+            '<progress max="100" value="{}" title="{}% ready"></progress> '
+            '<span class="progress-counts">{} / <span class="{}">{}</span> / {}</span>',
+            percent,
+            percent,
+            ready,
+            "errornote" if failed else "",
+            failed,
+            total,
+        )
+
+    @admin.action(description="Generate images for the selected prompts")
+    def generate_images(self, request: HttpRequest, queryset: QuerySet[Prompt]) -> None:
+        queued = prompt_generate(prompt_ids=queryset.values_list("pk", flat=True))
+        self.message_user(
+            request,
+            f"Queued {queued} generations. Images already made are kept and not paid for again.",
+        )
+
+    @admin.action(description="Retry failed generations of the selected prompts")
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[Prompt]) -> None:
+        failed = Generation.objects.filter(
+            prompt__in=queryset.values("pk"), status=Generation.Status.FAILED
+        )
+        retried = generations_retry(generation_ids=failed.values_list("pk", flat=True))
+        self.message_user(request, f"Retrying {retried} failed generations.")
+
+    @admin.action(description="Retire the selected prompts (they leave the battles)")
+    def retire(self, request: HttpRequest, queryset: QuerySet[Prompt]) -> None:
+        count = prompt_set_active(prompt_ids=queryset.values_list("pk", flat=True), active=False)
+        self.message_user(request, f"Retired {count} prompts; their votes and images are kept.")
+
+    @admin.action(description="Bring the selected prompts back into the battles")
+    def reactivate(self, request: HttpRequest, queryset: QuerySet[Prompt]) -> None:
+        count = prompt_set_active(prompt_ids=queryset.values_list("pk", flat=True), active=True)
+        self.message_user(request, f"Reactivated {count} prompts.")
+
+    def get_urls(self) -> list:  # type: ignore[type-arg]
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="catalog_prompt_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        report = None
+        form = PromptImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            parsed = form.parsed()
+            report = prompts_import(
+                arena=form.cleaned_data["arena"], rows=parsed.rows, problems=parsed.problems
+            )
+            if report.created and form.cleaned_data["generate"]:
+                queued = prompt_generate(prompt_ids=[prompt.pk for prompt in report.created])
+                messages.info(request, f"Queued {queued} generations for the new prompts.")
+            level = messages.WARNING if report.problems else messages.SUCCESS
+            messages.add_message(
+                request,
+                level,
+                f"Imported {len(report.created)} prompts; {len(report.duplicates)} were already "
+                f"there; {len(report.problems)} lines had problems.",
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Import prompts",
+            "form": form,
+            "report": report,
+            "changelist_url": reverse("admin:catalog_prompt_changelist"),
+        }
+        return render(request, "admin/catalog/prompt/import.html", context)
+
+
+class OfferingInline(admin.TabularInline):
+    model = Offering
+    extra = 0
+
+
+@admin.register(AIModel)
+class AIModelAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "organization", "can_generate", "can_edit", "active"]
+    list_filter = ["active", "can_generate", "can_edit", "organization"]
+    search_fields = ["name", "slug", "organization"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [OfferingInline]
+    actions = ["retire", "reactivate"]
+
+    @admin.action(description="Retire the selected models (they leave the battles)")
+    def retire(self, request: HttpRequest, queryset: QuerySet[AIModel]) -> None:
+        count = model_set_active(model_ids=queryset.values_list("pk", flat=True), active=False)
+        self.message_user(request, f"Retired {count} models; their ratings and images are kept.")
+
+    @admin.action(description="Bring the selected models back into the battles")
+    def reactivate(self, request: HttpRequest, queryset: QuerySet[AIModel]) -> None:
+        count = model_set_active(model_ids=queryset.values_list("pk", flat=True), active=True)
+        self.message_user(request, f"Reactivated {count} models.")
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+
+
+@admin.register(Generation)
+class GenerationAdmin(admin.ModelAdmin):
+    list_display = ["prompt", "model", "status", "runs", "short_error", "finished_at"]
+    list_filter = ["status", "prompt__arena", "model"]
+    search_fields = ["prompt__text", "model__name", "error"]
+    list_select_related = ["prompt", "model"]
+    readonly_fields = [
+        "prompt",
+        "model",
+        "status",
+        "preview",
+        "error",
+        "runs",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]
+    exclude = ["image", "thumbnail"]
+    actions = ["retry"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="Error")
+    def short_error(self, generation: Generation) -> str:
+        return generation.error[:80]
+
+    @admin.display(description="Image")
+    def preview(self, generation: Generation) -> str:
+        if not generation.thumbnail:
+            return "–"
+        return format_html(
+            '<img src="{}" width="256" height="256" alt="">', generation.thumbnail.url
+        )
+
+    @admin.action(description="Retry the selected failed generations")
+    def retry(self, request: HttpRequest, queryset: QuerySet[Generation]) -> None:
+        count = generations_retry(generation_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Retrying {count} failed generations.")
+
+
+@admin.register(ProviderCall)
+class ProviderCallAdmin(admin.ModelAdmin):
+    list_display = [
+        "started_at",
+        "model",
+        "provider",
+        "source",
+        "ok",
+        "error_kind",
+        "http_status",
+        "ttfb_ms",
+        "total_ms",
+        "images",
+        "cost",
+    ]
+    list_filter = ["ok", "source", "provider", "error_kind", "model"]
+    list_select_related = ["model", "provider"]
+    date_hierarchy = "started_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -1,0 +1,154 @@
+"""Load the built-in models and the demo prompts, make every image, and simulate some votes.
+
+Safe to run again: models and prompts are matched by identity, images already made are kept,
+and `--votes N` tops the simulated votes up to N rather than adding N more.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import random
+import tomllib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import close_old_connections, connection
+
+from arena.battles.models import Battle, Choice
+from arena.battles.services import NoBattleAvailable, battle_create, vote_record
+from arena.catalog.importing import PromptRow
+from arena.catalog.models import Arena, Generation, Prompt
+from arena.catalog.services import (
+    catalog_sync,
+    edit_prompt_create,
+    generation_execute,
+    generations_plan,
+    prompts_import,
+)
+from gateway import local
+
+DEMO_PROMPTS = Path(__file__).resolve().parents[2] / "demo_prompts.toml"
+SIMULATED_SESSION = "seed-demo-voter"
+SOURCE_MODEL = "lumen-xl"
+RETRY_ROUNDS = 3
+
+# What the simulated voters secretly believe, on the Elo scale. Unknown models get 1000.
+TRUE_STRENGTH = {
+    "lumen-xl": 1300,
+    "prism-2": 1180,
+    "sketchbook": 1040,
+    "retouch": 1010,
+    "palette": 930,
+    "blockworld": 900,
+    "daydream": 800,
+}
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--votes", type=int, default=0, help="Simulated votes to have.")
+        parser.add_argument("--prompts", type=Path, default=DEMO_PROMPTS)
+        parser.add_argument("--threads", type=int, default=16, help="Generations run at once.")
+        parser.add_argument("--seed", type=int, default=7, help="Seed of the simulated voters.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        models = catalog_sync()
+        self.stdout.write(f"Models: {len(models)} in the catalog.")
+        prompts = self._load_prompts(options["prompts"])
+        self.stdout.write(f"Prompts: {len(prompts)} demo prompts present.")
+        self._generate(prompts, threads=options["threads"])
+        self._ensure_admin()
+        if options["votes"]:
+            self._simulate_votes(options["votes"], random.Random(options["seed"]))
+
+    def _load_prompts(self, path: Path) -> list[Prompt]:
+        try:
+            data = tomllib.loads(path.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise CommandError(f"Cannot read demo prompts from {path}: {exc}") from exc
+        rows = [
+            PromptRow(line=i, text=entry["text"], tags=tuple(entry.get("tags", ())))
+            for i, entry in enumerate(data.get("t2i", []), start=1)
+        ]
+        prompts_import(arena=Arena.T2I, rows=rows)
+        text_prompts = Prompt.objects.filter(
+            fingerprint__in=[Prompt.fingerprint_for(Arena.T2I, row.text) for row in rows]
+        )
+        size = settings.ARENA_IMAGE_SIZE
+        edit_prompts = []
+        for entry in data.get("edit", []):
+            source = local.render(SOURCE_MODEL, entry["source_prompt"], size, size)
+            buffer = io.BytesIO()
+            source.save(buffer, format="PNG")
+            edit_prompts.append(
+                edit_prompt_create(
+                    instruction=entry["instruction"],
+                    source=buffer.getvalue(),
+                    tags=entry.get("tags", ()),
+                )
+            )
+        return [*text_prompts, *edit_prompts]
+
+    def _generate(self, prompts: list[Prompt], *, threads: int) -> None:
+        prompt_ids = [prompt.pk for prompt in prompts]
+        for round_ in range(1, RETRY_ROUNDS + 1):
+            Generation.objects.filter(
+                prompt_id__in=prompt_ids, status=Generation.Status.FAILED
+            ).update(status=Generation.Status.QUEUED, error="")
+            queued = generations_plan(prompt_ids=prompt_ids)
+            if not queued:
+                break
+            self.stdout.write(f"Generating {len(queued)} images (round {round_})...")
+            with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+                list(pool.map(_run_generation, queued))
+        counts = Generation.objects.filter(prompt_id__in=prompt_ids)
+        ready = counts.filter(status=Generation.Status.READY).count()
+        self.stdout.write(f"Images: {ready} of {counts.count()} ready.")
+
+    def _ensure_admin(self) -> None:
+        users = get_user_model()
+        if not settings.DEBUG or users.objects.filter(is_superuser=True).exists():
+            return
+        users.objects.create_superuser("admin", "admin@example.com", "admin")
+        self.stdout.write("Admin: user 'admin', password 'admin' (local demo only).")
+
+    def _simulate_votes(self, wanted: int, rng: random.Random) -> None:
+        have = Battle.objects.filter(session_key=SIMULATED_SESSION, vote__isnull=False).count()
+        for i in range(max(0, wanted - have)):
+            arena = Arena.EDIT if rng.random() < 0.3 else Arena.T2I
+            try:
+                battle = battle_create(arena=arena, session_key=SIMULATED_SESSION)
+            except NoBattleAvailable:
+                continue
+            choice = simulated_choice(battle.left.model.slug, battle.right.model.slug, rng)
+            vote_record(token=battle.token, session_key=SIMULATED_SESSION, choice=choice)
+            if (i + 1) % 200 == 0:
+                self.stdout.write(f"  {i + 1} votes...")
+        total = Battle.objects.filter(session_key=SIMULATED_SESSION, vote__isnull=False).count()
+        self.stdout.write(f"Votes: {total} simulated votes in all.")
+
+
+def _run_generation(generation_id: int) -> None:
+    close_old_connections()
+    try:
+        generation_execute(generation_id=generation_id)
+    finally:
+        connection.close()
+
+
+def simulated_choice(left: str, right: str, rng: random.Random) -> Choice:
+    """A voter who mostly agrees with TRUE_STRENGTH, sometimes calls it a tie or both bad."""
+    left_strength, right_strength = TRUE_STRENGTH.get(left, 1000), TRUE_STRENGTH.get(right, 1000)
+    if max(left_strength, right_strength) < 950 and rng.random() < 0.35:
+        return Choice.BOTH_BAD
+    if rng.random() < 0.08:
+        return Choice.TIE
+    p_left = 1 / (1 + math.pow(10, (right_strength - left_strength) / 400))
+    return Choice.LEFT if rng.random() < p_left else Choice.RIGHT

@@ -1,0 +1,231 @@
+"""What the arena knows about models, providers, prompts and the images made from them."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import timedelta
+
+from django.db import models
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+class Arena(models.TextChoices):
+    T2I = "t2i", "Text-to-Image"
+    EDIT = "edit", "Image Editing"
+
+
+class Provider(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AIModelQuerySet(models.QuerySet["AIModel"]):
+    def active(self) -> AIModelQuerySet:
+        return self.filter(active=True)
+
+    def for_arena(self, arena: str) -> AIModelQuerySet:
+        return (
+            self.filter(can_edit=True) if arena == Arena.EDIT else self.filter(can_generate=True)
+        )
+
+
+class AIModel(models.Model):
+    """An image model as the arena shows it. `slug` is the gateway's model id."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    organization = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    url = models.URLField(blank=True)
+    license = models.CharField(max_length=100, blank=True)
+    can_generate = models.BooleanField(default=True)
+    can_edit = models.BooleanField(default=False)
+    active = models.BooleanField(
+        default=True, help_text="Inactive models leave the battles but keep their history."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AIModelQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "model"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:model_detail", args=[self.slug])
+
+    def competes_in(self, arena: str) -> bool:
+        return self.can_edit if arena == Arena.EDIT else self.can_generate
+
+
+class Offering(models.Model):
+    """A model as sold by one provider, at a price per image."""
+
+    model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="offerings")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="offerings")
+    provider_model = models.CharField(max_length=200)
+    price_per_image = models.DecimalField(max_digits=10, decimal_places=4)
+    batch_price_per_image = models.DecimalField(
+        max_digits=10, decimal_places=4, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["model", "price_per_image"]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "provider"], name="offering_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} via {self.provider}"
+
+
+class PromptQuerySet(models.QuerySet["Prompt"]):
+    def active(self) -> PromptQuerySet:
+        return self.filter(active=True)
+
+    def for_arena(self, arena: str) -> PromptQuerySet:
+        return self.filter(arena=arena)
+
+    def with_progress(self) -> PromptQuerySet:
+        return self.annotate(
+            generations_total=Count("generations"),
+            generations_ready=Count("generations", filter=Q(generations__status="ready")),
+            generations_failed=Count("generations", filter=Q(generations__status="failed")),
+        )
+
+
+class Prompt(models.Model):
+    """A competition prompt. For the editing arena `text` is the instruction."""
+
+    arena = models.CharField(max_length=8, choices=Arena.choices, default=Arena.T2I)
+    text = models.TextField()
+    tags = models.JSONField(default=list, blank=True)
+    source_image = models.ImageField(upload_to="sources/", blank=True)
+    active = models.BooleanField(
+        default=True, help_text="Retired prompts leave the battles but keep their history."
+    )
+    fingerprint = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PromptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.text if len(self.text) <= 80 else self.text[:77] + "..."
+
+    @staticmethod
+    def fingerprint_for(arena: str, text: str, source_digest: str = "") -> str:
+        """Identity of a prompt's content, so importing the same prompt twice does nothing."""
+        normalized = " ".join(text.split()).casefold()
+        return hashlib.sha256(f"{arena}\0{normalized}\0{source_digest}".encode()).hexdigest()
+
+
+class GenerationQuerySet(models.QuerySet["Generation"]):
+    def ready(self) -> GenerationQuerySet:
+        return self.filter(status=Generation.Status.READY)
+
+    def competing(self, arena: str) -> GenerationQuerySet:
+        """Ready images that may appear in battles: active prompt, active model of that arena."""
+        capability = "model__can_edit" if arena == Arena.EDIT else "model__can_generate"
+        return self.ready().filter(
+            prompt__arena=arena, prompt__active=True, model__active=True, **{capability: True}
+        )
+
+    def claimable(self, *, lease_seconds: int) -> GenerationQuerySet:
+        """Rows a worker may claim: queued, or running under a lease that ran out."""
+        stale = timezone.now() - timedelta(seconds=lease_seconds)
+        return self.filter(
+            Q(status=Generation.Status.QUEUED)
+            | Q(status=Generation.Status.RUNNING, started_at__lt=stale)
+        )
+
+
+def _generation_path(instance: Generation, filename: str) -> str:
+    # Random names: an image URL must say nothing about which model made it.
+    return f"generations/{uuid.uuid4().hex}{filename[filename.rfind('.') :]}"
+
+
+class Generation(models.Model):
+    """The image one model made for one prompt. At most one per (prompt, model)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        READY = "ready"
+        FAILED = "failed"
+
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="generations")
+    model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="generations")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    image = models.ImageField(upload_to=_generation_path, blank=True)
+    thumbnail = models.ImageField(upload_to=_generation_path, blank=True)
+    error = models.TextField(blank=True)
+    runs = models.PositiveIntegerField(default=0, help_text="How many times a worker claimed it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = GenerationQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["prompt", "model"], name="generation_unique")
+        ]
+        indexes = [models.Index(fields=["status", "prompt"])]
+
+    def __str__(self) -> str:
+        return f"{self.model} on prompt {self.prompt_id} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.READY, self.Status.FAILED)
+
+
+class ProviderCall(models.Model):
+    """One attempt at one provider: the raw material of speed, success and cost figures."""
+
+    class Source(models.TextChoices):
+        ARENA = "arena"
+        API = "api"
+        PLAYGROUND = "playground"
+
+    generation = models.ForeignKey(
+        Generation, null=True, blank=True, on_delete=models.CASCADE, related_name="calls"
+    )
+    model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="calls")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="calls")
+    provider_model = models.CharField(max_length=200)
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.ARENA)
+    started_at = models.DateTimeField()
+    ok = models.BooleanField()
+    error_kind = models.CharField(max_length=32, blank=True)
+    error = models.TextField(blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    ttfb_ms = models.FloatField(null=True, blank=True)
+    total_ms = models.FloatField()
+    images = models.PositiveSmallIntegerField(default=0)
+    cost = models.DecimalField(max_digits=10, decimal_places=4, default=0)
+    batch = models.BooleanField(default=False)
+    warnings = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["model", "provider", "started_at"])]
+
+    def __str__(self) -> str:
+        outcome = "ok" if self.ok else self.error_kind or "failed"
+        return f"{self.model_id}@{self.provider_id} {outcome} {self.total_ms:.0f} ms"

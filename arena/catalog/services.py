@@ -1,0 +1,366 @@
+"""Writes for the catalog: syncing models, importing prompts, generating and storing images."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+import gateway
+from arena.catalog.images import UnreadableImage, arena_renditions, decode, encode, flatten
+from arena.catalog.importing import PromptRow
+from arena.catalog.models import (
+    AIModel,
+    Arena,
+    Generation,
+    Offering,
+    Prompt,
+    Provider,
+    ProviderCall,
+)
+
+log = logging.getLogger(__name__)
+
+PROVIDER_NAMES = {
+    "local": "Built-in (local)",
+    "openai": "OpenAI",
+    "gemini": "Google Gemini API",
+    "vertex": "Google Vertex AI",
+    "fal": "fal.ai",
+    "replicate": "Replicate",
+}
+
+
+# --- Catalog ----------------------------------------------------------------------------------
+
+
+def catalog_sync(*, catalog: gateway.Catalog | None = None) -> list[AIModel]:
+    """Copy the gateway's catalog into the database.
+
+    Names, capabilities and prices follow the catalog; whether a model competes is the
+    curators' call, so `active` is only set when a model first appears: on if the gateway can
+    route it now (a configured provider), off otherwise.
+    """
+    router = gateway.default_gateway()
+    catalog = catalog or router.catalog
+    synced = []
+    for spec in catalog:
+        fields = {
+            "name": spec.name,
+            "organization": spec.organization,
+            "description": spec.description,
+            "url": spec.url,
+            "license": spec.license,
+            "can_generate": spec.can_generate,
+            "can_edit": spec.can_edit,
+        }
+        model, _ = AIModel.objects.update_or_create(
+            slug=spec.id,
+            defaults=fields,
+            create_defaults={**fields, "active": _routable(router, spec.id)},
+        )
+        for offering in spec.offerings:
+            provider, _ = Provider.objects.get_or_create(
+                slug=offering.provider,
+                defaults={"name": PROVIDER_NAMES.get(offering.provider, offering.provider)},
+            )
+            Offering.objects.update_or_create(
+                model=model,
+                provider=provider,
+                defaults={
+                    "provider_model": offering.provider_model,
+                    "price_per_image": offering.price,
+                    "batch_price_per_image": offering.batch_price,
+                },
+            )
+        synced.append(model)
+    return synced
+
+
+def _routable(router: gateway.Gateway, model_id: str) -> bool:
+    try:
+        return router.is_routable(model_id)
+    except gateway.GatewayError:
+        return False
+
+
+def model_set_active(*, model_ids: Iterable[int], active: bool) -> int:
+    """Retire (or bring back) models. Retired models leave the battles and keep their history."""
+    return AIModel.objects.filter(pk__in=list(model_ids)).update(active=active)
+
+
+# --- Prompts ----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ImportReport:
+    created: list[Prompt] = field(default_factory=list)
+    duplicates: list[PromptRow] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)
+
+
+def prompts_import(
+    *, arena: str, rows: Iterable[PromptRow], problems: Iterable[tuple[int, str]] = ()
+) -> ImportReport:
+    """Create text prompts from parsed rows; a prompt already present (same text) is skipped."""
+    report = ImportReport(problems=list(problems))
+    by_fingerprint: dict[str, PromptRow] = {}
+    for row in rows:
+        fingerprint = Prompt.fingerprint_for(arena, row.text)
+        if fingerprint in by_fingerprint:
+            report.duplicates.append(row)
+        else:
+            by_fingerprint[fingerprint] = row
+    existing = set(
+        Prompt.objects.filter(fingerprint__in=by_fingerprint).values_list("fingerprint", flat=True)
+    )
+    report.duplicates += [by_fingerprint.pop(fingerprint) for fingerprint in existing]
+    prompts = [
+        Prompt(arena=arena, text=row.text, tags=list(row.tags), fingerprint=fingerprint)
+        for fingerprint, row in by_fingerprint.items()
+    ]
+    report.created = Prompt.objects.bulk_create(prompts, ignore_conflicts=True)
+    return report
+
+
+def edit_prompt_create(*, instruction: str, source: bytes, tags: Iterable[str] = ()) -> Prompt:
+    """An editing prompt: an instruction and its source image, stored as a clean PNG.
+
+    The same instruction on the same picture is the same prompt: creating it again returns
+    the existing one.
+    """
+    clean = encode(flatten(decode(source)), "PNG")
+    fingerprint = Prompt.fingerprint_for(
+        Arena.EDIT, instruction, hashlib.sha256(clean).hexdigest()
+    )
+    existing = Prompt.objects.filter(fingerprint=fingerprint).first()
+    if existing:
+        return existing
+    prompt = Prompt(
+        arena=Arena.EDIT,
+        text=" ".join(instruction.split()),
+        tags=list(tags),
+        fingerprint=fingerprint,
+    )
+    prompt.source_image.save(f"{uuid.uuid4().hex}.png", ContentFile(clean), save=False)
+    prompt.save()
+    return prompt
+
+
+def prompt_set_active(*, prompt_ids: Iterable[int], active: bool) -> int:
+    """Retire (or bring back) prompts. Retired prompts leave the battles and keep their history."""
+    return Prompt.objects.filter(pk__in=list(prompt_ids)).update(active=active)
+
+
+# --- Generation -------------------------------------------------------------------------------
+
+
+def prompt_generate(*, prompt_ids: Iterable[int]) -> int:
+    """Queue one generation per (active prompt, active model that competes in its arena).
+
+    Existing generations are never duplicated and finished ones are never run again, so
+    pressing "Generate" twice costs nothing extra. Returns how many generations were queued.
+    """
+    queued = generations_plan(prompt_ids=prompt_ids)
+    _enqueue(queued)
+    return len(queued)
+
+
+def generations_plan(*, prompt_ids: Iterable[int]) -> list[int]:
+    """Create the missing generations of these prompts; return the ids still waiting to run."""
+    prompts = list(Prompt.objects.active().filter(pk__in=list(prompt_ids)))
+    router = gateway.default_gateway()
+    models_by_arena = {
+        arena: [
+            model
+            for model in AIModel.objects.active().for_arena(arena)
+            if _routable(router, model.slug)
+        ]
+        for arena in {prompt.arena for prompt in prompts}
+    }
+    Generation.objects.bulk_create(
+        [
+            Generation(prompt=prompt, model=model)
+            for prompt in prompts
+            for model in models_by_arena[prompt.arena]
+        ],
+        ignore_conflicts=True,
+    )
+    return list(
+        Generation.objects.filter(prompt__in=prompts, status=Generation.Status.QUEUED).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def generations_retry(*, generation_ids: Iterable[int]) -> int:
+    """Send failed generations back to the queue. Ready ones are left alone."""
+    ids = list(
+        Generation.objects.filter(
+            pk__in=list(generation_ids), status=Generation.Status.FAILED
+        ).values_list("pk", flat=True)
+    )
+    Generation.objects.filter(pk__in=ids, status=Generation.Status.FAILED).update(
+        status=Generation.Status.QUEUED, error=""
+    )
+    _enqueue(ids)
+    return len(ids)
+
+
+def generations_requeue_stale() -> int:
+    """Re-send generations whose task was lost: queued for long, or running past their lease."""
+    lease = settings.ARENA_GENERATION_LEASE_SECONDS
+    cutoff = timezone.now() - timedelta(seconds=lease)
+    stale = list(
+        Generation.objects.claimable(lease_seconds=lease)
+        .filter(created_at__lt=cutoff)
+        .values_list("pk", flat=True)
+    )
+    _enqueue(stale)
+    return len(stale)
+
+
+def _enqueue(generation_ids: list[int]) -> None:
+    if not generation_ids:
+        return
+    from celery import group
+
+    from arena.catalog.tasks import generation_run
+
+    transaction.on_commit(
+        lambda: group(generation_run.s(pk) for pk in generation_ids).apply_async()
+    )
+
+
+def generation_execute(*, generation_id: int) -> Generation | None:
+    """Run one generation if this worker can claim it; store its image and every attempt.
+
+    The claim is a conditional UPDATE, so two workers never run the same generation; a
+    generation whose worker died is claimable again once its lease runs out. Returns the
+    generation, or None when there was nothing to do.
+    """
+    claimed_at = timezone.now()
+    claimed = (
+        Generation.objects.filter(pk=generation_id)
+        .claimable(lease_seconds=settings.ARENA_GENERATION_LEASE_SECONDS)
+        .update(status=Generation.Status.RUNNING, started_at=claimed_at, runs=F("runs") + 1)
+    )
+    if not claimed:
+        return None
+    generation = Generation.objects.select_related("prompt", "model").get(pk=generation_id)
+    try:
+        result = _call_gateway(generation)
+    except gateway.GatewayError as exc:
+        calls_record(attempts=exc.attempts, generation=generation)
+        return _finish(generation, claimed_at, error=exc.message)
+    calls_record(attempts=result.attempts, generation=generation)
+    try:
+        renditions = arena_renditions(
+            result.images[0],
+            size=settings.ARENA_IMAGE_SIZE,
+            thumbnail_size=settings.ARENA_THUMBNAIL_SIZE,
+        )
+    except UnreadableImage as exc:
+        return _finish(generation, claimed_at, error=f"The provider returned {exc}.")
+    name = uuid.uuid4().hex
+    image = default_storage.save(f"generations/{name}.png", ContentFile(renditions.image))
+    thumbnail = default_storage.save(f"thumbs/{name}.webp", ContentFile(renditions.thumbnail))
+    finished = _finish(generation, claimed_at, image=image, thumbnail=thumbnail)
+    if finished is None:
+        default_storage.delete(image)
+        default_storage.delete(thumbnail)
+        return None
+    return finished
+
+
+def _call_gateway(generation: Generation) -> gateway.ImageResult:
+    prompt = generation.prompt
+    if prompt.arena == Arena.EDIT:
+        with prompt.source_image.open("rb") as source:
+            request = gateway.ImageRequest(
+                model=generation.model.slug, prompt=prompt.text, images=(source.read(),)
+            )
+        return gateway.edit(request)
+    size = settings.ARENA_IMAGE_SIZE
+    return gateway.generate(
+        gateway.ImageRequest(
+            model=generation.model.slug, prompt=prompt.text, size=f"{size}x{size}"
+        )
+    )
+
+
+def _finish(
+    generation: Generation,
+    claimed_at: datetime,
+    *,
+    image: str = "",
+    thumbnail: str = "",
+    error: str = "",
+) -> Generation | None:
+    """Record the outcome, unless another worker took the generation over meanwhile."""
+    status = Generation.Status.FAILED if error else Generation.Status.READY
+    updated = Generation.objects.filter(
+        pk=generation.pk, status=Generation.Status.RUNNING, started_at=claimed_at
+    ).update(
+        status=status, image=image, thumbnail=thumbnail, error=error, finished_at=timezone.now()
+    )
+    if not updated:
+        log.warning("generation %s was taken over by another worker", generation.pk)
+        return None
+    generation.refresh_from_db()
+    return generation
+
+
+def calls_record(
+    *,
+    attempts: Iterable[gateway.Attempt],
+    generation: Generation | None = None,
+    source: str = ProviderCall.Source.ARENA,
+) -> list[ProviderCall]:
+    """Store one ProviderCall per gateway attempt, failed ones included."""
+    attempts = list(attempts)
+    if not attempts:
+        return []
+    models = dict(
+        AIModel.objects.filter(slug__in={a.model for a in attempts}).values_list("slug", "pk")
+    )
+    providers = {}
+    for slug in {a.provider for a in attempts}:
+        provider, _ = Provider.objects.get_or_create(
+            slug=slug, defaults={"name": PROVIDER_NAMES.get(slug, slug)}
+        )
+        providers[slug] = provider.pk
+    return ProviderCall.objects.bulk_create(
+        [
+            ProviderCall(
+                generation=generation,
+                model_id=models[attempt.model],
+                provider_id=providers[attempt.provider],
+                provider_model=attempt.provider_model,
+                source=source,
+                started_at=attempt.started_at,
+                ok=attempt.ok,
+                error_kind=attempt.error_kind.value if attempt.error_kind else "",
+                error=attempt.error,
+                http_status=attempt.http_status,
+                ttfb_ms=attempt.ttfb_ms,
+                total_ms=attempt.total_ms,
+                images=attempt.images,
+                cost=attempt.cost,
+                batch=attempt.batch,
+                warnings=list(attempt.warnings),
+            )
+            for attempt in attempts
+            if attempt.model in models
+        ]
+    )

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from arena.catalog import views
+
+app_name = "catalog"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("models/", views.model_list, name="model_list"),
+    path("models/<slug:slug>/", views.model_detail, name="model_detail"),
+]

@@ -1,0 +1,19 @@
+"""URL converters shared by the apps: an arena name and a battle side."""
+
+
+class _Choice:
+    regex = ""
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+class ArenaConverter(_Choice):
+    regex = "t2i|edit"
+
+
+class SideConverter(_Choice):
+    regex = "left|right|source"

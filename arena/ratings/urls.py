@@ -1,0 +1,14 @@
+from django.urls import path
+from django.views.generic import RedirectView
+
+from arena.ratings import views
+
+app_name = "ratings"
+urlpatterns = [
+    path(
+        "",
+        RedirectView.as_view(pattern_name="ratings:leaderboard", permanent=False),
+        {"arena": "t2i"},
+    ),
+    path("<arena:arena>/", views.leaderboard, name="leaderboard"),
+]

@@ -1,0 +1,211 @@
+"""Fan-out and generation: one image per prompt x model, every attempt recorded, no double work."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.files.storage import default_storage
+from django.utils import timezone
+from PIL import Image
+
+from arena.catalog.models import AIModel, Arena, Generation, Prompt, ProviderCall
+from arena.catalog.services import (
+    catalog_sync,
+    generation_execute,
+    generations_requeue_stale,
+    generations_retry,
+    prompt_generate,
+)
+from tests.arena.conftest import use_local_gateway
+from tests.factories import PromptFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def small_images(settings):
+    settings.ARENA_IMAGE_SIZE = 256
+    settings.ARENA_THUMBNAIL_SIZE = 64
+
+
+@pytest.fixture
+def models() -> list[AIModel]:
+    return catalog_sync()
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run what services send with transaction.on_commit, as a real commit would."""
+
+    def run(function, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return function(**kwargs)
+
+    return run
+
+
+def t2i_models() -> set[str]:
+    return set(AIModel.objects.active().for_arena(Arena.T2I).values_list("slug", flat=True))
+
+
+def test_generate_makes_one_ready_image_per_active_model(models, committed):
+    prompt = PromptFactory(text="Three yellow apples on a wooden table")
+
+    queued = committed(prompt_generate, prompt_ids=[prompt.pk])
+
+    generations = Generation.objects.filter(prompt=prompt).select_related("model")
+    assert queued == len(t2i_models()) >= 6
+    assert {g.model.slug for g in generations} == t2i_models()
+    assert all(g.status == Generation.Status.READY for g in generations)
+    for generation in generations:
+        with default_storage.open(generation.image.name) as handle:
+            assert Image.open(handle).size == (256, 256)
+
+
+def test_every_attempt_is_recorded_with_its_cost(models, committed):
+    prompt = PromptFactory()
+
+    committed(prompt_generate, prompt_ids=[prompt.pk])
+
+    calls = ProviderCall.objects.filter(generation__prompt=prompt).select_related("model")
+    assert calls.count() == len(t2i_models())
+    for call in calls:
+        offering = call.model.offerings.get()
+        assert call.ok
+        assert call.images == 1
+        assert call.cost == offering.price_per_image
+        assert call.total_ms >= 0
+        assert call.provider_id == offering.provider_id
+
+
+def test_generating_twice_never_repeats_or_repays_work(models, committed):
+    prompt = PromptFactory()
+    committed(prompt_generate, prompt_ids=[prompt.pk])
+    images = dict(Generation.objects.values_list("pk", "image"))
+
+    assert committed(prompt_generate, prompt_ids=[prompt.pk]) == 0
+
+    assert dict(Generation.objects.values_list("pk", "image")) == images
+    assert ProviderCall.objects.count() == len(images)
+
+
+def test_a_failing_model_records_a_failed_generation_and_the_failed_call(models, committed):
+    use_local_gateway(fail_rates={"palette": 1.0})
+    prompt = PromptFactory()
+
+    committed(prompt_generate, prompt_ids=[prompt.pk])
+
+    failed = Generation.objects.get(prompt=prompt, model__slug="palette")
+    assert failed.status == Generation.Status.FAILED
+    assert "palette failed" in failed.error
+    assert not failed.image
+    call = ProviderCall.objects.get(generation=failed)
+    assert not call.ok
+    assert call.error_kind == "model_failure"
+    assert call.cost == 0
+    others = Generation.objects.filter(prompt=prompt).exclude(pk=failed.pk)
+    assert all(g.status == Generation.Status.READY for g in others)
+
+
+def test_retry_runs_only_failed_generations_again(models, committed):
+    use_local_gateway(fail_rates={"palette": 1.0})
+    prompt = PromptFactory()
+    committed(prompt_generate, prompt_ids=[prompt.pk])
+    use_local_gateway()
+    ready_before = set(Generation.objects.ready().values_list("pk", flat=True))
+
+    retried = committed(
+        generations_retry, generation_ids=Generation.objects.values_list("pk", flat=True)
+    )
+
+    assert retried == 1
+    assert Generation.objects.get(model__slug="palette").status == Generation.Status.READY
+    assert ProviderCall.objects.filter(generation__model__slug="palette").count() == 2
+    assert ProviderCall.objects.exclude(generation__model__slug="palette").count() == len(
+        ready_before
+    )
+
+
+def test_a_generation_running_elsewhere_is_not_claimed_twice(models):
+    prompt = PromptFactory()
+    generation = Generation.objects.create(
+        prompt=prompt,
+        model=AIModel.objects.get(slug="lumen-xl"),
+        status=Generation.Status.RUNNING,
+        started_at=timezone.now(),
+    )
+
+    assert generation_execute(generation_id=generation.pk) is None
+    assert not ProviderCall.objects.exists()
+
+
+def test_a_generation_whose_worker_died_is_claimed_after_its_lease(models, settings):
+    prompt = PromptFactory()
+    generation = Generation.objects.create(
+        prompt=prompt,
+        model=AIModel.objects.get(slug="lumen-xl"),
+        status=Generation.Status.RUNNING,
+        started_at=timezone.now() - timedelta(seconds=settings.ARENA_GENERATION_LEASE_SECONDS + 1),
+        runs=1,
+    )
+
+    finished = generation_execute(generation_id=generation.pk)
+
+    assert finished.status == Generation.Status.READY
+    assert finished.runs == 2
+
+
+def test_stale_generations_are_sent_again(models, settings, committed):
+    prompt = PromptFactory()
+    old = timezone.now() - timedelta(seconds=settings.ARENA_GENERATION_LEASE_SECONDS + 5)
+    lost = Generation.objects.create(prompt=prompt, model=AIModel.objects.get(slug="prism-2"))
+    Generation.objects.filter(pk=lost.pk).update(created_at=old)
+    fresh = Generation.objects.create(
+        prompt=prompt,
+        model=AIModel.objects.get(slug="palette"),
+        status=Generation.Status.RUNNING,
+        started_at=timezone.now(),
+    )
+
+    assert committed(generations_requeue_stale) == 1
+
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    assert lost.status == Generation.Status.READY
+    assert fresh.status == Generation.Status.RUNNING
+
+
+def test_retired_and_unroutable_models_are_not_generated(models, committed):
+    AIModel.objects.filter(slug="daydream").update(active=False)
+    AIModel.objects.create(slug="not-in-catalog", name="Ghost", organization="Nobody")
+    prompt = PromptFactory()
+
+    committed(prompt_generate, prompt_ids=[prompt.pk])
+
+    slugs = set(Generation.objects.values_list("model__slug", flat=True))
+    assert "daydream" not in slugs
+    assert "not-in-catalog" not in slugs
+
+
+def test_retired_prompts_are_not_generated(models, committed):
+    prompt = PromptFactory(active=False)
+
+    assert committed(prompt_generate, prompt_ids=[prompt.pk]) == 0
+    assert not Generation.objects.exists()
+
+
+def test_edit_prompts_only_go_to_models_that_can_edit(models, committed):
+    from arena.catalog.services import edit_prompt_create
+
+    source = io.BytesIO()
+    Image.new("RGB", (300, 200), (40, 90, 200)).save(source, format="PNG")
+    prompt = edit_prompt_create(instruction="Convert to black and white", source=source.getvalue())
+
+    committed(prompt_generate, prompt_ids=[prompt.pk])
+
+    slugs = set(Generation.objects.filter(prompt=prompt).values_list("model__slug", flat=True))
+    assert slugs == set(
+        AIModel.objects.active().filter(can_edit=True).values_list("slug", flat=True)
+    )
+    assert "daydream" not in slugs
+    assert Prompt.objects.get(pk=prompt.pk).arena == Arena.EDIT

@@ -1,0 +1,66 @@
+""" "Generate" through a real Celery worker consuming Redis, as in production."""
+
+import os
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+
+from arena.catalog.models import AIModel, Generation, ProviderCall
+from arena.catalog.services import catalog_sync, prompt_generate
+from arena.celery import app
+from tests.factories import PromptFactory
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def worker(settings):
+    if not os.environ.get("REDIS_URL"):
+        pytest.skip("needs Redis (required under CI=true)")
+    settings.ARENA_IMAGE_SIZE = 256
+    app.conf.task_always_eager = False
+    with app.connection_for_write() as connection:
+        connection.default_channel.client.flushdb()
+    with start_worker(
+        app,
+        pool="threads",
+        concurrency=8,
+        perform_ping_check=False,
+        queues=["generation", "celery"],
+        shutdown_timeout=30,
+    ) as running:
+        yield running
+    app.conf.task_always_eager = True
+
+
+def wait_until_finished(count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        finished = Generation.objects.filter(
+            status__in=[Generation.Status.READY, Generation.Status.FAILED]
+        ).count()
+        if finished >= count:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"only {finished} of {count} generations finished in {timeout} s")
+
+
+def test_generate_twice_through_the_worker_makes_each_image_once(worker):
+    catalog_sync()
+    prompts = [PromptFactory(text=f"A small red house number {i}") for i in range(3)]
+    ids = [prompt.pk for prompt in prompts]
+    models = AIModel.objects.active().for_arena("t2i").count()
+
+    first = prompt_generate(prompt_ids=ids)
+    second = prompt_generate(prompt_ids=ids)  # pressed again while the first run is in flight
+    wait_until_finished(len(prompts) * models)
+    time.sleep(0.5)  # let any duplicate task that was still queued reach the worker
+
+    assert first == len(prompts) * models
+    assert second <= first
+    generations = Generation.objects.all()
+    assert generations.count() == len(prompts) * models
+    assert all(g.status == Generation.Status.READY and g.runs == 1 for g in generations)
+    assert ProviderCall.objects.count() == generations.count()
+    assert prompt_generate(prompt_ids=ids) == 0
