@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
+import os
 import random
 import threading
+import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
+import redis
 from pytest_httpserver import HTTPServer
 
-from gateway import Catalog, Gateway, MemoryWindow, Router, RoutingPolicy
-from tests.gateway.fakes import FakeFal, FakeGemini, FakeOpenAI, FakeReplicate
+from gateway import (
+    Catalog,
+    ErrorKind,
+    Gateway,
+    ImageRequest,
+    MemoryWindow,
+    OfferingSpec,
+    Operation,
+    RedisWindow,
+    Router,
+    RoutingPolicy,
+)
+from gateway.errors import ProviderError
+from gateway.http import Deadline
+from gateway.normalize import ParamTable
+from gateway.providers import LocalProvider
+from gateway.providers.base import ProviderResponse
+from gateway.window import Window
+from tests.gateway.fakes import IMAGE, FakeFal, FakeGemini, FakeOpenAI, FakeReplicate
 
 # A provider call's budget: ample for a loopback answer even on a busy machine...
 TIMEOUT = 2.0
@@ -94,3 +114,94 @@ def make_gateway() -> Iterator[MakeGateway]:
     yield make
     for gateway in made:
         gateway.close()
+
+
+class Scripted:
+    """An in-process provider whose answers a test scripts, for routing without a network.
+
+    Each call takes the next outcome: an error to raise, or None for success (as many images
+    as asked). When the script runs out, calls succeed.
+    """
+
+    params: ClassVar[ParamTable] = LocalProvider.params
+
+    def __init__(
+        self,
+        name: str,
+        *outcomes: ProviderError | None,
+        per_call: int = 10,
+    ) -> None:
+        self.name = name
+        self.outcomes = list(outcomes)
+        self.per_call = per_call
+        self.calls: list[int] = []  # n asked for, per call
+        self._lock = threading.Lock()
+
+    def configured(self) -> bool:
+        return True
+
+    def images_per_call(self, offering: OfferingSpec) -> int:
+        return self.per_call
+
+    def call(
+        self,
+        offering: OfferingSpec,
+        request: ImageRequest,
+        operation: Operation,
+        *,
+        deadline: Deadline,
+    ) -> ProviderResponse:
+        with self._lock:
+            self.calls.append(request.n)
+            outcome = self.outcomes.pop(0) if self.outcomes else None
+        if outcome is not None:
+            raise outcome
+        return ProviderResponse(images=[IMAGE] * request.n, http_status=200, ttfb_ms=1.0)
+
+
+def error(
+    kind: ErrorKind, status: int | None = None, retry_after: float | None = None
+) -> ProviderError:
+    return ProviderError(
+        kind, f"scripted {kind.value}", http_status=status, retry_after=retry_after
+    )
+
+
+class Clock:
+    """A clock a test moves by hand, for rests and the age of outcomes."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
+
+
+@pytest.fixture(params=["memory", "redis"])
+def window(request: pytest.FixtureRequest) -> Iterator[Window]:
+    """Both window stores; Redis on db 15 under a prefix of this test's own, removed after.
+
+    Without Redis the Redis half is skipped, except under CI=true, where it must run.
+    """
+    if request.param == "memory":
+        yield MemoryWindow()
+        return
+    client = redis.Redis.from_url(REDIS_TEST_URL, decode_responses=True, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true needs Redis at {REDIS_TEST_URL}: {exc}")
+        pytest.skip(f"Redis is not reachable at {REDIS_TEST_URL}")
+    prefix = f"test-gateway:{uuid.uuid4().hex}"
+    yield RedisWindow(client, prefix=prefix)
+    keys = list(client.scan_iter(f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()

@@ -46,9 +46,14 @@ def test_generation_posts_json_with_the_bearer_key_and_returns_the_image_bytes(
         "quality": "high",
     }
     (attempt,) = result.attempts
-    assert (attempt.provider, attempt.provider_model, attempt.ok) == ("openai", "gpt-image-1", True)
+    assert (attempt.provider, attempt.provider_model, attempt.ok) == (
+        "openai",
+        "gpt-image-1",
+        True,
+    )
     assert attempt.http_status == 200
-    assert attempt.ttfb_ms is not None and 0 < attempt.ttfb_ms <= attempt.total_ms
+    assert attempt.ttfb_ms is not None
+    assert 0 < attempt.ttfb_ms <= attempt.total_ms
 
 
 def test_response_format_is_never_sent_and_url_answers_are_downloaded(

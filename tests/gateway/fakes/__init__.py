@@ -186,9 +186,7 @@ class FakeFal(Fake):
             request_id = f"req-{next(self.ids)}"
             inputs[request_id] = request.get_json()
             progress[request_id] = itertools.chain(statuses, itertools.repeat(statuses[-1]))
-            return reply(
-                fixture("fal/submit", base=self.url, model_id=app, request_id=request_id)
-            )
+            return reply(fixture("fal/submit", base=self.url, model_id=app, request_id=request_id))
 
         def status(request: Request) -> Response:
             request_id = request.path.split("/")[-2]

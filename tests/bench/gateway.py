@@ -1,0 +1,142 @@
+"""The gateway's own overhead per call.
+
+A loopback server answers an OpenAI-compatible images endpoint with one small PNG. The same
+request is made directly with httpx and through `Gateway.generate` (routing, normalization,
+image check, metrics, cost), alternately; the difference of the medians is the overhead.
+No Django.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import statistics
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import redis
+from PIL import Image
+
+from gateway import Catalog, Gateway, ImageRequest, MemoryWindow, RedisWindow, Router
+from gateway.window import Window
+
+CALLS = 300
+WARMUP = 30
+GOAL_MS = 2.0
+
+
+def _answer() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 40, 40)).save(buffer, format="PNG")
+    image = base64.b64encode(buffer.getvalue()).decode()
+    return json.dumps({"created": 0, "data": [{"b64_json": image}]}).encode()
+
+
+class _Images(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as real providers and httpx's pool use
+    # Headers and body leave in two writes; with Nagle on, the body waits for the client's
+    # delayed ACK (~40 ms) and the figure measures the kernel, not the code.
+    disable_nagle_algorithm = True
+    answer = _answer()
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(self.answer)))
+        self.end_headers()
+        self.wfile.write(self.answer)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def _median_ms(calls: list[float]) -> float:
+    return statistics.median(calls) * 1000
+
+
+def _race(direct: Callable[[], object], gateway: Callable[[], object]) -> tuple[float, float]:
+    """Median seconds of each, called alternately so drift in the machine hits both alike."""
+    timings: tuple[list[float], list[float]] = ([], [])
+    for index in range(WARMUP + CALLS):
+        for run, into in ((direct, timings[0]), (gateway, timings[1])):
+            started = time.perf_counter()
+            run()
+            if index >= WARMUP:
+                into.append(time.perf_counter() - started)
+    return _median_ms(timings[0]), _median_ms(timings[1])
+
+
+def _redis_window() -> tuple[RedisWindow, redis.Redis] | None:
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return None
+    client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError:
+        return None
+    return RedisWindow(client, prefix=f"bench:gateway:{uuid.uuid4().hex}"), client
+
+
+def main() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Images)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    catalog = Catalog.from_dict(
+        {
+            "models": {
+                "bench": {
+                    "name": "Bench",
+                    "organization": "Bench",
+                    "operations": ["generate"],
+                    "offerings": [{"provider": "openai", "price": "0.04"}],
+                }
+            }
+        }
+    )
+    request = ImageRequest(model="bench", prompt="a red cube", size="1024x1024")
+    body = {"model": "bench", "prompt": request.prompt, "n": 1, "size": request.size}
+    headers = {"Authorization": "Bearer bench"}
+    redis_window = _redis_window()
+    windows: list[tuple[str, Window]] = [("memory window", MemoryWindow())]
+    if redis_window:
+        windows.append(("Redis window", redis_window[0]))
+
+    print(f"median of {CALLS} calls each, after {WARMUP} warm-up calls, loopback server")
+    with httpx.Client() as client:
+
+        def direct() -> bytes:
+            response = client.post(f"{base}/images/generations", json=body, headers=headers)
+            return base64.b64decode(response.json()["data"][0]["b64_json"])
+
+        for label, window in windows:
+            with Gateway(
+                catalog=catalog,
+                environ={"OPENAI_API_KEY": "bench", "OPENAI_BASE_URL": base},
+                router=Router(window),
+            ) as gateway:
+                direct_ms, gateway_ms = _race(direct, lambda: gateway.generate(request))
+            overhead = gateway_ms - direct_ms
+            verdict = "ok" if overhead < GOAL_MS else "OVER GOAL"
+            print(
+                f"  {label:14} direct httpx {direct_ms:6.3f} ms   gateway.generate "
+                f"{gateway_ms:6.3f} ms   overhead {overhead:6.3f} ms  "
+                f"(goal < {GOAL_MS:g} ms: {verdict})"
+            )
+    server.shutdown()
+    if redis_window:
+        window, redis_client = redis_window
+        keys = list(redis_client.scan_iter(f"{window.prefix}:*"))
+        if keys:
+            redis_client.delete(*keys)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,263 @@
+"""Normalization: the per-provider parameter tables, size conversion, and the refusals made
+before any network call."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway import (
+    ErrorKind,
+    Gateway,
+    GatewayError,
+    ImageRequest,
+    ParamMode,
+    default_catalog,
+    normalization_table,
+)
+from gateway.normalize import ASPECT_RATIOS, nearest_aspect_ratio, nearest_size
+from tests.gateway.conftest import MakeGateway, Scripted, catalog
+from tests.gateway.fakes import GARBAGE, FakeFal, FakeGemini, FakeOpenAI, FakeReplicate, png
+
+PARAMETERS = {
+    "prompt",
+    "size",
+    "n",
+    "quality",
+    "style",
+    "response_format",
+    "images",
+    "mask",
+    "extra",
+}
+
+
+def test_every_catalog_offering_declares_a_mode_for_every_parameter() -> None:
+    for spec in default_catalog():
+        for offering in spec.offerings:
+            table = normalization_table(offering)
+            assert set(table) == PARAMETERS, offering.key
+            assert all(isinstance(rule.mode, ParamMode) for rule in table.values())
+
+
+@pytest.mark.parametrize(
+    ("model", "provider", "param", "mode", "wire"),
+    [
+        ("gemini-3.1-flash-lite-image", "gemini", "size", "converted", "generationConfig."),
+        ("gemini-3.1-flash-lite-image", "gemini", "n", "emulated", ""),
+        ("gemini-3.1-flash-lite-image", "vertex", "quality", "unsupported", ""),
+        ("gemini-3.1-flash-lite-image", "fal", "n", "renamed", "num_images"),
+        ("gemini-3.1-flash-lite-image", "replicate", "size", "converted", "input.aspect_ratio"),
+        ("gpt-image-1", "openai", "quality", "passthrough", "quality"),
+        ("gpt-image-1", "openai", "style", "unsupported", "style"),  # the catalog's override
+        ("gpt-image-1", "openai", "response_format", "emulated", ""),
+        ("recraft-v3", "fal", "style", "passthrough", "style"),  # the catalog's override
+        ("lumen-xl", "local", "size", "passthrough", "width, height"),
+    ],
+)
+def test_the_table_says_what_each_provider_does_with_a_parameter(
+    model: str, provider: str, param: str, mode: str, wire: str
+) -> None:
+    (offering,) = [o for o in default_catalog().model(model).offerings if o.provider == provider]
+
+    rule = normalization_table(offering)[param]
+
+    assert rule.mode == mode
+    assert rule.wire.startswith(wire)
+
+
+@pytest.mark.parametrize(
+    ("size", "ratio", "warned"),
+    [
+        ("1024x1024", "1:1", False),
+        ("1344x768", "16:9", False),
+        ("768x1344", "9:16", False),
+        ("1536x1024", "3:2", False),
+        ("1024x1536", "2:3", False),
+        ("1152x896", "5:4", False),  # Gemini's own 5:4 size, 3% off the exact ratio
+        ("1000x775", "5:4", True),  # 1.29: 3% from both 5:4 and 4:3, a hair nearer 5:4
+        ("1200x900", "4:3", False),
+        ("896x1120", "4:5", False),
+        ("1536x672", "21:9", False),  # Gemini's own 21:9 size
+        ("2400x800", "21:9", True),  # 3:1 is wider than any ratio: the widest
+        ("100x900", "9:16", True),
+    ],
+)
+def test_sizes_become_the_nearest_gemini_aspect_ratio(size: str, ratio: str, warned: bool) -> None:
+    chosen, warnings = nearest_aspect_ratio(size, ASPECT_RATIOS)
+
+    assert chosen == ratio
+    assert bool(warnings) is warned
+
+
+def test_no_size_means_no_aspect_ratio() -> None:
+    assert nearest_aspect_ratio(None) == (None, ())
+    assert nearest_aspect_ratio("auto") == (None, ())
+
+
+def test_openai_sizes_snap_by_shape_then_area() -> None:
+    allowed = ["1024x1024", "1536x1024", "1024x1536"]
+
+    assert nearest_size("1024x1024", allowed) == ("1024x1024", ())
+    assert nearest_size("512x512", allowed)[0] == "1024x1024"
+    assert nearest_size("1920x1080", allowed)[0] == "1536x1024"
+    assert nearest_size("720x1280", allowed)[0] == "1024x1536"
+    assert nearest_size("auto", allowed) == ("auto", ())
+
+
+IMPOSSIBLE = catalog(
+    "small",
+    {"provider": "a", "price": "0.01"},
+    operations=["generate"],
+    max_width=1024,
+    max_height=1024,
+    max_n=4,
+)
+EDITOR = catalog("editor", {"provider": "a", "price": "0.01"}, max_input_images=1)
+
+
+@pytest.mark.parametrize(
+    ("request_", "operation", "kind", "words"),
+    [
+        (
+            ImageRequest(model="small", prompt="x", images=(png(),)),
+            "edit",
+            "unsupported",
+            "cannot edit",
+        ),
+        (
+            ImageRequest(model="small", prompt="x", size="2048x1024"),
+            "generate",
+            "unsupported",
+            "up to 1024x1024",
+        ),
+        (
+            ImageRequest(model="small", prompt="x", size="big"),
+            "generate",
+            "invalid_request",
+            "1024x1024",
+        ),
+        (
+            ImageRequest(model="small", prompt="x", n=5),
+            "generate",
+            "invalid_request",
+            "between 1 and 4",
+        ),
+        (
+            ImageRequest(model="small", prompt="x", n=0),
+            "generate",
+            "invalid_request",
+            "between 1 and 4",
+        ),
+        (ImageRequest(model="nope", prompt="x"), "generate", "unknown_model", "Unknown model"),
+    ],
+)
+def test_impossible_requests_are_refused_before_any_call(
+    request_: ImageRequest, operation: str, kind: str, words: str
+) -> None:
+    provider = Scripted("a")
+    gateway = Gateway(catalog=IMPOSSIBLE, providers={"a": provider})
+
+    with pytest.raises(GatewayError) as caught:
+        getattr(gateway, operation)(request_)
+
+    assert caught.value.kind == kind
+    assert words in caught.value.message
+    assert caught.value.http_status in (400, 404)
+    assert caught.value.attempts == []
+    assert provider.calls == []
+
+
+@pytest.mark.parametrize(
+    ("request_", "words"),
+    [
+        (ImageRequest(model="editor", prompt="x"), "needs a source image"),
+        (ImageRequest(model="editor", prompt="x", images=(png(), png())), "at most 1"),
+        (ImageRequest(model="editor", prompt="x", images=(GARBAGE,)), "not a readable image"),
+        (ImageRequest(model="editor", prompt="x", images=(png(),), mask=GARBAGE), "mask"),
+    ],
+)
+def test_edits_with_unusable_sources_are_refused_before_any_call(
+    request_: ImageRequest, words: str
+) -> None:
+    provider = Scripted("a")
+    gateway = Gateway(catalog=EDITOR, providers={"a": provider})
+
+    with pytest.raises(GatewayError) as caught:
+        gateway.edit(request_)
+
+    assert words in caught.value.message
+    assert provider.calls == []
+
+
+def test_a_model_without_a_configured_provider_is_not_routable_and_says_so(
+    make_gateway: MakeGateway,
+) -> None:
+    gateway = make_gateway({}, catalog=default_catalog())
+
+    assert not gateway.is_routable("gemini-3.1-flash-lite-image")
+    assert gateway.is_routable("lumen-xl")
+    with pytest.raises(GatewayError) as caught:
+        gateway.generate(ImageRequest(model="gemini-3.1-flash-lite-image", prompt="x"))
+    assert caught.value.kind is ErrorKind.NOT_CONFIGURED
+
+
+EXTRA = {"seed": 7, "output_format": "webp"}
+
+
+def test_unknown_parameters_pass_through_to_openai(
+    openai: FakeOpenAI, make_gateway: MakeGateway
+) -> None:
+    openai.on("/v1/images/generations", openai.images())
+    gateway = make_gateway(openai.env(), catalog=default_catalog())
+
+    gateway.generate(ImageRequest(model="gpt-image-1", prompt="x", extra=EXTRA))
+
+    assert openai.seen("/v1/images/generations")[0].get_json().items() >= EXTRA.items()
+
+
+def test_unknown_parameters_pass_through_to_gemini(
+    gemini: FakeGemini, make_gateway: MakeGateway
+) -> None:
+    model = "gemini-3.1-flash-lite-image"
+    gemini.on(gemini.path(model), gemini.image(model))
+    env = {k: v for k, v in gemini.env().items() if k.startswith("GEMINI")}
+    gateway = make_gateway(env, catalog=default_catalog())
+
+    gateway.generate(ImageRequest(model=model, prompt="x", extra={"safetySettings": []}))
+
+    assert gemini.seen(gemini.path(model))[0].get_json()["safetySettings"] == []
+
+
+def test_unknown_parameters_pass_through_to_fal(fal: FakeFal, make_gateway: MakeGateway) -> None:
+    fal.model("fal-ai/flux-pro/v1.1")
+    gateway = make_gateway(fal.env(), catalog=default_catalog())
+
+    gateway.generate(ImageRequest(model="flux-1.1-pro", prompt="x", extra=EXTRA))
+
+    assert fal.submitted("fal-ai/flux-pro/v1.1")[0].items() >= EXTRA.items()
+
+
+def test_unknown_parameters_pass_through_to_replicate(
+    replicate: FakeReplicate, make_gateway: MakeGateway
+) -> None:
+    replicate.model("black-forest-labs/flux-1.1-pro")
+    gateway = make_gateway(replicate.env(), catalog=default_catalog())
+
+    gateway.generate(ImageRequest(model="flux-1.1-pro", prompt="x", extra=EXTRA))
+
+    sent = replicate.created("black-forest-labs/flux-1.1-pro")[0]["input"]
+    assert sent.items() >= EXTRA.items()
+
+
+def test_a_style_the_catalog_enables_reaches_the_provider(
+    fal: FakeFal, make_gateway: MakeGateway
+) -> None:
+    fal.model("fal-ai/recraft/v3/text-to-image")
+    gateway = make_gateway(fal.env(), catalog=default_catalog())
+
+    result = gateway.generate(
+        ImageRequest(model="recraft-v3", prompt="x", style="digital_illustration")
+    )
+
+    assert fal.submitted("fal-ai/recraft/v3/text-to-image")[0]["style"] == ("digital_illustration")
+    assert result.warnings == ()
