@@ -12,8 +12,8 @@ from arena.catalog.models import AIModel, Arena, Generation, Prompt
 
 
 class Choice(models.TextChoices):
-    LEFT = "left", "Left is better"
-    RIGHT = "right", "Right is better"
+    LEFT = "left", "A (left) is better"
+    RIGHT = "right", "B (right) is better"
     TIE = "tie", "It's a tie"
     BOTH_BAD = "both_bad", "Both are bad"
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from arena.battles.matchmaking import battle_pick
 from arena.battles.models import Battle, Choice, Vote, VoteRejected
-from arena.ratings.services import elo_apply
+from arena.ratings.services import elo_apply, elo_rows_ensure
 
 LEFT_SCORE = {Choice.LEFT: 1.0, Choice.RIGHT: 0.0, Choice.TIE: 0.5, Choice.BOTH_BAD: 0.5}
 
@@ -26,6 +26,7 @@ def battle_create(*, arena: str, session_key: str) -> Battle:
     if pick is None:
         raise NoBattleAvailable(arena)
     left, right = pick
+    elo_rows_ensure(arena=arena, model_ids=[left.model_id, right.model_id])
     now = timezone.now()
     return Battle.objects.create(
         arena=arena,
@@ -52,7 +53,7 @@ def vote_record(*, token: str, session_key: str, choice: str, ip: str = "") -> V
     with transaction.atomic():
         battle = (
             Battle.objects.select_for_update(of=("self",))
-            .select_related("left", "right", "vote")
+            .select_related("prompt", "left__model", "right__model", "vote")
             .filter(token=token)
             .first()
         )

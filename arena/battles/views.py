@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import retarget
 
-from arena.battles.models import Battle, VoteRejected
+from arena.battles.models import Battle, Vote, VoteRejected
 from arena.battles.services import NoBattleAvailable, battle_create, vote_record
 from arena.catalog.models import Arena
 
@@ -35,7 +35,11 @@ def battle_new(request: HttpRequest, arena: str) -> HttpResponse:
     except NoBattleAvailable:
         template = "battles/empty.html#battle" if request.htmx else "battles/empty.html"
         return render(request, template, {"arena": Arena(arena)})
-    return render(request, _template(request), {"battle": battle, "arena": Arena(arena)})
+    return render(request, _template(request), _context(battle, vote=None))
+
+
+def _context(battle: Battle, vote: Vote | None) -> dict[str, object]:
+    return {"battle": battle, "arena": Arena(battle.arena), "vote": vote}
 
 
 @never_cache
@@ -44,13 +48,12 @@ def battle_new(request: HttpRequest, arena: str) -> HttpResponse:
 def battle_detail(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         return _vote(request, token)
-    battle = _own_battle(request, token)
-    return render(request, _template(request), {"battle": battle, "arena": Arena(battle.arena)})
+    return _shown(request, token)
 
 
 def _vote(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        vote_record(
+        vote = vote_record(
             token=token,
             session_key=_session_key(request),
             choice=request.POST.get("choice", ""),
@@ -66,8 +69,12 @@ def _vote(request: HttpRequest, token: str) -> HttpResponse:
         return retarget(response, "#battle-notice") if request.htmx else response
     if not request.htmx:
         return redirect("battles:detail", token=token)
+    return render(request, _template(request), _context(vote.battle, vote))
+
+
+def _shown(request: HttpRequest, token: str) -> HttpResponse:
     battle = _own_battle(request, token)
-    return render(request, _template(request), {"battle": battle, "arena": Arena(battle.arena)})
+    return render(request, _template(request), _context(battle, getattr(battle, "vote", None)))
 
 
 def _own_battle(request: HttpRequest, token: str) -> Battle:

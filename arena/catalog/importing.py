@@ -49,8 +49,8 @@ def _tags(value: object) -> tuple[str, ...] | None:
         return ()
     if isinstance(value, str):
         items: list[object] = list(value.replace(";", ",").replace("|", ",").split(","))
-    elif isinstance(value, list):
-        items = value
+    elif isinstance(value, list | tuple):
+        items = list(value)
     else:
         return None
     if not all(isinstance(item, str) for item in items):

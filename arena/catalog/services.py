@@ -129,7 +129,10 @@ def prompts_import(
         Prompt(arena=arena, text=row.text, tags=list(row.tags), fingerprint=fingerprint)
         for fingerprint, row in by_fingerprint.items()
     ]
-    report.created = Prompt.objects.bulk_create(prompts, ignore_conflicts=True)
+    # ignore_conflicts: a concurrent import of the same prompt wins quietly. It also leaves the
+    # new rows without primary keys, so read them back.
+    Prompt.objects.bulk_create(prompts, ignore_conflicts=True)
+    report.created = list(Prompt.objects.filter(fingerprint__in=by_fingerprint))
     return report
 
 

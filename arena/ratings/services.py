@@ -21,18 +21,14 @@ def elo_apply(
 
     Both rows are locked before they are read, so concurrent votes never lose an update.
     """
-    # Create missing rows first, then lock both, each in model-id order: a vote that locked
-    # one row and then inserted another could deadlock with a vote doing the opposite.
     ids = sorted([left_model_id, right_model_id])
-    EloRating.objects.bulk_create(
-        [EloRating(arena=arena, model_id=model_id) for model_id in ids], ignore_conflicts=True
-    )
-    rows = {
-        row.model_id: row
-        for row in EloRating.objects.select_for_update()
-        .filter(arena=arena, model_id__in=ids)
-        .order_by("model_id")
-    }
+    rows = _locked(arena, ids)
+    if len(rows) < 2:
+        # Battles create the rows before anyone votes; this is for battles that did not. Rows
+        # are created and then locked in model-id order: locking one row and then inserting
+        # another could deadlock with a vote doing the opposite.
+        elo_rows_ensure(arena=arena, model_ids=ids)
+        rows = _locked(arena, ids)
     left, right = rows[left_model_id], rows[right_model_id]
     left_before, right_before = left.rating, right.rating
     left.rating, right.rating = elo.updated(left.rating, right.rating, left_score)
@@ -46,3 +42,20 @@ def elo_apply(
             row.ties += 1
     EloRating.objects.bulk_update([left, right], ["rating", "votes", "wins", "losses", "ties"])
     return EloChange(left_before, left.rating, right_before, right.rating)
+
+
+def elo_rows_ensure(*, arena: str, model_ids: list[int]) -> None:
+    """Create the rating rows these models need in this arena, if they are missing."""
+    EloRating.objects.bulk_create(
+        [EloRating(arena=arena, model_id=model_id) for model_id in sorted(model_ids)],
+        ignore_conflicts=True,
+    )
+
+
+def _locked(arena: str, model_ids: list[int]) -> dict[int, EloRating]:
+    rows = (
+        EloRating.objects.select_for_update()
+        .filter(arena=arena, model_id__in=model_ids)
+        .order_by("model_id")
+    )
+    return {row.model_id: row for row in rows}

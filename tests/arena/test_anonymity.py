@@ -1,0 +1,132 @@
+"""Before the vote nothing names the models: not the page, the URLs, the image bytes or headers."""
+
+import io
+import re
+
+import pytest
+from django.test import Client
+from PIL import Image, PngImagePlugin
+
+from arena.catalog.images import UnreadableImage, arena_renditions
+from arena.catalog.models import AIModel, Generation
+from arena.catalog.services import catalog_sync, prompt_generate
+from tests.arena.helpers import open_battle
+from tests.factories import PromptFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def arena_ready(settings, django_capture_on_commit_callbacks):
+    settings.ARENA_IMAGE_SIZE = 256
+    catalog_sync()
+    prompts = [
+        PromptFactory(text="A red book on a glass table"),
+        PromptFactory(text="A blue moon"),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        prompt_generate(prompt_ids=[prompt.pk for prompt in prompts])
+    return list(AIModel.objects.filter(generations__isnull=False).distinct())
+
+
+def identities(models: list[AIModel]) -> list[str]:
+    return [text for model in models for text in (model.name, model.slug)]
+
+
+def test_battle_page_names_no_model_before_the_vote(arena_ready):
+    client = Client()
+    for _ in range(10):
+        response = client.get("/battle/t2i/")
+        page = response.content.decode()
+        for identity in identities(arena_ready):
+            assert identity not in page
+            assert identity.lower() not in page.lower()
+        assert "data-model" not in page
+        for header, value in response.items():
+            assert not any(identity in value for identity in identities(arena_ready)), header
+
+
+def test_battle_urls_carry_only_the_token_and_the_side(arena_ready):
+    client = Client()
+    battle = open_battle(client)
+    page = client.get(battle.get_absolute_url()).content.decode()
+
+    urls = set(re.findall(r'(?:src|href|action|hx-post|hx-get)="([^"]+)"', page))
+    battle_urls = {url for url in urls if url.startswith("/battle/") and battle.token in url}
+    assert battle_urls == {
+        f"/battle/{battle.token}/",
+        f"/battle/{battle.token}/left.png",
+        f"/battle/{battle.token}/right.png",
+    }
+    generation_ids = {str(battle.left.pk), str(battle.right.pk)}
+    assert not any("media" in url or url.rsplit("/", 1)[-1] in generation_ids for url in urls)
+
+
+def test_battle_images_are_clean_same_sized_pngs(arena_ready):
+    client = Client()
+    battle = open_battle(client)
+    sizes = set()
+    for side in ("left", "right"):
+        response = client.get(f"/battle/{battle.token}/{side}.png")
+        assert response.status_code == 200
+        data = b"".join(response.streaming_content)
+        for identity in identities(arena_ready):
+            assert identity.encode() not in data
+        image = Image.open(io.BytesIO(data))
+        assert image.format == "PNG"
+        assert set(image.info) <= {"dpi"}  # no text chunks, no EXIF, no ICC profile
+        sizes.add(image.size)
+        assert response["Content-Type"] == "image/png"
+        assert response["Content-Disposition"] == f'inline; filename="{side}.png"'
+        assert "Last-Modified" not in response
+        assert "ETag" not in response
+    assert sizes == {(256, 256)}
+
+
+def test_battle_images_are_only_served_to_the_visitor_of_the_battle(arena_ready):
+    battle = open_battle(Client())
+
+    assert Client().get(f"/battle/{battle.token}/left.png").status_code == 404
+    assert Client().get("/battle/forged-token/left.png").status_code == 404
+
+
+def test_renditions_drop_metadata_and_equalise_size():
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", "ZebraPainter v3")
+    info.add_text("parameters", "model=zebra-painter seed=42")
+    source = io.BytesIO()
+    Image.new("RGB", (640, 480), (10, 200, 30)).save(source, format="PNG", pnginfo=info)
+    exif = Image.Exif()
+    exif[0x0131] = "ZebraPainter"  # Software
+    jpeg = io.BytesIO()
+    Image.new("RGB", (300, 500), (200, 10, 30)).save(jpeg, format="JPEG", exif=exif)
+
+    for data in (source.getvalue(), jpeg.getvalue()):
+        renditions = arena_renditions(data, size=512, thumbnail_size=128)
+        assert b"Zebra" not in renditions.image
+        assert b"zebra" not in renditions.image
+        image = Image.open(io.BytesIO(renditions.image))
+        assert image.size == (512, 512)
+        assert set(image.info) <= {"dpi"}
+        assert Image.open(io.BytesIO(renditions.thumbnail)).size == (128, 128)
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b"not an image at all", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40]
+)
+def test_unreadable_provider_output_is_refused(data):
+    with pytest.raises(UnreadableImage):
+        arena_renditions(data, size=64, thumbnail_size=32)
+
+
+def test_revealed_battle_names_both_models(arena_ready):
+    client = Client()
+    battle = open_battle(client)
+    client.post(battle.get_absolute_url(), {"choice": "both_bad"})
+
+    page = client.get(battle.get_absolute_url()).content.decode()
+
+    for generation in (battle.left, battle.right):
+        assert f'data-model="{generation.model.slug}"' in page
+        assert generation.model.name in page
+    assert Generation.objects.count() >= 12

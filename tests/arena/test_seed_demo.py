@@ -1,0 +1,57 @@
+"""`manage.py seed_demo`: models, prompts, every image, simulated votes, and safe to run again."""
+
+import pytest
+from django.core.management import call_command
+
+from arena.battles.models import Vote
+from arena.catalog.models import Arena, Generation, Prompt
+from arena.ratings.models import EloRating
+
+PROMPTS = """
+[[t2i]]
+text = "A red ball on the left and a blue cube on the right"
+tags = ["objects"]
+
+[[t2i]]
+text = "Three yellow apples on a wooden table"
+
+[[edit]]
+source_prompt = "A glass cube on a wooden table with a small blue sphere inside"
+instruction = "Make the sphere red"
+tags = ["recolor"]
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_is_complete_and_idempotent(tmp_path, settings):
+    settings.ARENA_IMAGE_SIZE = 128
+    prompts = tmp_path / "prompts.toml"
+    prompts.write_text(PROMPTS)
+
+    call_command("seed_demo", "--prompts", prompts, "--votes", "30", "--threads", "4")
+    counts = (Prompt.objects.count(), Generation.objects.count(), Vote.objects.count())
+    call_command("seed_demo", "--prompts", prompts, "--votes", "30", "--threads", "4")
+
+    assert (Prompt.objects.count(), Generation.objects.count(), Vote.objects.count()) == counts
+    assert Prompt.objects.filter(arena=Arena.T2I).count() == 2
+    edit = Prompt.objects.get(arena=Arena.EDIT)
+    assert edit.source_image.name.startswith("sources/")
+    assert Generation.objects.exclude(status=Generation.Status.READY).count() == 0
+    assert Generation.objects.filter(prompt=edit).count() == 4  # the models that can edit
+    assert Vote.objects.count() == 30
+    assert sum(EloRating.objects.values_list("votes", flat=True)) == 60
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_shipped_demo_prompts_are_enough(settings):
+    import tomllib
+
+    from arena.catalog.management.commands.seed_demo import DEMO_PROMPTS
+
+    data = tomllib.loads(DEMO_PROMPTS.read_text())
+
+    assert len(data["t2i"]) >= 30
+    assert len(data["edit"]) >= 12
+    assert any(
+        entry["text"].startswith("A glass cube on a wooden table.") for entry in data["t2i"]
+    )

@@ -1,0 +1,193 @@
+"""Queries and server time per battle page and per vote, at a small and a large scale.
+
+Runs in-process through Django's test client against a scratch database: PostgreSQL
+(database `arena_bench`) and Redis when they answer, as in production, SQLite otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import socket
+import statistics
+import tempfile
+import time
+from datetime import timedelta
+
+SCALES = [(8, 50, 1_000), (64, 400, 100_000)]  # models, prompts, votes
+ROUNDS = 200
+GOALS = {"battle page": 8, "vote": 6, "htmx vote": 6}
+
+
+def _reachable(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _configure() -> str:
+    scratch = tempfile.mkdtemp(prefix="arena-bench-")
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "arena.settings",
+            "SECRET_KEY": "bench-only",
+            "ALLOWED_HOSTS": "testserver",
+            "ARENA_VAR_DIR": scratch,
+            "MEDIA_ROOT": os.path.join(scratch, "media"),
+            "CELERY_TASK_ALWAYS_EAGER": "1",
+            "GATEWAY_LOCAL_LATENCY_SCALE": "0",
+        }
+    )
+    if _reachable(5432):
+        import psycopg
+
+        with psycopg.connect(
+            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
+        ) as c:
+            c.execute("DROP DATABASE IF EXISTS arena_bench WITH (FORCE)")
+            c.execute("CREATE DATABASE arena_bench")
+        os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/arena_bench"
+    if _reachable(6379):
+        os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/14"
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+    return f"{settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, cache: " + (
+        "redis" if os.environ.get("REDIS_URL") else "local memory"
+    )
+
+
+def _populate(models: int, prompts: int, votes: int) -> None:
+    from django.core.cache import cache
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from arena.battles.models import Battle, Vote
+    from arena.catalog.models import AIModel, Generation, Prompt
+    from arena.ratings.models import EloRating
+    from tests.factories import png_bytes
+
+    call_command("flush", interactive=False, verbosity=0)
+    cache.clear()
+    image = default_storage.save("generations/bench.png", ContentFile(png_bytes(size=(256, 256))))
+    ai_models = AIModel.objects.bulk_create(
+        AIModel(slug=f"bench-{i}", name=f"Bench {i}", organization="Bench") for i in range(models)
+    )
+    prompt_rows = Prompt.objects.bulk_create(
+        Prompt(text=f"Bench prompt {i}", fingerprint=f"bench-{i}") for i in range(prompts)
+    )
+    generations = Generation.objects.bulk_create(
+        Generation(prompt=p, model=m, status=Generation.Status.READY, image=image)
+        for p in prompt_rows
+        for m in ai_models
+    )
+    EloRating.objects.bulk_create(EloRating(arena="t2i", model=m) for m in ai_models)
+    by_prompt: dict[int, list[Generation]] = {}
+    for generation in generations:
+        by_prompt.setdefault(generation.prompt_id, []).append(generation)
+    rng = random.Random(0)
+    now = timezone.now()
+    for start in range(0, votes, 20_000):
+        battles = []
+        for _ in range(start, min(votes, start + 20_000)):
+            left, right = rng.sample(by_prompt[rng.choice(prompt_rows).pk], 2)
+            battles.append(
+                Battle(
+                    arena="t2i",
+                    prompt_id=left.prompt_id,
+                    left=left,
+                    right=right,
+                    session_key="bench-history",
+                    expires_at=now,
+                )
+            )
+        battles = Battle.objects.bulk_create(battles)
+        Vote.objects.bulk_create(
+            Vote(
+                battle=b,
+                arena="t2i",
+                prompt_id=b.prompt_id,
+                left_model_id=b.left.model_id,
+                right_model_id=b.right.model_id,
+                choice=rng.choice(["left", "right", "tie", "both_bad"]),
+                voter="bench",
+                left_elo_before=1000,
+                left_elo_after=1000,
+                right_elo_before=1000,
+                right_elo_after=1000,
+                created_at=now - timedelta(seconds=rng.randrange(86_400 * 30)),
+            )
+            for b in battles
+        )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # as autovacuum would after a bulk load
+
+
+def _measure() -> dict[str, tuple[int, float]]:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.get("/battle/t2i/")  # a returning visitor: the session exists
+    token = re.compile(r'action="/battle/([^/"]+)/"')
+    figures: dict[str, tuple[list[int], list[float]]] = {name: ([], []) for name in GOALS}
+    for _ in range(ROUNDS):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            page = client.get("/battle/t2i/")
+            elapsed = time.perf_counter() - started
+        figures["battle page"][0].append(len(queries))
+        figures["battle page"][1].append(elapsed)
+        battle_token = token.search(page.content.decode())[1]
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = client.post(f"/battle/{battle_token}/", {"choice": "left"})
+            elapsed = time.perf_counter() - started
+        assert response.status_code == 302, response.status_code
+        figures["vote"][0].append(len(queries))
+        figures["vote"][1].append(elapsed)
+        battle_token = token.search(client.get("/battle/t2i/").content.decode())[1]
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = client.post(
+                f"/battle/{battle_token}/", {"choice": "tie"}, headers={"HX-Request": "true"}
+            )
+            elapsed = time.perf_counter() - started
+        assert b"data-model" in response.content, response.status_code
+        figures["htmx vote"][0].append(len(queries))
+        figures["htmx vote"][1].append(elapsed)
+    return {
+        name: (max(counts), statistics.median(times) * 1000)
+        for name, (counts, times) in figures.items()
+    }
+
+
+def main() -> None:
+    backend = _configure()
+    print(f"Battle page and vote through Django's test client ({backend}), {ROUNDS} rounds each")
+    print(f"{'scale':<34} {'request':<12} {'queries':>8} {'goal':>5} {'median ms':>10}")
+    for models, prompts, votes in SCALES:
+        _populate(models, prompts, votes)
+        scale = f"{models} models, {prompts} prompts, {votes:,} votes"
+        for name, (queries, median_ms) in _measure().items():
+            verdict = "ok" if queries <= GOALS[name] else "OVER"
+            print(
+                f"{scale:<34} {name:<12} {queries:>8} {GOALS[name]:>5} {median_ms:>10.2f}  {verdict}"
+            )
+
+
+if __name__ == "__main__":
+    main()

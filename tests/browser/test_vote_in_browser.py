@@ -1,0 +1,81 @@
+"""A visitor votes in Chromium: by clicking, by keyboard, and with JavaScript turned off."""
+
+import pytest
+
+import gateway
+from arena.battles.models import Vote
+from arena.catalog.services import catalog_sync, prompt_generate
+from gateway.providers.local import LocalProvider
+from tests.factories import PromptFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def arena_with_images(settings):
+    settings.ARENA_IMAGE_SIZE = 384
+    gateway.set_default_gateway(
+        gateway.Gateway(providers={"local": LocalProvider(latency_scale=0)})
+    )
+    catalog_sync()
+    prompts = [
+        PromptFactory(text="A red ball on the left and a blue cube on the right"),
+        PromptFactory(text="A house under a starry night sky with a crescent moon"),
+    ]
+    prompt_generate(prompt_ids=[prompt.pk for prompt in prompts])
+    yield
+    gateway.set_default_gateway(None)
+
+
+def images_loaded(page) -> bool:
+    return page.evaluate(
+        "() => [...document.querySelectorAll('[data-side] img')]"
+        ".every(img => img.complete && img.naturalWidth > 0)"
+    )
+
+
+def test_vote_by_clicking_then_by_keyboard(live_server, browser, screenshot, arena_with_images):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/battle/t2i/")
+    page.wait_for_function("() => window.htmx !== undefined")
+    assert page.locator("[data-side]").count() == 2
+    assert page.locator("[data-model]").count() == 0
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-side] img')].every(i => i.naturalWidth > 0)"
+    )
+    screenshot(page, "battle-before-vote")
+
+    page.get_by_role("button", name="A is better").click()
+    page.wait_for_selector("[data-model]")
+
+    assert page.locator("[data-model]").count() == 2
+    assert page.url == f"{live_server.url}/battle/t2i/"  # swapped in place by htmx
+    assert page.locator(".side.picked").get_attribute("data-side") == "left"
+    screenshot(page, "battle-after-click-vote")
+
+    page.keyboard.press("n")
+    page.wait_for_selector("form.vote")
+    assert page.locator("[data-model]").count() == 0
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector("[data-model]")
+
+    assert page.locator(".side.picked").get_attribute("data-side") == "right"
+    assert images_loaded(page)
+    screenshot(page, "battle-after-keyboard-vote")
+    assert list(Vote.objects.order_by("pk").values_list("choice", flat=True)) == ["left", "right"]
+
+
+def test_vote_without_javascript(live_server, browser, screenshot, arena_with_images):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/battle/t2i/")
+
+    page.get_by_role("button", name="Both bad").click()
+    page.wait_for_selector("[data-model]")
+
+    assert "/battle/t2i/" not in page.url  # the form posted and redirected to the battle
+    assert Vote.objects.get().choice == "both_bad"
+    screenshot(page, "battle-no-javascript")
+    page.get_by_role("link", name="Next battle").click()
+    page.wait_for_selector("form.vote")
+    context.close()
