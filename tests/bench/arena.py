@@ -178,15 +178,14 @@ def _measure() -> dict[str, tuple[int, float]]:
 def main() -> None:
     backend = _configure()
     print(f"Battle page and vote through Django's test client ({backend}), {ROUNDS} rounds each")
-    print(f"{'scale':<34} {'request':<12} {'queries':>8} {'goal':>5} {'median ms':>10}")
+    print(f"{'scale':<38} {'request':<12} {'queries':>8} {'goal':>5} {'median ms':>10}")
     for models, prompts, votes in SCALES:
         _populate(models, prompts, votes)
         scale = f"{models} models, {prompts} prompts, {votes:,} votes"
         for name, (queries, median_ms) in _measure().items():
             verdict = "ok" if queries <= GOALS[name] else "OVER"
-            print(
-                f"{scale:<34} {name:<12} {queries:>8} {GOALS[name]:>5} {median_ms:>10.2f}  {verdict}"
-            )
+            goal = GOALS[name]
+            print(f"{scale:<38} {name:<12} {queries:>8} {goal:>5} {median_ms:>10.2f}  {verdict}")
 
 
 if __name__ == "__main__":
