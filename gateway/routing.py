@@ -5,10 +5,11 @@ outrank a much faster provider), then by the median total time of their successf
 (image generation included: that is the time a caller waits), then by catalog order. A small
 share of calls tries a lower-ranked offering first so a recovered provider gets noticed.
 
-An offering rests (is skipped) after a 429, for as long as Retry-After asks, or after
-repeated infrastructure failures (timeouts, connection errors, 5xx), for a time that doubles
-with each further failure. Failures of the request itself (bad input, content policy) or of the
-model on one request (empty or broken result) lower the success rate but never rest it.
+An offering rests (is skipped) after a 429, or a 5xx that says Retry-After, for as long as
+Retry-After asks (30 s for a 429 that doesn't say), and after repeated infrastructure failures
+(timeouts, connection errors, 5xx), for a time that doubles with each further failure.
+Failures of the request itself (bad input, content policy) or of the model on one request
+(empty or broken result) lower the success rate but never rest it.
 """
 
 from __future__ import annotations
@@ -104,11 +105,10 @@ class Router:
             trips=attempt.error_kind in TRIPPING,
         )
         policy = self.policy
-        if attempt.error_kind is ErrorKind.RATE_LIMITED:
-            rest = min(
-                policy.rest_seconds if retry_after is None else retry_after,
-                policy.max_retry_after_seconds,
-            )
+        if retry_after is not None and attempt.error_kind in TRIPPING:
+            rest = min(retry_after, policy.max_retry_after_seconds)
+        elif attempt.error_kind is ErrorKind.RATE_LIMITED:
+            rest = policy.rest_seconds
         elif streak >= policy.failures_to_rest:
             rest = min(
                 policy.rest_seconds * 2 ** (streak - policy.failures_to_rest),

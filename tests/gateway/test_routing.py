@@ -216,6 +216,17 @@ def test_a_429_rests_the_offering_for_its_retry_after(window: Window) -> None:
     assert gateway.router.plan(gateway.routable_offerings("m")).resting == {}
 
 
+def test_an_overloaded_answer_with_retry_after_rests_the_offering_as_asked(
+    window: Window,
+) -> None:
+    a = Scripted("a", error(ErrorKind.SERVER_ERROR, 503, retry_after=5))
+    gateway = build(window, a, Scripted("b"))
+
+    gateway.generate(ImageRequest(model="m", prompt="x"))
+
+    assert gateway.router.plan(gateway.routable_offerings("m")).resting == {"m@a": 5.0}
+
+
 def test_when_every_offering_rests_the_call_fails_at_once_with_the_soonest_retry(
     window: Window,
 ) -> None:
