@@ -1,0 +1,95 @@
+"""Render a contact sheet of the built-in models, to look at them.
+
+    .venv/bin/python -m gateway.local.contact_sheet OUT.png [--edits] [--size 512] [--tile 256]
+
+Rows are prompts, columns are models; with --edits, rows are (source, instruction) pairs and
+columns are the source followed by each editor's result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+import tomllib
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from gateway import local
+
+T2I_MODELS = ["lumen-xl", "prism-2", "sketchbook", "palette", "blockworld", "daydream"]
+EDIT_MODELS = ["lumen-xl", "prism-2", "sketchbook", "retouch"]
+DEMO_PROMPTS = Path(__file__).resolve().parents[2] / "arena" / "catalog" / "demo_prompts.toml"
+FALLBACK_PROMPTS = [
+    "A glass cube on a wooden table. Inside the cube is a small blue sphere. On top of the cube "
+    "sits a red book. A green plant is behind the cube, partially visible through the glass. "
+    "Soft window light from the left.",
+    "A red ball on the left and a blue cube on the right",
+    "Three yellow apples on a table",
+]
+FALLBACK_EDITS = [
+    (FALLBACK_PROMPTS[0], "Make the sphere red"),
+    (FALLBACK_PROMPTS[0], "Add a moon"),
+]
+LABEL = 44
+
+
+def demo_prompts() -> tuple[list[str], list[tuple[str, str]]]:
+    if not DEMO_PROMPTS.exists():
+        return FALLBACK_PROMPTS, FALLBACK_EDITS
+    data = tomllib.loads(DEMO_PROMPTS.read_text())
+    prompts = [entry["text"] for entry in data.get("t2i", [])]
+    edits = [(entry["source_prompt"], entry["instruction"]) for entry in data.get("edit", [])]
+    return prompts, edits
+
+
+def sheet(rows: list[tuple[str, list[Image.Image]]], headers: list[str], tile: int) -> Image.Image:
+    font = ImageFont.load_default(size=13)
+    columns = len(headers)
+    out = Image.new("RGB", (columns * tile, 24 + len(rows) * (tile + LABEL)), (255, 255, 255))
+    draw = ImageDraw.Draw(out)
+    for c, header in enumerate(headers):
+        draw.text((c * tile + 6, 4), header, fill=(0, 0, 0), font=font)
+    for r, (caption, images) in enumerate(rows):
+        top = 24 + r * (tile + LABEL)
+        draw.multiline_text(
+            (6, top + 2),
+            "\n".join(textwrap.wrap(caption, columns * tile // 7)[:2]),
+            fill=(60, 60, 60),
+            font=font,
+        )
+        for c, image in enumerate(images):
+            out.paste(
+                image.resize((tile, tile), Image.Resampling.LANCZOS), (c * tile, top + LABEL)
+            )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("out")
+    parser.add_argument("--edits", action="store_true")
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--tile", type=int, default=256)
+    parser.add_argument("--limit", type=int, default=12)
+    parser.add_argument("--offset", type=int, default=0)
+    args = parser.parse_args()
+    prompts, edits = demo_prompts()
+    size = args.size
+    rows: list[tuple[str, list[Image.Image]]] = []
+    if args.edits:
+        for source_prompt, instruction in edits[args.offset : args.offset + args.limit]:
+            source = local.render("lumen-xl", source_prompt, size, size)
+            results = [local.edit(model, source, instruction) for model in EDIT_MODELS]
+            rows.append((instruction, [source, *results]))
+        headers = ["source", *EDIT_MODELS]
+    else:
+        for prompt in prompts[args.offset : args.offset + args.limit]:
+            rows.append((prompt, [local.render(m, prompt, size, size) for m in T2I_MODELS]))
+        headers = T2I_MODELS
+    sheet(rows, headers, args.tile).save(args.out)
+    print(args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,492 @@
+"""The four editing models. Each reads the instruction, finds what it names in the pixels, and
+applies the change with its own care:
+
+lumen-xl   a mask refined to the object's edge, texture-aware fill, lit additions placed where
+           they belong; the rest of the picture is untouched.
+prism-2    a softer, slightly larger mask, smooth fill, fixed placements, a faint global shift.
+sketchbook a rough blob for a mask, a flat patch for a fill, cartoon additions in the middle,
+           and a smudge and colour cast over the whole picture.
+retouch    colour, style and light as well as lumen-xl, but cannot add or remove things.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageEnhance, ImageFilter
+from scipy import ndimage
+
+from gateway.local import effects
+from gateway.local.colours import RGB, hue_of
+from gateway.local.instruction import EditSpec
+from gateway.local.locate import Component, Picture, from_hsv, hue_distance, to_hsv
+from gateway.local.objects import paint_item
+from gateway.local.paint import DEFAULT_LIGHTS, Finish, Float, Painter
+from gateway.local.parse import PromptSpec
+from gateway.local.scene import Item, Scene
+from gateway.local.vocab import ALIAS_COLOURS, KINDS
+
+SKY_KINDS = {"sun", "moon", "star", "cloud", "bird", "kite", "balloon", "planet", "rocket"}
+
+
+@dataclass(frozen=True)
+class Editor:
+    edge: str  # "exact", "soft" or "crude": how closely a mask follows the object
+    objects: bool  # can add and remove things
+    finish: Finish  # how added things are drawn
+    placement: str  # "smart", "fixed" or "crude"
+    fill: str  # "texture", "smooth" or "patch": how a removed thing's hole is filled
+    damage: Callable[[Image.Image, EditSpec], Image.Image] | None = None  # to everything else
+
+
+def faint_shift(image: Image.Image, spec: EditSpec) -> Image.Image:
+    """Prism nudges contrast and saturation of the whole picture a little."""
+    return ImageEnhance.Color(ImageEnhance.Contrast(image).enhance(1.05)).enhance(1.08)
+
+
+def smudge(image: Image.Image, spec: EditSpec) -> Image.Image:
+    """Sketchbook blurs the whole picture and casts the edit's colour (or a yellow) over it."""
+    blurred = image.filter(ImageFilter.GaussianBlur(max(1.5, image.width / 400)))
+    cast = Image.new("RGB", image.size, spec.colour or (236, 214, 150))
+    return Image.blend(blurred, cast, 0.1)
+
+
+EDITORS: dict[str, Editor] = {
+    "lumen-xl": Editor("exact", True, Finish.LIT, "smart", "texture"),
+    "prism-2": Editor("soft", True, Finish.SIMPLE, "fixed", "smooth", faint_shift),
+    "sketchbook": Editor("crude", True, Finish.CARTOON, "crude", "patch", smudge),
+    "retouch": Editor("exact", False, Finish.LIT, "smart", "texture"),
+}
+
+
+def apply(editor: Editor, source: Image.Image, spec: EditSpec) -> Image.Image:
+    px = effects.pixels(source)
+    if spec.action == "style" and spec.style:
+        styled = STYLERS[editor.edge](source.convert("RGB"), spec.style)
+        px = effects.pixels(styled)
+    elif spec.action == "light" and spec.light:
+        relight(px, spec, editor)
+    elif spec.action == "tint" and spec.colour:
+        px += (np.float32(spec.colour) - px) * (0.18 if editor.edge == "exact" else 0.3)
+    elif spec.action == "recolour" and spec.colour:
+        recolour(px, spec, editor)
+    elif spec.action == "remove" and editor.objects:
+        remove(px, spec, editor)
+    elif spec.action == "add" and editor.objects:
+        add(px, spec, editor)
+    elif spec.action == "enhance":
+        px += (px - px.mean(axis=(0, 1), keepdims=True)) * 0.06
+    result = effects.clip(px)
+    return editor.damage(result, spec) if editor.damage else result
+
+
+# --- recolour -------------------------------------------------------------------------------
+
+
+def recolour(px: Float, spec: EditSpec, editor: Editor) -> None:
+    assert spec.colour is not None
+    picture = Picture(px)
+    if spec.region:
+        mask = region_mask(picture, spec.region)
+        if mask is not None:
+            weight = ndimage.gaussian_filter(picture.full(mask).astype(np.float32), 2)
+            shift_colour(px, (0, 0, px.shape[1], px.shape[0]), weight, spec.colour, None)
+        return
+    targets = find_targets(picture, spec)
+    for target in targets:
+        box, weight = object_weight(px, picture, target, editor)
+        shift_colour(px, box, weight, spec.colour, target)
+
+
+def find_targets(picture: Picture, spec: EditSpec) -> list[Component]:
+    colour = spec.source_colour
+    if colour is None and spec.kind and spec.kind in ("plant", "tree"):
+        colour = KINDS[spec.kind].colour
+    found = picture.find(spec.kind, colour, every=spec.plural)
+    if not found and colour is not None:
+        found = picture.find(spec.kind, None, every=spec.plural)
+    return found
+
+
+def object_weight(
+    px: Float, picture: Picture, target: Component, editor: Editor
+) -> tuple[tuple[int, int, int, int], Float]:
+    """How strongly each pixel around the target belongs to it, cropped to a padded box."""
+    x0, y0, x1, y1 = picture.full_box(target)
+    pad = max(4, (x1 - x0) // 6)
+    x0, y0 = max(0, x0 - pad), max(0, y0 - pad)
+    x1, y1 = min(px.shape[1], x1 + pad), min(px.shape[0], y1 + pad)
+    mask = picture.full(target.mask)[y0:y1, x0:x1]
+    if editor.edge == "crude":
+        ys, xs = np.ogrid[y0:y1, x0:x1]
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        blob = ((xs - cx) / ((x1 - x0) / 2)) ** 2 + ((ys - cy) / ((y1 - y0) / 2)) ** 2 < 1
+        return (x0, y0, x1, y1), blob.astype(np.float32)
+    if editor.edge == "soft":
+        grown = ndimage.binary_dilation(mask, iterations=max(2, pad // 3))
+        return (x0, y0, x1, y1), ndimage.gaussian_filter(grown.astype(np.float32), 2.5)
+    hue, sat, _ = to_hsv(px[y0:y1, x0:x1])
+    grown = ndimage.binary_dilation(mask, iterations=picture.step + 2)
+    near = hue_distance(hue, target.hue) < 40
+    fringe = grown & near & (sat > 0.08)
+    weight = np.where(mask & near, 1.0, np.where(fringe, np.clip((sat - 0.08) / 0.25, 0, 1), 0.0))
+    # Highlights inside the object are near-white; keep them white by weighting by saturation.
+    inside = ndimage.binary_fill_holes(mask)
+    weight = np.where(inside & ~near, np.clip(sat * 2, 0, 1), weight)
+    return (x0, y0, x1, y1), weight.astype(np.float32)
+
+
+def shift_colour(
+    px: Float,
+    box: tuple[int, int, int, int],
+    weight: Float,
+    colour: RGB,
+    target: Component | None,
+) -> None:
+    """Move hue to the new colour; scale saturation and value so the mean lands on it while the
+    object's own shading (its range of values) is kept."""
+    x0, y0, x1, y1 = box
+    region = px[y0:y1, x0:x1]
+    hue, sat, val = to_hsv(region)
+    new_h = hue_of(colour)
+    new_s = (max(colour) - min(colour)) / max(1, max(colour))
+    new_v = max(colour) / 255
+    w = weight > 0.01
+    mean_s = target.saturation if target else float(sat[w].mean()) if w.any() else 0.5
+    mean_v = target.value if target else float(val[w].mean()) if w.any() else 0.5
+    out_s = np.clip(sat * new_s / mean_s, 0, 1) if mean_s > 0.15 else np.full_like(sat, new_s)
+    out_v = np.clip(val * new_v / max(0.05, mean_v), 0, 1)
+    shifted = from_hsv(np.full_like(hue, new_h), out_s, out_v)
+    region += (shifted - region) * weight[..., None]
+
+
+def region_mask(picture: Picture, region: str) -> np.ndarray | None:
+    h = picture.height
+    rows = np.arange(h)[:, None]
+    if region in ("sky", "background", "wall"):
+        mask = picture.sky()
+        return mask if mask.any() else None
+    if region == "water":
+        blue = picture.colour_mask((60, 120, 190), tolerance=35)
+        parts = [c for c in picture.components(blue) if c.width > picture.width * 0.5]
+        return parts[0].mask if parts else None
+    if region in ("table", "ground"):
+        lower = rows > h * 0.55
+        blobs = [
+            c for c in picture.candidates() if c.box[3] >= h - 1 and c.width > picture.width * 0.6
+        ]
+        if blobs:
+            return max(blobs, key=lambda c: c.area).mask & lower
+    return None
+
+
+# --- remove ---------------------------------------------------------------------------------
+
+
+def remove(px: Float, spec: EditSpec, editor: Editor) -> None:
+    picture = Picture(px)
+    targets = find_targets(picture, spec)
+    if not targets:
+        return
+    full_h, full_w = px.shape[:2]
+    mask = np.zeros((full_h, full_w), bool)
+    for target in targets:
+        mask |= picture.full(target.mask)
+        x0, _y0, x1, y1 = picture.full_box(target)
+        if y1 > full_h * 0.5 and spec.kind not in SKY_KINDS:
+            # Take the contact shadow with it.
+            ys, xs = np.ogrid[:full_h, :full_w]
+            cx, w = (x0 + x1) / 2, (x1 - x0) / 2
+            mask |= ((xs - cx) / (w * 1.15)) ** 2 + ((ys - y1) / (w * 0.25 + 4)) ** 2 < 1
+    grow = max(3, round(full_w / 200)) if editor.edge == "exact" else max(6, round(full_w / 90))
+    mask = ndimage.binary_dilation(mask, iterations=grow)
+    FILLS[editor.fill](px, mask)
+
+
+def _bounds(mask: np.ndarray, pad: int) -> tuple[int, int, int, int]:
+    ys, xs = np.nonzero(mask)
+    h, w = mask.shape
+    return (
+        max(0, xs.min() - pad),
+        max(0, ys.min() - pad),
+        min(w, xs.max() + pad + 1),
+        min(h, ys.max() + pad + 1),
+    )
+
+
+def fill_texture(px: Float, mask: np.ndarray) -> None:
+    """Interpolate across the hole along rows and columns (rows win: scenes are horizontal
+    bands), soften the seams, then borrow fine texture from beside the hole."""
+    x0, y0, x1, y1 = _bounds(mask, 24)
+    region = px[y0:y1, x0:x1]
+    hole = mask[y0:y1, x0:x1]
+    across, d_across = _interpolate(region, hole)
+    down, d_down = _interpolate(region.transpose(1, 0, 2), hole.T)
+    down, d_down = down.transpose(1, 0, 2), d_down.T
+    w_across = 1.3 / (d_across + 1) ** 2
+    w_down = 1.0 / (d_down + 1) ** 2
+    fill = (across * w_across[..., None] + down * w_down[..., None]) / (w_across + w_down)[
+        ..., None
+    ]
+    fill = ndimage.gaussian_filter(fill, sigma=(3, 3, 0))
+    width = x1 - x0
+    donor_x = x0 - width if x0 - width >= 0 else x1
+    if donor_x + width <= px.shape[1]:
+        donor = px[y0:y1, donor_x : donor_x + width]
+        detail = donor - ndimage.gaussian_filter(donor, sigma=(3, 3, 0))
+        donor_hole = mask[y0:y1, donor_x : donor_x + width]
+        fill += np.where(donor_hole[..., None], 0, detail)
+    soft = ndimage.gaussian_filter(hole.astype(np.float32), 1.5)
+    soft = np.maximum(soft, hole)
+    region += (fill - region) * soft[..., None]
+
+
+def _interpolate(region: Float, hole: np.ndarray) -> tuple[Float, Float]:
+    """Per row, blend the nearest known pixels on either side of each hole pixel."""
+    h, w = hole.shape
+    cols = np.arange(w)[None, :].repeat(h, axis=0)
+    known = ~hole
+    left = np.maximum.accumulate(np.where(known, cols, -1), axis=1)
+    right = np.minimum.accumulate(np.where(known, cols, w)[:, ::-1], axis=1)[:, ::-1]
+    has_left, has_right = left >= 0, right < w
+    rows = np.arange(h)[:, None]
+    left_c = region[rows, np.clip(left, 0, w - 1)]
+    right_c = region[rows, np.clip(right, 0, w - 1)]
+    dl = np.where(has_left, cols - left, 1e6).astype(np.float32)
+    dr = np.where(has_right, right - cols, 1e6).astype(np.float32)
+    t = (dl / np.maximum(dl + dr, 1e-6))[..., None]
+    value = left_c * (1 - t) + right_c * t
+    return value.astype(np.float32), np.minimum(dl, dr)
+
+
+def fill_smooth(px: Float, mask: np.ndarray) -> None:
+    """Normalised convolution: average of the known pixels around, at a coarse scale."""
+    x0, y0, x1, y1 = _bounds(mask, 40)
+    region = px[y0:y1, x0:x1]
+    hole = mask[y0:y1, x0:x1]
+    # At a quarter of the resolution: the result is a smooth blob either way.
+    small = region[::4, ::4]
+    known = (~hole[::4, ::4]).astype(np.float32)
+    sigma = max(2.0, min(small.shape[:2]) / 5)
+    total = ndimage.gaussian_filter(small * known[..., None], sigma=(sigma, sigma, 0))
+    weight = ndimage.gaussian_filter(known, sigma)[..., None]
+    fill = total / np.maximum(weight, 1e-3)
+    zoom = (region.shape[0] / fill.shape[0], region.shape[1] / fill.shape[1], 1)
+    fill = ndimage.zoom(fill, zoom, order=1)[: region.shape[0], : region.shape[1]]
+    region[hole] = fill[hole]
+
+
+def fill_patch(px: Float, mask: np.ndarray) -> None:
+    """A flat rectangle of the surrounding average colour."""
+    x0, y0, x1, y1 = _bounds(mask, 6)
+    ring = np.zeros_like(mask)
+    ring[max(0, y0 - 12) : y1 + 12, max(0, x0 - 12) : x1 + 12] = True
+    ring[y0:y1, x0:x1] = False
+    colour = px[ring].mean(axis=0) if ring.any() else px.mean(axis=(0, 1))
+    px[y0:y1, x0:x1] = colour
+
+
+FILLS: dict[str, Callable[[Float, np.ndarray], None]] = {
+    "texture": fill_texture,
+    "smooth": fill_smooth,
+    "patch": fill_patch,
+}
+
+
+# --- add ------------------------------------------------------------------------------------
+
+
+def add(px: Float, spec: EditSpec, editor: Editor) -> None:
+    assert spec.added is not None
+    h, w = px.shape[:2]
+    picture = Picture(px)
+    night = float(picture.val.mean()) < 0.3
+    scene = Scene(
+        w, h, PromptSpec(text="", time="night" if night else "day"), 0.55 * h, 0.62 * h, 0.96 * h
+    )
+    added = spec.added
+    colour = added.colour or ALIAS_COLOURS.get(added.alias, KINDS[added.kind].colour)
+    box = place(picture, spec, editor, w, h)
+    item = Item(
+        kind=added.kind,
+        alias=added.alias,
+        colour=colour,
+        box=box,
+        depth=0.8,
+        order=0,
+        material=added.material,
+        text=added.text,
+        grounded=added.kind not in SKY_KINDS and added.kind != "hat",
+    )
+    painter = Painter(px, finish=editor.finish, lights=DEFAULT_LIGHTS)
+    if item.grounded and editor.placement == "smart":
+        cx, base, half = item.centre_x, box[3], item.width / 2
+        painter.shadow((cx - half, base - half * 0.12, cx + half * 1.3, base + half * 0.12), 0.45)
+        painter.cast_shadows(h * 0.015)
+    paint_item(painter, item, scene)
+
+
+def place(
+    picture: Picture, spec: EditSpec, editor: Editor, w: int, h: int
+) -> tuple[float, float, float, float]:
+    """Where an added thing goes: sky things high up, hats on the tallest thing (or the named
+    one), everything else standing in the foreground; Lumen looks for a quiet spot."""
+    assert spec.added is not None
+    kind = spec.added.kind
+    size = {
+        "moon": 0.12,
+        "sun": 0.14,
+        "planet": 0.16,
+        "star": 0.05,
+        "cloud": 0.3,
+        "bird": 0.08,
+    }.get(kind, 0.26)
+    aspect = KINDS[kind].aspect
+    extent = size * h
+    bw, bh = (extent, extent / aspect) if aspect >= 1 else (extent * aspect, extent)
+    if kind == "sign":
+        bw, bh = 0.3 * w, 0.3 * h
+    if editor.placement == "crude":
+        return (w / 2 - bw * 0.6, h / 2 - bh * 0.6, w / 2 + bw * 0.6, h / 2 + bh * 0.6)
+    if kind == "hat":
+        return hat_box(picture, spec, editor, w, h)
+    sky = kind in SKY_KINDS
+    position = spec.added.position
+    if editor.placement == "fixed":
+        cx = {"left": 0.22, "center": 0.5}.get(position or "", 0.78) * w
+        cy = 0.16 * h if sky else 0.95 * h - bh / 2
+        return (cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2)
+    xs = [0.2, 0.35, 0.5, 0.65, 0.8]
+    if position == "left":
+        xs = [0.15, 0.25, 0.35]
+    elif position == "right":
+        xs = [0.65, 0.75, 0.85]
+    elif position == "center":
+        xs = [0.45, 0.5, 0.55]
+    ys = [0.14, 0.2] if sky else [0.97 - bh / h / 2]
+    busy = picture.busyness()
+    step = picture.step
+    best, best_cost = (0.8, ys[0]), float("inf")
+    for fx in xs:
+        for fy in ys:
+            x0, x1 = int((fx * w - bw / 2) / step), int((fx * w + bw / 2) / step)
+            y0, y1 = int((fy * h - bh / 2) / step), int((fy * h + bh / 2) / step)
+            patch = busy[max(0, y0) : max(1, y1), max(0, x0) : max(1, x1)]
+            cost = float(patch.mean()) if patch.size else float("inf")
+            cost += 0.02 * abs(fx - 0.5)
+            if cost < best_cost:
+                best, best_cost = (fx, fy), cost
+    cx, cy = best[0] * w, best[1] * h
+    return (cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2)
+
+
+def hat_box(
+    picture: Picture, spec: EditSpec, editor: Editor, w: int, h: int
+) -> tuple[float, float, float, float]:
+    anchor: Component | None = None
+    if spec.anchor:
+        found = picture.find(spec.anchor, None)
+        anchor = found[0] if found else None
+    if anchor is None:
+        standing = [c for c in picture.salient() if c.box[3] > picture.height * 0.45]
+        anchor = min(standing, key=lambda c: c.box[1]) if standing else None
+    if anchor is None:
+        return (w * 0.4, h * 0.3, w * 0.6, h * 0.45)
+    x0, y0, x1, _y1 = picture.full_box(anchor)
+    hat_w = min(0.24 * w, max(0.08 * w, 0.5 * (x1 - x0)))
+    hat_h = hat_w / KINDS["hat"].aspect
+    if editor.placement == "smart":
+        top_rows = anchor.mask[anchor.box[1] : anchor.box[1] + max(2, anchor.height // 12)]
+        cols = np.nonzero(top_rows.any(axis=0))[0]
+        cx = float(cols.mean()) * picture.step if cols.size else (x0 + x1) / 2
+        base = y0 + hat_h * 0.18
+    else:
+        cx, base = (x0 + x1) / 2 + hat_w * 0.3, y0 - hat_h * 0.1
+    return (cx - hat_w / 2, base - hat_h, cx + hat_w / 2, base)
+
+
+# --- style and light ------------------------------------------------------------------------
+
+
+def style_well(image: Image.Image, style: str) -> Image.Image:
+    return effects.STYLES[style](image)
+
+
+def style_with_contrast(image: Image.Image, style: str) -> Image.Image:
+    styled = effects.STYLES[style](image)
+    px = effects.pixels(styled)
+    px += (px - px.mean()) * 0.1
+    return effects.clip(px)
+
+
+def style_crudely(image: Image.Image, style: str) -> Image.Image:
+    if style == "bw":
+        return effects.grayscale(image, contrast=0.7)
+    if style == "sketch":
+        edges = image.convert("L").filter(ImageFilter.FIND_EDGES)
+        return Image.eval(edges, lambda v: 255 - min(255, v * 3)).convert("RGB")
+    if style == "pixel":
+        return effects.pixel_art(image, cells=20, colours=8)
+    if style == "sepia":
+        return effects.clip(effects.pixels(effects.sepia(image)) * np.float32((1.05, 0.9, 0.7)))
+    return image.filter(ImageFilter.GaussianBlur(max(2, image.width / 150)))
+
+
+STYLERS: dict[str, Callable[[Image.Image, str], Image.Image]] = {
+    "exact": style_well,
+    "soft": style_with_contrast,
+    "crude": style_crudely,
+}
+
+
+def relight(px: Float, spec: EditSpec, editor: Editor) -> None:
+    light = spec.light
+    if editor.edge == "crude":
+        casts = {"night": (40, 50, 120), "sunset": (250, 140, 60), "warmer": (250, 180, 90)}
+        cast = np.float32(
+            casts.get(light or "", (250, 250, 250) if light != "darker" else (0, 0, 0))
+        )
+        px += (cast - px) * 0.35
+        return
+    if light == "night":
+        sky = None
+        if editor.placement == "smart" and editor.objects:
+            sky = Picture(px).sky()
+        effects.night(px)
+        if sky is not None and sky.any():
+            add_stars(px, sky, Picture(px).step)
+    elif light == "sunset":
+        effects.sunset(px)
+    elif light == "day":
+        effects.grade(px, (1.12, 1.1, 1.04))
+    elif light == "brighter":
+        px[:] = 255 * (np.clip(px, 0, 255) / 255) ** 0.75
+    elif light == "darker":
+        px[:] = 255 * (np.clip(px, 0, 255) / 255) ** 1.4
+    elif light == "warmer":
+        effects.grade(px, (1.08, 1.0, 0.86))
+    elif light == "cooler":
+        effects.grade(px, (0.9, 0.98, 1.1))
+    elif light == "dramatic":
+        effects.falloff(px, spec.direction or "left", 0.4)
+        effects.vignette(px, 0.6)
+        px += (px - px.mean()) * 0.15
+    elif light == "neon":
+        effects.neon(px)
+    if editor.edge == "soft":
+        grey = px.mean(axis=2, keepdims=True)
+        px -= (px - grey) * 0.08
+
+
+def add_stars(px: Float, sky: np.ndarray, step: int) -> None:
+    ys, xs = np.nonzero(sky)
+    if ys.size == 0:
+        return
+    rng = np.random.default_rng(ys.size)
+    picks = rng.choice(ys.size, size=min(90, ys.size), replace=False)
+    for k in picks:
+        y, x = ys[k] * step, xs[k] * step
+        r = 1 + int(rng.integers(0, 2))
+        px[max(0, y - r) : y + r, max(0, x - r) : x + r] = np.float32((250, 246, 220))
