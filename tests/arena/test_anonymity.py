@@ -130,3 +130,16 @@ def test_revealed_battle_names_both_models(arena_ready):
         assert f'data-model="{generation.model.slug}"' in page
         assert generation.model.name in page
     assert Generation.objects.count() >= 12
+
+
+def test_behind_nginx_the_file_is_handed_over_with_x_accel_redirect(arena_ready, settings):
+    settings.ARENA_ACCEL_REDIRECT_PREFIX = "/protected-media/"
+    client = Client()
+    battle = open_battle(client)
+
+    response = client.get(f"/battle/{battle.token}/right.png")
+
+    assert response.status_code == 200
+    assert response["X-Accel-Redirect"] == f"/protected-media/{battle.right.image.name}"
+    assert response.content == b""
+    assert response["Content-Type"] == "image/png"
