@@ -5,29 +5,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EloRating',
+            name="EloRating",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('arena', models.CharField(choices=[('t2i', 'Text-to-Image'), ('edit', 'Image Editing')], max_length=8)),
-                ('rating', models.FloatField(default=1000.0)),
-                ('votes', models.PositiveIntegerField(default=0)),
-                ('wins', models.PositiveIntegerField(default=0)),
-                ('losses', models.PositiveIntegerField(default=0)),
-                ('ties', models.PositiveIntegerField(default=0)),
-                ('model', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='elo_ratings', to='catalog.aimodel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "arena",
+                    models.CharField(
+                        choices=[("t2i", "Text-to-Image"), ("edit", "Image Editing")], max_length=8
+                    ),
+                ),
+                ("rating", models.FloatField(default=1000.0)),
+                ("votes", models.PositiveIntegerField(default=0)),
+                ("wins", models.PositiveIntegerField(default=0)),
+                ("losses", models.PositiveIntegerField(default=0)),
+                ("ties", models.PositiveIntegerField(default=0)),
+                (
+                    "model",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="elo_ratings",
+                        to="catalog.aimodel",
+                    ),
+                ),
             ],
             options={
-                'ordering': [models.OrderBy(models.F('rating'), descending=True)],
-                'constraints': [models.UniqueConstraint(fields=('arena', 'model'), name='elo_unique')],
+                "ordering": [models.OrderBy(models.F("rating"), descending=True)],
+                "constraints": [
+                    models.UniqueConstraint(fields=("arena", "model"), name="elo_unique")
+                ],
             },
         ),
     ]
