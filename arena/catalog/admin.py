@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import hashlib
+import uuid
+
 from django import forms
 from django.contrib import admin, messages
+from django.core.files.base import ContentFile
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -19,51 +23,108 @@ from arena.catalog.models import (
     ProviderCall,
 )
 from arena.catalog.services import (
+    ImportReport,
+    edit_prompts_import,
     generations_retry,
     model_set_active,
     prompt_generate,
     prompt_set_active,
     prompts_import,
 )
+from arena.catalog.uploads import UploadRejected, source_image_clean
 
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_TEXT_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_ZIP_IMPORT_BYTES = 500 * 1024 * 1024
 
 
 class PromptImportForm(forms.Form):
-    arena = forms.ChoiceField(choices=[(Arena.T2I.value, Arena.T2I.label)], initial=Arena.T2I)
+    arena = forms.ChoiceField(choices=Arena.choices, initial=Arena.T2I)
     text = forms.CharField(
         label="Paste prompts",
         required=False,
         widget=forms.Textarea(attrs={"rows": 10, "cols": 100}),
-        help_text="One prompt per line.",
+        help_text="Text-to-Image: one prompt per line.",
     )
     file = forms.FileField(
         label="…or upload a file",
         required=False,
-        help_text="CSV with a header row 'text,tags' (tags separated by ; or |), "
-        'or JSON Lines: {"text": "...", "tags": ["..."]} per line. At most 5 MB.',
+        help_text="Text-to-Image: CSV with a header row 'text,tags' (tags separated by ; or |), "
+        'or JSON Lines: {"text": "...", "tags": ["..."]} per line; at most 5 MB. '
+        "Image Editing: a .zip holding manifest.jsonl, one "
+        '{"image": "cube.png", "instruction": "Make the sphere red", "tags": ["color"]} per '
+        "line, and the images it names (PNG, JPEG or WebP); at most 500 MB.",
     )
     generate = forms.BooleanField(
         label="Generate images for the new prompts right away", required=False, initial=True
     )
 
-    def clean_file(self) -> object:
-        upload = self.cleaned_data.get("file")
-        if upload and upload.size > MAX_IMPORT_BYTES:
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        upload = cleaned.get("file")
+        if cleaned.get("arena") == Arena.EDIT:
+            if not upload or not upload.name.lower().endswith(".zip"):
+                raise forms.ValidationError(
+                    "Image Editing prompts come as a .zip with manifest.jsonl and the images."
+                )
+            if upload.size > MAX_ZIP_IMPORT_BYTES:
+                raise forms.ValidationError("The zip is larger than 500 MB.")
+        elif not cleaned.get("text", "").strip() and not upload:
+            raise forms.ValidationError("Paste some prompts or choose a file.")
+        elif upload and upload.size > MAX_TEXT_IMPORT_BYTES:
             raise forms.ValidationError("The file is larger than 5 MB.")
-        return upload
+        return cleaned
+
+    def run_import(self) -> ImportReport:
+        """Parse what was pasted or uploaded and create the prompts; raises BundleRejected."""
+        upload = self.cleaned_data.get("file")
+        if self.cleaned_data["arena"] == Arena.EDIT:
+            edits = importing.parse_edit_zip(upload.read())
+            return edit_prompts_import(rows=edits.rows, problems=edits.problems)
+        if upload:
+            parsed = importing.parse_upload(upload.name, upload.read())
+        else:
+            parsed = importing.parse_lines(self.cleaned_data["text"])
+        return prompts_import(arena=Arena.T2I, rows=parsed.rows, problems=parsed.problems)
+
+
+class PromptAdminForm(forms.ModelForm):
+    source_upload = forms.FileField(
+        label="Source image",
+        required=False,
+        help_text="Image Editing prompts only: PNG, JPEG or WebP, at most 20 MB and 40 "
+        "megapixels. It is stored as a clean PNG (orientation applied, metadata removed).",
+    )
+
+    class Meta:
+        model = Prompt
+        fields = ["arena", "text", "tags", "active"]
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
-        if not cleaned.get("text", "").strip() and not cleaned.get("file"):
-            raise forms.ValidationError("Paste some prompts or choose a file.")
+        arena, upload = cleaned.get("arena"), cleaned.get("source_upload")
+        self.source_png: bytes | None = None
+        if arena == Arena.T2I and upload:
+            self.add_error("source_upload", "Text-to-Image prompts have no source image.")
+        elif arena == Arena.EDIT and upload:
+            try:
+                self.source_png = source_image_clean(upload.read(), upload.name)
+            except UploadRejected as exc:
+                self.add_error("source_upload", str(exc))
+        elif arena == Arena.EDIT and not self.instance.source_image:
+            self.add_error("source_upload", "An Image Editing prompt needs a source image.")
+        if self.errors or not cleaned.get("text"):
+            return cleaned
+        digest = (
+            hashlib.sha256(self.source_png).hexdigest()
+            if self.source_png
+            else self.instance.source_sha256
+        )
+        fingerprint = Prompt.fingerprint_for(
+            cleaned["arena"], cleaned["text"], digest if arena == Arena.EDIT else ""
+        )
+        if Prompt.objects.filter(fingerprint=fingerprint).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("This prompt is already in the arena.")
         return cleaned
-
-    def parsed(self) -> importing.Parsed:
-        upload = self.cleaned_data.get("file")
-        if upload:
-            return importing.parse_upload(upload.name, upload.read())
-        return importing.parse_lines(self.cleaned_data["text"])
 
 
 @admin.register(Prompt)
@@ -71,19 +132,42 @@ class PromptAdmin(admin.ModelAdmin):
     list_display = ["__str__", "arena", "tag_list", "progress", "active", "created_at"]
     list_filter = ["arena", "active"]
     search_fields = ["text"]
-    readonly_fields = ["created_at", "progress"]
-    fields = ["arena", "text", "tags", "source_image", "active", "progress", "created_at"]
+    form = PromptAdminForm
+    readonly_fields = ["created_at", "progress", "source_preview"]
     actions = ["generate_images", "retry_failed", "retire", "reactivate"]
     change_list_template = "admin/catalog/prompt/change_list.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Prompt]:
         return super().get_queryset(request).with_progress()
 
+    def get_fields(self, request: HttpRequest, obj: Prompt | None = None) -> list[str]:
+        fields = ["arena", "text", "tags", "source_preview", "source_upload", "active"]
+        if obj is not None:
+            fields += ["progress", "created_at"]
+        return fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Prompt | None = None) -> list[str]:
+        # Images made for a prompt answer its text and picture: those are fixed once images
+        # exist. Retire the prompt and add a new one instead.
+        if obj is not None and obj.generations.exists():
+            return [*self.readonly_fields, "arena", "text", "source_upload"]
+        return self.readonly_fields
+
     def save_model(
         self, request: HttpRequest, obj: Prompt, form: forms.Form, change: bool
     ) -> None:
-        obj.fingerprint = Prompt.fingerprint_for(obj.arena, obj.text, obj.source_image.name or "")
+        source_png = getattr(form, "source_png", None)
+        if source_png:
+            obj.source_sha256 = hashlib.sha256(source_png).hexdigest()
+            obj.source_image.save(f"{uuid.uuid4().hex}.png", ContentFile(source_png), save=False)
+        obj.refresh_fingerprint()
         super().save_model(request, obj, form, change)
+
+    @admin.display(description="Current source image")
+    def source_preview(self, prompt: Prompt) -> str:
+        if not prompt.source_image:
+            return "–"
+        return format_html('<img src="{}" alt="" width="320">', prompt.source_image.url)
 
     @admin.display(description="Tags")
     def tag_list(self, prompt: Prompt) -> str:
@@ -147,10 +231,11 @@ class PromptAdmin(admin.ModelAdmin):
         report = None
         form = PromptImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            parsed = form.parsed()
-            report = prompts_import(
-                arena=form.cleaned_data["arena"], rows=parsed.rows, problems=parsed.problems
-            )
+            try:
+                report = form.run_import()
+            except importing.BundleRejected as exc:
+                form.add_error("file", str(exc))
+        if report is not None:
             if report.created and form.cleaned_data["generate"]:
                 queued = prompt_generate(prompt_ids=[prompt.pk for prompt in report.created])
                 messages.info(request, f"Queued {queued} generations for the new prompts.")

@@ -113,6 +113,7 @@ class Prompt(models.Model):
     text = models.TextField()
     tags = models.JSONField(default=list, blank=True)
     source_image = models.ImageField(upload_to="sources/", blank=True)
+    source_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     active = models.BooleanField(
         default=True, help_text="Retired prompts leave the battles but keep their history."
     )
@@ -126,6 +127,9 @@ class Prompt(models.Model):
 
     def __str__(self) -> str:
         return self.text if len(self.text) <= 80 else self.text[:77] + "..."
+
+    def refresh_fingerprint(self) -> None:
+        self.fingerprint = self.fingerprint_for(self.arena, self.text, self.source_sha256)
 
     @staticmethod
     def fingerprint_for(arena: str, text: str, source_digest: str = "") -> str:

@@ -17,8 +17,8 @@ from django.db.models import F
 from django.utils import timezone
 
 import gateway
-from arena.catalog.images import UnreadableImage, arena_renditions, decode, encode, flatten
-from arena.catalog.importing import PromptRow
+from arena.catalog.images import UnreadableImage, arena_renditions
+from arena.catalog.importing import EditRow, PromptRow
 from arena.catalog.models import (
     AIModel,
     Arena,
@@ -28,6 +28,7 @@ from arena.catalog.models import (
     Provider,
     ProviderCall,
 )
+from arena.catalog.uploads import UploadRejected, source_image_clean
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ def model_set_active(*, model_ids: Iterable[int], active: bool) -> int:
 @dataclass(slots=True)
 class ImportReport:
     created: list[Prompt] = field(default_factory=list)
-    duplicates: list[PromptRow] = field(default_factory=list)
+    duplicates: list[PromptRow | EditRow] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)
 
 
@@ -136,28 +137,53 @@ def prompts_import(
     return report
 
 
-def edit_prompt_create(*, instruction: str, source: bytes, tags: Iterable[str] = ()) -> Prompt:
+def edit_prompt_create(
+    *, instruction: str, source: bytes, filename: str = "", tags: Iterable[str] = ()
+) -> tuple[Prompt, bool]:
     """An editing prompt: an instruction and its source image, stored as a clean PNG.
 
-    The same instruction on the same picture is the same prompt: creating it again returns
-    the existing one.
+    Raises UploadRejected for a source that is not an acceptable image. The same instruction
+    on the same picture is the same prompt: creating it again returns the existing one
+    (and False, like get_or_create).
     """
-    clean = encode(flatten(decode(source)), "PNG")
-    fingerprint = Prompt.fingerprint_for(
-        Arena.EDIT, instruction, hashlib.sha256(clean).hexdigest()
-    )
-    existing = Prompt.objects.filter(fingerprint=fingerprint).first()
-    if existing:
-        return existing
+    clean = source_image_clean(source, filename)
     prompt = Prompt(
         arena=Arena.EDIT,
         text=" ".join(instruction.split()),
         tags=list(tags),
-        fingerprint=fingerprint,
+        source_sha256=hashlib.sha256(clean).hexdigest(),
     )
+    prompt.refresh_fingerprint()
+    existing = Prompt.objects.filter(fingerprint=prompt.fingerprint).first()
+    if existing:
+        return existing, False
     prompt.source_image.save(f"{uuid.uuid4().hex}.png", ContentFile(clean), save=False)
     prompt.save()
-    return prompt
+    return prompt, True
+
+
+def edit_prompts_import(
+    *, rows: Iterable[EditRow], problems: Iterable[tuple[int, str]] = ()
+) -> ImportReport:
+    """Create editing prompts from a parsed bundle; a bad image is reported with its line."""
+    report = ImportReport(problems=list(problems))
+    for row in rows:
+        try:
+            prompt, created = edit_prompt_create(
+                instruction=row.instruction,
+                source=row.image,
+                filename=row.image_name,
+                tags=row.tags,
+            )
+        except UploadRejected as exc:
+            report.problems.append((row.line, f"{row.image_name}: {exc}"))
+            continue
+        if created:
+            report.created.append(prompt)
+        else:
+            report.duplicates.append(row)
+    report.problems.sort()
+    return report
 
 
 def prompt_set_active(*, prompt_ids: Iterable[int], active: bool) -> int:

@@ -199,7 +199,9 @@ def test_edit_prompts_only_go_to_models_that_can_edit(models, committed):
 
     source = io.BytesIO()
     Image.new("RGB", (300, 200), (40, 90, 200)).save(source, format="PNG")
-    prompt = edit_prompt_create(instruction="Convert to black and white", source=source.getvalue())
+    prompt, _ = edit_prompt_create(
+        instruction="Convert to black and white", source=source.getvalue()
+    )
 
     committed(prompt_generate, prompt_ids=[prompt.pk])
 

@@ -64,3 +64,25 @@ def test_generate_twice_through_the_worker_makes_each_image_once(worker):
     assert all(g.status == Generation.Status.READY and g.runs == 1 for g in generations)
     assert ProviderCall.objects.count() == generations.count()
     assert prompt_generate(prompt_ids=ids) == 0
+
+
+def test_edit_prompts_fan_out_through_the_worker_to_editing_models(worker):
+    import io
+
+    from PIL import Image
+
+    from arena.catalog.services import edit_prompt_create
+
+    catalog_sync()
+    source = io.BytesIO()
+    Image.new("RGB", (300, 200), (30, 60, 200)).save(source, format="PNG")
+    prompt, _ = edit_prompt_create(instruction="Make it sepia", source=source.getvalue())
+    editors = set(AIModel.objects.active().for_arena("edit").values_list("slug", flat=True))
+
+    queued = prompt_generate(prompt_ids=[prompt.pk])
+    wait_until_finished(len(editors))
+
+    assert queued == len(editors) >= 4
+    generations = Generation.objects.filter(prompt=prompt)
+    assert {g.model.slug for g in generations} == editors
+    assert all(g.status == Generation.Status.READY for g in generations)

@@ -79,3 +79,38 @@ def test_vote_without_javascript(live_server, browser, screenshot, arena_with_im
     page.get_by_role("link", name="Next battle").click()
     page.wait_for_selector("form.vote")
     context.close()
+
+
+def test_editing_battle_shows_the_source_and_votes_by_keyboard(live_server, browser, screenshot):
+    import io
+
+    from arena.catalog.services import edit_prompt_create
+    from gateway import local
+
+    gateway.set_default_gateway(
+        gateway.Gateway(providers={"local": LocalProvider(latency_scale=0)})
+    )
+    catalog_sync()
+    source = io.BytesIO()
+    local.render(
+        "lumen-xl", "A glass cube on a wooden table with a small blue sphere inside", 512, 512
+    ).save(source, format="PNG")
+    prompt, _ = edit_prompt_create(instruction="Make the sphere red", source=source.getvalue())
+    prompt_generate(prompt_ids=[prompt.pk])
+
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(f"{live_server.url}/battle/edit/")
+    page.wait_for_function("() => window.htmx !== undefined")
+    assert page.get_by_role("heading", name="Make the sphere red").is_visible()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('img')].every(i => i.complete && i.naturalWidth > 0)"
+    )
+    screenshot(page, "edit-battle-before-vote")
+
+    page.keyboard.press("3")
+    page.wait_for_selector("[data-model]")
+
+    assert Vote.objects.get().choice == "tie"
+    assert Vote.objects.get().arena == "edit"
+    screenshot(page, "edit-battle-after-vote")
+    gateway.set_default_gateway(None)

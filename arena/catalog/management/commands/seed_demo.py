@@ -87,13 +87,12 @@ class Command(BaseCommand):
             source = local.render(SOURCE_MODEL, entry["source_prompt"], size, size)
             buffer = io.BytesIO()
             source.save(buffer, format="PNG")
-            edit_prompts.append(
-                edit_prompt_create(
-                    instruction=entry["instruction"],
-                    source=buffer.getvalue(),
-                    tags=entry.get("tags", ()),
-                )
+            prompt, _ = edit_prompt_create(
+                instruction=entry["instruction"],
+                source=buffer.getvalue(),
+                tags=entry.get("tags", ()),
             )
+            edit_prompts.append(prompt)
         return [*text_prompts, *edit_prompts]
 
     def _generate(self, prompts: list[Prompt], *, threads: int) -> None:
