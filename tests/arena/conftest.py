@@ -1,36 +1,7 @@
-from dataclasses import replace
-
 import pytest
 
 import gateway
-from gateway.providers.local import LocalProvider
-
-
-def local_catalog(fail_rates: dict[str, float] | None = None) -> gateway.Catalog:
-    """The shipped catalog with the simulated failure rates replaced (0 unless named)."""
-    fail_rates = fail_rates or {}
-    models = {
-        model_id: replace(
-            spec,
-            offerings=tuple(
-                replace(
-                    offering,
-                    options={**offering.options, "fail_rate": fail_rates.get(model_id, 0)},
-                )
-                for offering in spec.offerings
-            ),
-        )
-        for model_id, spec in gateway.default_catalog().models.items()
-    }
-    return gateway.Catalog(models=models)
-
-
-def use_local_gateway(fail_rates: dict[str, float] | None = None) -> gateway.Gateway:
-    router = gateway.Gateway(
-        catalog=local_catalog(fail_rates), providers={"local": LocalProvider(latency_scale=0)}
-    )
-    gateway.set_default_gateway(router)
-    return router
+from tests.arena.helpers import use_local_gateway
 
 
 @pytest.fixture(autouse=True)

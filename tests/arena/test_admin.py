@@ -6,7 +6,7 @@ from django.test import Client
 
 from arena.catalog.models import AIModel, Generation, Prompt
 from arena.catalog.services import catalog_sync
-from tests.arena.conftest import use_local_gateway
+from tests.arena.helpers import use_local_gateway
 from tests.factories import PromptFactory
 
 pytestmark = pytest.mark.django_db

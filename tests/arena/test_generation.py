@@ -16,7 +16,7 @@ from arena.catalog.services import (
     generations_retry,
     prompt_generate,
 )
-from tests.arena.conftest import use_local_gateway
+from tests.arena.helpers import use_local_gateway
 from tests.factories import PromptFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ import pytest
 import gateway
 from arena.battles.models import Vote
 from arena.catalog.services import catalog_sync, prompt_generate
-from gateway.providers.local import LocalProvider
+from tests.arena.helpers import use_local_gateway
 from tests.factories import PromptFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -14,9 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def arena_with_images(settings):
     settings.ARENA_IMAGE_SIZE = 384
-    gateway.set_default_gateway(
-        gateway.Gateway(providers={"local": LocalProvider(latency_scale=0)})
-    )
+    use_local_gateway()
     catalog_sync()
     prompts = [
         PromptFactory(text="A red ball on the left and a blue cube on the right"),
@@ -87,9 +85,7 @@ def test_editing_battle_shows_the_source_and_votes_by_keyboard(live_server, brow
     from arena.catalog.services import edit_prompt_create
     from gateway import local
 
-    gateway.set_default_gateway(
-        gateway.Gateway(providers={"local": LocalProvider(latency_scale=0)})
-    )
+    use_local_gateway()
     catalog_sync()
     source = io.BytesIO()
     local.render(
