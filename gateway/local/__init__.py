@@ -34,21 +34,37 @@ def seeded(*parts: object) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest[:8], "big"))
 
 
+# Layout and textures assume some room; tiny pictures are drawn at this size and scaled down.
+MIN_SIDE = 96
+MAX_SIDE = 4096
+
+
 def render(model: str, prompt: str, width: int, height: int, *, variant: int = 0) -> Image.Image:
     if width < 1 or height < 1:
         raise ValueError(f"Size must be positive, not {width}x{height}.")
+    if model not in RENDERERS and model not in PROMPT_BLIND:
+        raise ValueError(f"Unknown local text-to-image model '{model}'.")
+    if min(width, height) < MIN_SIDE:
+        k = MIN_SIDE / min(width, height)
+        w, h = min(MAX_SIDE, round(width * k)), min(MAX_SIDE, round(height * k))
+        large = render(model, prompt, w, h, variant=variant)
+        return large.resize((width, height), Image.Resampling.LANCZOS)
     if model in PROMPT_BLIND:
         # Daydream does not read the prompt; it only varies a little with it.
         return models.daydream(width, height, seeded(model, prompt, variant))
-    renderer = RENDERERS.get(model)
-    if renderer is None:
-        raise ValueError(f"Unknown local text-to-image model '{model}'.")
     rng = seeded(model, prompt, width, height, variant)
-    return renderer(parse_prompt(prompt), width, height, rng)
+    return RENDERERS[model](parse_prompt(prompt), width, height, rng)
 
 
 def edit(model: str, source: Image.Image, instruction: str) -> Image.Image:
     editor = EDITORS.get(model)
     if editor is None:
         raise ValueError(f"Unknown local editing model '{model}'.")
-    return apply(editor, source.convert("RGB"), parse_instruction(instruction))
+    source = source.convert("RGB")
+    width, height = source.size
+    if min(width, height) < MIN_SIDE:
+        k = MIN_SIDE / min(width, height)
+        size = (min(MAX_SIDE, round(width * k)), min(MAX_SIDE, round(height * k)))
+        large = edit(model, source.resize(size, Image.Resampling.BICUBIC), instruction)
+        return large.resize((width, height), Image.Resampling.LANCZOS)
+    return apply(editor, source, parse_instruction(instruction))

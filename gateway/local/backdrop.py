@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 from PIL import Image, ImageDraw
+from scipy import ndimage  # type: ignore[import-untyped]
 
 from gateway.local.colours import RGB, mix, scale
 from gateway.local.paint import (
@@ -20,6 +21,7 @@ from gateway.local.paint import (
     Point,
     Shade,
     value_noise,
+    vec,
 )
 from gateway.local.scene import Scene
 
@@ -81,8 +83,8 @@ def tint(stops: Stops, factor: tuple[float, float, float]) -> Stops:
 
 
 def texture(p: Painter, y0: int, y1: int, amount: float, cells: int) -> None:
-    """Modulate brightness a little so large areas are not dead flat."""
-    if p.finish is Finish.BLOCK or y1 <= y0:
+    """Modulate brightness a little so large areas are not dead flat (Lumen only)."""
+    if p.finish is not Finish.LIT or y1 <= y0:
         return
     noise = value_noise(y1 - y0, p.width, cells, p.rng)
     p.px[y0:y1] *= (1 + (noise - 0.5) * 2 * amount)[..., None]
@@ -97,8 +99,12 @@ def sky(p: Painter, scene: Scene, y1: float) -> None:
     fill_rows(p, 0, y1, SKIES[time])
     if time == "night":
         stars(p, 0, y1, 140)
-    elif time in ("sunset", "dawn") and p.finish is Finish.LIT:
+        return
+    if p.finish is not Finish.LIT:
+        return
+    if time in ("sunset", "dawn"):
         p.glow((scene.width * 0.62, y1), scene.height * 0.5, (70, 40, 10), 1.0)
+    wisps(p, int(y1), (255, 214, 200) if time != "day" else (255, 255, 255))
 
 
 def stars(p: Painter, y0: float, y1: float, count: int) -> None:
@@ -110,7 +116,7 @@ def stars(p: Painter, y0: float, y1: float, count: int) -> None:
         draw.ellipse((x - r, y - r, x + r, y + r), fill=int(p.rng.uniform(120, 255)))
     a = np.asarray(mask, np.float32)[..., None] / 255
     region = p.px[int(y0) : int(y0) + a.shape[0]]
-    region += (np.float32((255, 250, 230)) - region) * a
+    region += (vec((255, 250, 230)) - region) * a
 
 
 def outdoor(p: Painter, scene: Scene) -> None:
@@ -119,13 +125,17 @@ def outdoor(p: Painter, scene: Scene) -> None:
     sky(p, scene, horizon + 1)
     haze = SKIES[spec.time][-1][1]
     tint_ = TIME_TINT[spec.time]
-    hills(p, scene, haze, tint_)
+    if p.finish is Finish.LIT:
+        hills(p, scene, haze, tint_)
     if scene.mountains:
         mountains(p, scene, scene.mountains, haze, tint_)
     far, near = GROUNDS[spec.ground]
     ground = tint([(0.0, mix(far, haze, 0.35)), (0.12, far), (1.0, near)], tint_)
     fill_rows(p, horizon, scene.height, ground)
-    texture(p, int(horizon), scene.height, 0.06, 40)
+    if spec.ground == "grass":
+        grass(p, int(horizon), scene.height)
+    else:
+        texture(p, int(horizon), scene.height, 0.04, 60)
     if scene.lake:
         lake(p, scene, scene.lake)
     if scene.road:
@@ -145,9 +155,7 @@ def hills(p: Painter, scene: Scene, haze: RGB, tint_: tuple[float, float, float]
         0.025 + 0.012 * np.sin(xs / w * 5 + phase[0]) + 0.008 * np.sin(xs / w * 13 + phase[1])
     )
     top = scene.horizon - height
-    colour = np.float32(
-        mix(tint(((0, GROUNDS[scene.prompt.ground][0]),), tint_)[0][1], haze, 0.55)
-    )
+    colour = vec(mix(tint([(0, GROUNDS[scene.prompt.ground][0])], tint_)[0][1], haze, 0.55))
     rows = np.arange(int(top.min()), int(scene.horizon) + 1, dtype=np.float32)[:, None]
     cover = np.clip(rows - top[None, :] + 0.5, 0, 1)[..., None]
     region = p.px[int(top.min()) : int(scene.horizon) + 1]
@@ -157,37 +165,38 @@ def hills(p: Painter, scene: Scene, haze: RGB, tint_: tuple[float, float, float]
 def mountains(
     p: Painter, scene: Scene, colour: RGB, haze: RGB, tint_: tuple[float, float, float]
 ) -> None:
+    """Two ranges of peaks, the far one hazier; faces towards the light are lighter, high
+    peaks carry snow."""
     w, h = scene.width, scene.height
     xs = np.arange(w, dtype=np.float32)
-    for layer, (height, fade) in enumerate(((0.3, 0.55), (0.2, 0.2))):
+    for height, fade in ((0.3, 0.55), (0.2, 0.2)):
         peaks = p.rng.uniform(-0.1, 1.1, 5) * w
         tops = p.rng.uniform(0.55, 1.0, 5) * height * h
         slopes = p.rng.uniform(0.7, 1.3, 5)
-        ridge = np.max(
+        shape = np.max(
             tops[:, None] - np.abs(xs[None, :] - peaks[:, None]) * slopes[:, None] * 0.9, axis=0
         )
-        ridge = np.maximum(ridge, h * 0.03) + (value_noise(1, w, 60, p.rng)[0] - 0.5) * h * 0.012
+        shape = np.maximum(shape, 0)
+        slope = ndimage.gaussian_filter1d(np.gradient(shape), 4)
+        rough = (value_noise(1, w, 60, p.rng)[0] - 0.5) * h * 0.01
+        ridge = shape + rough * (shape > 0)
         top = scene.horizon - ridge
         y0 = max(0, int(top.min()))
         rows = np.arange(y0, int(scene.horizon) + 1, dtype=np.float32)[:, None]
         cover = np.clip(rows - top[None, :] + 0.5, 0, 1)
-        base = np.float32(mix(tint([(0, colour)], tint_)[0][1], haze, fade))
-        slope = np.gradient(ridge)
-        lit = (
-            1 + np.clip(slope * 3, -0.25, 0.25)
-            if p.finish in (Finish.LIT, Finish.SIMPLE)
-            else np.ones(w)
-        )
+        base = vec(mix(tint([(0, colour)], tint_)[0][1], haze, fade))
+        if p.finish in (Finish.LIT, Finish.SIMPLE):
+            lit = 1 + np.clip(slope * 3, -0.22, 0.22)
+        else:
+            lit = np.ones(w, np.float32)
         depth = (rows - top[None, :]) / (ridge[None, :] + 1)
         shade = (lit[None, :] * (1 - 0.15 * np.clip(depth, 0, 1)))[..., None]
         field = base * shade
-        snow = (depth < 0.18) & (ridge[None, :] > height * h * 0.6)
-        field = np.where(
-            snow[..., None], np.float32(mix((245, 246, 250), haze, fade * 0.6)) * shade, field
-        )
+        snow = (depth < 0.22) & (shape[None, :] > height * h * 0.55)
+        snow_colour = vec(mix((245, 246, 250), haze, fade * 0.6))
+        field = np.where(snow[..., None], snow_colour * shade, field)
         region = p.px[y0 : int(scene.horizon) + 1]
         region += (field - region) * cover[..., None][: region.shape[0]]
-        del layer
 
 
 def lake(p: Painter, scene: Scene, colour: RGB) -> None:
@@ -195,21 +204,20 @@ def lake(p: Painter, scene: Scene, colour: RGB) -> None:
     a, b = int(top), int(bottom)
     sky_stops = SKIES[scene.prompt.time]
     reflected = gradient(sky_stops, b - a)[::-1]
-    water = (reflected * 0.45 + np.float32(colour) * 0.55) * np.linspace(
+    water = (reflected * 0.45 + vec(colour) * 0.55) * np.linspace(
         1.0, 0.8, b - a, dtype=np.float32
     )[:, None]
     p.px[a:b] = water[:, None, :]
     if p.finish is not Finish.BLOCK:
         ripple = value_noise(b - a, p.width // 8, 30, p.rng)
-        ripple = (
-            np.asarray(
-                Image.fromarray((ripple * 255).astype(np.uint8)).resize((p.width, b - a)),
-                np.float32,
-            )
-            / 255
-        )
+        stretched = Image.fromarray((ripple * 255).astype(np.uint8)).resize((p.width, b - a))
+        ripple = np.asarray(stretched, np.float32) / 255
         p.px[a:b] *= (1 + (ripple - 0.5) * 0.25)[..., None]
-    shore = np.float32(scale(GROUNDS[scene.prompt.ground][0], 0.85))
+        if p.finish is Finish.LIT:
+            for item in scene.items:
+                if item.kind in ("sun", "moon"):
+                    shimmer(p, item.centre_x, item.width, a, b, ripple)
+    shore = vec(scale(GROUNDS[scene.prompt.ground][0], 0.85))
     edge = max(2, int(scene.height * 0.006))
     p.px[b : b + edge] = shore
 
@@ -242,29 +250,33 @@ def road(p: Painter, scene: Scene, colour: RGB) -> None:
 
 
 def bridge(p: Painter, scene: Scene) -> None:
+    """An arched bridge across the water, from shore to shore."""
     w = scene.width
     lake_top, lake_bottom = scene.lake_band
-    deck = lake_top + (lake_bottom - lake_top) * 0.35
-    thick = (lake_bottom - lake_top) * 0.08
+    band = lake_bottom - lake_top
+    deck = lake_top + band * 0.1
+    thick = band * 0.08
     colour = scene.bridge or (140, 92, 52)
-    x0, x1 = 0.05 * w, 0.95 * w
+    x0, x1 = -0.02 * w, 1.02 * w
     span = (x1 - x0) / 3
 
     def arches(d: ImageDraw.ImageDraw, t: Callable[[float, float], Point]) -> None:
-        d.rectangle((*t(x0, deck), *t(x1, lake_bottom * 0.5 + deck * 0.5)), fill=255)
+        d.rectangle((*t(x0, deck), *t(x1, lake_bottom)), fill=255)
         for k in range(3):
             a = x0 + k * span
+            top = deck + thick * 2.2
             d.ellipse(
-                (*t(a + span * 0.08, deck + thick * 1.2), *t(a + span * 0.92, deck + thick * 9)),
+                (*t(a + span * 0.1, top), *t(a + span * 0.9, top + (lake_bottom - top) * 2)),
                 fill=0,
             )
 
     p.fill((x0, deck, x1, lake_bottom), arches, colour, FRONT)
-    p.rect((x0 - 4, deck - thick, x1 + 4, deck + thick), scale(colour, 0.85), FRONT)
-    for k in range(25):
-        x = x0 + (x1 - x0) * k / 24
-        p.line([(x, deck - thick), (x, deck - thick * 3.5)], scale(colour, 0.75), 2.5 * p.unit)
-    p.line([(x0, deck - thick * 3.5), (x1, deck - thick * 3.5)], scale(colour, 0.75), 3 * p.unit)
+    p.rect((x0, deck - thick, x1, deck + thick), scale(colour, 0.85), FRONT)
+    rail = deck - thick * 4
+    for k in range(31):
+        x = x0 + (x1 - x0) * k / 30
+        p.line([(x, deck - thick), (x, rail)], scale(colour, 0.75), 3 * p.unit)
+    p.line([(x0, rail), (x1, rail)], scale(colour, 0.75), 4 * p.unit)
 
 
 def fence(p: Painter, scene: Scene) -> None:
@@ -329,12 +341,13 @@ def grain(p: Painter, y0: int, y1: int) -> None:
 
 def wall(p: Painter, scene: Scene, bottom: float, tint_: tuple[float, float, float]) -> None:
     fill_rows(p, 0, bottom, tint([(0.0, (222, 214, 200)), (1.0, (236, 228, 214))], tint_))
-    texture(p, 0, int(bottom), 0.025, 24)
+    texture(p, 0, int(bottom), 0.012, 40)
     if scene.window:
         window(p, scene, scene.window)
 
 
 def window(p: Painter, scene: Scene, box: Box) -> None:
+    """A window on the wall, with sky and a landscape of hills behind the glass."""
     x0, y0, x1, y1 = box
     frame = (244, 242, 236)
     p.rect((x0 - 14 * p.unit, y0 - 14 * p.unit, x1 + 14 * p.unit, y1 + 10 * p.unit), frame, FRONT)
@@ -353,9 +366,14 @@ def window(p: Painter, scene: Scene, box: Box) -> None:
         r = (x1 - x0) * 0.16
         cx, cy = x0 + (x1 - x0) * 0.3, y0 + (y1 - y0) * 0.3
         p.ellipse((cx - r, cy - r, cx + r, cy + r), (255, 216, 110), FLAT, outline=False)
-    p.px[int(y0 + (y1 - y0) * 0.62) : d, a:c] = np.float32(
-        scale((120, 160, 110), 0.9 if scene.prompt.time == "day" else 0.35)
-    )
+    view = p.px[b:d, a:c]
+    xs = np.linspace(0, 1, c - a, dtype=np.float32)[None, :]
+    rows = np.linspace(0, 1, d - b, dtype=np.float32)[:, None]
+    light = 1.0 if scene.prompt.time == "day" else 0.35
+    for level, amp, colour in ((0.6, 0.06, (150, 178, 160)), (0.72, 0.05, (100, 150, 90))):
+        ridge = level - amp * (np.sin(xs * 7 + level * 10) * 0.6 + np.sin(xs * 17) * 0.3)
+        cover = np.clip((rows - ridge) * (d - b), 0, 1)[..., None]
+        view += (vec(scale(colour, light)) - view) * cover
     bar = 7 * p.unit
     mx, my = (x0 + x1) / 2, (y0 + y1) / 2
     p.rect((mx - bar, y0, mx + bar, y1), frame, FRONT)
@@ -391,21 +409,24 @@ def studio(p: Painter, scene: Scene) -> None:
 def space(p: Painter, scene: Scene) -> None:
     fill_rows(p, 0, scene.height, [(0.0, (4, 4, 16)), (1.0, (18, 12, 40))])
     if p.finish is not Finish.BLOCK:
-        cloud = value_noise(p.height, p.width, 6, p.rng)
-        detail = value_noise(p.height, p.width, 24, p.rng)
+        # Nebulae are soft: compute them at a quarter of the size and scale up.
+        qh, qw = max(2, p.height // 4), max(2, p.width // 4)
+        cloud = value_noise(qh, qw, 6, p.rng)
+        detail = value_noise(qh, qw, 24, p.rng)
         nebula = np.clip((cloud * 0.75 + detail * 0.25 - 0.45) * 2.2, 0, 1)[..., None]
         hue = np.where(
-            value_noise(p.height, p.width, 3, p.rng)[..., None] > 0.5,
-            np.float32((120, 50, 160)),
-            np.float32((30, 90, 160)),
+            value_noise(qh, qw, 3, p.rng)[..., None] > 0.5,
+            vec((120, 50, 160)),
+            vec((30, 90, 160)),
         )
-        p.px += nebula * hue * 0.8
+        glow = Image.fromarray(np.clip(nebula * hue * 0.8, 0, 255).astype(np.uint8))
+        p.px += np.asarray(glow.resize((p.width, p.height), Image.Resampling.BICUBIC), np.float32)
     stars(p, 0, scene.height, 260)
     if any(item.grounded for item in scene.items):
         fill_rows(p, scene.horizon, scene.height, [(0.0, (150, 150, 156)), (1.0, (96, 96, 104))])
         texture(p, int(scene.horizon), scene.height, 0.1, 30)
         for _ in range(6):
-            cx, cy = p.rng.uniform(0, scene.width), p.rng.uniform(scene.horizon + 20, scene.height)
+            cx, cy = p.rng.uniform(0, scene.width), p.rng.uniform(scene.horizon, scene.height)
             rw = (
                 p.rng.uniform(0.03, 0.08)
                 * scene.width
@@ -436,10 +457,8 @@ def underwater(p: Painter, scene: Scene) -> None:
     if p.finish is not Finish.BLOCK:
         a = int(scene.horizon)
         t = np.linspace(0, 1, h - a, dtype=np.float32)[:, None]
-        xs = np.arange(scene.width, dtype=np.float32)[None, :]
-        ripples = np.sin(
-            xs / scene.width * 40 + value_noise(h - a, scene.width, 10, p.rng) * 8 + t * 30
-        )
+        across = np.arange(scene.width, dtype=np.float32)[None, :] / scene.width
+        ripples = np.sin(across * 40 + value_noise(h - a, scene.width, 10, p.rng) * 8 + t * 30)
         p.px[a:] *= (1 + 0.05 * ripples)[..., None]
     for _ in range(14):
         cx, cy = p.rng.uniform(0, scene.width), p.rng.uniform(0, scene.horizon)
@@ -457,3 +476,40 @@ BACKDROPS: dict[str, Callable[[Painter, Scene], None]] = {
     "space": space,
     "underwater": underwater,
 }
+
+
+def grass(p: Painter, y0: int, y1: int) -> None:
+    """Blades: noise that changes fast across and slowly down, fainter towards the horizon."""
+    if p.finish is not Finish.LIT or y1 <= y0:
+        return
+    rows = y1 - y0
+    blades = p.rng.random((max(2, rows // 10), max(2, p.width // 3))).astype(np.float32)
+    streaks = Image.fromarray((blades * 255).astype(np.uint8)).resize(
+        (p.width, rows), Image.Resampling.BILINEAR
+    )
+    fine = np.asarray(streaks, np.float32) / 255
+    near = np.linspace(0.3, 1.0, rows, dtype=np.float32)[:, None]
+    patches = value_noise(rows, p.width, 14, p.rng)
+    p.px[y0:y1] *= (1 + (fine - 0.5) * 0.16 * near + (patches - 0.5) * 0.14)[..., None]
+
+
+def wisps(p: Painter, y1: int, colour: RGB) -> None:
+    """High thin clouds: noise stretched sideways, thresholded softly, fading to the horizon."""
+    grid = p.rng.random((10, 4)).astype(np.float32)
+    stretched = Image.fromarray((grid * 255).astype(np.uint8)).resize(
+        (p.width, y1), Image.Resampling.BICUBIC
+    )
+    detail = value_noise(y1, p.width, 30, p.rng)
+    n = np.asarray(stretched, np.float32) / 255 * 0.8 + detail * 0.2
+    fade = np.clip(1.3 - np.linspace(0, 1, y1, dtype=np.float32) * 1.5, 0, 1)[:, None]
+    cover = (np.clip((n - 0.55) * 3, 0, 1) * fade * 0.45)[..., None]
+    p.px[:y1] += (vec(colour) - p.px[:y1]) * cover
+
+
+def shimmer(p: Painter, x: float, width: float, a: int, b: int, ripple: Float) -> None:
+    """The sun's or moon's reflection: a broken column of light on the water."""
+    xs = np.arange(p.width, dtype=np.float32)[None, :]
+    column = np.exp(-(((xs - x) / (width * 0.6)) ** 2))
+    broken = np.clip((ripple - 0.45) * 4, 0, 1)
+    fade = np.linspace(1.0, 0.4, b - a, dtype=np.float32)[:, None]
+    p.px[a:b] += (column * broken * fade * 110)[..., None]

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
-from scipy import ndimage
+from scipy import ndimage  # type: ignore[import-untyped]
 
 from gateway.local import effects
 from gateway.local.colours import RGB, hue_of
 from gateway.local.instruction import EditSpec
 from gateway.local.locate import Component, Picture, from_hsv, hue_distance, to_hsv
 from gateway.local.objects import paint_item
-from gateway.local.paint import DEFAULT_LIGHTS, Finish, Float, Painter
+from gateway.local.paint import DEFAULT_LIGHTS, Finish, Float, Painter, vec
 from gateway.local.parse import PromptSpec
 from gateway.local.scene import Item, Scene
 from gateway.local.vocab import ALIAS_COLOURS, KINDS
@@ -69,7 +69,7 @@ def apply(editor: Editor, source: Image.Image, spec: EditSpec) -> Image.Image:
     elif spec.action == "light" and spec.light:
         relight(px, spec, editor)
     elif spec.action == "tint" and spec.colour:
-        px += (np.float32(spec.colour) - px) * (0.18 if editor.edge == "exact" else 0.3)
+        px += (vec(spec.colour) - px) * (0.18 if editor.edge == "exact" else 0.3)
     elif spec.action == "recolour" and spec.colour:
         recolour(px, spec, editor)
     elif spec.action == "remove" and editor.objects:
@@ -178,7 +178,8 @@ def region_mask(picture: Picture, region: str) -> np.ndarray | None:
             c for c in picture.candidates() if c.box[3] >= h - 1 and c.width > picture.width * 0.6
         ]
         if blobs:
-            return max(blobs, key=lambda c: c.area).mask & lower
+            ground: np.ndarray = max(blobs, key=lambda c: c.area).mask & lower
+            return ground
     return None
 
 
@@ -430,7 +431,7 @@ def style_crudely(image: Image.Image, style: str) -> Image.Image:
     if style == "pixel":
         return effects.pixel_art(image, cells=20, colours=8)
     if style == "sepia":
-        return effects.clip(effects.pixels(effects.sepia(image)) * np.float32((1.05, 0.9, 0.7)))
+        return effects.clip(effects.pixels(effects.sepia(image)) * vec((1.05, 0.9, 0.7)))
     return image.filter(ImageFilter.GaussianBlur(max(2, image.width / 150)))
 
 
@@ -444,11 +445,11 @@ STYLERS: dict[str, Callable[[Image.Image, str], Image.Image]] = {
 def relight(px: Float, spec: EditSpec, editor: Editor) -> None:
     light = spec.light
     if editor.edge == "crude":
-        casts = {"night": (40, 50, 120), "sunset": (250, 140, 60), "warmer": (250, 180, 90)}
-        cast = np.float32(
-            casts.get(light or "", (250, 250, 250) if light != "darker" else (0, 0, 0))
-        )
-        px += (cast - px) * 0.35
+        # Sketchbook has one idea of light: darken or lighten everything, then tint it.
+        gain = {"night": 0.5, "darker": 0.6, "dramatic": 0.7, "brighter": 1.3, "day": 1.2}
+        casts = {"night": (30, 40, 120), "sunset": (250, 140, 60), "warmer": (250, 180, 90)}
+        px *= np.float32(gain.get(light or "", 1.0))
+        px += (vec(casts.get(light or "", (128, 128, 128))) - px) * 0.3
         return
     if light == "night":
         sky = None
@@ -489,4 +490,4 @@ def add_stars(px: Float, sky: np.ndarray, step: int) -> None:
     for k in picks:
         y, x = ys[k] * step, xs[k] * step
         r = 1 + int(rng.integers(0, 2))
-        px[max(0, y - r) : y + r, max(0, x - r) : x + r] = np.float32((250, 246, 220))
+        px[max(0, y - r) : y + r, max(0, x - r) : x + r] = vec((250, 246, 220))

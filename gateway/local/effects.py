@@ -5,9 +5,9 @@ watercolour, oil paint). Light works on float arrays in place; styles map image 
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
-from gateway.local.paint import Float
+from gateway.local.paint import Float, vec
 
 DIRECTIONS: dict[str, tuple[float, float]] = {
     "left": (-1.0, -0.35),
@@ -48,8 +48,8 @@ def vignette(px: Float, strength: float) -> None:
 def grade(
     px: Float, gain: tuple[float, float, float], lift: tuple[float, float, float] = (0, 0, 0)
 ) -> None:
-    px *= np.float32(gain)
-    px += np.float32(lift)
+    px *= vec(gain)
+    px += vec(lift)
 
 
 def neon(px: Float) -> None:
@@ -57,8 +57,8 @@ def neon(px: Float) -> None:
     left = np.clip(-xs, 0, 1)[..., None]
     right = np.clip(xs, 0, 1)[..., None]
     px *= np.float32(0.55)
-    px += px * (left * np.float32((0.9, 0.1, 0.8)) + right * np.float32((0.1, 0.8, 0.9)))
-    px += left * np.float32((60, 0, 50)) + right * np.float32((0, 40, 60))
+    px += px * (left * vec((0.9, 0.1, 0.8)) + right * vec((0.1, 0.8, 0.9)))
+    px += left * vec((60, 0, 50)) + right * vec((0, 40, 60))
 
 
 def warm_glow(px: Float, centre: tuple[float, float], strength: float) -> None:
@@ -66,23 +66,23 @@ def warm_glow(px: Float, centre: tuple[float, float], strength: float) -> None:
     xs, ys = _coords(px)
     d2 = (xs - centre[0]) ** 2 + (ys - centre[1]) ** 2
     light = np.exp(-d2 * 1.8)[..., None]
-    px *= np.float32(0.35) + light * np.float32((1.0, 0.8, 0.55)) * strength
+    px *= np.float32(0.35) + light * vec((1.0, 0.8, 0.55)) * strength
 
 
 def night(px: Float) -> None:
-    lum = px @ np.float32((0.299, 0.587, 0.114))
-    px *= np.float32((0.28, 0.34, 0.55))
-    px += lum[..., None] * np.float32((0.02, 0.04, 0.1))
+    lum = px @ vec((0.299, 0.587, 0.114))
+    px *= vec((0.28, 0.34, 0.55))
+    px += lum[..., None] * vec((0.02, 0.04, 0.1))
     # Bright things (lamps, windows) keep some of their glow.
     hot = np.clip((lum - 200) / 55, 0, 1)[..., None]
-    px += hot * np.float32((120, 100, 60))
+    px += hot * vec((120, 100, 60))
 
 
 def sunset(px: Float) -> None:
     _, ys = _coords(px)
     warm = np.clip(0.6 - ys * 0.2, 0.3, 0.8)[..., None]
-    px *= np.float32((1.08, 0.86, 0.7))
-    px += warm * np.float32((40, 12, -4))
+    px *= vec((1.08, 0.86, 0.7))
+    px += warm * vec((40, 12, -4))
 
 
 def clip(px: Float) -> Image.Image:
@@ -108,14 +108,23 @@ def sepia(image: Image.Image) -> Image.Image:
 
 
 def sketch(image: Image.Image) -> Image.Image:
-    """Pencil lines on paper: a colour-dodge of the inverted blur (the classic trick)."""
+    """Pencil on paper: outlines from a colour-dodge of the inverted blur (the classic trick),
+    tone from diagonal hatching that gets denser where the picture is dark."""
     grey = image.convert("L")
-    blurred = ImageOps.invert(grey).filter(ImageFilter.GaussianBlur(max(2, image.width / 180)))
+    w, h = image.size
+    blurred = ImageOps.invert(grey).filter(ImageFilter.GaussianBlur(max(2, w / 180)))
     g = np.asarray(grey, np.float32)
     b = np.asarray(blurred, np.float32)
     dodge = np.clip(g * 255 / np.maximum(1, 255 - b), 0, 255)
-    lines = np.clip((dodge - 255) * 1.6 + 255, 0, 255)
-    paper = np.float32((246, 242, 232)) * (lines[..., None] / 255)
+    lines = np.clip((dodge - 255) * 2.2 + 255, 0, 255) / 255
+    tone = np.asarray(grey.filter(ImageFilter.GaussianBlur(max(2, w / 120))), np.float32) / 255
+    period = max(5, round(w / 110))
+    ys, xs = np.ogrid[:h, :w]
+    hatch = ((xs + ys) % period < max(1, period // 4)).astype(np.float32)
+    cross = ((xs - ys) % period < max(1, period // 4)).astype(np.float32)
+    shade = np.clip(0.75 - tone, 0, 1) * hatch * 0.9 + np.clip(0.4 - tone, 0, 1) * cross * 1.2
+    pencil = lines * (1 - np.clip(shade, 0, 0.85))
+    paper = vec((246, 242, 232)) * pencil[..., None]
     return Image.fromarray(paper.astype(np.uint8), "RGB")
 
 
@@ -129,47 +138,62 @@ def pixel_art(image: Image.Image, cells: int = 96, colours: int = 24) -> Image.I
 
 
 def watercolor(image: Image.Image) -> Image.Image:
-    """Soft washes with darker pigment at their edges, on textured paper."""
+    """Flat washes of a few dozen colours, pigment pooling darker at their edges, a little
+    bleeding, on grainy paper."""
     w, h = image.size
-    small = image.resize((max(1, w // 4), max(1, h // 4)), Image.Resampling.BOX)
-    washed = small.filter(ImageFilter.MedianFilter(5)).resize((w, h), Image.Resampling.BICUBIC)
-    px = np.asarray(washed, np.float32)
-    edges = np.asarray(washed.convert("L").filter(ImageFilter.FIND_EDGES), np.float32)[..., None]
-    px = px * (1 - np.clip(edges / 90, 0, 0.35))
-    px = px * 0.82 + 255 * 0.18
-    grain = np.random.default_rng(w * 7919 + h).random((h // 4 + 1, w // 4 + 1)).astype(np.float32)
-    paper = (
-        np.asarray(
-            Image.fromarray((grain * 255).astype(np.uint8)).resize(
-                (w, h), Image.Resampling.BICUBIC
-            ),
-            np.float32,
-        )[..., None]
-        / 255
+    small = image.reduce(3).filter(ImageFilter.GaussianBlur(1))
+    washes = small.quantize(28, method=Image.Quantize.MEDIANCUT).convert("RGB")
+    edges = washes.convert("L").filter(ImageFilter.FIND_EDGES).filter(ImageFilter.GaussianBlur(1))
+    bled = washes.filter(ImageFilter.GaussianBlur(0.8)).resize((w, h), Image.Resampling.BICUBIC)
+    rims = edges.resize((w, h), Image.Resampling.BILINEAR)
+    px: Float = np.asarray(bled, np.float32)
+    px = px * (1 - np.clip(np.asarray(rims, np.float32)[..., None] / 50, 0, 0.3))
+    px = px * 0.84 + 255 * 0.16
+    rng = np.random.default_rng(w * 7919 + h)
+    grain = rng.random((h // 3 + 1, w // 3 + 1)).astype(np.float32)
+    paper = Image.fromarray((grain * 255).astype(np.uint8)).resize(
+        (w, h), Image.Resampling.BICUBIC
     )
-    px = px * (0.94 + 0.08 * paper)
+    px = px * (0.95 + 0.07 * np.asarray(paper, np.float32)[..., None] / 255)
     return clip(px)
 
 
 def oil(image: Image.Image) -> Image.Image:
-    """Flattened colour patches with a hint of brush texture."""
+    """Smoothed colour patches, richer colour, and raised brush strokes catching the light."""
     w, h = image.size
-    small = image.resize((max(1, w // 3), max(1, h // 3)), Image.Resampling.BOX)
-    patches = small.filter(ImageFilter.ModeFilter(5)).resize((w, h), Image.Resampling.BICUBIC)
-    px = np.asarray(patches.filter(ImageFilter.UnsharpMask(3, 120, 2)), np.float32)
-    strokes = (
-        np.random.default_rng(w * 31 + h).random((h // 6 + 1, w // 24 + 1)).astype(np.float32)
+    small = image.reduce(4).filter(ImageFilter.MedianFilter(3))
+    patches = small.resize((w, h), Image.Resampling.BICUBIC)
+    px = np.asarray(ImageEnhance.Color(patches).enhance(1.2), np.float32)
+    rng = np.random.default_rng(w * 31 + h)
+    strokes = rng.random((h // 5 + 1, w // 18 + 1)).astype(np.float32)
+    field = Image.fromarray((strokes * 255).astype(np.uint8)).resize(
+        (w, h), Image.Resampling.BICUBIC
     )
-    streaks = (
-        np.asarray(
-            Image.fromarray((strokes * 255).astype(np.uint8)).resize(
-                (w, h), Image.Resampling.BICUBIC
-            ),
-            np.float32,
-        )[..., None]
-        / 255
-    )
-    return clip(px * (0.93 + 0.12 * streaks))
+    ridges = np.asarray(field, np.float32) / 255
+    relief = np.gradient(ridges, axis=0) * 0.5 + (ridges - 0.5) * 0.06
+    return clip(px * (1 + relief)[..., None])
+
+
+def rain(px: Float, rng: np.random.Generator) -> None:
+    """Grey it down a little and draw slanted streaks over everything."""
+    h, w = px.shape[:2]
+    px *= vec((0.82, 0.84, 0.88))
+    streaks = Image.new("L", (w, h), 0)
+    draw = ImageDraw.Draw(streaks)
+    length = h * 0.035
+    for _ in range(int(w * h / 2500)):
+        x, y = rng.uniform(0, w), rng.uniform(0, h)
+        draw.line((x, y, x - length * 0.25, y + length), fill=int(rng.uniform(60, 140)), width=1)
+    alpha = np.asarray(streaks, np.float32)[..., None] / 255
+    px += (vec((225, 230, 240)) - px) * alpha
+
+
+def fog(px: Float) -> None:
+    """Haze that is thickest around the horizon."""
+    h = px.shape[0]
+    ys = np.linspace(0, 1, h, dtype=np.float32)
+    density = (0.25 + 0.35 * np.exp(-(((ys - 0.58) / 0.18) ** 2)))[:, None, None]
+    px += (vec((214, 218, 224)) - px) * density
 
 
 STYLES = {

@@ -110,7 +110,7 @@ def parse_instruction(text: str) -> EditSpec:
 def _target(tokens: list[Token]) -> tuple[str, bool, RGB | None] | None:
     for i, token in enumerate(tokens):
         if token.tag == "obj":
-            alias, plural = token.value  # type: ignore[misc]
+            alias, plural = token.pair()
             return ALIASES[alias], plural, _colour_before(tokens, i)
     return None
 

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
+from scipy import ndimage  # type: ignore[import-untyped]
 
 from gateway.local.colours import RGB, hue_of, is_neutral
 from gateway.local.paint import Float
@@ -48,9 +48,10 @@ def from_hsv(h: Float, s: Float, v: Float) -> Float:
     return (np.stack([r + m, g + m, b + m], axis=-1) * 255).astype(np.float32)
 
 
-def hue_distance(h: Float, target: float) -> Float:
-    d = np.abs(h - target) % 360
-    return np.minimum(d, 360 - d)
+def hue_distance(h: Float | float, target: float) -> Float:
+    d: Float = np.abs(np.asarray(h, np.float32) - target) % 360
+    nearest: Float = np.minimum(d, 360 - d)
+    return nearest
 
 
 @dataclass
@@ -135,9 +136,7 @@ class Picture:
                 return self.val < 0.22
             return (self.sat < 0.14) & (np.abs(self.val - v) < 0.15)
         wanted = hue_of(colour)
-        close = [
-            k for k, p in enumerate(self.peaks) if hue_distance(np.float32(p), wanted) < tolerance
-        ]
+        close = [k for k, p in enumerate(self.peaks) if hue_distance(p, wanted) < tolerance]
         if close:
             return np.isin(self.family, close)
         return (hue_distance(self.hue, wanted) < tolerance) & self.chroma
@@ -214,7 +213,7 @@ class Picture:
                 and c.box[2] > x0 - mx
                 and c.box[1] < y1 + my
                 and c.box[3] > y0 - my
-                and hue_distance(np.float32(c.hue), best.hue) < 30
+                and hue_distance(c.hue, best.hue) < 30
             ]
         if not every:
             return [best]
@@ -223,23 +222,28 @@ class Picture:
             for s, c in scored
             if s > best_score - 1.5
             and c.area > 0.35 * best.area
-            and hue_distance(np.float32(c.hue), best.hue) < 25
+            and hue_distance(c.hue, best.hue) < 25
         ]
 
     def score(self, c: Component, kind: str | None, colour: RGB | None) -> float:
+        """How well a blob fits the named kind: bigger and away from the edges is better, then
+        shape (round things fill pi/4 of their box and leave its corners empty, boxes fill it,
+        books are wide) and the colours things usually have (green is foliage)."""
         aspect = c.width / max(1, c.height)
         score = -0.8 * self.touches_border(c) + 0.25 * math.log(
             c.area / (self.width * self.height) * 1000
         )
+        green = 75 <= c.hue <= 170
         if kind in ("sphere", "apple", "balloon", "planet", "sun", "moon", "clock"):
             score -= abs(c.extent - 0.785) * 6 + abs(math.log(aspect)) * 3 + c.corner_fill * 4
-        elif kind in ("cube", "book", "sign", "house", "car", "bottle", "candle", "cup"):
-            score -= max(0.0, 0.78 - c.extent) * 5
-            if kind == "book":
-                score -= max(0.0, 2.0 - aspect) * 1.5
-        elif kind in ("plant", "tree"):
-            score -= 0 if 70 <= c.hue <= 170 else 3
-            score -= max(0.0, c.extent - 0.8) * 4
+        elif kind == "book":
+            score -= max(0.0, 0.45 - c.extent) * 5 + max(0.0, 2.0 - aspect) * 1.5
+        elif kind in ("cube", "sign", "house", "car", "bottle", "candle", "cup"):
+            score -= max(0.0, 0.7 - c.extent) * 5
+        if kind in ("plant", "tree"):
+            score -= (0 if green else 3) + max(0.0, c.extent - 0.8) * 4
+        elif green and colour is None and kind not in ("bottle", "apple"):
+            score -= 1.2
         if kind not in SKY and c.centre[1] < self.height * 0.3:
             score -= 1.0
         return score
@@ -253,8 +257,9 @@ class Picture:
         top = labels[0][labels[0] > 0]
         if top.size < self.width * 0.3:
             return np.zeros(self.val.shape, bool)
-        keep = np.unique(top)
-        return np.isin(labels, keep) & (np.arange(self.height)[:, None] < self.height * 0.8)
+        sky: np.ndarray = np.isin(labels, np.unique(top))
+        sky &= np.arange(self.height)[:, None] < self.height * 0.8
+        return sky
 
     def busyness(self) -> Float:
         """Local contrast, for placing new things where they cover nothing important."""

@@ -17,9 +17,19 @@ from PIL import Image, ImageFilter
 
 from gateway.local import effects
 from gateway.local.backdrop import gradient, paint_backdrop
-from gateway.local.colours import RGB, mix, scale
+from gateway.local.colours import RGB
 from gateway.local.objects import paint_item
-from gateway.local.paint import FLAT, Finish, Lamp, Lights, Painter, Shade, unit, value_noise
+from gateway.local.paint import (
+    FLAT,
+    Finish,
+    Lamp,
+    Lights,
+    Painter,
+    Shade,
+    unit,
+    value_noise,
+    vec,
+)
 from gateway.local.parse import Lighting, PromptSpec
 from gateway.local.scene import Fidelity, Scene, layout
 
@@ -60,11 +70,14 @@ def scene_lights(spec: PromptSpec, scene: Scene) -> Lights:
     elif spec.time in ("sunset", "dawn"):
         ambient = (0.4, 0.32, 0.36)
     if quality == "soft":
-        ambient = tuple(min(0.6, a * 1.2) for a in ambient)  # type: ignore[assignment]
+        ambient = (
+            min(0.6, ambient[0] * 1.2),
+            min(0.6, ambient[1] * 1.2),
+            min(0.6, ambient[2] * 1.2),
+        )
     if quality == "dramatic":
-        return Lights(
-            (Lamp(direction, tuple(c * 1.35 for c in colour)),), ambient=(0.14, 0.14, 0.17)
-        )  # type: ignore[arg-type]
+        strong = (colour[0] * 1.35, colour[1] * 1.35, colour[2] * 1.35)
+        return Lights((Lamp(direction, strong),), ambient=(0.14, 0.14, 0.17))
     if quality == "candle":
         return Lights((Lamp(unit((0.2, -0.4, 0.8)), (1.1, 0.72, 0.4)),), ambient=(0.2, 0.15, 0.14))
     if quality == "neon":
@@ -81,29 +94,31 @@ def scene_lights(spec: PromptSpec, scene: Scene) -> Lights:
 
 
 def cast_shadows(p: Painter, scene: Scene, direction: str) -> None:
+    """A soft shadow thrown away from the light, then a tight, darker one where things touch
+    the ground (drawn second so it wins where they overlap)."""
     lx = {"left": -1.0, "right": 1.0}.get(direction, 0.0)
-    back = direction == "back"
+    dy = 0.1 if direction == "back" else 0.0
     dim = 0.6 if scene.prompt.time == "night" else 1.0
-    for item in scene.items:
-        if not item.grounded:
-            continue
-        x0, _, x1, base = item.box
-        w = x1 - x0
-        cx = (x0 + x1) / 2
-        strength = (0.25 if item.material == "glass" else 0.5) * dim
-        if p.finish is Finish.SIMPLE:
-            p.shadow((cx - w * 0.5, base - w * 0.07, cx + w * 0.5, base + w * 0.07), 0.4)
-            continue
-        p.shadow((cx - w * 0.48, base - w * 0.06, cx + w * 0.48, base + w * 0.06), strength)
-        dx = -lx * w * 0.45
-        dy = w * 0.12 if back else 0.0
-        p.shadow(
-            (cx + dx - w * 0.55, base + dy - w * 0.1, cx + dx + w * 0.55, base + dy + w * 0.08),
-            strength * 0.55,
-        )
-    soft = 0.03 if scene.prompt.lighting.quality == "soft" else 0.018
-    if scene.prompt.lighting.quality == "dramatic":
-        soft = 0.008
+    grounded = [item for item in scene.items if item.grounded]
+    for contact in (False, True):
+        for item in grounded:
+            x0, _, x1, base = item.box
+            w, cx = x1 - x0, (x0 + x1) / 2
+            strength = (0.3 if item.material == "glass" else 0.6) * dim
+            if p.finish is Finish.SIMPLE:
+                if contact:
+                    p.shadow((cx - w * 0.5, base - w * 0.06, cx + w * 0.5, base + w * 0.06), 0.35)
+            elif contact:
+                p.shadow(
+                    (cx - w * 0.46, base - w * 0.05, cx + w * 0.46, base + w * 0.04), strength
+                )
+            else:
+                sx = cx - lx * w * 0.4
+                sy = base + dy * w
+                p.shadow(
+                    (sx - w * 0.6, sy - w * 0.12, sx + w * 0.6, sy + w * 0.1), strength * 0.55
+                )
+    soft = {"soft": 0.016, "dramatic": 0.005}.get(scene.prompt.lighting.quality or "", 0.01)
     p.cast_shadows(scene.height * soft)
 
 
@@ -121,7 +136,7 @@ def relight(px: np.ndarray, spec: PromptSpec, scene: Scene) -> None:
         effects.falloff(px, direction, 0.32)
         effects.vignette(px, 0.6)
     elif quality == "backlit":
-        effects.falloff(px, "back", 0.5)
+        effects.falloff(px, "back", 0.3)
     else:
         effects.falloff(px, direction, 0.14 if spec.lighting.direction else 0.06)
     effects.vignette(px, 0.18)
@@ -147,6 +162,10 @@ def render_scene(
         paint_item(p, item, scene)
     if finish is Finish.LIT:
         relight(p.px, spec, scene)
+    if spec.weather == "rain" and finish is not Finish.BLOCK:
+        effects.rain(p.px, rng)
+    elif spec.weather == "fog" and finish is not Finish.BLOCK:
+        effects.fog(p.px)
     return effects.clip(p.px)
 
 
@@ -154,7 +173,7 @@ def paper(p: Painter, amount: float) -> None:
     """Wash the picture towards grainy paper: Sketchbook draws on a notebook page."""
     grain = value_noise(p.height, p.width, 160, p.rng)[..., None]
     p.px *= np.float32(1 - amount)
-    p.px += np.float32((248, 242, 226)) * amount * (0.96 + 0.06 * grain)
+    p.px += vec((248, 242, 226)) * amount * (0.96 + 0.06 * grain)
 
 
 def styled(image: Image.Image, style: str | None) -> Image.Image:
@@ -218,58 +237,61 @@ def blockworld(spec: PromptSpec, width: int, height: int, rng: np.random.Generat
     return small.resize((width, height), Image.Resampling.NEAREST)
 
 
-MOODS: dict[str, list[RGB]] = {
-    "night": [(14, 20, 52), (40, 50, 110), (90, 80, 150), (220, 214, 170)],
-    "sunset": [(60, 40, 90), (200, 90, 110), (246, 150, 80), (255, 214, 140)],
-    "dawn": [(110, 140, 200), (230, 180, 190), (255, 214, 170), (250, 240, 220)],
-    "underwater": [(8, 40, 80), (20, 110, 150), (60, 180, 190), (200, 240, 230)],
-    "space": [(6, 6, 20), (60, 30, 100), (40, 90, 160), (220, 200, 250)],
-    "day": [(60, 100, 160), (140, 190, 220), (230, 220, 190), (220, 120, 80)],
+MOODS: dict[str, tuple[RGB, list[RGB]]] = {
+    # mood -> (ground, colours to fill in with when the prompt names few)
+    "night": ((16, 20, 48), [(40, 50, 110), (90, 80, 150), (220, 214, 170)]),
+    "sunset": ((60, 36, 70), [(200, 90, 110), (246, 150, 80), (255, 214, 140)]),
+    "dawn": ((236, 214, 206), [(110, 140, 200), (255, 190, 160), (250, 236, 210)]),
+    "underwater": ((8, 40, 70), [(20, 110, 150), (60, 180, 190), (200, 240, 230)]),
+    "space": ((8, 8, 22), [(60, 30, 100), (40, 90, 160), (220, 200, 250)]),
+    "day": ((238, 230, 214), [(90, 130, 180), (220, 160, 90), (120, 160, 110)]),
 }
 
 
 def palette_field(
     spec: PromptSpec, width: int, height: int, rng: np.random.Generator
 ) -> Image.Image:
-    """Rothko-like soft-edged fields in the prompt's colours, over a ground from its mood."""
-    mood_key = spec.setting if spec.setting in ("underwater", "space") else spec.time
-    mood = MOODS[mood_key]
-    named = list(dict.fromkeys(spec.colours)) or [o.drawn_colour for o in spec.objects][:3]
-    colours = (named + mood)[:4] if named else mood
-    ground = scale(mix(mood[0], colours[0], 0.3), 0.8)
-    small_w, small_h = max(8, width // 8), max(8, height // 8)
-    field = np.empty((small_h, small_w, 3), np.float32)
-    field[:] = ground
-    ys = np.linspace(0, 1, small_h, dtype=np.float32)[:, None]
-    xs = np.linspace(0, 1, small_w, dtype=np.float32)[None, :]
-    bands = min(3, len(colours))
-    top = 0.07
-    for k in range(bands):
-        weight = rng.uniform(0.8, 1.3)
-        span = (0.86 / bands) * weight
-        y0, y1 = top, min(0.93, top + span - 0.04)
-        top = y1 + 0.05
-        edge = 0.025
-        inside = (
-            np.clip((ys - y0) / edge, 0, 1)
-            * np.clip((y1 - ys) / edge, 0, 1)
-            * np.clip((xs - 0.08) / edge, 0, 1)
-            * np.clip((0.92 - xs) / edge, 0, 1)
-        )
-        tone = np.float32(colours[k])
-        wobble = value_noise(small_h, small_w, 10, rng) * 0.16 + 0.92
-        field += (tone * wobble[..., None] - field) * inside[..., None] * 0.92
+    """Abstract colour fields from the prompt's colours over a ground from its mood: bands,
+    orbs or stripes, chosen by the prompt's hash. No objects, ever."""
+    mood = spec.setting if spec.setting in ("underwater", "space") else spec.time
+    ground, fill_in = MOODS[mood]
+    named = list(dict.fromkeys(spec.colours)) or [o.drawn_colour for o in spec.objects]
+    colours = list(dict.fromkeys(named + fill_in))[: max(3, len(named))][:5]
+    sw, sh = max(16, width // 6), max(16, height // 6)
+    ys = np.linspace(0, 1, sh, dtype=np.float32)[:, None]
+    xs = np.linspace(0, 1, sw, dtype=np.float32)[None, :]
+    field = np.empty((sh, sw, 3), np.float32)
+    field[:] = vec(ground) * (1.05 - 0.15 * ys)[..., None]
+    composition = int(rng.integers(0, 3))
+    for k, colour in enumerate(colours):
+        tone = vec(colour) * (value_noise(sh, sw, 8, rng) * 0.14 + 0.93)[..., None]
+        if composition == 0:
+            top = 0.08 + 0.86 * k / len(colours)
+            bottom = top + 0.86 / len(colours) - 0.05
+            cover = _soft_box(xs, ys, (0.1, top, 0.9, bottom), 0.03)
+        elif composition == 1:
+            cx, cy = rng.uniform(0.25, 0.75), rng.uniform(0.25, 0.75)
+            r = rng.uniform(0.18, 0.34)
+            d = np.sqrt((xs - cx) ** 2 + (ys - cy) ** 2)
+            cover = np.clip((r - d) / 0.04, 0, 1) * 0.8
+        else:
+            left = rng.uniform(0.0, 0.7)
+            box = (left, 0.0, left + rng.uniform(0.12, 0.3), 1.0)
+            cover = _soft_box(xs, ys, box, 0.02) * 0.9
+        field += (tone - field) * cover[..., None]
     image = Image.fromarray(np.clip(field, 0, 255).astype(np.uint8)).resize(
         (width, height), Image.Resampling.BICUBIC
     )
-    image = image.filter(ImageFilter.GaussianBlur(max(1, width / 300)))
     px = effects.pixels(image)
-    grain = value_noise(height, width, 200, rng)[..., None]
+    grain = value_noise(height, width, 180, rng)[..., None]
     px *= 0.95 + 0.1 * grain
     return effects.clip(px)
 
 
-def daydream(width: int, height: int, rng: np.random.Generator) -> Image.Image:
+def daydream(out_width: int, out_height: int, rng: np.random.Generator) -> Image.Image:
+    """Pastel hills under a pink sky, the same every time bar a small seeded drift. Painted at
+    half size: it is meant to be soft, and it is the cheapest model."""
+    width, height = max(1, out_width // 2), max(1, out_height // 2)
     p = Painter.blank(width, height, finish=Finish.SIMPLE, rng=rng)
     ys = np.linspace(0, 1, height, dtype=np.float32)
     sky_stops = [(0.0, (170, 150, 210)), (0.45, (240, 180, 200)), (0.62, (255, 214, 190))]
@@ -303,7 +325,7 @@ def daydream(width: int, height: int, rng: np.random.Generator) -> Image.Image:
         rows = ys[:, None] * height
         cover = np.clip(rows - ridge[None, :], 0, 1)[..., None]
         depth = np.clip((rows - ridge[None, :]) / (height * 0.25), 0, 1)[..., None]
-        tone = np.float32(colour) * (1 - 0.12 * depth)
+        tone = vec(colour) * (1 - 0.12 * depth)
         p.px += (tone - p.px) * cover
     for k in range(3):
         cx = width * (0.15 + 0.3 * k + rng.uniform(-0.02, 0.02))
@@ -331,6 +353,18 @@ def daydream(width: int, height: int, rng: np.random.Generator) -> Image.Image:
             (110, 150, 130),
             Shade("round"),
         )
-    image = p.image()
-    glow = image.filter(ImageFilter.GaussianBlur(width / 60))
-    return Image.blend(image, glow, 0.35)
+    image = p.image().resize((out_width, out_height), Image.Resampling.BICUBIC)
+    glow = image.reduce(4).filter(ImageFilter.GaussianBlur(out_width / 240))
+    return Image.blend(image, glow.resize(image.size, Image.Resampling.BILINEAR), 0.35)
+
+
+def _soft_box(
+    xs: np.ndarray, ys: np.ndarray, box: tuple[float, float, float, float], edge: float
+) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    return (
+        np.clip((xs - x0) / edge, 0, 1)
+        * np.clip((x1 - xs) / edge, 0, 1)
+        * np.clip((ys - y0) / edge, 0, 1)
+        * np.clip((y1 - ys) / edge, 0, 1)
+    )

@@ -122,11 +122,16 @@ def glass_alpha(p: Painter) -> float:
 def sphere(p: Painter, item: Item, scene: Scene) -> None:
     f = Frame(item.box)
     box = f.rect(0, 0, 1, 1)
-    if item.material == "glass":
-        p.ellipse(box, GLASS_TINT, ROUND, alpha=glass_alpha(p) + 0.15)
-    else:
+    if item.material != "glass":
         gloss = 0.9 if item.material == "metal" else 0.5
         p.ellipse(box, item.colour, Shade("round", gloss=gloss))
+        return
+    if p.finish is Finish.LIT:
+        p.blur_region(f.rect(0.12, 0.12, 0.88, 0.88), 2.5 * p.unit)
+    p.ellipse(box, GLASS_TINT, ROUND, alpha=glass_alpha(p) + 0.1)
+    ring(p, box, WHITE, 3 * p.unit, alpha=0.55)
+    p.ellipse(f.rect(0.22, 0.16, 0.42, 0.3), WHITE, FLAT, alpha=0.75, outline=False)
+    p.ellipse(f.rect(0.3, 0.72, 0.7, 0.9), WHITE, FLAT, alpha=0.18, outline=False)
 
 
 def cube(p: Painter, item: Item, scene: Scene) -> None:
@@ -233,7 +238,7 @@ def plant(p: Painter, item: Item, scene: Scene) -> None:
 def tree(p: Painter, item: Item, scene: Scene) -> None:
     f = Frame(item.box, item.flip)
     trunk = (110, 74, 44)
-    if item.alias.startswith("pine"):
+    if item.alias in ("pine", "pine tree", "christmas tree"):
         p.rect(f.rect(0.44, 0.78, 0.56, 1), trunk, CYLINDER)
         for k, (top, bottom, half) in enumerate(
             ((0.0, 0.42, 0.28), (0.18, 0.62, 0.38), (0.36, 0.84, 0.48))
@@ -295,20 +300,24 @@ def bottle(p: Painter, item: Item, scene: Scene) -> None:
     glass = item.material == "glass" or item.alias in ("jar", "flask")
     alpha = glass_alpha(p) + 0.25 if glass else 1.0
     colour = GLASS_TINT if glass and item.colour == (200, 220, 220) else item.colour
+    shape = Shade("cylinder", gloss=0.8, bounds=f.rect(0.0, 0.0, 1.0, 1.0))
     if item.alias == "vase":
-        p.ellipse(f.rect(0.0, 0.3, 1.0, 1.0), colour, ROUND, alpha=alpha)
-        p.polygon(
-            f.pts((0.3, 0.0), (0.7, 0.0), (0.62, 0.4), (0.38, 0.4)), colour, CYLINDER, alpha=alpha
-        )
-        p.ellipse(f.rect(0.26, -0.03, 0.74, 0.04), darker(colour), FLAT, alpha=alpha)
+        outline = [
+            (0.28, 0.0), (0.72, 0.0), (0.64, 0.12), (0.66, 0.3), (0.92, 0.5), (0.98, 0.68),
+            (0.88, 0.9), (0.7, 1.0), (0.3, 1.0), (0.12, 0.9), (0.02, 0.68), (0.08, 0.5),
+            (0.34, 0.3), (0.36, 0.12),
+        ]  # fmt: skip
+        p.polygon(f.pts(*outline), colour, shape, alpha=alpha)
+        p.ellipse(f.rect(0.28, -0.025, 0.72, 0.025), darker(colour, 0.5), FLAT, alpha=alpha)
         return
-    body = Shade("cylinder", gloss=0.8, bounds=f.rect(0, 0.35, 1, 1))
-    p.rounded(f.rect(0.0, 0.36, 1.0, 1.0), 0.12 * f.w, colour, body, alpha=alpha)
-    p.polygon(f.pts((0.0, 0.42), (0.33, 0.2), (0.67, 0.2), (1.0, 0.42)), colour, body, alpha=alpha)
-    p.rect(f.rect(0.33, 0.04, 0.67, 0.24), colour, CYLINDER, alpha=alpha)
-    p.rect(f.rect(0.3, 0.0, 0.7, 0.07), (120, 80, 50), CYLINDER)
+    outline = [
+        (0.36, 0.04), (0.64, 0.04), (0.64, 0.22), (0.9, 0.34), (1.0, 0.46), (1.0, 0.96),
+        (0.94, 1.0), (0.06, 1.0), (0.0, 0.96), (0.0, 0.46), (0.1, 0.34), (0.36, 0.22),
+    ]  # fmt: skip
+    p.polygon(f.pts(*outline), colour, shape, alpha=alpha)
+    p.rect(f.rect(0.33, 0.0, 0.67, 0.07), (120, 80, 50), CYLINDER)
     if not glass:
-        p.rect(f.rect(0.0, 0.55, 1.0, 0.8), (236, 226, 200), CYLINDER, outline=False)
+        p.rect(f.rect(0.0, 0.56, 1.0, 0.8), (236, 226, 200), CYLINDER, outline=False)
 
 
 def candle(p: Painter, item: Item, scene: Scene) -> None:
@@ -317,11 +326,12 @@ def candle(p: Painter, item: Item, scene: Scene) -> None:
     p.rect(f.rect(0.12, 0.3, 0.88, 0.95), item.colour, CYLINDER)
     p.ellipse(f.rect(0.12, 0.27, 0.88, 0.33), lighter(item.colour, 0.3), FLAT)
     p.line([f.pt(0.5, 0.3), f.pt(0.5, 0.22)], INK, 0.05 * f.w)
-    flame = f.pts((0.5, 0.0), (0.68, 0.16), (0.6, 0.24), (0.4, 0.24), (0.32, 0.16))
-    p.polygon(flame, (255, 206, 90), FLAT, outline=False)
-    p.ellipse(f.rect(0.42, 0.12, 0.58, 0.23), (255, 250, 220), FLAT, outline=False)
     if p.finish is Finish.LIT:
-        p.glow(f.pt(0.5, 0.14), f.h * 1.6, (120, 70, 20), 0.8)
+        dark = scene.prompt.time == "night" or scene.prompt.lighting.quality == "candle"
+        p.glow(f.pt(0.5, 0.12), f.h * (1.2 if dark else 0.7), (120, 70, 20), 0.8 if dark else 0.5)
+    flame = f.pts((0.5, 0.0), (0.6, 0.12), (0.62, 0.19), (0.5, 0.25), (0.38, 0.19), (0.4, 0.12))
+    p.polygon(flame, (255, 170, 60), FLAT, outline=False)
+    p.ellipse(f.rect(0.44, 0.11, 0.56, 0.235), (255, 246, 200), FLAT, outline=False)
 
 
 def clock(p: Painter, item: Item, scene: Scene) -> None:
@@ -572,51 +582,84 @@ def mushroom(p: Painter, item: Item, scene: Scene) -> None:
         p.ellipse(f.circle(u, v, r), WHITE, FLAT, outline=False)
 
 
+def snowman(p: Painter, item: Item, scene: Scene) -> None:
+    f = Frame(item.box, item.flip)
+    snow = Shade("round")
+    p.ellipse(f.rect(0.0, 0.5, 1.0, 1.0), item.colour, snow)
+    p.ellipse(f.rect(0.14, 0.24, 0.86, 0.6), item.colour, snow)
+    p.ellipse(f.rect(0.26, 0.04, 0.74, 0.32), item.colour, snow)
+    p.rect(f.rect(0.24, 0.27, 0.76, 0.33), (200, 40, 40), CYLINDER)
+    p.polygon(f.pts((0.5, 0.17), (0.5, 0.22), (0.72, 0.2)), (240, 130, 30), FLAT)
+    for u in (0.42, 0.58):
+        p.ellipse(f.circle(u, 0.13, 0.025), INK, FLAT, outline=False)
+    for v in (0.4, 0.48, 0.66, 0.78):
+        p.ellipse(f.circle(0.5, v, 0.03), INK, FLAT, outline=False)
+    p.ellipse(f.rect(0.24, 0.02, 0.76, 0.08), (30, 30, 34), ROUND)
+    p.rect(f.rect(0.32, -0.1, 0.68, 0.05), (30, 30, 34), CYLINDER)
+
+
 # --- creatures ------------------------------------------------------------------------------
 
 
 def cat(p: Painter, item: Item, scene: Scene) -> None:
+    """A cat sitting and facing us, tail curled round to one side."""
     f = Frame(item.box, item.flip)
     c = item.colour
-    p.line(
-        [f.pt(0.2, 0.92), f.pt(0.04, 0.86), f.pt(0.02, 0.6), f.pt(0.08, 0.45)],
-        darker(c, 0.85),
-        0.07 * f.w,
-        shade=CYLINDER,
-    )
-    p.ellipse(f.rect(0.1, 0.34, 0.78, 1.0), c, MATTE)
-    p.ellipse(f.rect(0.5, 0.78, 0.72, 1.0), lighter(c, 0.2), MATTE)
-    head = f.rect(0.52, 0.06, 0.98, 0.48)
-    p.polygon(f.pts((0.55, 0.2), (0.58, 0.0), (0.7, 0.1)), c, FLAT)
-    p.polygon(f.pts((0.8, 0.1), (0.92, 0.0), (0.95, 0.22)), c, FLAT)
-    p.ellipse(head, c, MATTE)
-    for u in (0.67, 0.84):
-        p.ellipse(f.rect(u - 0.035, 0.2, u + 0.035, 0.27), (90, 160, 60), FLAT, outline=False)
-        p.ellipse(f.rect(u - 0.012, 0.205, u + 0.012, 0.265), INK, FLAT, outline=False)
-    p.polygon(
-        f.pts((0.73, 0.31), (0.78, 0.31), (0.755, 0.34)), (220, 120, 130), FLAT, outline=False
-    )
-    for dv in (-0.02, 0.02):
-        p.line([f.pt(0.78, 0.34 + dv), f.pt(1.02, 0.32 + dv * 2)], (240, 240, 240), 0.006 * f.w)
-        p.line([f.pt(0.72, 0.34 + dv), f.pt(0.5, 0.32 + dv * 2)], (240, 240, 240), 0.006 * f.w)
+    belly = lighter(c, 0.3) if sum(c) > 120 else lighter(c, 0.12)
+    tail = f.pts((0.7, 0.95), (0.9, 0.93), (1.0, 0.8), (0.98, 0.62), (0.92, 0.52))
+    p.line(tail, darker(c, 0.9), 0.08 * f.w, shade=MATTE)
+    p.ellipse(f.rect(0.12, 0.36, 0.88, 1.0), c, MATTE)
+    p.ellipse(f.rect(0.32, 0.46, 0.68, 0.94), belly, MATTE, outline=False, alpha=0.7)
+    for u in (0.3, 0.54):
+        p.ellipse(f.rect(u, 0.88, u + 0.16, 1.0), belly, MATTE)
+    for side in (0, 1):
+        ear = [(0.22, 0.24), (0.25, 0.0), (0.43, 0.12)]
+        inner = [(0.26, 0.19), (0.28, 0.06), (0.38, 0.13)]
+        if side:
+            ear = [(1 - u, v) for u, v in ear]
+            inner = [(1 - u, v) for u, v in inner]
+        p.polygon(f.pts(*ear), c, MATTE)
+        p.polygon(f.pts(*inner), (226, 150, 160), FLAT, outline=False)
+    p.ellipse(f.rect(0.2, 0.05, 0.8, 0.5), c, MATTE)
+    p.ellipse(f.rect(0.36, 0.3, 0.64, 0.48), belly, MATTE, outline=False, alpha=0.6)
+    for u in (0.37, 0.63):
+        p.ellipse(f.rect(u - 0.06, 0.2, u + 0.06, 0.3), (150, 200, 70), ROUND, outline=False)
+        p.ellipse(f.rect(u - 0.015, 0.205, u + 0.015, 0.295), INK, FLAT, outline=False)
+    p.polygon(f.pts((0.46, 0.33), (0.54, 0.33), (0.5, 0.37)), (220, 110, 130), FLAT, outline=False)
+    whisker = (235, 235, 235) if sum(c) < 300 else (80, 70, 70)
+    for dv in (-0.015, 0.02):
+        p.line([f.pt(0.56, 0.37), f.pt(0.86, 0.35 + dv * 2)], whisker, 0.006 * f.w)
+        p.line([f.pt(0.44, 0.37), f.pt(0.14, 0.35 + dv * 2)], whisker, 0.006 * f.w)
 
 
 def dog(p: Painter, item: Item, scene: Scene) -> None:
+    """A dog sitting and facing us, with floppy ears and a collar."""
     f = Frame(item.box, item.flip)
     c = item.colour
-    leg = darker(c, 0.85)
-    for u in (0.18, 0.3, 0.62, 0.74):
-        p.rounded(
-            f.rect(u, 0.55, u + 0.09, 1.0), 0.03 * f.w, leg if u in (0.18, 0.62) else c, CYLINDER
-        )
-    p.line([f.pt(0.12, 0.45), f.pt(0.02, 0.22)], c, 0.05 * f.w)
-    p.ellipse(f.rect(0.08, 0.3, 0.86, 0.75), c, MATTE)
-    p.ellipse(f.rect(0.62, 0.02, 0.98, 0.44), c, MATTE)
-    p.ellipse(f.rect(0.84, 0.2, 1.06, 0.38), lighter(c, 0.25), MATTE)
-    p.ellipse(f.rect(0.98, 0.2, 1.06, 0.27), INK, FLAT)
-    p.ellipse(f.rect(0.6, 0.04, 0.74, 0.36), darker(c, 0.6), MATTE)
-    p.ellipse(f.rect(0.82, 0.13, 0.87, 0.19), INK, FLAT, outline=False)
-    p.line([f.pt(0.72, 0.42), f.pt(0.9, 0.42)], (200, 40, 40), 0.03 * f.w)
+    light = lighter(c, 0.4)
+    p.line(f.pts((0.75, 0.92), (0.92, 0.86), (1.0, 0.7)), darker(c, 0.9), 0.07 * f.w, shade=MATTE)
+    p.ellipse(f.rect(0.14, 0.38, 0.86, 1.0), c, MATTE)
+    p.ellipse(f.rect(0.33, 0.45, 0.67, 0.95), light, MATTE, outline=False, alpha=0.8)
+    for u in (0.28, 0.56):
+        p.rounded(f.rect(u, 0.62, u + 0.16, 1.0), 0.07 * f.w, c, CYLINDER)
+        p.ellipse(f.rect(u - 0.01, 0.92, u + 0.17, 1.01), light, MATTE)
+    p.rounded(f.rect(0.28, 0.42, 0.72, 0.47), 0.02 * f.w, (200, 40, 40), CYLINDER)
+    p.ellipse(f.circle(0.5, 0.5, 0.04), (240, 200, 60), ROUND, outline=False)
+    p.ellipse(f.rect(0.22, 0.02, 0.78, 0.46), c, MATTE)
+    for u0, u1 in ((0.1, 0.3), (0.7, 0.9)):
+        p.ellipse(f.rect(u0, 0.06, u1, 0.42), darker(c, 0.65), MATTE)
+    p.ellipse(f.rect(0.34, 0.24, 0.66, 0.44), light, MATTE, outline=False)
+    p.ellipse(f.rect(0.44, 0.25, 0.56, 0.32), INK, ROUND, outline=False)
+    p.line(f.pts((0.5, 0.32), (0.5, 0.37)), INK, 0.01 * f.w)
+    p.polygon(
+        f.pts((0.46, 0.38), (0.54, 0.38), (0.53, 0.44), (0.47, 0.44)),
+        (230, 110, 120),
+        FLAT,
+        outline=False,
+    )
+    for u in (0.38, 0.62):
+        p.ellipse(f.circle(u, 0.17, 0.035), INK, ROUND, outline=False)
+        p.ellipse(f.circle(u + 0.01, 0.16, 0.01), WHITE, FLAT, outline=False)
 
 
 def bird(p: Painter, item: Item, scene: Scene) -> None:
@@ -655,20 +698,18 @@ def flower(p: Painter, item: Item, scene: Scene) -> None:
     leaf(p, f.pt(0.49, 0.7), -0.9, f.h * 0.22, f.w * 0.18, darker(stem, 0.9))
     cx, cy = f.pt(0.5, 0.22)
     if item.alias == "tulip":
-        p.ellipse(f.rect(0.22, 0.08, 0.78, 0.42), item.colour, ROUND)
-        p.polygon(
-            f.pts(
-                (0.22, 0.22),
-                (0.3, 0.0),
-                (0.42, 0.16),
-                (0.5, 0.0),
-                (0.58, 0.16),
-                (0.7, 0.0),
-                (0.78, 0.22),
-            ),
-            item.colour,
-            MATTE,
-        )
+        bloom = Shade("round", bounds=f.rect(0.14, 0.02, 0.86, 0.46))
+        p.ellipse(f.rect(0.2, 0.1, 0.8, 0.44), darker(item.colour, 0.85), bloom)
+        for u0, u1, top in ((0.16, 0.56, 0.04), (0.44, 0.84, 0.04), (0.3, 0.7, 0.0)):
+            petal = f.pts(
+                (u0, 0.3),
+                (u0 + 0.04, top + 0.1),
+                ((u0 + u1) / 2, top),
+                (u1 - 0.04, top + 0.1),
+                (u1, 0.3),
+                ((u0 + u1) / 2, 0.44),
+            )
+            p.polygon(petal, item.colour, bloom)
         return
     petals = 8 if item.alias in ("daisy", "sunflower") else 6
     for k in range(petals):
@@ -763,7 +804,7 @@ def moon(p: Painter, item: Item, scene: Scene) -> None:
     if p.finish is Finish.LIT:
         p.glow(((x0 + x1) / 2, (y0 + y1) / 2), r * 3.5, (50, 56, 70), 0.8)
     if item.alias == "full moon":
-        p.ellipse(item.box, item.colour, MATTE)
+        p.ellipse(item.box, item.colour, FLAT)
         for u, v, k in ((0.35, 0.4, 0.12), (0.6, 0.62, 0.09), (0.62, 0.3, 0.07)):
             p.ellipse(
                 (
@@ -782,7 +823,7 @@ def moon(p: Painter, item: Item, scene: Scene) -> None:
         d.ellipse((*t(x0, y0), *t(x1, y1)), fill=255)
         d.ellipse((*t(x0 + r * 0.6, y0 - r * 0.3), *t(x1 + r * 0.6, y1 - r * 0.3)), fill=0)
 
-    p.fill(item.box, crescent, item.colour, Shade("round", bounds=item.box))
+    p.fill(item.box, crescent, item.colour, FLAT)
 
 
 def star(p: Painter, item: Item, scene: Scene) -> None:
@@ -1056,6 +1097,7 @@ PAINTERS: dict[str, Callable[[Painter, Item, Scene], None]] = {
     "bottle": bottle,
     "lighthouse": lighthouse,
     "mushroom": mushroom,
+    "snowman": snowman,
 }
 
 

@@ -13,8 +13,10 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from gateway.local.colours import RGB
@@ -22,7 +24,12 @@ from gateway.local.colours import RGB
 Box = tuple[float, float, float, float]
 Point = tuple[float, float]
 Vector = tuple[float, float, float]
-Float = np.ndarray  # float32 arrays; numpy's generics add nothing here
+Float = npt.NDArray[Any]  # float32 pixel arrays, 0..255 per channel
+
+
+def vec(values: Sequence[float]) -> Float:
+    """A colour or direction as a float32 array, ready to broadcast over pixels."""
+    return np.asarray(values, dtype=np.float32)
 
 
 class Finish(StrEnum):
@@ -180,7 +187,12 @@ class Painter:
         bounds = (min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad)
 
         def draw(d: ImageDraw.ImageDraw, t: Callable[[float, float], Point]) -> None:
-            d.line([t(x, y) for x, y in points], fill=255, width=max(1, round(width * self.ss)))
+            d.line(
+                [t(x, y) for x, y in points],
+                fill=255,
+                width=max(1, round(width * self.ss)),
+                joint="curve",
+            )
 
         self.fill(bounds, draw, colour, shade, alpha=alpha, outline=False)
 
@@ -221,7 +233,7 @@ class Painter:
         ys, xs = np.ogrid[y0:y1, x0:x1]
         d2 = ((xs - cx) ** 2 + (ys - cy) ** 2) / (radius * radius)
         weight = np.clip(1 - d2, 0, 1) ** 2 * strength
-        self.px[y0:y1, x0:x1] += weight[..., None].astype(np.float32) * np.float32(colour)
+        self.px[y0:y1, x0:x1] += weight[..., None].astype(np.float32) * vec(colour)
 
     def shadow(self, box: Box, strength: float) -> None:
         """Queue a soft shadow; `cast_shadows` darkens the canvas with all of them at once."""
@@ -234,10 +246,11 @@ class Painter:
     def cast_shadows(self, softness: float) -> None:
         if self._shadow is None:
             return
-        small = self._shadow.reduce(4).filter(ImageFilter.GaussianBlur(softness / 4))
+        small = self._shadow.reduce(2).filter(ImageFilter.GaussianBlur(softness / 2))
         blurred = small.resize((self.width, self.height), Image.Resampling.BILINEAR)
         dark = np.asarray(blurred, np.float32) / 255
-        self.px *= (1 - 0.75 * dark)[..., None]
+        # Shadows are cool: the blue sky (or room) still lights what the sun does not.
+        self.px *= 1 - dark[..., None] * vec((0.72, 0.68, 0.6))
         self._shadow = None
 
     def blur_region(self, box: Box, radius: float) -> None:

@@ -9,7 +9,9 @@ goal is to read what a person would write in an arena prompt, not English in gen
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from gateway.local import colours
 from gateway.local.colours import RGB
@@ -31,6 +33,8 @@ class ObjectSpec:
     relation: str | None = None  # on, inside, under, behind, in_front, next_to, left_of, ...
     anchor: int | None = None  # index of the related object in PromptSpec.objects
     text: str | None = None
+    stacked: bool = False  # "a stack of books"
+    multicolour: bool = False  # "colourful balloons": each one a different colour
 
     @property
     def drawn_colour(self) -> RGB:
@@ -59,10 +63,12 @@ class PromptSpec:
     colours: tuple[RGB, ...] = ()
     setting: str = "outdoor"  # "tabletop", "room", "outdoor", "space", "underwater", "studio"
     time: str = "day"  # "day", "sunset", "night", "dawn"
-    ground: str = "grass"  # "grass", "snow", "sand"
+    ground: str = "grass"  # "grass", "snow", "sand" or "moon" (the lunar surface, in space)
     surface: str | None = None  # material of the table in a tabletop scene
     lighting: Lighting = field(default_factory=Lighting)
     style: str | None = None  # watercolor, pixel, flat, photo, sketch, oil
+    weather: str | None = None  # "rain" or "fog"
+    season: str | None = None  # "autumn" turns the trees
 
     def kinds(self) -> set[str]:
         return {obj.kind for obj in self.objects}
@@ -153,6 +159,15 @@ RELATIONS = {
     "right of": "right_of",
     "above": "above",
     "over": "above",
+    # Reversed: the thing after the phrase relates to the thing before it.
+    "wearing": "~on",
+    "wears": "~on",
+    "holding": "~next_to",
+    "holds": "~next_to",
+    "with": "~with",
+    "filled with": "~inside",
+    "full of": "~inside",
+    "containing": "~inside",
 }
 POSITIONS = {
     "on the left": ("position", "left"),
@@ -183,6 +198,7 @@ POSITIONS = {
     "foreground": ("depth", "foreground"),
     "up close": ("depth", "foreground"),
     "close up": ("depth", "foreground"),
+    "on top": ("height", "top"),
     "top": ("height", "top"),
     "upper": ("height", "top"),
     "high": ("height", "top"),
@@ -253,6 +269,18 @@ FLAGS: dict[str, tuple[str, str]] = {
     "winter": ("ground", "snow"),
     "snowfall": ("ground", "snow"),
     "snowing": ("ground", "snow"),
+    "rain": ("weather", "rain"),
+    "rainy": ("weather", "rain"),
+    "raining": ("weather", "rain"),
+    "storm": ("weather", "rain"),
+    "stormy": ("weather", "rain"),
+    "fog": ("weather", "fog"),
+    "foggy": ("weather", "fog"),
+    "mist": ("weather", "fog"),
+    "misty": ("weather", "fog"),
+    "hazy": ("weather", "fog"),
+    "autumn": ("season", "autumn"),
+    "autumnal": ("season", "autumn"),
     # time of day
     "night": ("time", "night"),
     "at night": ("time", "night"),
@@ -323,6 +351,17 @@ FLAGS: dict[str, tuple[str, str]] = {
     "oil": ("style", "oil"),
     "impasto": ("style", "oil"),
 }
+LOOKS = {
+    "stack of": "stacked",
+    "pile of": "stacked",
+    "tower of": "stacked",
+    "colourful": "multicolour",
+    "colorful": "multicolour",
+    "multicoloured": "multicolour",
+    "multicolored": "multicolour",
+    "rainbow": "multicolour",
+    "assorted": "multicolour",
+}
 # Words that keep an adjective walk going without carrying meaning ("a beautiful red apple").
 DETERMINERS = {"a", "an", "the", "some", "its", "his", "her", "their", "this", "that", "of"}
 REFERRING = {"the", "this", "that", "its"}
@@ -343,6 +382,8 @@ def _phrase_table() -> dict[tuple[str, ...], Tag]:
         put(phrase, ("flag", flag))
     for phrase, where in POSITIONS.items():
         put(phrase, ("pos", where))
+    for phrase, look in LOOKS.items():
+        put(phrase, ("look", look))
     for phrase, relation in RELATIONS.items():
         put(phrase, ("rel", relation))
     for form, (alias, plural) in alias_table().items():
@@ -373,6 +414,11 @@ class Token:
     tag: str
     value: object
     clause: int
+
+    def pair(self) -> tuple[str, Any]:
+        """The value of the tags that carry two parts: objects, positions and flags."""
+        first, second = cast(tuple[str, Any], self.value)
+        return first, second
 
 
 def tokenize(text: str) -> tuple[list[Token], list[str]]:
@@ -421,6 +467,8 @@ class _Draft:
     relation: str | None = None
     anchor: int | None = None
     text: str | None = None
+    stacked: bool = False
+    multicolour: bool = False
 
 
 def _describe(draft: _Draft, tokens: list[Token]) -> None:
@@ -440,6 +488,8 @@ def _describe(draft: _Draft, tokens: list[Token]) -> None:
             draft.colour = colours.modified(draft.colour, modifier_for_next_colour)
             draft.colour_name = f"{modifier_for_next_colour} {pending_colour}"
             pending_colour = None
+        elif token.tag == "look":
+            setattr(draft, str(token.value), True)
         elif token.tag == "size":
             draft.scale *= float(str(token.value))
         elif token.tag == "material" and draft.material is None:
@@ -449,6 +499,12 @@ def _describe(draft: _Draft, tokens: list[Token]) -> None:
         elif token.tag == "count":
             if draft.count is None:
                 draft.count = int(str(token.value))
+            # "a stack of three books": the look comes before the number.
+            k = j - 1
+            while k >= 0 and tokens[k].tag in ("det", "count"):
+                k -= 1
+            if k >= 0 and tokens[k].tag == "look":
+                setattr(draft, str(tokens[k].value), True)
             break
         elif token.tag == "det":
             if token.value == "of":
@@ -473,7 +529,7 @@ def _mentions(tokens: list[Token]) -> tuple[list[_Draft], dict[int, int]]:
     for i, token in enumerate(tokens):
         if token.tag != "obj":
             continue
-        alias, plural = token.value  # type: ignore[misc]
+        alias, plural = token.pair()
         definite = i > 0 and tokens[i - 1].tag == "det" and tokens[i - 1].value in REFERRING
         earlier = [n for n, d in enumerate(drafts) if ALIASES[d.alias] == ALIASES[alias]]
         if definite and earlier:
@@ -500,17 +556,22 @@ def _attach(drafts: list[_Draft], at: dict[int, int], tokens: list[Token]) -> No
             target = before[-1] if before else (after[0] if after else None)
             if target is None:
                 continue
-            attribute, value = token.value  # type: ignore[misc]
+            attribute, value = token.pair()
             setattr(drafts[target], attribute, value)
             continue
-        if before and after:
+        relation = str(token.value)
+        if relation.startswith("~"):
+            if not (before and after):
+                continue
+            subject, anchor, relation = after[0], before[-1], relation[1:]
+        elif before and after:
             subject, anchor = before[-1], after[0]
         elif len(after) >= 2:
             anchor, subject = after[0], after[1]
         else:
             continue
         if drafts[subject].relation is None and subject != anchor:
-            drafts[subject].relation = str(token.value)
+            drafts[subject].relation = relation
             drafts[subject].anchor = anchor
 
 
@@ -533,6 +594,7 @@ TABLETOP_KINDS = {
     "cat",
     "sign",
 }
+SEEN_THROUGH_WINDOW = {"table", "window", "sun", "moon", "star", "cloud"}
 OUTDOOR_KINDS = {
     "tree",
     "house",
@@ -567,95 +629,110 @@ def parse_prompt(text: str) -> PromptSpec:
     direction: str | None = None
     for token in tokens:
         if token.tag == "flag":
-            kind, value = token.value  # type: ignore[misc]
+            kind, value = token.pair()
             flags.setdefault(kind, []).append(value)
         elif token.tag == "lightdir" and direction is None:
             direction = str(token.value)
-    palette = tuple(_palette(tokens))
 
     kinds = [ALIASES[d.alias] for d in drafts]
-    setting = _setting(flags.get("setting", []), kinds, drafts)
-    quality_words = flags.get("light", [])
-    window = "window" in quality_words or ("window" in kinds and "light" in text.lower())
-    quality = next((q for q in quality_words if q != "window"), None)
+    setting = _setting(flags.get("setting", []), kinds)
+    ground = (flags.get("ground") or ["grass"])[0]
+    dropped: set[int] = set()
+    surface: str | None = None
+    window = "window" in flags.get("light", [])
+    for n, draft in enumerate(drafts):
+        kind = kinds[n]
+        standing_on = draft.anchor is not None and draft.relation in ("on", "in")
+        if standing_on and kinds[draft.anchor or 0] == "moon":
+            # "An astronaut on the moon": the moon is the ground, out in space.
+            setting, ground = "space", "moon"
+            dropped.add(draft.anchor or 0)
+        if kind == "table" and setting == "tabletop":
+            surface = draft.material or "wood"
+            dropped.add(n)
+        if kind == "window" and setting in ("tabletop", "room"):
+            dropped.add(n)
+            window = window or "light" in text.lower()
+    window_in_wall = "window" in kinds and setting in ("tabletop", "room")
+
+    quality = next((q for q in flags.get("light", []) if q != "window"), None)
     if window and quality is None:
         quality = "soft"
     if quality == "backlit" and direction is None:
         direction = "back"
     if window and direction is None:
         direction = "left"
-    time = (flags.get("time") or ["day"])[0]
-    if setting == "space":
-        time = "night"
+    time = "night" if setting == "space" else (flags.get("time") or ["day"])[0]
 
-    surface: str | None = None
-    objects: list[ObjectSpec] = []
-    dropped: set[int] = set()
-    for n, draft in enumerate(drafts):
-        kind = ALIASES[draft.alias]
-        if kind == "table" and setting == "tabletop":
-            surface = draft.material or "wood"
-            dropped.add(n)
-        if kind == "window" and setting == "tabletop":
-            dropped.add(n)
-            window = True
     kept = [n for n in range(len(drafts)) if n not in dropped]
     renumber = {n: k for k, n in enumerate(kept)}
     signs = iter(quotes)
-    for n, draft in enumerate(drafts):
-        if n in dropped:
-            continue
-        kind = ALIASES[draft.alias]
-        relation, anchor = draft.relation, draft.anchor
-        if anchor is not None and anchor in dropped:
-            relation, anchor = None, None
-        elif relation == "in" and anchor is not None:
-            anchor_kind = ALIASES[drafts[anchor].alias]
-            relation = (
-                "inside"
-                if anchor_kind in CONTAINERS
-                else "on"
-                if anchor_kind == "lake"
-                else "next_to"
-            )
-        count = draft.count or 1
-        if kind == "star" and count == 3 and draft.plural:
-            count = 40
-        if kind in ("sun", "moon", "lake", "road", "mountain", "bridge", "fence"):
-            count = min(count, 1) if kind not in ("mountain",) else count
-        objects.append(
-            ObjectSpec(
-                kind=kind,
-                alias=draft.alias,
-                count=max(1, min(count, 12 if kind != "star" else 80)),
-                colour=draft.colour,
-                colour_name=draft.colour_name,
-                material=draft.material,
-                scale=draft.scale,
-                position=draft.position,
-                depth=draft.depth,
-                height=draft.height,
-                relation=relation,
-                anchor=renumber[anchor] if anchor is not None else None,
-                text=next(signs, None) if kind == "sign" else None,
-            )
-        )
+    objects: list[ObjectSpec] = []
+    for n in kept:
+        objects.append(_finish(drafts[n], kinds, drafts, dropped, renumber, signs))
     leftover = list(signs)
     if leftover and not any(o.kind == "sign" for o in objects):
         objects.append(ObjectSpec(kind="sign", alias="sign", text=leftover[0]))
-    if setting == "tabletop" and surface is None:
-        surface = "wood"
     return PromptSpec(
         text=text,
         objects=tuple(objects),
-        colours=palette,
+        colours=tuple(_palette(tokens)),
         setting=setting,
         time=time,
-        ground=(flags.get("ground") or ["grass"])[0],
-        surface=surface,
-        lighting=Lighting(direction=direction, quality=quality, window=window),
-        style=(flags.get("style") or [None])[0],
+        ground=ground,
+        surface=surface or ("wood" if setting == "tabletop" else None),
+        lighting=Lighting(direction=direction, quality=quality, window=window or window_in_wall),
+        style=next(iter(flags.get("style", [])), None),
+        weather=next(iter(flags.get("weather", [])), None),
+        season=next(iter(flags.get("season", [])), None),
     )
+
+
+def _finish(
+    draft: _Draft,
+    kinds: list[str],
+    drafts: list[_Draft],
+    dropped: set[int],
+    renumber: dict[int, int],
+    signs: Iterator[str],
+) -> ObjectSpec:
+    kind = ALIASES[draft.alias]
+    relation, anchor = draft.relation, draft.anchor
+    if anchor is not None and anchor in dropped:
+        relation, anchor = None, None
+    elif relation in ("in", "with") and anchor is not None:
+        relation = _resolve(kind, kinds[anchor], draft.height == "top")
+    count = draft.count or 1
+    if kind == "star" and draft.plural and count == 3:
+        count = 40
+    if kind in ("sun", "moon", "lake", "road", "bridge", "fence"):
+        count = 1
+    return ObjectSpec(
+        kind=kind,
+        alias=draft.alias,
+        count=max(1, min(count, 80 if kind == "star" else 12)),
+        colour=draft.colour,
+        colour_name=draft.colour_name,
+        material=draft.material,
+        scale=draft.scale,
+        position=draft.position,
+        depth=draft.depth,
+        height=draft.height,
+        relation=relation,
+        anchor=renumber[anchor] if anchor is not None else None,
+        text=next(signs, None) if kind == "sign" else None,
+        stacked=draft.stacked,
+        multicolour=draft.multicolour,
+    )
+
+
+def _resolve(kind: str, anchor_kind: str, on_top: bool) -> str:
+    """ "In" and "with" mean different things for different pairs of things."""
+    if on_top or anchor_kind in ("lake", "table") or kind == "hat":
+        return "on"
+    if anchor_kind in CONTAINERS:
+        return "inside"
+    return "next_to"
 
 
 def _palette(tokens: list[Token]) -> list[RGB]:
@@ -670,23 +747,17 @@ def _palette(tokens: list[Token]) -> list[RGB]:
     return found
 
 
-def _setting(named: list[str], kinds: list[str], drafts: list[_Draft]) -> str:
+def _setting(named: list[str], kinds: list[str]) -> str:
     if "underwater" in named:
         return "underwater"
     if "space" in named:
         return "space"
     if "tabletop" in named:
         return "tabletop"
-    has_table = "table" in kinds
-    if has_table:
-        on_table = any(
-            d.relation in ("on", "in") and d.anchor is not None and kinds[d.anchor] == "table"
-            for d in drafts
-        )
-        if on_table and all(k in TABLETOP_KINDS or k in ("table", "window") for k in kinds):
-            return "tabletop"
+    if "table" in kinds and all(k in TABLETOP_KINDS | SEEN_THROUGH_WINDOW for k in kinds):
+        return "tabletop"
     if "room" in named or "studio" in named:
-        return named[0] if named[0] in ("room", "studio") else "room"
+        return "studio" if "studio" in named else "room"
     if "outdoor" in named:
         return "outdoor"
     if "fish" in kinds and not any(k in OUTDOOR_KINDS for k in kinds):
@@ -695,7 +766,7 @@ def _setting(named: list[str], kinds: list[str], drafts: list[_Draft]) -> str:
         return "space"
     if any(k in OUTDOOR_KINDS for k in kinds):
         return "outdoor"
-    if has_table or {"chair", "window"} & set(kinds):
+    if {"table", "chair", "window"} & set(kinds):
         return "room"
     if kinds and all(k in TABLETOP_KINDS for k in kinds):
         return "studio"

@@ -95,7 +95,7 @@ GEOMETRY = {
     "space": (0.74, 0.78, 0.96, 0.34, 0.6),
 }
 SUPPORT = {"cube": 0.12, "table": 0.05, "chair": 0.5, "car": 0.12, "book": 0.02, "bottle": 0.0}
-CROWNS = {"cat": (0.75, 0.02), "dog": (0.76, 0.0), "person": (0.5, 0.0), "robot": (0.5, 0.0)}
+CROWNS = {"cat": (0.5, 0.04), "dog": (0.5, 0.03), "person": (0.5, 0.0), "robot": (0.5, 0.0)}
 INDOOR = ("tabletop", "studio", "room")
 FLYING_INDOORS = {"fish"}
 SKY_OUTDOORS = {"sun", "moon", "star", "cloud", "bird", "kite", "balloon", "planet"}
@@ -113,7 +113,7 @@ def layout(
     if spec.setting in INDOOR and spec.lighting.window:
         scene.window = _window_box(scene, spec.lighting.direction)
     _backdrop(scene, objects)
-    flying = [n for n, o in enumerate(objects) if _flies(o.kind, spec.setting)]
+    flying = [n for n, o in enumerate(objects) if _flies(o.kind, spec.setting, spec.ground)]
     standing = [
         n
         for n, o in enumerate(objects)
@@ -122,6 +122,10 @@ def layout(
     sizes = _sizes(objects, standing, hero * height)
     _place_standing(scene, objects, standing, sizes, rng, fidelity)
     _place_flying(scene, objects, flying, rng)
+    if spec.season == "autumn":
+        for k, item in enumerate(scene.items):
+            if item.kind == "tree" and objects[item.spec].colour is None:
+                item.colour = AUTUMN[k % len(AUTUMN)]
     return scene
 
 
@@ -138,13 +142,15 @@ def _degrade(obj: ObjectSpec, rng: np.random.Generator, fidelity: Fidelity) -> O
     return replace(obj, **changes) if changes else obj  # type: ignore[arg-type]
 
 
-def _flies(kind: str, setting: str) -> bool:
+def _flies(kind: str, setting: str, ground: str) -> bool:
     if setting in INDOOR:
         return kind in FLYING_INDOORS or kind in ("sun", "moon", "star", "cloud")
     if setting == "underwater":
         return kind in ("fish", "bird", "balloon", "kite", "sun", "moon", "star", "cloud")
     if setting == "space":
-        return kind in ("planet", "rocket", "star", "moon", "sun", "person", "robot", "bird")
+        return kind in ("planet", "star", "moon", "sun", "bird") or (
+            kind in ("rocket", "person", "robot") and ground != "moon"
+        )
     return kind in SKY_OUTDOORS
 
 
@@ -275,8 +281,16 @@ def _group(
     size: tuple[float, float],
     rng: np.random.Generator,
 ) -> list[Item]:
-    """`count` instances in a row (two rows when many), spaced so they never touch."""
+    """`count` instances in a row (two rows when many), spaced so they never touch; or, for
+    "a stack of", piled up."""
     count = obj.count
+    if obj.stacked:
+        scale = _perspective(scene, depth)
+        pile = _stack(
+            obj, n, cx, scene.base_y(depth), (size[0] * scale, size[1] * scale), depth, depth, rng
+        )
+        pile[0].grounded = True
+        return pile
     gap = 0.28
     span = size[0] * (count + gap * (count - 1))
     limit = scene.width * 0.8
@@ -294,15 +308,23 @@ def _group(
         x = cx + (col - (in_row - 1) / 2) * w * (1 + gap)
         d = depth - 0.14 * (rows - 1 - row) if rows == 2 else depth + rng.uniform(-0.03, 0.03)
         box = _instance_box(scene, x, min(1.0, max(0.0, d)), item_size)
-        items.append(_item(obj, n, box, d, rng))
+        items.append(_item(obj, n, box, d, rng, k))
     return items
 
 
-def _item(obj: ObjectSpec, n: int, box: Box, depth: float, rng: np.random.Generator) -> Item:
+RAINBOW: list[RGB] = [
+    (220, 50, 50), (245, 150, 40), (245, 210, 50), (70, 170, 80), (50, 120, 210), (140, 70, 190),
+]  # fmt: skip
+AUTUMN: list[RGB] = [(206, 110, 40), (220, 160, 50), (170, 60, 40), (190, 130, 50)]
+
+
+def _item(
+    obj: ObjectSpec, n: int, box: Box, depth: float, rng: np.random.Generator, k: int = 0
+) -> Item:
     return Item(
         kind=obj.kind,
         alias=obj.alias,
-        colour=obj.drawn_colour,
+        colour=RAINBOW[(k + n) % len(RAINBOW)] if obj.multicolour else obj.drawn_colour,
         box=box,
         depth=depth,
         order=depth,
@@ -339,14 +361,19 @@ def _relate(
             cw, ch = fit(aw * 0.42, ah * 0.4)
             cx, base = ax0 + u * aw, ay0 + v * ah + ch * 0.25
         else:
-            cw, ch = fit(aw * 0.92, ah * 1.5)
+            cw, ch = fit(aw * (0.72 if anchor.kind == "cube" else 0.92), ah * 1.5)
             cx, base = anchor.centre_x, ay0 + SUPPORT.get(anchor.kind, 0.0) * ah
         return _stack(obj, n, cx, base, (cw, ch), anchor.order + 0.01, anchor.depth, rng)
     if relation == "inside":
         cw, ch = fit(aw * 0.5, ah * 0.5)
         if anchor.material == "glass":
             cx, base, order = anchor.centre_x, ay1 - ah * 0.06, anchor.order - 0.001
-        elif anchor.kind in ("cup", "bottle", "cube"):
+            items = _stack(obj, n, cx, base, (cw, ch), order, anchor.depth, rng)
+            items[0].grounded = True
+            return items
+        if obj.kind in ("flower", "plant"):
+            return _bouquet(obj, n, anchor, rng)
+        if anchor.kind in ("cup", "bottle", "cube"):
             cx, base, order = anchor.centre_x, ay0 + ch * 0.7, anchor.order - 0.001
         else:
             cx, base, order = anchor.centre_x, ay1 - ah * 0.1, anchor.order + 0.01
@@ -364,7 +391,7 @@ def _relate(
         step = -0.16 if relation == "behind" else 0.2
         depth = min(1.0, max(0.0, anchor.depth + step))
         side = 1 if anchor.centre_x < scene.width / 2 else -1
-        shift = aw * (0.3 if relation == "behind" else 0.35) * side
+        shift = aw * (0.2 if relation == "behind" else 0.35) * side
         return _group(scene, obj, n, anchor.centre_x + shift, depth, size, rng)
     # next_to, left_of, right_of
     if relation == "left_of":
@@ -395,7 +422,7 @@ def _stack(
     for k in range(obj.count):
         offset = rng.uniform(-0.06, 0.06) * w if k else 0.0
         box = (cx - w / 2 + offset, base - h, cx + w / 2 + offset, base)
-        item = _item(obj, n, box, depth, rng)
+        item = _item(obj, n, box, depth, rng, k)
         item.order = order + k * 0.001
         item.grounded = False
         items.append(item)
@@ -404,26 +431,41 @@ def _stack(
     return items
 
 
+def _bouquet(obj: ObjectSpec, n: int, vase: Item, rng: np.random.Generator) -> list[Item]:
+    """Flowers standing in a vase: stems hidden inside it, blooms fanned out above its mouth."""
+    x0, y0, x1, y1 = vase.box
+    vw, vh = x1 - x0, y1 - y0
+    items = []
+    for k in range(obj.count):
+        t = (k - (obj.count - 1) / 2) / max(1, obj.count - 1)
+        w, h = vw * 0.55, vh * (1.05 - 0.25 * abs(t) + rng.uniform(-0.05, 0.05))
+        cx = (x0 + x1) / 2 + t * vw * 0.7
+        base = y0 + vh * 0.4
+        item = _item(obj, n, (cx - w / 2, base - h, cx + w / 2, base), vase.depth, rng)
+        item.order = vase.order - 0.001
+        item.grounded = False
+        items.append(item)
+    return items
+
+
 def _fit_horizontally(scene: Scene, items: list[Item]) -> None:
-    """Shift, and if needed squeeze, the standing things so none falls off the picture."""
+    """Move the standing things as little as needed (and squeeze them only if they cannot fit)
+    so that none falls off the picture; their order and sides are kept."""
     if not items:
         return
     margin = scene.width * 0.03
     left = min(i.box[0] for i in items)
     right = max(i.box[2] for i in items)
-    span = right - left
     room = scene.width - 2 * margin
-    factor = min(1.0, room / span) if span > 0 else 1.0
-    target_left = (
-        margin + (room - span * factor) / 2
-        if left < margin or right > scene.width - margin
-        else left
-    )
-    if factor == 1.0 and target_left == left:
+    factor = min(1.0, room / (right - left)) if right > left else 1.0
+    centre = (left + right) / 2
+    half = (right - left) * factor / 2
+    target = min(max(centre, margin + half), scene.width - margin - half)
+    if factor == 1.0 and target == centre:
         return
     for item in items:
         x0, y0, x1, y1 = item.box
-        cx = target_left + ((x0 + x1) / 2 - left) * factor
+        cx = target + ((x0 + x1) / 2 - centre) * factor
         w, h = (x1 - x0) * factor, (y1 - y0) * factor
         item.box = (cx - w / 2, y1 - h, cx + w / 2, y1)
 
@@ -456,7 +498,9 @@ def _place_flying(
             continue
         if obj.kind == "star":
             for _ in range(obj.count):
-                d = h * rng.uniform(0.008, 0.03)
+                d = h * (
+                    rng.uniform(0.012, 0.03) if rng.random() < 0.2 else rng.uniform(0.004, 0.01)
+                )
                 x, y = rng.uniform(0, w), rng.uniform(0, sky_bottom * 0.92)
                 scene.items.append(_flyer(obj, n, (x - d, y - d, x + d, y + d), -3.0, rng))
             continue
@@ -473,6 +517,8 @@ def _place_flying(
         ew, eh = extents.get(obj.kind, (0.1, 0.1))
         iw, ih = ew * w * obj.scale, eh * h * obj.scale
         centre = where.get(obj.position or "") or anchor_x or rng.uniform(0.3, 0.7)
+        if obj.kind == "rocket" and obj.position is None and "planet" in {o.kind for o in objects}:
+            centre = 0.72  # fly past the planet, not through it
         top, bottom = 0.08 * h, (sky_bottom if setting != "underwater" else 0.7 * h) - ih
         if setting in ("space", "underwater"):
             top, bottom = 0.12 * h, 0.75 * h - ih
@@ -486,7 +532,8 @@ def _place_flying(
                 y = bottom
             x = min(max(x, iw / 2), w - iw / 2)
             order = -1.5 if obj.kind == "cloud" else 2.0 + k * 0.01
-            scene.items.append(_flyer(obj, n, (x - iw / 2, y, x + iw / 2, y + ih), order, rng))
+            box = (x - iw / 2, y, x + iw / 2, y + ih)
+            scene.items.append(_flyer(obj, n, box, order, rng, k))
 
 
 def _anchor_x(scene: Scene, obj: ObjectSpec) -> float | None:
@@ -498,8 +545,10 @@ def _anchor_x(scene: Scene, obj: ObjectSpec) -> float | None:
     return None
 
 
-def _flyer(obj: ObjectSpec, n: int, box: Box, order: float, rng: np.random.Generator) -> Item:
-    item = _item(obj, n, box, 0.0, rng)
+def _flyer(
+    obj: ObjectSpec, n: int, box: Box, order: float, rng: np.random.Generator, k: int = 0
+) -> Item:
+    item = _item(obj, n, box, 0.0, rng, k)
     item.order = order
     item.grounded = False
     return item
