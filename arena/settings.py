@@ -212,5 +212,13 @@ ARENA_IMAGE_SIZE = env_int("ARENA_IMAGE_SIZE", 1024)
 ARENA_THUMBNAIL_SIZE = env_int("ARENA_THUMBNAIL_SIZE", 384)
 # A generation claimed by a worker that died is claimable again after this many seconds.
 ARENA_GENERATION_LEASE_SECONDS = env_int("ARENA_GENERATION_LEASE_SECONDS", 15 * 60)
+# Vote caps per visitor (session) and per address; 0 turns one off.
+ARENA_VOTES_PER_MINUTE = env_int("ARENA_VOTES_PER_MINUTE", 20)
+ARENA_VOTES_PER_DAY = env_int("ARENA_VOTES_PER_DAY", 1000)
+ARENA_IP_VOTES_PER_MINUTE = env_int("ARENA_IP_VOTES_PER_MINUTE", 60)
+ARENA_IP_VOTES_PER_DAY = env_int("ARENA_IP_VOTES_PER_DAY", 5000)
+# How many reverse proxies (nginx, a load balancer) stand before Django and append to
+# X-Forwarded-For; the visitor's address is read from there. 0: use the socket's address.
+ARENA_PROXY_COUNT = env_int("ARENA_PROXY_COUNT", 0)
 # Serve battle images through nginx (X-Accel-Redirect to this internal prefix) when set.
 ARENA_ACCEL_REDIRECT_PREFIX = env_str("ARENA_ACCEL_REDIRECT_PREFIX")

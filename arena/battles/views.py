@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import retarget
 
+from arena.battles.limits import client_ip, vote_allowance_take
 from arena.battles.models import Battle, Vote, VoteRejected
 from arena.battles.services import NoBattleAvailable, battle_create, vote_record
 from arena.catalog.models import Arena
@@ -52,12 +53,11 @@ def battle_detail(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _vote(request: HttpRequest, token: str) -> HttpResponse:
+    session_key, ip = _session_key(request), client_ip(request)
     try:
+        vote_allowance_take(session_key=session_key, ip=ip)
         vote = vote_record(
-            token=token,
-            session_key=_session_key(request),
-            choice=request.POST.get("choice", ""),
-            ip=request.META.get("REMOTE_ADDR", ""),
+            token=token, session_key=session_key, choice=request.POST.get("choice", ""), ip=ip
         )
     except VoteRejected as exc:
         response = render(

@@ -166,9 +166,7 @@ def parse_edit_zip(data: bytes) -> ParsedEdits:
         if len(members) > MAX_BUNDLE_FILES:
             raise BundleRejected(f"The zip holds more than {MAX_BUNDLE_FILES} files.")
         if sum(info.file_size for info in members) > MAX_BUNDLE_BYTES:
-            raise BundleRejected(
-                f"The zip unpacks to more than {MAX_BUNDLE_BYTES // 2**20} MB."
-            )
+            raise BundleRejected(f"The zip unpacks to more than {MAX_BUNDLE_BYTES // 2**20} MB.")
         sizes = {info.filename: info.file_size for info in members}
 
         def read(name: str) -> bytes | None:

@@ -16,3 +16,13 @@ def local_gateway():
     """The built-in models, without simulated latency or failures."""
     yield use_local_gateway()
     gateway.set_default_gateway(None)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Sessions and vote counters live in the cache (Redis in the tests): start each test clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,0 +1,88 @@
+"""How fast one visitor (a session) or one address may vote: per minute and per day.
+
+Counters live in the cache (Redis in production), in fixed windows, so checking them costs
+no database query on the vote path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+from arena.battles.models import VoteRejected
+
+
+@dataclass(frozen=True, slots=True)
+class Cap:
+    scope: str
+    seconds: int
+    setting: str
+    message: str
+
+    @property
+    def limit(self) -> int:
+        return int(getattr(settings, self.setting))
+
+
+CAPS = (
+    Cap(
+        "session",
+        60,
+        "ARENA_VOTES_PER_MINUTE",
+        "You are voting faster than anyone can look at two pictures. "
+        "Take a breath and try again in a minute.",
+    ),
+    Cap(
+        "session",
+        86_400,
+        "ARENA_VOTES_PER_DAY",
+        "You have reached today's vote limit. Thank you for voting so much! Come back tomorrow.",
+    ),
+    Cap(
+        "ip",
+        60,
+        "ARENA_IP_VOTES_PER_MINUTE",
+        "Too many votes are coming from your network right now. Try again in a minute.",
+    ),
+    Cap(
+        "ip",
+        86_400,
+        "ARENA_IP_VOTES_PER_DAY",
+        "Your network has reached today's vote limit. Come back tomorrow.",
+    ),
+)
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The visitor's address: behind ARENA_PROXY_COUNT proxies, the one the outermost saw."""
+    proxies = settings.ARENA_PROXY_COUNT
+    if proxies > 0:
+        forwarded = [
+            part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",")
+        ]
+        if len(forwarded) >= proxies and forwarded[-proxies]:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def vote_allowance_take(*, session_key: str, ip: str) -> None:
+    """Count one vote against every cap, or raise VoteRejected (429) naming the one exceeded.
+
+    A refused attempt still counts, so hammering the button does not open the gate sooner.
+    """
+    now = int(time.time())
+    identities = {"session": session_key, "ip": ip}
+    for cap in CAPS:
+        identity = identities[cap.scope]
+        if not identity or cap.limit <= 0:
+            continue
+        digest = hashlib.sha256(identity.encode()).hexdigest()[:24]
+        key = f"votecap:{cap.scope}:{cap.seconds}:{now // cap.seconds}:{digest}"
+        cache.add(key, 0, timeout=cap.seconds + 5)
+        if cache.incr(key) > cap.limit:
+            raise VoteRejected(cap.message, 429)
