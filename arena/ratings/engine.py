@@ -161,6 +161,8 @@ def compute_leaderboard(
     if bootstrap < 1:
         raise ValueError("bootstrap needs at least one round")
     n = len(counts.models)
+    if n == 0:
+        return _empty_leaderboard(bootstrap, seed)
     # A draw and a both-bad vote score the same, so they are one cell to resample and fit.
     cells = np.concatenate(
         [counts.table[..., :2], counts.table[..., 2:].sum(axis=2, keepdims=True)], axis=2
@@ -185,6 +187,23 @@ def compute_leaderboard(
         preliminary=preliminary,
         left_advantage=float(ELO_PER_LOGIT * full[0, n]),
         left_advantage_ci=(float(advantage_low), float(advantage_high)),
+        bootstrap=bootstrap,
+        seed=seed,
+    )
+
+
+def _empty_leaderboard(bootstrap: int, seed: int) -> Leaderboard:
+    nothing = np.zeros(0)
+    return Leaderboard(
+        models=(),
+        rating=nothing,
+        ci_low=nothing,
+        ci_high=nothing,
+        rank=np.zeros(0, dtype=np.int64),
+        votes=np.zeros(0, dtype=np.int64),
+        preliminary=np.zeros(0, dtype=bool),
+        left_advantage=0.0,
+        left_advantage_ci=(0.0, 0.0),
         bootstrap=bootstrap,
         seed=seed,
     )

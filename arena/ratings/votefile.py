@@ -128,7 +128,7 @@ def read_counts(path: str | os.PathLike[str], *, arena: str | None = None) -> Vo
             # Decoding names as a Literal of the models seen so far is a third faster and
             # shares one string per model; a new model makes it fail, and the chunk is decoded
             # again with plain strings.
-            with suppress(msgspec.ValidationError):
+            with suppress(msgspec.MsgspecError):
                 votes = known_models.decode_lines(chunk)
         if votes is None:
             try:
