@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from gateway.local import models
-from gateway.local.edit import EDITORS, apply
+from gateway.local.editors import EDITORS, apply
 from gateway.local.instruction import parse_instruction
 from gateway.local.parse import PromptSpec, parse_prompt
 

@@ -11,17 +11,19 @@ retouch    colour, style and light as well as lumen-xl, but cannot add or remove
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageEnhance, ImageFilter
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
 from scipy import ndimage  # type: ignore[import-untyped]
+from scipy.spatial import ConvexHull, QhullError  # type: ignore[import-untyped]
 
 from gateway.local import effects
 from gateway.local.colours import RGB, hue_of
 from gateway.local.instruction import EditSpec
-from gateway.local.locate import Component, Picture, from_hsv, hue_distance, to_hsv
+from gateway.local.locate import Component, Picture, from_hsv, hue_distance, stacked, to_hsv
 from gateway.local.objects import paint_item
 from gateway.local.paint import DEFAULT_LIGHTS, Finish, Float, Painter, vec
 from gateway.local.parse import PromptSpec
@@ -88,16 +90,26 @@ def apply(editor: Editor, source: Image.Image, spec: EditSpec) -> Image.Image:
 def recolour(px: Float, spec: EditSpec, editor: Editor) -> None:
     assert spec.colour is not None
     picture = Picture(px)
+    weight = np.zeros(px.shape[:2], np.float32)
     if spec.region:
         mask = region_mask(picture, spec.region)
-        if mask is not None:
-            weight = ndimage.gaussian_filter(picture.full(mask).astype(np.float32), 2)
-            shift_colour(px, (0, 0, px.shape[1], px.shape[0]), weight, spec.colour, None)
+        if mask is None:
+            return
+        weight[:] = ndimage.gaussian_filter(picture.full(mask).astype(np.float32), 2)
+        shift_colour(px, weight, spec.colour, None)
         return
     targets = find_targets(picture, spec)
+    if not targets:
+        return
+    # Weigh every target against the untouched picture first, then shift once: a second pass
+    # over pixels already recoloured would shift them again.
     for target in targets:
-        box, weight = object_weight(px, picture, target, editor)
-        shift_colour(px, box, weight, spec.colour, target)
+        (x0, y0, x1, y1), part = object_weight(px, picture, target, editor)
+        np.maximum(weight[y0:y1, x0:x1], part, out=weight[y0:y1, x0:x1])
+    area = sum(t.area for t in targets)
+    mean_s = sum(t.saturation * t.area for t in targets) / area
+    mean_v = sum(t.value * t.area for t in targets) / area
+    shift_colour(px, weight, spec.colour, (mean_s, mean_v))
 
 
 def find_targets(picture: Picture, spec: EditSpec) -> list[Component]:
@@ -115,7 +127,7 @@ def object_weight(
 ) -> tuple[tuple[int, int, int, int], Float]:
     """How strongly each pixel around the target belongs to it, cropped to a padded box."""
     x0, y0, x1, y1 = picture.full_box(target)
-    pad = max(4, (x1 - x0) // 6)
+    pad = max(4, max(x1 - x0, y1 - y0) // 2)
     x0, y0 = max(0, x0 - pad), max(0, y0 - pad)
     x1, y1 = min(px.shape[1], x1 + pad), min(px.shape[0], y1 + pad)
     mask = picture.full(target.mask)[y0:y1, x0:x1]
@@ -127,39 +139,50 @@ def object_weight(
     if editor.edge == "soft":
         grown = ndimage.binary_dilation(mask, iterations=max(2, pad // 3))
         return (x0, y0, x1, y1), ndimage.gaussian_filter(grown.astype(np.float32), 2.5)
-    hue, sat, _ = to_hsv(px[y0:y1, x0:x1])
-    grown = ndimage.binary_dilation(mask, iterations=picture.step + 2)
-    near = hue_distance(hue, target.hue) < 40
-    fringe = grown & near & (sat > 0.08)
-    weight = np.where(mask & near, 1.0, np.where(fringe, np.clip((sat - 0.08) / 0.25, 0, 1), 0.0))
+    hue, sat, val = to_hsv(px[y0:y1, x0:x1])
+    if target.neutral:
+        near = (sat < 0.3) & (np.abs(val - target.value) < 0.25)
+        same = near
+    else:
+        near = hue_distance(hue, target.hue) < picture.hue_tolerance(target.hue)
+        same = near & (sat > 0.18) & (val > 0.03)
+    # Grow the found blob over its own hue: the shaded side of a thing is too dark to have
+    # been found, but it is the same thing.
+    labels, _ = ndimage.label(same | mask)
+    body = np.isin(labels, np.unique(labels[mask & (labels > 0)]))
+    body = ndimage.binary_fill_holes(body)
+    grown = ndimage.binary_dilation(body, iterations=2)
+    fringe = 0.5 if target.neutral else np.clip((sat - 0.08) / 0.25, 0, 1)
+    weight = np.where(body & near, 1.0, np.where(grown & near, fringe, 0.0))
     # Highlights inside the object are near-white; keep them white by weighting by saturation.
-    inside = ndimage.binary_fill_holes(mask)
-    weight = np.where(inside & ~near, np.clip(sat * 2, 0, 1), weight)
+    highlight = np.clip(sat * 2, 0, 1) * np.clip((val - 0.3) / 0.3, 0, 1)
+    weight = np.where(body & ~near, highlight, weight)
     return (x0, y0, x1, y1), weight.astype(np.float32)
 
 
-def shift_colour(
-    px: Float,
-    box: tuple[int, int, int, int],
-    weight: Float,
-    colour: RGB,
-    target: Component | None,
-) -> None:
-    """Move hue to the new colour; scale saturation and value so the mean lands on it while the
-    object's own shading (its range of values) is kept."""
-    x0, y0, x1, y1 = box
+def shift_colour(px: Float, weight: Float, colour: RGB, means: tuple[float, float] | None) -> None:
+    """Move hue to the new colour; scale saturation and value so the object's mean lands on the
+    new colour while its own shading (its range of values) is kept. `means` are the object's
+    mean saturation and value, measured from the weighted pixels when not given."""
+    ys, xs = np.nonzero(weight > 0.01)
+    if ys.size == 0:
+        return
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
     region = px[y0:y1, x0:x1]
+    w = weight[y0:y1, x0:x1]
     hue, sat, val = to_hsv(region)
-    new_h = hue_of(colour)
+    if means is None:
+        inside = w > 0.5
+        means = (
+            (float(sat[inside].mean()), float(val[inside].mean())) if inside.any() else (0.5, 0.5)
+        )
+    mean_s, mean_v = means
     new_s = (max(colour) - min(colour)) / max(1, max(colour))
     new_v = max(colour) / 255
-    w = weight > 0.01
-    mean_s = target.saturation if target else float(sat[w].mean()) if w.any() else 0.5
-    mean_v = target.value if target else float(val[w].mean()) if w.any() else 0.5
     out_s = np.clip(sat * new_s / mean_s, 0, 1) if mean_s > 0.15 else np.full_like(sat, new_s)
     out_v = np.clip(val * new_v / max(0.05, mean_v), 0, 1)
-    shifted = from_hsv(np.full_like(hue, new_h), out_s, out_v)
-    region += (shifted - region) * weight[..., None]
+    shifted = from_hsv(np.full_like(hue, hue_of(colour)), out_s, out_v)
+    region += (shifted - region) * w[..., None]
 
 
 def region_mask(picture: Picture, region: str) -> np.ndarray | None:
@@ -192,10 +215,11 @@ def remove(px: Float, spec: EditSpec, editor: Editor) -> None:
     if not targets:
         return
     full_h, full_w = px.shape[:2]
-    mask = np.zeros((full_h, full_w), bool)
+    mask = picture.full(_envelope(picture, targets)).copy()
     for target in targets:
-        mask |= picture.full(target.mask)
-        x0, _y0, x1, y1 = picture.full_box(target)
+        (x0, y0, x1, y1), body = object_weight(px, picture, target, editor)
+        mask[y0:y1, x0:x1] |= body > 0.3
+        x0, y0, x1, y1 = picture.full_box(target)
         if y1 > full_h * 0.5 and spec.kind not in SKY_KINDS:
             # Take the contact shadow with it.
             ys, xs = np.ogrid[:full_h, :full_w]
@@ -219,7 +243,8 @@ def _bounds(mask: np.ndarray, pad: int) -> tuple[int, int, int, int]:
 
 def fill_texture(px: Float, mask: np.ndarray) -> None:
     """Interpolate across the hole along rows and columns (rows win: scenes are horizontal
-    bands), soften the seams, then borrow fine texture from beside the hole."""
+    bands), soften the seams, then borrow fine texture (grain, not edges) from the neighbouring
+    patch that looks most like the hole's surroundings."""
     x0, y0, x1, y1 = _bounds(mask, 24)
     region = px[y0:y1, x0:x1]
     hole = mask[y0:y1, x0:x1]
@@ -228,19 +253,19 @@ def fill_texture(px: Float, mask: np.ndarray) -> None:
     down, d_down = down.transpose(1, 0, 2), d_down.T
     w_across = 1.3 / (d_across + 1) ** 2
     w_down = 1.0 / (d_down + 1) ** 2
-    fill = (across * w_across[..., None] + down * w_down[..., None]) / (w_across + w_down)[
-        ..., None
-    ]
+    total = w_across + w_down
+    fill = (across * w_across[..., None] + down * w_down[..., None]) / total[..., None]
     fill = ndimage.gaussian_filter(fill, sigma=(3, 3, 0))
-    width = x1 - x0
-    donor_x = x0 - width if x0 - width >= 0 else x1
-    if donor_x + width <= px.shape[1]:
-        donor = px[y0:y1, donor_x : donor_x + width]
-        detail = donor - ndimage.gaussian_filter(donor, sigma=(3, 3, 0))
-        donor_hole = mask[y0:y1, donor_x : donor_x + width]
-        fill += np.where(donor_hole[..., None], 0, detail)
-    soft = ndimage.gaussian_filter(hole.astype(np.float32), 1.5)
-    soft = np.maximum(soft, hole)
+    ring = ndimage.binary_dilation(hole, iterations=12) & ~ndimage.binary_dilation(
+        hole, iterations=4
+    )
+    grain = region - ndimage.gaussian_filter(region, sigma=(3, 3, 0))
+    if ring.any() and float(np.abs(grain[ring]).mean()) > 1.0:
+        donor = _matching_neighbour(px, mask, (x0, y0, x1, y1), region[ring].mean(axis=0))
+        if donor is not None:
+            detail = donor - ndimage.gaussian_filter(donor, sigma=(3, 3, 0))
+            fill += np.clip(detail, -8, 8)
+    soft = np.maximum(ndimage.gaussian_filter(hole.astype(np.float32), 1.5), hole)
     region += (fill - region) * soft[..., None]
 
 
@@ -491,3 +516,79 @@ def add_stars(px: Float, sky: np.ndarray, step: int) -> None:
         y, x = ys[k] * step, xs[k] * step
         r = 1 + int(rng.integers(0, 2))
         px[max(0, y - r) : y + r, max(0, x - r) : x + r] = vec((250, 246, 220))
+
+
+def _matching_neighbour(
+    px: Float, mask: np.ndarray, box: tuple[int, int, int, int], colour: Float
+) -> Float | None:
+    """The patch beside the box (left, right, above or below), free of the hole, whose colour
+    is closest to `colour` and whose edges are fewest."""
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    best: Float | None = None
+    best_cost = float("inf")
+    for dx, dy in ((-w, 0), (w, 0), (0, -h), (0, h)):
+        a, b = x0 + dx, y0 + dy
+        if a < 0 or b < 0 or a + w > px.shape[1] or b + h > px.shape[0]:
+            continue
+        if mask[b : b + h, a : a + w].any():
+            continue
+        patch = px[b : b + h, a : a + w]
+        edges = np.abs(np.diff(patch, axis=1)).mean() + np.abs(np.diff(patch, axis=0)).mean()
+        distance = float(np.abs(patch.mean(axis=(0, 1)) - colour).mean())
+        cost = distance + 4 * float(edges)
+        if distance < 25 and cost < best_cost:
+            best, best_cost = patch, cost
+    return best
+
+
+def _envelope(picture: Picture, targets: list[Component]) -> np.ndarray:
+    """Everything that belongs to the targets, at analysis size: each target with the small
+    pieces of other colours stuck to it (an apple's stem and leaf, a book's label) and the band
+    between its halves (a bottle's label), filled out to its convex hull."""
+    envelope = np.zeros((picture.height, picture.width), bool)
+    for target in targets:
+        envelope |= target.mask
+        reach = max(2, round(0.12 * max(target.width, target.height)))
+        near = ndimage.binary_dilation(target.mask, iterations=reach) & ~target.mask
+        # Pieces: blobs of one colour (or dark) reaching near the target that are small as a
+        # whole: a leaf, not the table the apple stands on.
+        rim = ndimage.binary_dilation(target.mask, iterations=2)
+        kinds = [picture.family == k for k in range(len(picture.peaks))] + [picture.val < 0.2]
+        for stuff in kinds:
+            labels, count = ndimage.label(stuff & ~rim)
+            if not count:
+                continue
+            sizes = ndimage.sum_labels(stuff, labels, range(1, count + 1))
+            touching = np.unique(labels[near & (labels > 0)])
+            small = [k for k in touching if sizes[k - 1] < 0.3 * target.area]
+            envelope |= np.isin(labels, small)
+    for upper, lower in itertools.permutations(targets, 2):
+        # The band between two halves of one thing (a bottle's label) is part of it.
+        if stacked(upper, lower) and upper.box[3] <= lower.box[1] + 2:
+            left = max(upper.box[0], lower.box[0])
+            right = min(upper.box[2], lower.box[2])
+            envelope[upper.box[3] - 1 : lower.box[1] + 1, left:right] = True
+    # Things are mostly convex: fill each one's hull, which takes in the bands and shaded
+    # strips the colour search missed.
+    labels, count = ndimage.label(ndimage.binary_dilation(envelope, iterations=2))
+    for index in range(1, count + 1):
+        ys, xs = np.nonzero((labels == index) & envelope)
+        if xs.size < 3:
+            continue
+        points = np.stack([xs, ys], axis=1)
+        try:
+            hull = points[ConvexHull(points).vertices]
+        except QhullError:  # all in a line
+            continue
+        canvas = Image.new("L", (picture.width, picture.height), 0)
+        ImageDraw.Draw(canvas).polygon([(float(x), float(y)) for x, y in hull], fill=1)
+        envelope |= np.asarray(canvas, bool)
+    # Finally whatever stands out from the background and touches the envelope, within a
+    # little of it: the shaded strip or the band the colour search did not reach.
+    size = max(max(t.width, t.height) for t in targets)
+    within = ndimage.binary_dilation(envelope, iterations=max(2, round(0.12 * size)))
+    standing_out = picture.foreground() & within
+    labels, _ = ndimage.label(standing_out)
+    envelope |= np.isin(labels, np.unique(labels[envelope & standing_out]))
+    return envelope

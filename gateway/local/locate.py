@@ -17,6 +17,18 @@ from scipy import ndimage  # type: ignore[import-untyped]
 from gateway.local.colours import RGB, hue_of, is_neutral
 from gateway.local.paint import Float
 
+USUALLY_NEUTRAL = {
+    "moon",
+    "cloud",
+    "star",
+    "cup",
+    "robot",
+    "snowman",
+    "sign",
+    "cat",
+    "dog",
+    "candle",
+}
 SKY = {"sun", "moon", "star", "cloud", "bird", "kite", "balloon", "planet", "rocket"}
 
 
@@ -54,7 +66,7 @@ def hue_distance(h: Float | float, target: float) -> Float:
     return nearest
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: two blobs are never "equal"
 class Component:
     mask: np.ndarray  # bool, full image size
     box: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
@@ -62,6 +74,7 @@ class Component:
     hue: float
     saturation: float
     value: float
+    neutral: bool = False  # found by brightness (white or black), not by hue
 
     @property
     def width(self) -> int:
@@ -142,7 +155,12 @@ class Picture:
         return (hue_distance(self.hue, wanted) < tolerance) & self.chroma
 
     def components(
-        self, mask: np.ndarray, min_share: float = 0.0015, *, opened: bool = False
+        self,
+        mask: np.ndarray,
+        min_share: float = 0.0015,
+        *,
+        opened: bool = False,
+        neutral: bool = False,
     ) -> list[Component]:
         if not opened:
             mask = ndimage.binary_opening(mask)
@@ -169,9 +187,17 @@ class Picture:
                     hue=_mean_hue(self.hue[box][sub]),
                     saturation=float(self.sat[box][sub].mean()),
                     value=float(self.val[box][sub].mean()),
+                    neutral=neutral,
                 )
             )
         return found
+
+    def hue_tolerance(self, hue: float) -> float:
+        """How far from `hue` a pixel may be and still be the same thing: at most 35 degrees,
+        and never past halfway to another dominant hue (yellow apples on a brown table)."""
+        others = [float(hue_distance(p, hue)) for p in self.peaks]
+        others = [d for d in others if d > 8]
+        return min([35.0] + [d / 2 for d in others])
 
     def touches_border(self, c: Component) -> int:
         x0, y0, x1, y1 = c.box
@@ -181,11 +207,15 @@ class Picture:
         """Every coloured blob: saturated pixels split into hue families."""
         if self._candidates is None:
             cleaned = np.where(ndimage.binary_opening(self.family >= 0), self.family, -1)
-            self._candidates = [
+            found = [
                 c
                 for k in range(len(self.peaks))
                 for c in self.components(cleaned == k, opened=True)
             ]
+            # White and black things have no hue: the moon, a white cup, a black cat.
+            found += self.components((self.val > 0.82) & (self.sat < 0.25), neutral=True)
+            found += self.components(self.val < 0.14, neutral=True)
+            self._candidates = found
         return self._candidates
 
     def find(
@@ -215,15 +245,25 @@ class Picture:
                 and c.box[3] > y0 - my
                 and hue_distance(c.hue, best.hue) < 30
             ]
-        if not every:
-            return [best]
-        return [
+        if every:
+            chosen = [
+                c
+                for s, c in scored
+                if s > best_score - 2.0
+                and 0.15 * best.area < c.area < 4 * best.area
+                and hue_distance(c.hue, best.hue) < 12
+            ]
+        else:
+            chosen = [best]
+        # A band across a thing (a bottle's label) splits it in two: take the other half too.
+        halves = [
             c
-            for s, c in scored
-            if s > best_score - 1.5
-            and c.area > 0.35 * best.area
-            and hue_distance(c.hue, best.hue) < 25
+            for c in pool
+            if c not in chosen
+            and hue_distance(c.hue, best.hue) < 20
+            and any(stacked(c, part) for part in chosen)
         ]
+        return chosen + halves
 
     def score(self, c: Component, kind: str | None, colour: RGB | None) -> float:
         """How well a blob fits the named kind: bigger and away from the edges is better, then
@@ -234,7 +274,9 @@ class Picture:
             c.area / (self.width * self.height) * 1000
         )
         green = 75 <= c.hue <= 170
-        if kind in ("sphere", "apple", "balloon", "planet", "sun", "moon", "clock"):
+        if kind == "moon":  # round or a crescent: either way its box's corners are empty
+            score -= abs(math.log(aspect)) * 3 + c.corner_fill * 4
+        elif kind in ("sphere", "apple", "balloon", "planet", "sun", "clock"):
             score -= abs(c.extent - 0.785) * 6 + abs(math.log(aspect)) * 3 + c.corner_fill * 4
         elif kind == "book":
             score -= max(0.0, 0.45 - c.extent) * 5 + max(0.0, 2.0 - aspect) * 1.5
@@ -246,13 +288,15 @@ class Picture:
             score -= 1.2
         if kind not in SKY and c.centre[1] < self.height * 0.3:
             score -= 1.0
+        if c.neutral and colour is None and kind not in USUALLY_NEUTRAL:
+            score -= 0.8  # a shadowed side, not the thing; prefer a coloured blob
         return score
 
     def sky(self) -> np.ndarray:
         """Smooth pixels connected to the top edge: a gradient sky, not the things against it.
         Empty when the top of the picture is not smooth (an indoor wall still counts)."""
         gy, gx = np.gradient(self.val)
-        smooth = np.hypot(gx, gy) < 0.012
+        smooth = ndimage.binary_opening(np.hypot(gx, gy) < 0.03)
         labels, _ = ndimage.label(smooth)
         top = labels[0][labels[0] > 0]
         if top.size < self.width * 0.3:
@@ -260,6 +304,21 @@ class Picture:
         sky: np.ndarray = np.isin(labels, np.unique(top))
         sky &= np.arange(self.height)[:, None] < self.height * 0.8
         return sky
+
+    def foreground(self) -> np.ndarray:
+        """Pixels that differ from their row's typical colour: rendered backgrounds (sky,
+        wall, table, ground) run across the picture, things stand out of them."""
+        span = max(3, self.width // 4)
+        typical = ndimage.uniform_filter1d(self.px, span, axis=1)
+        for _ in range(2):
+            # Average each row locally, leaving out what already stands out, and look again.
+            usual = (np.abs(self.px - typical).max(axis=2) < 28).astype(np.float32)
+            total = ndimage.uniform_filter1d(self.px * usual[..., None], span, axis=1)
+            weight = ndimage.uniform_filter1d(usual, span, axis=1)[..., None]
+            typical = np.where(weight > 0.05, total / np.maximum(weight, 1e-3), typical)
+        distance = np.abs(self.px - typical).max(axis=2)
+        standing_out: np.ndarray = ndimage.binary_opening(distance > 28)
+        return standing_out
 
     def busyness(self) -> Float:
         """Local contrast, for placing new things where they cover nothing important."""
@@ -301,3 +360,16 @@ def _hue_peaks(hues: Float, limit: int = 10) -> list[float]:
         peaks.append(peak)
         remaining = remaining[hue_distance(remaining, peak) > 14]
     return peaks
+
+
+def stacked(a: Component, b: Component) -> bool:
+    """Two halves of one thing: about as wide, one directly above the other with a small gap,
+    both coloured or both not."""
+    overlap = min(a.box[2], b.box[2]) - max(a.box[0], b.box[0])
+    gap = max(a.box[1], b.box[1]) - min(a.box[3], b.box[3])
+    return (
+        overlap > 0.6 * min(a.width, b.width)
+        and max(a.width, b.width) < 1.6 * min(a.width, b.width)
+        and gap < 0.3 * max(a.height, b.height)
+        and a.neutral == b.neutral
+    )
