@@ -10,37 +10,15 @@ from __future__ import annotations
 
 import argparse
 import textwrap
-import tomllib
-from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
 from gateway import local
+from gateway.local import samples
 
 T2I_MODELS = ["lumen-xl", "prism-2", "sketchbook", "palette", "blockworld", "daydream"]
 EDIT_MODELS = ["lumen-xl", "prism-2", "sketchbook", "retouch"]
-DEMO_PROMPTS = Path(__file__).resolve().parents[2] / "arena" / "catalog" / "demo_prompts.toml"
-FALLBACK_PROMPTS = [
-    "A glass cube on a wooden table. Inside the cube is a small blue sphere. On top of the cube "
-    "sits a red book. A green plant is behind the cube, partially visible through the glass. "
-    "Soft window light from the left.",
-    "A red ball on the left and a blue cube on the right",
-    "Three yellow apples on a table",
-]
-FALLBACK_EDITS = [
-    (FALLBACK_PROMPTS[0], "Make the sphere red"),
-    (FALLBACK_PROMPTS[0], "Add a moon"),
-]
 LABEL = 44
-
-
-def demo_prompts() -> tuple[list[str], list[tuple[str, str]]]:
-    if not DEMO_PROMPTS.exists():
-        return FALLBACK_PROMPTS, FALLBACK_EDITS
-    data = tomllib.loads(DEMO_PROMPTS.read_text())
-    prompts = [entry["text"] for entry in data.get("t2i", [])]
-    edits = [(entry["source_prompt"], entry["instruction"]) for entry in data.get("edit", [])]
-    return prompts, edits
 
 
 def sheet(rows: list[tuple[str, list[Image.Image]]], headers: list[str], tile: int) -> Image.Image:
@@ -74,7 +52,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=12)
     parser.add_argument("--offset", type=int, default=0)
     args = parser.parse_args()
-    prompts, edits = demo_prompts()
+    prompts, edits = samples.load()
     size = args.size
     rows: list[tuple[str, list[Image.Image]]] = []
     if args.edits:

@@ -325,9 +325,13 @@ class Picture:
         return _local_contrast(self.val)
 
     def salient(self) -> list[Component]:
-        """Things standing out from the background: coloured blobs and strong-edged regions."""
+        """Things standing out from the background, biggest first: blobs of one colour, white
+        or black, not spread along the picture's edges, and not tiny next to the biggest."""
         blobs = [c for c in self.candidates() if self.touches_border(c) <= 1]
-        return sorted(blobs, key=lambda c: c.box[1])
+        if not blobs:
+            return []
+        biggest = max(c.area for c in blobs)
+        return sorted((c for c in blobs if c.area > 0.2 * biggest), key=lambda c: -c.area)
 
 
 def _local_contrast(v: Float) -> Float:

@@ -72,13 +72,14 @@ class Scene:
     sky_sun: bool = False
     sky_moon: bool = False
     sky_stars: bool = False
+    lake_depth: float = 0.34  # share of the ground the water covers
 
     def base_y(self, depth: float) -> float:
         return self.far + (self.near - self.far) * depth
 
     @property
     def lake_band(self) -> tuple[float, float]:
-        return self.horizon, self.horizon + (self.height - self.horizon) * 0.34
+        return self.horizon, self.horizon + (self.height - self.horizon) * self.lake_depth
 
     def sorted_items(self) -> list[Item]:
         return sorted(self.items, key=lambda item: item.order)
@@ -179,6 +180,7 @@ def _backdrop(scene: Scene, objects: list[ObjectSpec]) -> None:
             scene.fence = colour
         elif obj.kind == "boat" and scene.prompt.setting == "outdoor":
             scene.lake = scene.lake or KINDS["lake"].colour
+            scene.lake_depth = 0.6  # room for the boat to float in
     if scene.prompt.setting in INDOOR:
         kinds = {o.kind for o in objects}
         scene.sky_sun = "sun" in kinds
@@ -249,8 +251,24 @@ def _place_standing(
     for n in pending:  # relation cycles: fall back to a free placement
         groups[n] = _group(scene, objects[n], n, 0.5 * w, DEFAULT_DEPTH, sizes[n], rng)
     items = [item for n in standing for item in groups[n]]
+    if scene.lake:
+        for item in items:
+            if item.kind == "boat":
+                _afloat(scene, item)
     _fit_horizontally(scene, items)
     scene.items.extend(items)
+
+
+def _afloat(scene: Scene, item: Item) -> None:
+    """Boats sit in the water, low in the lake band, a little smaller for being further off."""
+    top, bottom = scene.lake_band
+    waterline = top + (bottom - top) * 0.65
+    k = min(0.8, (bottom - waterline) / (item.height * 0.25))
+    w, h = item.width * k, item.height * k
+    cx = item.centre_x
+    item.box = (cx - w / 2, waterline - h * 0.82, cx + w / 2, waterline + h * 0.18)
+    item.grounded = False
+    item.order = 0.05
 
 
 def _free_slots(count: int, positions: list[str | None]) -> list[float]:
