@@ -112,7 +112,3 @@ def hue_of(colour: RGB) -> float:
 
 def is_neutral(colour: RGB) -> bool:
     return colorsys.rgb_to_hsv(*(c / 255 for c in colour))[1] < 0.2
-
-
-def luminance(colour: RGB) -> float:
-    return 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2]

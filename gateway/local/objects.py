@@ -81,9 +81,7 @@ def lighter(colour: RGB, k: float = 0.35) -> RGB:
     return mix(colour, WHITE, k)
 
 
-def leaf(
-    p: Painter, base: Point, angle: float, length: float, width: float, colour: RGB, **kw: object
-) -> None:
+def leaf(p: Painter, base: Point, angle: float, length: float, width: float, colour: RGB) -> None:
     """A pointed leaf (or petal) from `base`, `angle` radians clockwise from straight up."""
     dx, dy = math.sin(angle), -math.cos(angle)
     nx, ny = -dy, dx
@@ -96,10 +94,10 @@ def leaf(
             points.append(
                 (base[0] + dx * length * t + nx * bulge, base[1] + dy * length * t + ny * bulge)
             )
-    p.polygon(points, colour, MATTE, **kw)
+    p.polygon(points, colour, MATTE)
 
 
-def ring(p: Painter, box: Box, colour: RGB, thickness: float, **kw: object) -> None:
+def ring(p: Painter, box: Box, colour: RGB, thickness: float, *, alpha: float = 1.0) -> None:
     def draw(d: ImageDraw.ImageDraw, t: Callable[[float, float], Point]) -> None:
         d.ellipse(
             (*t(box[0], box[1]), *t(box[2], box[3])),
@@ -107,7 +105,7 @@ def ring(p: Painter, box: Box, colour: RGB, thickness: float, **kw: object) -> N
             width=max(1, round(thickness * p.ss)),
         )
 
-    p.fill(box, draw, colour, FLAT, **kw)  # type: ignore[arg-type]
+    p.fill(box, draw, colour, FLAT, alpha=alpha)
 
 
 def glass_alpha(p: Painter) -> float:

@@ -111,10 +111,18 @@ class Painter:
         self._shadow: Image.Image | None = None
 
     @classmethod
-    def blank(cls, width: int, height: int, colour: RGB = (0, 0, 0), **kwargs: object) -> Painter:
-        pixels = np.empty((height, width, 3), np.float32)
-        pixels[:] = colour
-        return cls(pixels, **kwargs)  # type: ignore[arg-type]
+    def blank(
+        cls,
+        width: int,
+        height: int,
+        *,
+        finish: Finish,
+        lights: Lights = DEFAULT_LIGHTS,
+        rng: np.random.Generator | None = None,
+    ) -> Painter:
+        """A black canvas; backgrounds paint every pixel anyway."""
+        pixels = np.zeros((height, width, 3), np.float32)
+        return cls(pixels, finish=finish, lights=lights, rng=rng)
 
     def image(self) -> Image.Image:
         return Image.fromarray(np.clip(self.px + 0.5, 0, 255).astype(np.uint8), "RGB")
@@ -141,14 +149,28 @@ class Painter:
         if outline and self.finish is Finish.CARTOON:
             self._outline(x0, y0, mask)
 
-    def ellipse(self, box: Box, colour: RGB, shade: Shade = ROUND, **kw: object) -> None:
+    def ellipse(
+        self,
+        box: Box,
+        colour: RGB,
+        shade: Shade = ROUND,
+        *,
+        alpha: float = 1.0,
+        outline: bool = True,
+    ) -> None:
         def draw(d: ImageDraw.ImageDraw, t: Callable[[float, float], Point]) -> None:
             d.ellipse((*t(box[0], box[1]), *t(box[2], box[3])), fill=255)
 
-        self.fill(box, draw, colour, shade, **kw)  # type: ignore[arg-type]
+        self.fill(box, draw, colour, shade, alpha=alpha, outline=outline)
 
     def polygon(
-        self, points: Sequence[Point], colour: RGB, shade: Shade = FLAT, **kw: object
+        self,
+        points: Sequence[Point],
+        colour: RGB,
+        shade: Shade = FLAT,
+        *,
+        alpha: float = 1.0,
+        outline: bool = True,
     ) -> None:
         xs = [p[0] for p in points]
         ys = [p[1] for p in points]
@@ -157,20 +179,36 @@ class Painter:
         def draw(d: ImageDraw.ImageDraw, t: Callable[[float, float], Point]) -> None:
             d.polygon([t(x, y) for x, y in points], fill=255)
 
-        self.fill(bounds, draw, colour, shade, **kw)  # type: ignore[arg-type]
+        self.fill(bounds, draw, colour, shade, alpha=alpha, outline=outline)
 
-    def rect(self, box: Box, colour: RGB, shade: Shade = FLAT, **kw: object) -> None:
+    def rect(
+        self,
+        box: Box,
+        colour: RGB,
+        shade: Shade = FLAT,
+        *,
+        alpha: float = 1.0,
+        outline: bool = True,
+    ) -> None:
         x0, y0, x1, y1 = box
-        self.polygon([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], colour, shade, **kw)
+        corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+        self.polygon(corners, colour, shade, alpha=alpha, outline=outline)
 
     def rounded(
-        self, box: Box, radius: float, colour: RGB, shade: Shade = FLAT, **kw: object
+        self,
+        box: Box,
+        radius: float,
+        colour: RGB,
+        shade: Shade = FLAT,
+        *,
+        alpha: float = 1.0,
+        outline: bool = True,
     ) -> None:
         def draw(d: ImageDraw.ImageDraw, t: Callable[[float, float], Point]) -> None:
             r = radius * self.ss
             d.rounded_rectangle((*t(box[0], box[1]), *t(box[2], box[3])), radius=r, fill=255)
 
-        self.fill(box, draw, colour, shade, **kw)  # type: ignore[arg-type]
+        self.fill(box, draw, colour, shade, alpha=alpha, outline=outline)
 
     def line(
         self,

@@ -474,7 +474,6 @@ class _Draft:
 def _describe(draft: _Draft, tokens: list[Token]) -> None:
     """Walk back from the noun over its adjectives: colour, count, size, material."""
     unknown = 0
-    modifier_for_next_colour: str | None = None
     j = draft.token - 1
     pending_colour: str | None = None
     while j >= 0 and tokens[j].clause == tokens[draft.token].clause:
@@ -484,9 +483,9 @@ def _describe(draft: _Draft, tokens: list[Token]) -> None:
             draft.colour_name = pending_colour
             draft.colour = colours.COMPOUND.get(pending_colour) or colours.NAMED[pending_colour]
         elif token.tag == "mod" and draft.colour is not None and pending_colour is not None:
-            modifier_for_next_colour = str(token.value)
-            draft.colour = colours.modified(draft.colour, modifier_for_next_colour)
-            draft.colour_name = f"{modifier_for_next_colour} {pending_colour}"
+            modifier = str(token.value)
+            draft.colour = colours.modified(draft.colour, modifier)
+            draft.colour_name = f"{modifier} {pending_colour}"
             pending_colour = None
         elif token.tag == "look":
             setattr(draft, str(token.value), True)
@@ -494,8 +493,6 @@ def _describe(draft: _Draft, tokens: list[Token]) -> None:
             draft.scale *= float(str(token.value))
         elif token.tag == "material" and draft.material is None:
             draft.material = str(token.value)
-            if token.value == "metal" and draft.colour is None:
-                draft.colour_name = "silver"
         elif token.tag == "count":
             if draft.count is None:
                 draft.count = int(str(token.value))
@@ -516,10 +513,9 @@ def _describe(draft: _Draft, tokens: list[Token]) -> None:
         elif token.tag != "mod":
             break
         j -= 1
-    if draft.count is None:
+    # A plural with no number ("flowers", "a field of flowers") means a few.
+    if draft.count is None or (draft.plural and draft.count == 1):
         draft.count = 3 if draft.plural else 1
-    if draft.plural and draft.count == 1:
-        draft.count = 3
 
 
 def _mentions(tokens: list[Token]) -> tuple[list[_Draft], dict[int, int]]:

@@ -132,15 +132,15 @@ def layout(
 
 def _degrade(obj: ObjectSpec, rng: np.random.Generator, fidelity: Fidelity) -> ObjectSpec:
     """A weaker model loses some relations, positions and counts; the draw is seeded."""
-    changes: dict[str, object] = {}
-    if obj.relation and rng.random() >= fidelity.relations:
+    relation, position, count = obj.relation, obj.position, obj.count
+    if relation and rng.random() >= fidelity.relations:
         loose = {"inside": "in_front", "on": "next_to", "behind": "next_to", "under": "next_to"}
-        changes["relation"] = loose.get(obj.relation, "next_to")
-    if obj.position and rng.random() >= fidelity.positions:
-        changes["position"] = None
+        relation = loose.get(relation, "next_to")
+    if position and rng.random() >= fidelity.positions:
+        position = None
     if fidelity.count_error and obj.kind != "star" and rng.random() < fidelity.count_error:
-        changes["count"] = max(1, obj.count + (1 if obj.count == 1 or rng.random() < 0.5 else -1))
-    return replace(obj, **changes) if changes else obj  # type: ignore[arg-type]
+        count = max(1, count + (1 if count == 1 or rng.random() < 0.5 else -1))
+    return replace(obj, relation=relation, position=position, count=count)
 
 
 def _flies(kind: str, setting: str, ground: str) -> bool:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from gateway.local.colours import NAMED, luminance
+from gateway.local.colours import NAMED
 from gateway.local.instruction import parse_instruction
 from gateway.local.parse import parse_prompt
 
@@ -13,8 +13,8 @@ REFERENCE = (
 )
 
 
-def kinds(text: str) -> list[str]:
-    return [obj.kind for obj in parse_prompt(text).objects]
+def luminance(colour: tuple[int, int, int]) -> float:
+    return 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2]
 
 
 def test_reference_prompt_reads_objects_relations_and_light():
