@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -212,6 +213,23 @@ ARENA_IMAGE_SIZE = env_int("ARENA_IMAGE_SIZE", 1024)
 ARENA_THUMBNAIL_SIZE = env_int("ARENA_THUMBNAIL_SIZE", 384)
 # A generation claimed by a worker that died is claimable again after this many seconds.
 ARENA_GENERATION_LEASE_SECONDS = env_int("ARENA_GENERATION_LEASE_SECONDS", 15 * 60)
+# Bradley-Terry leaderboards: recomputed every ARENA_RATINGS_EVERY_SECONDS by celery beat.
+# A model with fewer votes than ARENA_MIN_VOTES is listed apart as preliminary.
+ARENA_MIN_VOTES = env_int("ARENA_MIN_VOTES", 30)
+ARENA_BOOTSTRAP_ROUNDS = env_int("ARENA_BOOTSTRAP_ROUNDS", 100)
+ARENA_RATINGS_SEED = env_int("ARENA_RATINGS_SEED", 0)
+ARENA_RATINGS_EVERY_SECONDS = env_int("ARENA_RATINGS_EVERY_SECONDS", 300)
+CELERY_BEAT_SCHEDULE["refresh-ratings"] = {
+    "task": "arena.ratings.tasks.ratings_refresh_run",
+    "schedule": float(ARENA_RATINGS_EVERY_SECONDS),
+}
+# The public vote files (/leaderboard/data/) are written once a day, at this hour (UTC).
+CELERY_BEAT_SCHEDULE["publish-votes"] = {
+    "task": "arena.ratings.tasks.votes_publish_run",
+    "schedule": crontab(hour=env_int("ARENA_EXPORT_HOUR", 3), minute=17),
+}
+# Each web process rebuilds its matchmaking pool (images, ratings) at least this often.
+ARENA_POOL_SECONDS = env_int("ARENA_POOL_SECONDS", 60)
 # Vote caps per visitor (session) and per address; 0 turns one off.
 ARENA_VOTES_PER_MINUTE = env_int("ARENA_VOTES_PER_MINUTE", 20)
 ARENA_VOTES_PER_DAY = env_int("ARENA_VOTES_PER_DAY", 1000)

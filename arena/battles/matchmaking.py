@@ -1,33 +1,163 @@
-"""Which prompt and which two images a visitor sees next."""
+"""Which prompt and which two images a visitor sees next.
+
+The sampler (arena/ratings/sampler.py) spends votes where they teach the most: close and
+uncertain pairs, new models, prompts shown less, with a share of uniform exploration. It works
+on arrays that change slowly (which images exist, the ratings), so each web process keeps them
+as a pool and rebuilds it when curation or a ratings recompute bumps a shared version, or after
+ARENA_POOL_SECONDS (new images join within that time).
+"""
 
 from __future__ import annotations
 
-import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass
 
+import numpy as np
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count
 
+from arena.battles.models import Battle
 from arena.catalog.models import Generation
+from arena.ratings import sampler
+from arena.ratings.models import EloRating, Rating
+
+VERSION_KEY = "matchmaking:version"
+
+
+@dataclass(frozen=True)
+class ArenaPool:
+    version: str
+    built_at: float
+    prompt_ids: list[int]
+    model_ids: list[int]
+    generations: np.ndarray  # (prompts, models) generation ids, 0 where there is none
+    pool: sampler.BattlePool
+    shown: np.ndarray  # (prompts,) battles shown per prompt; counted up by this process too
+
+    def index(self, prompt_id: int, model_id: int) -> tuple[int, int] | None:
+        try:
+            return self.prompt_ids.index(prompt_id), self.model_ids.index(model_id)
+        except ValueError:
+            return None
+
+
+_pools: dict[str, ArenaPool] = {}
+_building = threading.Lock()
+
+
+def matchmaking_changed() -> None:
+    """Make every process rebuild its pools: models or prompts joined or left, or ratings moved."""
+    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
 
 
 def battle_pick(
-    *, arena: str, rng: random.Random | None = None
+    *, arena: str, session_key: str, rng: np.random.Generator | None = None
 ) -> tuple[Generation, Generation] | None:
-    """Two ready images of one prompt by two different models, in random order, or None.
+    """Two ready images of one prompt by two different models, left first, or None."""
+    pool = _pool(arena)
+    if pool is None:
+        return None
+    rng = rng or np.random.default_rng()
+    last = _last_battle(pool, arena, session_key)
+    choice = sampler.choose_battle(pool.pool, pool.shown, rng=rng, last=last)
+    if choice is None and last is not None:
+        # The visitor's last battle was the only one possible: showing it again beats nothing.
+        choice = sampler.choose_battle(pool.pool, pool.shown, rng=rng)
+    if choice is None:
+        return None
+    prompt, left, right = choice
+    pool.shown[prompt] += 1
+    left_id, right_id = int(pool.generations[prompt, left]), int(pool.generations[prompt, right])
+    found = Generation.objects.select_related("prompt").in_bulk([left_id, right_id])
+    if len(found) < 2:  # deleted since the pool was built
+        matchmaking_changed()
+        return None
+    return found[left_id], found[right_id]
 
-    Uniform for now: a random prompt with at least two competing images, then two of them.
-    """
-    rng = rng or random.SystemRandom()
-    competing = Generation.objects.competing(arena)
-    prompt_id = (
-        competing.values("prompt_id")
-        .annotate(images=Count("pk"))
-        .filter(images__gte=2)
-        .order_by("?")
-        .values_list("prompt_id", flat=True)
+
+def _last_battle(pool: ArenaPool, arena: str, session_key: str) -> tuple[int, int, int] | None:
+    last = (
+        Battle.objects.filter(session_key=session_key, arena=arena)
+        .order_by("-created_at")
+        .values_list("prompt_id", "left__model_id", "right__model_id")
         .first()
     )
-    if prompt_id is None:
+    if last is None:
         return None
-    candidates = list(competing.filter(prompt_id=prompt_id).select_related("prompt"))
-    left, right = rng.sample(candidates, 2)
-    return left, right
+    left, right = pool.index(last[0], last[1]), pool.index(last[0], last[2])
+    if left is None or right is None:
+        return None
+    return left[0], left[1], right[1]
+
+
+def _pool(arena: str) -> ArenaPool | None:
+    version = cache.get(VERSION_KEY) or ""
+    pool = _pools.get(arena)
+    if _fresh(pool, version):
+        return pool if pool and pool.prompt_ids else None
+    with _building:
+        pool = _pools.get(arena)
+        if not _fresh(pool, version):
+            pool = _pools[arena] = _build(arena, version)
+    return pool if pool.prompt_ids else None
+
+
+def _fresh(pool: ArenaPool | None, version: str) -> bool:
+    return (
+        pool is not None
+        and pool.version == version
+        and time.monotonic() - pool.built_at < settings.ARENA_POOL_SECONDS
+    )
+
+
+def _build(arena: str, version: str) -> ArenaPool:
+    images = list(Generation.objects.competing(arena).values_list("prompt_id", "model_id", "pk"))
+    prompt_ids = sorted({prompt for prompt, _, _ in images})
+    model_ids = sorted({model for _, model, _ in images})
+    prompts = {prompt: i for i, prompt in enumerate(prompt_ids)}
+    models = {model: i for i, model in enumerate(model_ids)}
+    generations = np.zeros((len(prompt_ids), len(model_ids)), dtype=np.int64)
+    for prompt, model, pk in images:
+        generations[prompts[prompt], models[model]] = pk
+
+    ratings = {
+        row.model_id: row for row in Rating.objects.filter(arena=arena, model_id__in=model_ids)
+    }
+    votes = dict(
+        EloRating.objects.filter(arena=arena, model_id__in=model_ids).values_list(
+            "model_id", "votes"
+        )
+    )
+    shown = np.zeros(len(prompt_ids))
+    for prompt, count in (
+        Battle.objects.filter(arena=arena, prompt_id__in=prompt_ids)
+        .values("prompt_id")
+        .annotate(count=Count("pk"))
+        .values_list("prompt_id", "count")
+    ):
+        shown[prompts[prompt]] = count
+
+    def column(field: str) -> np.ndarray:
+        return np.array(
+            [getattr(ratings[m], field) if m in ratings else np.nan for m in model_ids]
+        )
+
+    weights = sampler.pair_weights(
+        column("rating"),
+        column("ci_low"),
+        column("ci_high"),
+        np.array([votes.get(m, 0) for m in model_ids]),
+        settled_votes=settings.ARENA_MIN_VOTES,
+    )
+    return ArenaPool(
+        version=version,
+        built_at=time.monotonic(),
+        prompt_ids=prompt_ids,
+        model_ids=model_ids,
+        generations=generations,
+        pool=sampler.battle_pool(weights, generations > 0),
+        shown=shown,
+    )

@@ -22,7 +22,7 @@ class NoBattleAvailable(Exception):
 
 
 def battle_create(*, arena: str, session_key: str) -> Battle:
-    pick = battle_pick(arena=arena)
+    pick = battle_pick(arena=arena, session_key=session_key)
     if pick is None:
         raise NoBattleAvailable(arena)
     left, right = pick

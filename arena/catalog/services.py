@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 import gateway
+from arena.battles.matchmaking import matchmaking_changed
 from arena.catalog.images import UnreadableImage, arena_renditions
 from arena.catalog.importing import EditRow, PromptRow
 from arena.catalog.models import (
@@ -97,7 +98,9 @@ def _routable(router: gateway.Gateway, model_id: str) -> bool:
 
 def model_set_active(*, model_ids: Iterable[int], active: bool) -> int:
     """Retire (or bring back) models. Retired models leave the battles and keep their history."""
-    return AIModel.objects.filter(pk__in=list(model_ids)).update(active=active)
+    count = AIModel.objects.filter(pk__in=list(model_ids)).update(active=active)
+    matchmaking_changed()
+    return count
 
 
 # --- Prompts ----------------------------------------------------------------------------------
@@ -188,7 +191,9 @@ def edit_prompts_import(
 
 def prompt_set_active(*, prompt_ids: Iterable[int], active: bool) -> int:
     """Retire (or bring back) prompts. Retired prompts leave the battles and keep their history."""
-    return Prompt.objects.filter(pk__in=list(prompt_ids)).update(active=active)
+    count = Prompt.objects.filter(pk__in=list(prompt_ids)).update(active=active)
+    matchmaking_changed()
+    return count
 
 
 # --- Generation -------------------------------------------------------------------------------

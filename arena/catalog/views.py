@@ -1,20 +1,24 @@
 from __future__ import annotations
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from arena.battles.models import Vote
 from arena.catalog.models import AIModel, Arena, Generation, Offering, Prompt
-from arena.ratings.models import EloRating
+from arena.ratings.models import EloRating, Rating
 
 COMPETITION_IMAGES_SHOWN = 48
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    leaders = {arena: list(EloRating.objects.leaderboard(arena)[:5]) for arena in Arena.values}
+    leaders = {
+        arena: list(Rating.objects.leaderboard(arena).filter(preliminary=False)[:5])
+        or list(EloRating.objects.leaderboard(arena)[:5])
+        for arena in Arena.values
+    }
     return render(
         request,
         "catalog/home.html",
@@ -30,7 +34,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def model_list(request: HttpRequest) -> HttpResponse:
     models = AIModel.objects.prefetch_related(
-        Prefetch("elo_ratings", to_attr="ratings"),
+        Prefetch("elo_ratings", to_attr="elos"),
         Prefetch("offerings", queryset=Offering.objects.select_related("provider")),
     ).order_by("-active", "name")
     return render(request, "catalog/model_list.html", {"models": models})
@@ -39,16 +43,24 @@ def model_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
     model = get_object_or_404(AIModel, slug=slug)
-    standings = []
-    for arena in Arena:
-        if not model.competes_in(arena):
-            continue
-        board = list(EloRating.objects.leaderboard(arena))
-        rank, rating = next(
-            ((i, row) for i, row in enumerate(board, start=1) if row.model_id == model.pk),
-            (None, None),
-        )
-        standings.append({"arena": arena, "rank": rank, "rating": rating, "of": len(board)})
+    ratings = {row.arena: row for row in Rating.objects.filter(model=model)}
+    elo = {row.arena: row for row in EloRating.objects.filter(model=model)}
+    ranked = dict(
+        Rating.objects.filter(preliminary=False)
+        .values("arena")
+        .annotate(models=Count("pk"))
+        .values_list("arena", "models")
+    )
+    standings = [
+        {
+            "arena": arena,
+            "rating": ratings.get(arena),
+            "elo": elo.get(arena),
+            "of": ranked.get(arena.value, 0),
+        }
+        for arena in Arena
+        if model.competes_in(arena) or arena.value in elo
+    ]
     images = (
         Generation.objects.ready()
         .filter(model=model, prompt__active=True)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F
 
@@ -47,3 +48,90 @@ class EloRating(models.Model):
         if not self.votes:
             return None
         return (self.wins + 0.5 * self.ties) / self.votes
+
+
+class RatingRun(models.Model):
+    """One Bradley-Terry recompute of one arena: what went in and what came out as a whole."""
+
+    arena = models.CharField(max_length=8, choices=Arena.choices)
+    computed_at = models.DateTimeField(db_index=True)
+    votes = models.PositiveIntegerField(help_text="Votes counted (flagged votes left out).")
+    flagged_votes = models.PositiveIntegerField(default=0)
+    bootstrap_rounds = models.PositiveSmallIntegerField()
+    seed = models.BigIntegerField()
+    left_advantage = models.FloatField(help_text="Extra Elo points the left image gets.")
+    left_advantage_low = models.FloatField()
+    left_advantage_high = models.FloatField()
+    duration_ms = models.FloatField()
+
+    class Meta:
+        get_latest_by = "computed_at"
+        ordering = ["-computed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_arena_display()} at {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class RatingQuerySet(models.QuerySet["Rating"]):
+    def leaderboard(self, arena: str) -> RatingQuerySet:
+        return self.filter(arena=arena).select_related("model").order_by("rank", "-rating")
+
+
+class Rating(models.Model):
+    """A model's Bradley-Terry rating in one arena, with its 95% interval, from the last run."""
+
+    arena = models.CharField(max_length=8, choices=Arena.choices)
+    model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="ratings")
+    rating = models.FloatField()
+    ci_low = models.FloatField()
+    ci_high = models.FloatField()
+    rank = models.PositiveIntegerField()
+    votes = models.PositiveIntegerField()
+    preliminary = models.BooleanField(
+        default=False, help_text="Fewer votes than ARENA_MIN_VOTES: listed apart."
+    )
+    computed_at = models.DateTimeField()
+
+    objects = RatingQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["arena", "model"], name="rating_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.model_id} {self.arena}: {self.rating:.0f}"
+
+    @property
+    def plus(self) -> float:
+        return self.ci_high - self.rating
+
+    @property
+    def minus(self) -> float:
+        return self.rating - self.ci_low
+
+
+class VoterFlag(models.Model):
+    """A voter whose votes look unreliable; their votes stay out of the ratings until cleared."""
+
+    class Reason(models.TextChoices):
+        CONTRARIAN = "contrarian", "Disagrees with the consensus far more than chance"
+        ONE_SIDE = "one_side", "Nearly always picks the same side"
+
+    voter = models.CharField(max_length=32, unique=True)
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    votes = models.PositiveIntegerField()
+    detail = models.TextField()
+    flagged_at = models.DateTimeField(auto_now_add=True)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["-flagged_at"]
+
+    def __str__(self) -> str:
+        return f"voter {self.voter[:8]}: {self.get_reason_display()}"
+
+    @property
+    def active(self) -> bool:
+        return self.cleared_at is None

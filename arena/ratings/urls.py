@@ -10,5 +10,6 @@ urlpatterns = [
         RedirectView.as_view(pattern_name="ratings:leaderboard", permanent=False),
         {"arena": "t2i"},
     ),
+    path("data/", views.vote_data, name="data"),
     path("<arena:arena>/", views.leaderboard, name="leaderboard"),
 ]

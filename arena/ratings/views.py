@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from arena.catalog.models import Arena
-from arena.ratings.models import EloRating
+from arena.ratings.models import EloRating, Rating, RatingRun
+from arena.ratings.services import EXPORT_DIR
 
 TEMPLATE = "ratings/leaderboard.html"
 
@@ -14,9 +17,36 @@ TEMPLATE = "ratings/leaderboard.html"
 @vary_on_headers("HX-Request")
 @require_GET
 def leaderboard(request: HttpRequest, arena: str) -> HttpResponse:
+    elo = {row.model_id: row for row in EloRating.objects.for_arena(arena)}
+    ratings = list(Rating.objects.leaderboard(arena))
+    for rating in ratings:
+        rating.elo = elo.get(rating.model_id)
     context = {
         "arena": Arena(arena),
         "arenas": list(Arena),
-        "rows": EloRating.objects.leaderboard(arena),
+        "established": [rating for rating in ratings if not rating.preliminary],
+        "preliminary": [rating for rating in ratings if rating.preliminary],
+        "elo_only": [] if ratings else list(EloRating.objects.leaderboard(arena)),
+        "run": RatingRun.objects.filter(arena=arena).first(),
+        "min_votes": settings.ARENA_MIN_VOTES,
     }
     return render(request, f"{TEMPLATE}#board" if request.htmx else TEMPLATE, context)
+
+
+@require_GET
+def vote_data(request: HttpRequest) -> HttpResponse:
+    """The public vote files, rewritten every night, and how to reproduce the leaderboards."""
+    files = []
+    for arena in Arena:
+        name = f"{EXPORT_DIR}/votes-{arena.value}.jsonl"
+        if default_storage.exists(name):
+            files.append(
+                {
+                    "arena": arena,
+                    "url": default_storage.url(name),
+                    "name": name.rsplit("/", 1)[-1],
+                    "size": default_storage.size(name),
+                    "modified": default_storage.get_modified_time(name),
+                }
+            )
+    return render(request, "ratings/data.html", {"files": files})

@@ -1,7 +1,7 @@
 import pytest
 
 import gateway
-from tests.arena.helpers import use_local_gateway
+from tests.arena.helpers import reset_shared_state, use_local_gateway
 
 
 @pytest.fixture(autouse=True)
@@ -20,9 +20,7 @@ def local_gateway():
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Sessions and vote counters live in the cache (Redis in the tests): start each test clean."""
-    from django.core.cache import cache
-
-    cache.clear()
+    """Sessions, vote counters and matchmaking pools outlive a test's database: start clean."""
+    reset_shared_state()
     yield
-    cache.clear()
+    reset_shared_state()

@@ -6,12 +6,24 @@ import re
 from dataclasses import replace
 
 from django.test import Client
+from django.utils import timezone
 
 import gateway
-from arena.battles.models import Battle
+from arena.battles.models import Battle, Vote
+from arena.battles.services import anonymous_id
+from arena.catalog.models import Generation
 from gateway.providers.local import LocalProvider
 
 TOKEN = re.compile(r'action="/battle/([A-Za-z0-9_-]+)/"')
+
+
+def reset_shared_state() -> None:
+    from django.core.cache import cache
+
+    from arena.battles import matchmaking
+
+    cache.clear()
+    matchmaking._pools.clear()
 
 
 def open_battle(client: Client, arena: str = "t2i") -> Battle:
@@ -50,3 +62,38 @@ def use_local_gateway(fail_rates: dict[str, float] | None = None) -> gateway.Gat
     )
     gateway.set_default_gateway(router)
     return router
+
+
+def votes_bulk(rows: list[tuple[Generation, Generation, str, str]]) -> list[Vote]:
+    """Store votes (left image, right image, choice, session) directly, in two queries.
+
+    For tests about what is done with votes; the vote path itself is proven in test_vote.py.
+    """
+    now = timezone.now()
+    battles = Battle.objects.bulk_create(
+        Battle(
+            arena=left.prompt.arena,
+            prompt=left.prompt,
+            left=left,
+            right=right,
+            session_key=session,
+            expires_at=now,
+        )
+        for left, right, _, session in rows
+    )
+    return Vote.objects.bulk_create(
+        Vote(
+            battle=battle,
+            arena=battle.arena,
+            prompt=battle.prompt,
+            left_model=battle.left.model,
+            right_model=battle.right.model,
+            choice=choice,
+            voter=anonymous_id(session),
+            left_elo_before=1000,
+            left_elo_after=1000,
+            right_elo_before=1000,
+            right_elo_after=1000,
+        )
+        for battle, (_, _, choice, session) in zip(battles, rows, strict=True)
+    )

@@ -3,22 +3,35 @@
 import pytest
 from django.test import Client
 
-from arena.ratings.services import elo_apply
+from arena.battles.services import battle_create, vote_record
+from arena.ratings.services import ratings_recompute
 from tests.factories import AIModelFactory, GenerationFactory, PromptFactory
 
 pytestmark = pytest.mark.django_db
 
 
+def cast(strong, weak, choices: str) -> None:
+    """One vote per letter: s = strong wins, w = weak wins, t = tie, each by a new visitor."""
+    for i, letter in enumerate(choices):
+        battle = battle_create(arena="t2i", session_key=f"voter-{letter}-{i}")
+        strong_left = battle.left.model_id == strong.pk
+        choice = {"s": "left" if strong_left else "right", "w": "right" if strong_left else "left"}
+        vote_record(
+            token=battle.token, session_key=battle.session_key, choice=choice.get(letter, "tie")
+        )
+
+
 @pytest.fixture
-def rated():
+def rated(settings):
+    settings.ARENA_MIN_VOTES = 10
     strong = AIModelFactory(slug="strong", name="Strong Model", organization="Acme")
     weak = AIModelFactory(slug="weak", name="Weak Model", organization="Beta Co")
     idle = AIModelFactory(slug="idle", name="Idle Model")
     prompt = PromptFactory(text="A lighthouse in a storm")
     for model in (strong, weak):
         GenerationFactory(prompt=prompt, model=model)
-    for score in (1.0, 1.0, 1.0, 0.5):
-        elo_apply(arena="t2i", left_model_id=strong.pk, right_model_id=weak.pk, left_score=score)
+    cast(strong, weak, "s" * 36 + "w" * 2 + "t" * 2)
+    ratings_recompute(arena="t2i")
     return strong, weak, idle
 
 
@@ -30,15 +43,40 @@ def test_home_leads_to_voting_and_the_leaderboard(rated):
     assert "Strong Model" in page
 
 
-def test_leaderboard_ranks_models_by_elo_with_votes_and_win_rate(rated):
+def test_leaderboard_ranks_models_with_intervals_votes_elo_and_win_rate(rated):
     page = Client().get("/leaderboard/t2i/").content.decode()
 
     assert page.index("Strong Model") < page.index("Weak Model")
     assert "Idle Model" not in page  # no votes, not ranked
     assert 'href="/models/strong/"' in page
     assert "Acme" in page
-    assert "88%" in page  # 3 wins and a draw out of 4
-    assert "12%" in page
+    assert "92%" in page  # 36 wins and 2 draws out of 40
+    assert "8%" in page
+    assert '<td class="rank">2</td>' in page
+    assert 'class="plus">+' in page
+    assert "The left image is worth" in page
+    assert "from 40 votes" in page
+
+
+def test_leaderboard_lists_models_with_few_votes_apart(rated, settings):
+    settings.ARENA_MIN_VOTES = 1000
+    ratings_recompute(arena="t2i")
+
+    page = Client().get("/leaderboard/t2i/").content.decode()
+
+    assert "Preliminary" in page
+    assert "fewer than 1000 votes" in page
+
+
+def test_before_the_first_recompute_the_leaderboard_shows_live_elo(rated):
+    from arena.ratings.models import Rating
+
+    Rating.objects.all().delete()
+
+    page = Client().get("/leaderboard/t2i/").content.decode()
+
+    assert "appear after the first recompute" in page
+    assert page.index("Strong Model") < page.index("Weak Model")
 
 
 def test_leaderboard_tabs_switch_with_htmx_and_work_as_links(rated):
@@ -63,7 +101,7 @@ def test_model_page_shows_rank_rating_prices_and_competition_images(rated):
     page = Client().get("/models/weak/").content.decode()
 
     assert "Weak Model" in page
-    assert "#2" in page
+    assert "#2 in Text-to-Image" in page
     assert "A lighthouse in a storm" in page
     assert "/media/" in page  # thumbnails of its images
 

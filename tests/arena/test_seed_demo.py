@@ -1,11 +1,12 @@
 """`manage.py seed_demo`: models, prompts, every image, simulated votes, and safe to run again."""
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 
 from arena.battles.models import Vote
 from arena.catalog.models import Arena, Generation, Prompt
-from arena.ratings.models import EloRating
+from arena.ratings.models import EloRating, Rating
 
 PROMPTS = """
 [[t2i]]
@@ -40,6 +41,9 @@ def test_seed_demo_is_complete_and_idempotent(tmp_path, settings):
     assert Generation.objects.filter(prompt=edit).count() == 4  # the models that can edit
     assert Vote.objects.count() == 30
     assert sum(EloRating.objects.values_list("votes", flat=True)) == 60
+    assert Vote.objects.values("voter").distinct().count() > 5  # many simulated voters
+    assert Rating.objects.filter(arena=Arena.T2I).count() == 6
+    assert default_storage.exists("exports/votes-t2i.jsonl")
 
 
 @pytest.mark.django_db(transaction=True)

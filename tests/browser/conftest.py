@@ -48,4 +48,9 @@ def screenshot():
 
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
+    from tests.arena.helpers import reset_shared_state
+
     settings.MEDIA_ROOT = tmp_path / "media"
+    reset_shared_state()
+    yield
+    reset_shared_state()

@@ -30,10 +30,12 @@ from arena.catalog.services import (
     generations_plan,
     prompts_import,
 )
+from arena.ratings.services import ratings_refresh, votes_publish
 from gateway import local
 
 DEMO_PROMPTS = Path(__file__).resolve().parents[2] / "demo_prompts.toml"
-SIMULATED_SESSION = "seed-demo-voter"
+SIMULATED_SESSIONS = "seed-demo-voter-"
+SIMULATED_VOTERS = 60
 SOURCE_MODEL = "lumen-xl"
 RETRY_ROUNDS = 3
 
@@ -67,6 +69,13 @@ class Command(BaseCommand):
         self._ensure_admin()
         if options["votes"]:
             self._simulate_votes(options["votes"], random.Random(options["seed"]))
+        runs = ratings_refresh()
+        votes_publish()
+        self.stdout.write(
+            "Ratings: "
+            + "; ".join(f"{run.get_arena_display()} from {run.votes} votes" for run in runs)
+            + ". Vote files published."
+        )
 
     def _load_prompts(self, path: Path) -> list[Prompt]:
         try:
@@ -119,19 +128,21 @@ class Command(BaseCommand):
         self.stdout.write("Admin: user 'admin', password 'admin' (local demo only).")
 
     def _simulate_votes(self, wanted: int, rng: random.Random) -> None:
-        have = Battle.objects.filter(session_key=SIMULATED_SESSION, vote__isnull=False).count()
-        for i in range(max(0, wanted - have)):
+        simulated = Battle.objects.filter(
+            session_key__startswith=SIMULATED_SESSIONS, vote__isnull=False
+        )
+        for i in range(max(0, wanted - simulated.count())):
             arena = Arena.EDIT if rng.random() < 0.3 else Arena.T2I
+            session = f"{SIMULATED_SESSIONS}{rng.randrange(SIMULATED_VOTERS)}"
             try:
-                battle = battle_create(arena=arena, session_key=SIMULATED_SESSION)
+                battle = battle_create(arena=arena, session_key=session)
             except NoBattleAvailable:
                 continue
             choice = simulated_choice(battle.left.model.slug, battle.right.model.slug, rng)
-            vote_record(token=battle.token, session_key=SIMULATED_SESSION, choice=choice)
+            vote_record(token=battle.token, session_key=session, choice=choice)
             if (i + 1) % 200 == 0:
                 self.stdout.write(f"  {i + 1} votes...")
-        total = Battle.objects.filter(session_key=SIMULATED_SESSION, vote__isnull=False).count()
-        self.stdout.write(f"Votes: {total} simulated votes in all.")
+        self.stdout.write(f"Votes: {simulated.count()} simulated votes in all.")
 
 
 def _run_generation(generation_id: int) -> None:

@@ -1,0 +1,28 @@
+"""Write the votes as JSON Lines in the format of the public arena analysis notebooks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from arena.catalog.models import Arena
+from arena.ratings.services import votes_export
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--arena", choices=Arena.values, help="Only this arena's votes.")
+        parser.add_argument("--output", type=Path, help="File to write (default: stdout).")
+
+    def handle(self, *args: Any, arena: str | None, output: Path | None, **options: Any) -> None:
+        if output is None:
+            count = votes_export(out=sys.stdout.buffer, arena=arena)
+        else:
+            with output.open("wb") as handle:
+                count = votes_export(out=handle, arena=arena)
+        self.stderr.write(f"Exported {count} votes.")
