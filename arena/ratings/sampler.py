@@ -3,9 +3,10 @@
 Votes are spent where they teach the most, over arrays the caller keeps between requests:
 
     weights = pair_weights(rating, ci_low, ci_high, votes, settled_votes=ARENA_MIN_VOTES)
-        # once per ratings recompute; (n, n), for the n models of one arena
-    battle = choose_battle(weights, available, shown, rng=rng, last=(prompt, i, j))
-        # per request; (prompt index, left model index, right model index), or None
+    pool = battle_pool(weights, available)
+        # both once per ratings recompute or change of images, for the n models of an arena
+    battle = choose_battle(pool, shown, rng=rng, last=(prompt, i, j))
+        # per request: (prompt index, left model index, right model index), or None
 
 - `rating`, `ci_low`, `ci_high`: the leaderboard's Elo ratings and 95% interval per model;
   NaN for a model with no rating yet, which then counts as average with the prior's width.
@@ -14,16 +15,16 @@ Votes are spent where they teach the most, over arrays the caller keeps between 
 - `shown`: (prompts,) how many battles each prompt has been shown in.
 - `last`: the visitor's previous (prompt, model, model), in any model order, or None.
 
-A pair's weight is its outcome uncertainty times its rating uncertainty, times a boost for
-models with few votes:
+A pair's weight is the chance that the leaderboard has the two in the wrong order, times
+how far a vote can still move their gap, times a boost for models with few votes:
 
-    p(1 - p) * s * boost(i) * boost(j)
+    Phi(-|gap| / s) * s * boost(i) * boost(j)
 
-where p is the chance that i beats j with the gap blurred by both intervals (the probit
-approximation of a logistic over a Gaussian gap), so close pairs and pairs of uncertain
-models weigh most; s is the standard deviation of the gap, so pairs whose ratings are already
-known to a fraction of a point are left alone even when their outcome is a coin toss; and
-boost(i) = 1 + NEW_MODEL_BOOST * (1 - votes(i) / settled_votes) until a model has settled.
+where gap is the rating difference and s its standard deviation (from both intervals). Pairs
+that are clearly apart weigh almost nothing, pairs whose order is a toss-up weigh most, and
+among those the less measured ones. A model with no rating yet counts as average with the
+prior's width, so it is a toss-up against everyone. boost(i) = 1 + NEW_MODEL_BOOST * (1 -
+votes(i) / settled_votes) until a model has settled_votes votes.
 A prompt's weight is (1 + mean shown) / (1 + shown), so prompts shown less come up more.
 
 A battle is drawn from prompt weight times pair weight over every (prompt, pair) whose two
@@ -38,6 +39,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtr
 
 from arena.ratings.bt import PRIOR_PRECISION
 from arena.ratings.engine import ELO_PER_LOGIT, MEAN_RATING
@@ -63,12 +65,11 @@ def pair_weights(
     width = np.asarray(ci_high, dtype=np.float64) - np.asarray(ci_low, dtype=np.float64)
     sd = np.where(known, width / (2 * Z_95 * ELO_PER_LOGIT), UNKNOWN_SD)
 
-    gap = strength[:, None] - strength[None, :]
-    gap_sd = np.sqrt(sd[:, None] ** 2 + sd[None, :] ** 2)
-    p = 1.0 / (1.0 + np.exp(-gap / np.sqrt(1.0 + math.pi * gap_sd**2 / 8.0)))
+    gap = np.abs(strength[:, None] - strength[None, :])
+    gap_sd = np.maximum(np.sqrt(sd[:, None] ** 2 + sd[None, :] ** 2), 1e-9)
     unsettled = np.clip(1.0 - np.asarray(votes) / max(settled_votes, 1), 0.0, 1.0)
     boost = 1.0 + NEW_MODEL_BOOST * unsettled
-    weights = p * (1.0 - p) * gap_sd * boost[:, None] * boost[None, :]
+    weights = ndtr(-gap / gap_sd) * gap_sd * boost[:, None] * boost[None, :]
     np.fill_diagonal(weights, 0.0)
     return weights
 
