@@ -17,7 +17,8 @@ from datetime import timedelta
 
 SCALES = [(8, 50, 1_000), (64, 400, 100_000)]  # models, prompts, votes
 ROUNDS = 200
-GOALS = {"battle page": 8, "vote": 6, "htmx vote": 6}
+GOALS = {"battle page": 8, "vote": 6, "htmx vote": 6, "pool rebuild": 8}
+REBUILDS = 20
 
 
 def _reachable(port: int) -> bool:
@@ -39,6 +40,11 @@ def _configure() -> str:
             "MEDIA_ROOT": os.path.join(scratch, "media"),
             "CELERY_TASK_ALWAYS_EAGER": "1",
             "GATEWAY_LOCAL_LATENCY_SCALE": "0",
+            # One client votes 400 times a minute here: no caps.
+            "ARENA_VOTES_PER_MINUTE": "0",
+            "ARENA_VOTES_PER_DAY": "0",
+            "ARENA_IP_VOTES_PER_MINUTE": "0",
+            "ARENA_IP_VOTES_PER_DAY": "0",
         }
     )
     if _reachable(5432):
@@ -73,6 +79,7 @@ def _populate(models: int, prompts: int, votes: int) -> None:
     from django.db import connection
     from django.utils import timezone
 
+    from arena.battles.matchmaking import matchmaking_changed
     from arena.battles.models import Battle, Vote
     from arena.catalog.models import AIModel, Generation, Prompt
     from arena.ratings.models import EloRating
@@ -133,12 +140,15 @@ def _populate(models: int, prompts: int, votes: int) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # as autovacuum would after a bulk load
+    matchmaking_changed()
 
 
 def _measure() -> dict[str, tuple[int, float]]:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+
+    from arena.battles.matchmaking import matchmaking_changed
 
     client = Client()
     client.get("/battle/t2i/")  # a returning visitor: the session exists
@@ -169,6 +179,15 @@ def _measure() -> dict[str, tuple[int, float]]:
         assert b"data-model" in response.content, response.status_code
         figures["htmx vote"][0].append(len(queries))
         figures["htmx vote"][1].append(elapsed)
+    # Once a minute per process, or after curation, a battle page rebuilds the matchmaking pool.
+    for _ in range(REBUILDS):
+        matchmaking_changed()
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            client.get("/battle/t2i/")
+            elapsed = time.perf_counter() - started
+        figures["pool rebuild"][0].append(len(queries))
+        figures["pool rebuild"][1].append(elapsed)
     return {
         name: (max(counts), statistics.median(times) * 1000)
         for name, (counts, times) in figures.items()
@@ -177,7 +196,8 @@ def _measure() -> dict[str, tuple[int, float]]:
 
 def main() -> None:
     backend = _configure()
-    print(f"Battle page and vote through Django's test client ({backend}), {ROUNDS} rounds each")
+    print(f"Battle page and vote through Django's test client ({backend}), {ROUNDS} rounds each;")
+    print(f"pool rebuild: a battle page that rebuilds the matchmaking pool first, {REBUILDS}x")
     print(f"{'scale':<38} {'request':<12} {'queries':>8} {'goal':>5} {'median ms':>10}")
     for models, prompts, votes in SCALES:
         _populate(models, prompts, votes)
