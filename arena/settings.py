@@ -143,6 +143,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Django's LOGGING below configures logging for web and workers alike.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A task whose worker died is redelivered after this long; generations are claimed with a lease,
 # so a redelivered task never runs a generation twice.
 CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -1,5 +1,6 @@
 """ "Generate" through a real Celery worker consuming Redis, as in production."""
 
+import logging
 import os
 import time
 
@@ -22,6 +23,7 @@ def worker(settings):
     app.conf.task_always_eager = False
     with app.connection_for_write() as connection:
         connection.default_channel.client.flushdb()
+    root_level = logging.getLogger().level  # the testing worker sets its own on the root logger
     with start_worker(
         app,
         pool="threads",
@@ -32,6 +34,7 @@ def worker(settings):
     ) as running:
         yield running
     app.conf.task_always_eager = True
+    logging.getLogger().setLevel(root_level)
 
 
 def wait_until_finished(count: int, timeout: float = 60) -> None:
