@@ -92,18 +92,6 @@ def count_votes(
     return _canonical(tuple(models), table)
 
 
-def merge_counts(parts: Sequence[VoteCounts]) -> VoteCounts:
-    """One table for the votes of several (e.g. one per file chunk)."""
-    models = sorted({m for part in parts for m in part.models})
-    index = {m: i for i, m in enumerate(models)}
-    n = len(models)
-    table = np.zeros((n, n, 4), dtype=np.int64)
-    for part in parts:
-        at = np.array([index[m] for m in part.models], dtype=np.intp)
-        table[np.ix_(at, at)] += part.table
-    return VoteCounts(tuple(models), table)
-
-
 def _canonical(models: tuple[str, ...], table: np.ndarray) -> VoteCounts:
     per_pair = table.sum(axis=2)
     played = (per_pair.sum(axis=1) + per_pair.sum(axis=0)) > 0

@@ -10,8 +10,8 @@ One vote per line, fields in this order:
 
 `write_votes` makes such a file (`manage.py export_votes`); `compute_from_file` turns one back
 into the leaderboard the site shows (`manage.py ratings_compute`). Reading a million lines
-with json.loads takes seconds, so the reader decodes only the three fields it needs with
-msgspec, a chunk at a time, and aggregates them into a count table straight away.
+with json.loads takes seconds, so the reader maps the file and decodes only the three fields
+it needs with msgspec, a chunk of lines at a time, into small integer arrays for the count.
 """
 
 from __future__ import annotations
@@ -42,8 +42,6 @@ Winner = Literal["model_a", "model_b", "tie", "tie (bothbad)"]
 FIELDS = ("model_a", "model_b", "winner", "tstamp", "arena", "prompt_id", "judge")
 CHUNK_BYTES = 8 << 20
 WRITE_BATCH = 10_000
-# Each vote is packed into one int while reading: (left << 18) | (right << 2) | outcome.
-MAX_MODELS = 1 << 16
 
 _OUTCOME = {label: code for code, label in enumerate(WINNER_LABELS)}
 

@@ -43,7 +43,7 @@ REFIT_EVERY = 250
 TARGET_TAU = 0.9
 SETTLED_VOTES = 300
 MAX_VOTES = 80_000
-SEEDS = 24
+SEEDS = 40
 GOAL = 0.60
 
 
@@ -149,12 +149,22 @@ def main() -> None:
             }
             uniform, sampler = (statistics.median(needed[p]) for p in ("uniform", "sampler"))
             paired = statistics.median(needed["sampler"] / needed["uniform"])
+            low, high = _ratio_interval(needed["uniform"], needed["sampler"])
             verdict = "ok" if sampler / uniform <= GOAL else "over"
             print(
-                f"  {scenario.name:11s} votes to tau {TARGET_TAU}: uniform {uniform:7,.0f}, "
-                f"sampler {sampler:7,.0f} (median)  ratio {sampler / uniform:.2f} "
-                f"(paired median {paired:.2f}; goal {GOAL:.2f}: {verdict})"
+                f"  {scenario.name:11s} votes to tau {TARGET_TAU}: uniform {uniform:6,.0f}, "
+                f"sampler {sampler:6,.0f} (medians); ratio {sampler / uniform:.2f} "
+                f"(90% {low:.2f}-{high:.2f}, paired median {paired:.2f}; "
+                f"goal {GOAL:.2f}: {verdict})"
             )
+
+
+def _ratio_interval(uniform: np.ndarray, sampler: np.ndarray) -> tuple[float, float]:
+    """90% bootstrap interval of the ratio of medians, resampling seeds."""
+    seeds = np.random.default_rng(0).integers(0, len(uniform), (2_000, len(uniform)))
+    ratios = np.median(sampler[seeds], axis=1) / np.median(uniform[seeds], axis=1)
+    low, high = np.percentile(ratios, [5, 95])
+    return float(low), float(high)
 
 
 def _speed() -> None:

@@ -162,3 +162,17 @@ def test_judge_ids_are_stable_and_depend_on_the_secret():
     assert anonymous_judge("session-1", secret="a") != anonymous_judge("session-1", secret="b")
     assert anonymous_judge("session-1", secret="a") != anonymous_judge("session-2", secret="a")
     assert "session" not in anonymous_judge("session-1", secret="a")
+
+
+def test_files_with_more_models_than_fit_in_a_byte(tmp_path):
+    path = tmp_path / "votes.jsonl"
+    names = [f"model-{i:03d}" for i in range(300)]
+    with open(path, "wb") as out:
+        write_votes(
+            out,
+            [(names[i], names[(i + 1) % 300], "model_a", 1.0, "t2i", 1, "j") for i in range(300)],
+        )
+    read = read_counts(path)
+    assert read.models == tuple(names)
+    assert read.votes.tolist() == [2] * 300
+    assert read.table[299, 0, 0] == 1
