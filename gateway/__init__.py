@@ -1,13 +1,20 @@
 """Image Arena's unified image gateway: one call, any provider. Plain Python, no Django."""
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from gateway.catalog import Catalog, ModelSpec, OfferingSpec, default_catalog
-from gateway.client import Gateway, default_gateway, set_default_gateway
 from gateway.errors import GatewayError
-from gateway.normalize import ParamMode, ParamRule
-from gateway.providers import normalization_table
-from gateway.routing import Router, RoutingPolicy
 from gateway.types import Attempt, ErrorKind, ImageRequest, ImageResult, Operation
-from gateway.window import MemoryWindow, RedisWindow
+
+if TYPE_CHECKING:
+    from gateway.client import Gateway, default_gateway, set_default_gateway
+    from gateway.normalize import ParamMode, ParamRule
+    from gateway.providers import normalization_table
+    from gateway.routing import Router, RoutingPolicy
+    from gateway.window import MemoryWindow, RedisWindow
 
 __all__ = [
     "Attempt",
@@ -34,10 +41,36 @@ __all__ = [
     "set_default_gateway",
 ]
 
+# The client stack (httpx, routing, the Redis window, the providers) loads on first use, so a
+# process that only needs the gateway's types (a web page, a management command) does not pay
+# for it at start-up.
+_LAZY = {
+    "Gateway": "gateway.client",
+    "default_gateway": "gateway.client",
+    "set_default_gateway": "gateway.client",
+    "ParamMode": "gateway.normalize",
+    "ParamRule": "gateway.normalize",
+    "normalization_table": "gateway.providers",
+    "Router": "gateway.routing",
+    "RoutingPolicy": "gateway.routing",
+    "MemoryWindow": "gateway.window",
+    "RedisWindow": "gateway.window",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'gateway' has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name]), name)
+
 
 def generate(request: ImageRequest) -> ImageResult:
+    from gateway.client import default_gateway
+
     return default_gateway().generate(request)
 
 
 def edit(request: ImageRequest) -> ImageResult:
+    from gateway.client import default_gateway
+
     return default_gateway().edit(request)

@@ -6,7 +6,6 @@ from django.urls import path
 
 from arena.ratings.models import EloRating, Rating, RatingRun, VoterFlag
 from arena.ratings.services import voter_flags_clear
-from arena.ratings.tasks import ratings_refresh_run
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -66,6 +65,8 @@ class RatingRunAdmin(ReadOnlyAdmin):
 
     def recompute_view(self, request: HttpRequest) -> HttpResponse:
         if request.method == "POST":
+            from arena.ratings.tasks import ratings_refresh_run
+
             ratings_refresh_run.delay()
             self.message_user(request, "Recomputing the ratings of both arenas.")
         return redirect("admin:ratings_ratingrun_changelist")

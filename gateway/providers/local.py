@@ -16,7 +16,6 @@ from typing import ClassVar
 
 from PIL import Image
 
-from gateway import local
 from gateway.catalog import OfferingSpec
 from gateway.errors import ProviderError
 from gateway.http import Deadline
@@ -61,6 +60,9 @@ class LocalProvider:
         *,
         deadline: Deadline | None = None,
     ) -> ProviderResponse:
+        # The renderers pull in scipy (half a second): only processes that draw pay for it.
+        from gateway import local
+
         started = time.perf_counter()
         self._simulate_service(offering, deadline)
         width, height = parse_size(request.size) if request.size else DEFAULT_SIZE

@@ -10,9 +10,9 @@ from django.core.management import call_command
 from django.test import Client
 
 from arena.battles.models import Vote
-from arena.celery import app
 from arena.ratings.models import Rating, RatingRun
 from arena.ratings.services import ratings_recompute, votes_publish
+from arena.ratings.tasks import ratings_refresh_run
 from tests.arena.helpers import votes_bulk
 from tests.factories import AIModelFactory, GenerationFactory, PromptFactory
 
@@ -44,7 +44,7 @@ def voted(settings):
 
 
 def test_the_beat_task_recomputes_both_arenas(voted):
-    app.tasks["arena.ratings.tasks.ratings_refresh_run"].delay()
+    ratings_refresh_run.delay()
 
     assert set(RatingRun.objects.values_list("arena", flat=True)) == {"t2i", "edit"}
     board = list(Rating.objects.leaderboard("t2i").values_list("model__slug", flat=True))
