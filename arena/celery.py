@@ -1,6 +1,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
 
@@ -9,3 +10,23 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
 app = Celery("arena")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def schedule(sender: Celery, **kwargs: object) -> None:
+    from django.conf import settings
+
+    sender.conf.beat_schedule = {
+        "requeue-stale-generations": {
+            "task": "arena.catalog.tasks.generations_requeue_stale_run",
+            "schedule": 300.0,
+        },
+        "refresh-ratings": {
+            "task": "arena.ratings.tasks.ratings_refresh_run",
+            "schedule": float(settings.ARENA_RATINGS_EVERY_SECONDS),
+        },
+        "publish-votes": {
+            "task": "arena.ratings.tasks.votes_publish_run",
+            "schedule": crontab(hour=settings.ARENA_EXPORT_HOUR, minute=17),
+        },
+    }

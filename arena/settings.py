@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -155,12 +154,6 @@ CELERY_TASK_ROUTES = {
     "arena.catalog.tasks.*": {"queue": "generation"},
     "arena.ratings.tasks.*": {"queue": "cpu"},
 }
-CELERY_BEAT_SCHEDULE = {
-    "requeue-stale-generations": {
-        "task": "arena.catalog.tasks.generations_requeue_stale_run",
-        "schedule": 300.0,
-    },
-}
 
 # --- Static and media -------------------------------------------------------------------------
 
@@ -221,15 +214,8 @@ ARENA_MIN_VOTES = env_int("ARENA_MIN_VOTES", 30)
 ARENA_BOOTSTRAP_ROUNDS = env_int("ARENA_BOOTSTRAP_ROUNDS", 100)
 ARENA_RATINGS_SEED = env_int("ARENA_RATINGS_SEED", 0)
 ARENA_RATINGS_EVERY_SECONDS = env_int("ARENA_RATINGS_EVERY_SECONDS", 300)
-CELERY_BEAT_SCHEDULE["refresh-ratings"] = {
-    "task": "arena.ratings.tasks.ratings_refresh_run",
-    "schedule": float(ARENA_RATINGS_EVERY_SECONDS),
-}
-# The public vote files (/leaderboard/data/) are written once a day, at this hour (UTC).
-CELERY_BEAT_SCHEDULE["publish-votes"] = {
-    "task": "arena.ratings.tasks.votes_publish_run",
-    "schedule": crontab(hour=env_int("ARENA_EXPORT_HOUR", 3), minute=17),
-}
+# The public vote files (/leaderboard/data/) are rewritten once a day, at this hour (UTC).
+ARENA_EXPORT_HOUR = env_int("ARENA_EXPORT_HOUR", 3)
 # Each web process rebuilds its matchmaking pool (images, ratings) at least this often.
 ARENA_POOL_SECONDS = env_int("ARENA_POOL_SECONDS", 60)
 # Vote caps per visitor (session) and per address; 0 turns one off.

@@ -54,11 +54,16 @@ def test_the_beat_task_recomputes_both_arenas(voted):
         assert rating.ci_low < rating.rating < rating.ci_high
 
 
-def test_the_beat_schedule_runs_the_refresh(settings):
-    schedule = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+def test_beat_refreshes_ratings_often_and_publishes_votes_nightly(settings):
+    from arena.celery import app
 
-    assert "arena.ratings.tasks.ratings_refresh_run" in schedule
-    assert "arena.ratings.tasks.votes_publish_run" in schedule
+    schedule = {entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()}
+
+    assert (
+        schedule["arena.ratings.tasks.ratings_refresh_run"] == settings.ARENA_RATINGS_EVERY_SECONDS
+    )
+    assert schedule["arena.ratings.tasks.votes_publish_run"].hour == {settings.ARENA_EXPORT_HOUR}
+    assert "arena.catalog.tasks.generations_requeue_stale_run" in schedule
 
 
 def test_ratings_compute_on_the_export_prints_the_numbers_the_site_shows(voted, tmp_path):
