@@ -10,9 +10,10 @@ import csv
 import io
 import json
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PurePosixPath
+from typing import Any
 
 MAX_PROMPT_CHARS = 4000
 MAX_TAGS = 20
@@ -89,19 +90,27 @@ def parse_csv(text: str) -> Parsed:
 
 def parse_jsonl(text: str) -> Parsed:
     parsed = Parsed()
+    for number, item in _json_lines(text, parsed.problems, example='{"text": "..."}'):
+        parsed.add(number, item.get("text"), item.get("tags", ()))
+    return parsed
+
+
+def _json_lines(
+    text: str, problems: list[tuple[int, str]], *, example: str
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The objects of a JSON Lines text with their line numbers; bad lines go to `problems`."""
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
-            parsed.problems.append((number, f"not valid JSON ({exc.msg})"))
+            problems.append((number, f"not valid JSON ({exc.msg})"))
             continue
         if not isinstance(item, dict):
-            parsed.problems.append((number, 'each line must be an object like {"text": "..."}'))
+            problems.append((number, f"each line must be an object like {example}"))
             continue
-        parsed.add(number, item.get("text"), item.get("tags", ()))
-    return parsed
+        yield number, item
 
 
 def parse_upload(filename: str, data: bytes) -> Parsed:
@@ -212,17 +221,7 @@ def _parse_bundle(names: list[str], read: Callable[[str], bytes | None]) -> Pars
     except UnicodeDecodeError:
         raise BundleRejected(f"{MANIFEST} is not UTF-8 text.") from None
     parsed = ParsedEdits()
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            parsed.problems.append((number, f"not valid JSON ({exc.msg})"))
-            continue
-        if not isinstance(item, dict):
-            parsed.problems.append((number, 'each line must be an object like {"image": ...}'))
-            continue
+    for number, item in _json_lines(text, parsed.problems, example='{"image": ...}'):
         instruction, image_name = item.get("instruction"), item.get("image")
         if not isinstance(instruction, str) or not instruction.strip():
             parsed.problems.append((number, "the instruction is empty"))
