@@ -1,14 +1,7 @@
 from django.contrib import admin
 
+from arena.admin import ReadOnlyAdmin
 from arena.battles.models import Battle, Vote
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(Battle)

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from arena.admin import ReadOnlyAdmin
 from arena.catalog import importing
 from arena.catalog.models import (
     AIModel,
@@ -329,7 +330,7 @@ class GenerationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProviderCall)
-class ProviderCallAdmin(admin.ModelAdmin):
+class ProviderCallAdmin(ReadOnlyAdmin):
     list_display = [
         "started_at",
         "model",
@@ -346,9 +347,3 @@ class ProviderCallAdmin(admin.ModelAdmin):
     list_filter = ["ok", "source", "provider", "error_kind", "model"]
     list_select_related = ["model", "provider"]
     date_hierarchy = "started_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

@@ -4,16 +4,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import path
 
+from arena.admin import ReadOnlyAdmin
 from arena.ratings.models import EloRating, Rating, RatingRun, VoterFlag
 from arena.ratings.services import voter_flags_clear
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(EloRating)
