@@ -15,11 +15,11 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_ENV := DEBUG=1
 
-.PHONY: help install demo serve test test-fast bench lint format worker beat chromium clean
+.PHONY: help install demo serve test bench lint format worker chromium clean
 
 help:
 	@echo "make demo     install, migrate, seed the built-in models and prompts, serve http://$(HOST):$(PORT)"
-	@echo "make test     install what is missing and run the whole test suite"
+	@echo "make test     install what is missing, lint, and run the whole test suite"
 	@echo "make bench    print speed figures (queries per page, gateway overhead, ratings)"
 	@echo "make worker   run Celery workers against REDIS_URL (production shape)"
 	@echo "make lint     ruff and mypy"
@@ -53,7 +53,7 @@ demo: install
 serve: install
 	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install chromium
+test: install chromium lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
