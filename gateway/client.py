@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from types import TracebackType
 
 import httpx
@@ -165,16 +166,18 @@ class Gateway:
         operation: Operation,
         warnings: tuple[str, ...],
     ) -> Call:
-        started_at = datetime.now(UTC)
         deadline = Deadline(self.timeout)
+        attempt_of = partial(
+            Attempt,
+            model=offering.model,
+            provider=offering.provider,
+            provider_model=offering.provider_model_for(operation),
+            started_at=datetime.now(UTC),
+        )
         try:
             response = provider.call(offering, request, operation, deadline=deadline)
         except ProviderError as exc:
-            attempt = Attempt(
-                model=offering.model,
-                provider=offering.provider,
-                provider_model=offering.provider_model_for(operation),
-                started_at=started_at,
+            attempt = attempt_of(
                 ok=False,
                 total_ms=deadline.elapsed_ms(),
                 http_status=exc.http_status,
@@ -184,11 +187,7 @@ class Gateway:
             )
             self.router.record(attempt, exc.retry_after)
             return attempt, [], exc
-        attempt = Attempt(
-            model=offering.model,
-            provider=offering.provider,
-            provider_model=offering.provider_model_for(operation),
-            started_at=started_at,
+        attempt = attempt_of(
             ok=True,
             total_ms=deadline.elapsed_ms(),
             ttfb_ms=response.ttfb_ms,

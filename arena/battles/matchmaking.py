@@ -31,17 +31,16 @@ VERSION_KEY = "matchmaking:version"
 class ArenaPool:
     version: str
     built_at: float
-    prompt_ids: list[int]
-    model_ids: list[int]
+    prompts: dict[int, int]  # prompt id -> row
+    models: dict[int, int]  # model id -> column
     generations: np.ndarray  # (prompts, models) generation ids, 0 where there is none
     pool: sampler.BattlePool
     shown: np.ndarray  # (prompts,) battles shown per prompt; counted up by this process too
 
     def index(self, prompt_id: int, model_id: int) -> tuple[int, int] | None:
-        try:
-            return self.prompt_ids.index(prompt_id), self.model_ids.index(model_id)
-        except ValueError:
+        if prompt_id not in self.prompts or model_id not in self.models:
             return None
+        return self.prompts[prompt_id], self.models[model_id]
 
 
 _pools: dict[str, ArenaPool] = {}
@@ -97,12 +96,12 @@ def _pool(arena: str) -> ArenaPool | None:
     version = cache.get(VERSION_KEY) or ""
     pool = _pools.get(arena)
     if _fresh(pool, version):
-        return pool if pool and pool.prompt_ids else None
+        return pool if pool and pool.prompts else None
     with _building:
         pool = _pools.get(arena)
         if not _fresh(pool, version):
             pool = _pools[arena] = _build(arena, version)
-    return pool if pool.prompt_ids else None
+    return pool if pool.prompts else None
 
 
 def _fresh(pool: ArenaPool | None, version: str) -> bool:
@@ -155,8 +154,8 @@ def _build(arena: str, version: str) -> ArenaPool:
     return ArenaPool(
         version=version,
         built_at=time.monotonic(),
-        prompt_ids=prompt_ids,
-        model_ids=model_ids,
+        prompts=prompts,
+        models=models,
         generations=generations,
         pool=sampler.battle_pool(weights, generations > 0),
         shown=shown,
