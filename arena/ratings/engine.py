@@ -92,6 +92,17 @@ def count_votes(
     return _canonical(tuple(models), table)
 
 
+def combine_counts(*parts: VoteCounts) -> VoteCounts:
+    """One count table from several, say of the halves of a vote file."""
+    models = tuple(sorted({model for part in parts for model in part.models}))
+    at = {model: i for i, model in enumerate(models)}
+    table = np.zeros((len(models), len(models), 4), dtype=np.int64)
+    for part in parts:
+        rows = [at[model] for model in part.models]
+        table[np.ix_(rows, rows)] += part.table
+    return VoteCounts(models, table)
+
+
 def _canonical(models: tuple[str, ...], table: np.ndarray) -> VoteCounts:
     per_pair = table.sum(axis=2)
     played = (per_pair.sum(axis=1) + per_pair.sum(axis=0)) > 0

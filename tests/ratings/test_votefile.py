@@ -112,6 +112,38 @@ def test_files_read_in_several_chunks_with_models_appearing_late(tmp_path, monke
     assert read.votes[read.models.index("late-model")] == 5
 
 
+def test_big_files_are_read_in_two_processes_with_the_same_result(tmp_path, monkeypatch):
+    # Models that only the second half knows, and an arena filter, must survive the merge.
+    path = tmp_path / "votes.jsonl"
+    lines, counts = synthetic_export(path, count=3_000, seed=4)
+    late = [dict(lines[0], model_a="late-model", winner="model_b") for _ in range(7)]
+    other_arena = [dict(line, arena="edit") for line in lines[:50]]
+    with open(path, "ab") as out:
+        write_votes(out, late + other_arena)
+    alone = read_counts(path, arena="t2i")
+    monkeypatch.setattr(votefile, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(votefile, "CHUNK_BYTES", 20_000)
+    halves = read_counts(path, arena="t2i")
+    assert votefile._can_fork()
+    assert halves.models == alone.models
+    np.testing.assert_array_equal(halves.table, alone.table)
+    assert halves.total == counts.total + 7
+    assert compute_from_file(path, arena="t2i") == compute_leaderboard(halves).rows()
+
+
+@pytest.mark.parametrize("bad_at", [10, 2_990])
+def test_a_bad_line_in_either_half_is_reported_with_its_number(tmp_path, monkeypatch, bad_at):
+    path = tmp_path / "votes.jsonl"
+    synthetic_export(path, count=3_000, seed=5)
+    text = path.read_bytes().split(b"\n")
+    text[bad_at - 1] = b'{"model_a": "a", "model_b": "b", "winner": "left"}'
+    path.write_bytes(b"\n".join(text))
+    monkeypatch.setattr(votefile, "PARALLEL_BYTES", 1)
+    with pytest.raises(VoteFileError, match="winner") as error:
+        read_counts(path)
+    assert error.value.line == bad_at
+
+
 def test_arena_filter_keeps_only_that_arena(tmp_path):
     t2i, _ = synthetic_export(tmp_path / "t2i.jsonl", count=1_000, seed=2, arena="t2i")
     edit, edit_counts = synthetic_export(tmp_path / "edit.jsonl", count=700, seed=3, arena="edit")

@@ -5,6 +5,7 @@ Run on `export_votes` output with the site's settings, it prints exactly the sit
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--min-votes", type=int, default=settings.ARENA_MIN_VOTES)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # What Django loaded lives until exit: keeping the collector off it saves a twentieth
+        # of a second here and at exit (the run takes under a second, so that is noticeable).
+        gc.freeze()
         from arena.ratings.votefile import VoteFileError, compute_from_file, rows_json
 
         try:
