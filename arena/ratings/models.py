@@ -135,3 +135,14 @@ class VoterFlag(models.Model):
     @property
     def active(self) -> bool:
         return self.cleared_at is None
+
+
+class FlagPass(models.Model):
+    """When the voter-flag pass of an arena last ran: only voters who voted since are judged
+    again, so a pass reads the votes of recent voters, not every vote ever cast."""
+
+    arena = models.CharField(max_length=8, choices=Arena.choices, unique=True)
+    started_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.get_arena_display()} voters judged at {self.started_at:%Y-%m-%d %H:%M}"

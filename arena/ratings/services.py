@@ -3,6 +3,7 @@ from __future__ import annotations
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import IO
 
 import numpy as np
@@ -17,7 +18,7 @@ from arena.battles.matchmaking import matchmaking_changed
 from arena.battles.models import Vote
 from arena.catalog.models import AIModel, Arena
 from arena.ratings import elo, engine, quality, votefile
-from arena.ratings.models import EloRating, Rating, RatingRun, VoterFlag
+from arena.ratings.models import EloRating, FlagPass, Rating, RatingRun, VoterFlag
 
 OUTCOME = {
     "left": engine.A_WINS,
@@ -154,24 +155,37 @@ def ratings_recompute(*, arena: str) -> RatingRun:
 # --- Vote quality -----------------------------------------------------------------------------
 
 
+# A pass also re-reads the voters of the minute before the last one started, so a vote that
+# was being committed while that pass read is never missed.
+FLAG_PASS_OVERLAP = timedelta(minutes=1)
+
+
 def voters_flag(*, arena: str) -> list[VoterFlag]:
     """Flag voters whose votes in this arena look unreliable against the last ratings.
 
-    Their votes are then left out of every recompute. A voter once flagged is not judged
-    again: a flag a curator cleared stays cleared.
+    Their votes are then left out of every recompute. Only voters who voted since the last
+    pass are judged (on all their votes): the others' verdicts cannot have changed much. A
+    voter once flagged is not judged again: a flag a curator cleared stays cleared.
     """
+    started = timezone.now()
     run = RatingRun.objects.filter(arena=arena).first()
     ratings = dict(Rating.objects.filter(arena=arena).values_list("model__slug", "rating"))
     if run is None or not ratings:
         return []
-    judged = VoterFlag.objects.values("voter")
-    rows = list(
-        Vote.objects.filter(arena=arena)
-        .exclude(voter__in=judged)
-        .values_list("voter", "left_model__slug", "right_model__slug", "choice")
-    )
-    if not rows:
-        return []
+    votes = Vote.objects.filter(arena=arena).exclude(voter__in=VoterFlag.objects.values("voter"))
+    last_pass = FlagPass.objects.filter(arena=arena).values_list("started_at", flat=True).first()
+    if last_pass is not None:
+        recent = Vote.objects.filter(arena=arena, created_at__gte=last_pass - FLAG_PASS_OVERLAP)
+        votes = votes.filter(voter__in=recent.values("voter"))
+    rows = list(votes.values_list("voter", "left_model__slug", "right_model__slug", "choice"))
+    flags = _flag(rows, ratings, run, arena) if rows else []
+    FlagPass.objects.update_or_create(arena=arena, defaults={"started_at": started})
+    return flags
+
+
+def _flag(
+    rows: list[tuple[str, str, str, str]], ratings: dict[str, float], run: RatingRun, arena: str
+) -> list[VoterFlag]:
     voters = sorted({row[0] for row in rows})
     models = sorted(ratings)
     voter_index = {voter: i for i, voter in enumerate(voters)}

@@ -1,14 +1,17 @@
 """Unreliable voters: flagged against the consensus, left out of the ratings, cleared by staff."""
 
 import random
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import timezone
 
 from arena.battles.models import Vote
 from arena.battles.services import anonymous_id
-from arena.ratings.models import VoterFlag
+from arena.catalog.models import Generation
+from arena.ratings.models import FlagPass, VoterFlag
 from arena.ratings.services import ratings_recompute, voters_flag
 from tests.arena.helpers import votes_bulk
 from tests.factories import AIModelFactory, GenerationFactory, PromptFactory
@@ -86,6 +89,26 @@ def test_staff_clear_a_flag_and_the_votes_count_again_for_good(votes):
     assert not Vote.objects.filter(voter=anonymous_id("lefty"), flagged=True).exists()
     assert voters_flag(arena="t2i") == []  # not judged again
     assert ratings_recompute(arena="t2i").flagged_votes == 40
+
+
+def test_a_pass_judges_only_voters_who_voted_since_the_last_one(votes):
+    assert len(voters_flag(arena="t2i")) == 2
+    good = Generation.objects.get(model__slug="good")
+    fair = Generation.objects.get(model__slug="fair")
+    old = votes_bulk([(fair, good, "left", "late-contrarian")] * 30)
+    Vote.objects.filter(pk__in=[vote.pk for vote in old]).update(
+        created_at=timezone.now() - timedelta(hours=1)
+    )
+
+    # Cast before the last pass and never again: not read, so not judged.
+    assert voters_flag(arena="t2i") == []
+
+    votes_bulk([(fair, good, "left", "late-contrarian")])
+    flags = voters_flag(arena="t2i")
+
+    assert [flag.voter for flag in flags] == [anonymous_id("late-contrarian")]
+    assert flags[0].votes == 31  # judged on all their votes, the old ones too
+    assert FlagPass.objects.get(arena="t2i").started_at > timezone.now() - timedelta(minutes=1)
 
 
 def test_no_flags_before_there_is_a_consensus(settings):
