@@ -149,7 +149,6 @@ def _build(arena: str, version: str) -> ArenaPool:
         column("ci_low"),
         column("ci_high"),
         np.array([votes.get(m, 0) for m in model_ids]),
-        settled_votes=settings.ARENA_MIN_VOTES,
     )
     return ArenaPool(
         version=version,

@@ -5,15 +5,32 @@ no-immediate-repeat rule bites) is shown a battle chosen by the policy; the vote
 Bradley-Terry on the true strengths plus a left-side bias, except that DRAW_SHARE of votes
 are a tie or both-bad whatever the gap and RANDOM_VOTERS of voters click any of the four
 buttons at random. As on the site, the leaderboard (100 bootstrap rounds) is recomputed
-every REFIT_EVERY votes, and the sampler's pair weights with it; the votes needed are those
-at the first recompute whose Kendall tau with the true order is at least TARGET_TAU.
+every REFIT_EVERY votes, and the sampler's pair weights with it. The votes needed are the
+first multiple of CHECK_EVERY at which the ratings fitted on the votes so far have a Kendall
+tau with the true order of at least TARGET_TAU (checked more often than the sampler refits,
+so that a policy needing a few hundred votes is not rounded to whole recomputes).
 Both policies see the same truths, images and starting votes (paired seeds).
 
 Assumptions, not tuned for the sampler: strengths ~ Normal(0, 100 Elo), about the spread of
 the public text-to-image arenas; each model has an image for 90% of the prompts; ties are
-strength-blind (the hardest case for any sampler). Scenarios: a cold start (every model
-new), and newcomers (8 models join 24 that already have 8,000 votes between them), the
-case the new-model boost is for.
+strength-blind (the hardest case for any sampler). The sampler runs with the site's
+constants (exploration, new-model boost, SETTLED_VOTES).
+
+Scenarios, from the launch of an arena to the life it then leads:
+- cold start: all 32 models new;
+- young board: 8 models join 24 that have 8,000 votes between them (not yet in order:
+  Kendall tau about 0.8 when the newcomers arrive);
+- mature board: 8 models join 24 that have 30,000 votes (in order), the arena's usual day.
+
+What a sampler can gain depends on the scenario. On a cold start, every vote between two
+random models still carries most of the information a vote can carry (at 100 Elo of spread,
+p(1 - p) averages 0.22 against 0.25 for an even pair). `best_allocation` measures the limit:
+it knows the true strengths and finds the share of votes per pair that minimises the
+expected number of misordered pairs (each estimated gap Gaussian, with the variance the
+Bradley-Terry information of that allocation gives); even so it needs about 0.8 of uniform's
+votes, so no sampler reaches 0.6 on a cold start. On a board that is already in order,
+uniform pairing spends over half its votes on pairs whose order is known, and the sampler
+spends them on the newcomers instead.
 
 Also printed: the sampler's cost per battle for 64 models and 2,000 prompts (goal < 5 ms).
 """
@@ -26,8 +43,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import brentq, minimize
+from scipy.special import ndtr
 
-from arena.ratings.engine import Leaderboard, compute_leaderboard, count_votes
+from arena.ratings.engine import ELO_PER_LOGIT, Leaderboard, compute_leaderboard, count_votes
 from arena.ratings.sampler import BattlePool, battle_pool, choose_battle, pair_weights
 from tests.ratings.synthetic import bt_outcomes, bt_votes
 
@@ -40,10 +59,11 @@ DRAW_SHARE = 0.15
 RANDOM_VOTERS = 0.10
 VISITORS = 500
 REFIT_EVERY = 250
+CHECK_EVERY = 50
 TARGET_TAU = 0.9
-SETTLED_VOTES = 300
 MAX_VOTES = 80_000
-SEEDS = 40
+SEEDS = 60
+BOUND_SEEDS = 10
 GOAL = 0.60
 
 
@@ -54,7 +74,11 @@ class Scenario:
     earlier_votes: int  # votes the other models already have
 
 
-SCENARIOS = [Scenario("cold start", MODELS, 0), Scenario("newcomers", 8, 8_000)]
+SCENARIOS = [
+    Scenario("cold start", MODELS, 0),
+    Scenario("young board", 8, 8_000),
+    Scenario("mature board", 8, 30_000),
+]
 
 
 def kendall_tau(a: np.ndarray, b: np.ndarray) -> float:
@@ -102,12 +126,15 @@ def simulate(policy: str, seed: int, scenario: Scenario) -> int:
                 left_advantage_elo=LEFT_BIAS_ELO, draw_share=DRAW_SHARE,
             )[0]  # fmt: skip
         done += 1
-        if vote % REFIT_EVERY == 0:
-            board = compute_leaderboard(
-                count_votes(names, left[:done], right[:done], outcome[:done]), seed=vote
-            )
-            if len(board.models) == MODELS and kendall_tau(board.rating, truth) >= TARGET_TAU:
-                return vote
+        if vote % CHECK_EVERY:
+            continue
+        refit = vote % REFIT_EVERY == 0
+        counts = count_votes(names, left[:done], right[:done], outcome[:done])
+        # The ratings are the fit of all the votes; the bootstrap only makes the intervals.
+        board = compute_leaderboard(counts, bootstrap=100 if refit else 1, seed=vote)
+        if len(board.models) == MODELS and kendall_tau(board.rating, truth) >= TARGET_TAU:
+            return vote
+        if refit:
             pool = _pool(board, names, available)
     return MAX_VOTES
 
@@ -123,7 +150,7 @@ def _pool(board: Leaderboard, names: list[str], available: np.ndarray) -> Battle
         board.ci_high,
         board.votes,
     )
-    weights = pair_weights(rating, low, high, votes, settled_votes=SETTLED_VOTES)
+    weights = pair_weights(rating, low, high, votes)
     return battle_pool(weights, available)
 
 
@@ -136,8 +163,8 @@ def main() -> None:
     print(
         f"{MODELS} models (true Elo sd {STRENGTH_SD_ELO:.0f}), {PROMPTS} prompts, "
         f"{DRAW_SHARE:.0%} draws, {RANDOM_VOTERS:.0%} random voters, "
-        f"{LEFT_BIAS_ELO:.0f} Elo left bias; recompute every {REFIT_EVERY} votes; "
-        f"{SEEDS} paired seeds"
+        f"{LEFT_BIAS_ELO:.0f} Elo left bias; recompute every {REFIT_EVERY} votes, "
+        f"tau checked every {CHECK_EVERY}; {SEEDS} paired seeds"
     )
     with ProcessPoolExecutor(max_workers=2) as pool:
         for scenario in SCENARIOS:
@@ -152,11 +179,60 @@ def main() -> None:
             low, high = _ratio_interval(needed["uniform"], needed["sampler"])
             verdict = "ok" if sampler / uniform <= GOAL else "over"
             print(
-                f"  {scenario.name:11s} votes to tau {TARGET_TAU}: uniform {uniform:6,.0f}, "
+                f"  {scenario.name:12s} votes to tau {TARGET_TAU}: uniform {uniform:6,.0f}, "
                 f"sampler {sampler:6,.0f} (medians); ratio {sampler / uniform:.2f} "
                 f"(90% {low:.2f}-{high:.2f}, paired median {paired:.2f}; "
                 f"goal {GOAL:.2f}: {verdict})"
             )
+            if scenario.newcomers == MODELS:
+                limits = list(pool.map(best_allocation, range(BOUND_SEEDS)))
+                print(
+                    f"  {'':12s} the best fixed allocation, knowing the true strengths: "
+                    f"ratio {statistics.median(limits):.2f} (median of {BOUND_SEEDS} seeds, "
+                    f"{min(limits):.2f}-{max(limits):.2f})"
+                )
+
+
+def best_allocation(seed: int) -> float:
+    """Votes the best fixed allocation needs to reach TARGET_TAU, as a share of uniform's.
+
+    For the cold start of `simulate(..., seed, ...)`, in the Gaussian approximation: with N
+    votes shared w over the pairs, the estimated strengths have covariance pinv(L) with
+    L = N * sum_pairs w * p(1 - p) * (e_i - e_j)(e_i - e_j)^T, so a pair with true gap g is
+    misordered with chance Phi(-g / sd of its estimated gap). The votes needed are those
+    that bring the expected misordered pairs down to Kendall tau's allowance.
+    """
+    truth = np.random.default_rng(seed).normal(0, STRENGTH_SD_ELO, MODELS) / ELO_PER_LOGIT
+    i, j = np.triu_indices(MODELS, k=1)
+    incidence = np.zeros((i.size, MODELS))
+    incidence[np.arange(i.size), i], incidence[np.arange(i.size), j] = 1.0, -1.0
+    gap = np.abs(truth[i] - truth[j])
+    info = np.exp(-gap) / (1.0 + np.exp(-gap)) ** 2
+    allowed = (1.0 - TARGET_TAU) / 2 * i.size
+
+    def misordered(share: np.ndarray, votes: float) -> tuple[float, np.ndarray]:
+        """Expected misordered pairs, and its gradient in the shares."""
+        laplacian = (incidence.T * (votes * share * info)) @ incidence
+        spread = incidence @ np.linalg.pinv(laplacian, hermitian=True)
+        sd = np.sqrt(np.einsum("pi,pi->p", spread, incidence))
+        by_variance = np.exp(-0.5 * (gap / sd) ** 2) * gap / (2 * np.sqrt(2 * np.pi) * sd**3)
+        gradient = -(by_variance @ (spread @ incidence.T) ** 2) * votes * info
+        return float(ndtr(-gap / sd).sum()), gradient
+
+    def needed(share: np.ndarray) -> float:
+        return brentq(lambda votes: misordered(share, votes)[0] - allowed, 10.0, 1e8)
+
+    uniform = needed(np.full(i.size, 1.0 / i.size))
+
+    def objective(logits: np.ndarray) -> tuple[float, np.ndarray]:
+        share = np.exp(logits - logits.max())
+        share /= share.sum()
+        value, gradient = misordered(share, uniform)
+        return value, share * (gradient - gradient @ share)
+
+    best = minimize(objective, np.zeros(i.size), jac=True, method="L-BFGS-B").x
+    share = np.exp(best - best.max())
+    return needed(share / share.sum()) / uniform
 
 
 def _ratio_interval(uniform: np.ndarray, sampler: np.ndarray) -> tuple[float, float]:
@@ -176,9 +252,7 @@ def _speed() -> None:
     available = rng.random((prompts, models)) < 0.9
     shown = rng.integers(0, 500, prompts)
     started = time.perf_counter()
-    weights = pair_weights(
-        rating, rating - half_width, rating + half_width, votes, settled_votes=300
-    )
+    weights = pair_weights(rating, rating - half_width, rating + half_width, votes)
     pool = battle_pool(weights, available)
     build = time.perf_counter() - started
     last = None
