@@ -24,6 +24,7 @@ import itertools
 import mmap
 import multiprocessing
 import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import suppress
@@ -137,7 +138,13 @@ def read_counts(path: str | os.PathLike[str], *, arena: str | None = None) -> Vo
 
 
 def _can_fork() -> bool:
-    return (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
+    # Forking a process that runs other threads can deadlock the child (a lock held at the
+    # fork stays held): a threaded caller, such as a worker, reads the file alone.
+    return (
+        (os.cpu_count() or 1) > 1
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+    )
 
 
 def _count_file_span(

