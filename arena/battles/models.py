@@ -31,6 +31,14 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+class BattleQuerySet(models.QuerySet["Battle"]):
+    def revealed_to(self, session_key: str | None) -> BattleQuerySet:
+        """The battles this visitor has voted on: they have seen which models made them."""
+        if not session_key:
+            return self.none()
+        return self.filter(session_key=session_key, vote__isnull=False)
+
+
 class Battle(models.Model):
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     arena = models.CharField(max_length=8, choices=Arena.choices)
@@ -40,6 +48,8 @@ class Battle(models.Model):
     session_key = models.CharField(max_length=64, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
+
+    objects = BattleQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["arena", "created_at"])]

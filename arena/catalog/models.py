@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from django.db import models
 from django.db.models import Count, Q
@@ -141,6 +142,17 @@ class Prompt(models.Model):
 class GenerationQuerySet(models.QuerySet["Generation"]):
     def ready(self) -> GenerationQuerySet:
         return self.filter(status=Generation.Status.READY)
+
+    def public(self, *, revealed_battles: models.QuerySet[Any]) -> GenerationQuerySet:
+        """Ready images that cannot tell anyone which model made a battle image before the vote:
+        those no battle shows any more (retired prompt or model), and those of the battles the
+        visitor has voted on (`revealed_battles`)."""
+        return self.ready().filter(
+            Q(prompt__active=False)
+            | Q(model__active=False)
+            | Q(pk__in=revealed_battles.values("left"))
+            | Q(pk__in=revealed_battles.values("right"))
+        )
 
     def competing(self, arena: str) -> GenerationQuerySet:
         """Ready images that may appear in battles: active prompt, active model of that arena."""

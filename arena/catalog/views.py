@@ -4,8 +4,9 @@ from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_cookie
 
-from arena.battles.models import Vote
+from arena.battles.models import Battle, Vote
 from arena.catalog.models import AIModel, Arena, Generation, Offering, Prompt
 from arena.ratings.models import EloRating, Rating
 
@@ -41,6 +42,7 @@ def model_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@vary_on_cookie  # the gallery depends on what this visitor has voted on
 def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
     model = get_object_or_404(AIModel, slug=slug)
     ratings = {row.arena: row for row in Rating.objects.filter(model=model)}
@@ -61,12 +63,10 @@ def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
         for arena in Arena
         if model.competes_in(arena) or arena.value in elo
     ]
-    images = (
-        Generation.objects.ready()
-        .filter(model=model, prompt__active=True)
-        .select_related("prompt")
-        .order_by("prompt__arena", "-prompt__created_at")[:COMPETITION_IMAGES_SHOWN]
-    )
+    # Images still in battles stay hidden until this visitor has voted on them: otherwise
+    # anyone could look a battle image up here and know its model before voting.
+    made = Generation.objects.filter(model=model)
+    public = made.public(revealed_battles=Battle.objects.revealed_to(request.session.session_key))
     return render(
         request,
         "catalog/model_detail.html",
@@ -74,6 +74,9 @@ def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "model": model,
             "standings": standings,
             "offerings": model.offerings.select_related("provider"),
-            "images": images,
+            "images": public.select_related("prompt").order_by(
+                "-prompt__active", "prompt__arena", "-prompt__created_at"
+            )[:COMPETITION_IMAGES_SHOWN],
+            "hidden": made.ready().exclude(pk__in=public.values("pk")).count(),
         },
     )

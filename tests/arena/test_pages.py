@@ -5,6 +5,7 @@ from django.test import Client
 
 from arena.battles.services import battle_create, vote_record
 from arena.ratings.services import ratings_recompute
+from tests.arena.helpers import open_battle
 from tests.factories import AIModelFactory, GenerationFactory, PromptFactory
 
 pytestmark = pytest.mark.django_db
@@ -98,12 +99,37 @@ def test_leaderboard_root_goes_to_text_to_image():
 
 
 def test_model_page_shows_rank_rating_prices_and_competition_images(rated):
-    page = Client().get("/models/weak/").content.decode()
+    _, weak, _ = rated
+    retired = PromptFactory(text="An old harbour at dawn", active=False)
+    GenerationFactory(prompt=retired, model=weak)
+
+    response = Client().get("/models/weak/")
+    page = response.content.decode()
 
     assert "Weak Model" in page
     assert "#2 in Text-to-Image" in page
-    assert "A lighthouse in a storm" in page
-    assert "/media/" in page  # thumbnails of its images
+    assert "An old harbour at dawn" in page  # a retired prompt's image is no secret
+    assert "past prompt" in page
+    assert page.count("<img ") == 1
+    # The lighthouse is still in battles: a stranger must not find its images here.
+    assert "A lighthouse in a storm" not in page
+    assert "1 image for prompts still in competition is hidden" in page
+    assert "Cookie" in response["Vary"]
+
+
+def test_a_battles_images_show_on_the_model_pages_once_the_visitor_has_voted_on_it(rated):
+    visitor = Client()
+    battle = open_battle(visitor)
+    for slug in ("strong", "weak"):
+        assert "A lighthouse in a storm" not in visitor.get(f"/models/{slug}/").content.decode()
+
+    assert visitor.post(f"/battle/{battle.token}/", {"choice": "tie"}).status_code == 302
+
+    for generation in (battle.left, battle.right):
+        page = visitor.get(f"/models/{generation.model.slug}/").content.decode()
+        assert "A lighthouse in a storm" in page
+        assert generation.thumbnail.url in page
+    assert "A lighthouse in a storm" not in Client().get("/models/weak/").content.decode()
 
 
 def test_unknown_model_page_is_not_found():

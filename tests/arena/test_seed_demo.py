@@ -15,6 +15,7 @@ tags = ["objects"]
 
 [[t2i]]
 text = "Three yellow apples on a wooden table"
+retired = true
 
 [[edit]]
 source_prompt = "A glass cube on a wooden table with a small blue sphere inside"
@@ -35,6 +36,9 @@ def test_seed_demo_is_complete_and_idempotent(tmp_path, settings):
 
     assert (Prompt.objects.count(), Generation.objects.count(), Vote.objects.count()) == counts
     assert Prompt.objects.filter(arena=Arena.T2I).count() == 2
+    retired = Prompt.objects.get(text="Three yellow apples on a wooden table")
+    assert not retired.active  # out of the battles after the votes, images kept for galleries
+    assert Generation.objects.filter(prompt=retired, status=Generation.Status.READY).count() == 6
     edit = Prompt.objects.get(arena=Arena.EDIT)
     assert edit.source_image.name.startswith("sources/")
     assert Generation.objects.exclude(status=Generation.Status.READY).count() == 0

@@ -28,6 +28,7 @@ from arena.catalog.services import (
     edit_prompt_create,
     generation_execute,
     generations_plan,
+    prompt_set_active,
     prompts_import,
 )
 from arena.ratings.services import ratings_refresh, votes_publish
@@ -63,12 +64,15 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         models = catalog_sync()
         self.stdout.write(f"Models: {len(models)} in the catalog.")
-        prompts = self._load_prompts(options["prompts"])
+        prompts, retired = self._load_prompts(options["prompts"])
         self.stdout.write(f"Prompts: {len(prompts)} demo prompts present.")
         self._generate(prompts, threads=options["threads"])
         self._ensure_admin()
         if options["votes"]:
             self._simulate_votes(options["votes"], random.Random(options["seed"]))
+        if retired:
+            prompt_set_active(prompt_ids=[prompt.pk for prompt in retired], active=False)
+            self.stdout.write(f"Retired {len(retired)} prompts: their images fill the galleries.")
         runs = ratings_refresh()
         votes_publish()
         self.stdout.write(
@@ -77,7 +81,8 @@ class Command(BaseCommand):
             + ". Vote files published."
         )
 
-    def _load_prompts(self, path: Path) -> list[Prompt]:
+    def _load_prompts(self, path: Path) -> tuple[list[Prompt], list[Prompt]]:
+        """(every demo prompt, those marked `retired`)."""
         try:
             data = tomllib.loads(path.read_text())
         except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -87,9 +92,12 @@ class Command(BaseCommand):
             for i, entry in enumerate(data.get("t2i", []), start=1)
         ]
         prompts_import(arena=Arena.T2I, rows=rows)
-        text_prompts = Prompt.objects.filter(
-            fingerprint__in=[Prompt.fingerprint_for(Arena.T2I, row.text) for row in rows]
-        )
+        fingerprints = {
+            Prompt.fingerprint_for(Arena.T2I, entry["text"]): entry.get("retired", False)
+            for entry in data.get("t2i", [])
+        }
+        text_prompts = list(Prompt.objects.filter(fingerprint__in=fingerprints))
+        retired = [prompt for prompt in text_prompts if fingerprints[prompt.fingerprint]]
         size = settings.ARENA_IMAGE_SIZE
         edit_prompts = []
         for entry in data.get("edit", []):
@@ -102,7 +110,9 @@ class Command(BaseCommand):
                 tags=entry.get("tags", ()),
             )
             edit_prompts.append(prompt)
-        return [*text_prompts, *edit_prompts]
+            if entry.get("retired", False):
+                retired.append(prompt)
+        return [*text_prompts, *edit_prompts], retired
 
     def _generate(self, prompts: list[Prompt], *, threads: int) -> None:
         prompt_ids = [prompt.pk for prompt in prompts]
