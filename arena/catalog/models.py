@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import models
@@ -211,6 +211,16 @@ class Generation(models.Model):
         return self.status in (self.Status.READY, self.Status.FAILED)
 
 
+class ProviderCallQuerySet(models.QuerySet["ProviderCall"]):
+    def speed_rows(self, *, since: datetime) -> models.QuerySet[Any]:
+        """(model id, provider id, ok, total_ms, ttfb_ms) of the calls started since then."""
+        return (
+            self.filter(started_at__gte=since)
+            .order_by()
+            .values_list("model_id", "provider_id", "ok", "total_ms", "ttfb_ms")
+        )
+
+
 class ProviderCall(models.Model):
     """One attempt at one provider: the raw material of speed, success and cost figures."""
 
@@ -237,6 +247,8 @@ class ProviderCall(models.Model):
     cost = models.DecimalField(max_digits=10, decimal_places=4, default=0)
     batch = models.BooleanField(default=False)
     warnings = models.JSONField(default=list, blank=True)
+
+    objects = ProviderCallQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at"]

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_cookie
 
 from arena.battles.models import Battle, Vote
+from arena.catalog import figures
 from arena.catalog.models import AIModel, Arena, Generation, Offering, Prompt
 from arena.ratings.models import EloRating, Rating
 
@@ -63,6 +64,16 @@ def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
         for arena in Arena
         if model.competes_in(arena) or arena.value in elo
     ]
+    speed = figures.provider_speed()
+    offerings = [
+        (offering, speed.get((model.pk, offering.provider_id)))
+        for offering in model.offerings.select_related("provider")
+    ]
+    charts = [
+        {"arena": arena, "id": f"points-{arena}", "points": figures.arena_points(arena, speed)}
+        for arena in Arena
+        if arena in ratings
+    ]
     # Images still in battles stay hidden until this visitor has voted on them: otherwise
     # anyone could look a battle image up here and know its model before voting.
     made = Generation.objects.filter(model=model)
@@ -73,7 +84,9 @@ def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "model": model,
             "standings": standings,
-            "offerings": model.offerings.select_related("provider"),
+            "offerings": offerings,
+            "charts": charts,
+            "speed_days": figures.SPEED_DAYS,
             "images": public.select_related("prompt").order_by(
                 "-prompt__active", "prompt__arena", "-prompt__created_at"
             )[:COMPETITION_IMAGES_SHOWN],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
 
 from django.test import Client
 from django.utils import timezone
@@ -11,8 +13,11 @@ from django.utils import timezone
 import gateway
 from arena.battles.models import Battle, Vote
 from arena.battles.services import anonymous_id
-from arena.catalog.models import Generation
+from arena.catalog import figures
+from arena.catalog.models import AIModel, Generation, Offering, Provider, ProviderCall
+from arena.ratings.models import Rating
 from gateway.providers.local import LocalProvider
+from tests.factories import AIModelFactory
 
 TOKEN = re.compile(r'action="/battle/([A-Za-z0-9_-]+)/"')
 
@@ -97,3 +102,41 @@ def votes_bulk(rows: list[tuple[Generation, Generation, str, str]]) -> list[Vote
         )
         for battle, (_, _, choice, session) in zip(battles, rows, strict=True)
     )
+
+
+def measured_models() -> tuple[AIModel, AIModel]:
+    """Two models with prices, ratings and a month of calls (plus some too old to count)."""
+    fast = AIModelFactory(slug="fast", name="Fast Model")
+    slow = AIModelFactory(slug="slow", name="Slow Model")
+    cheap = Provider.objects.create(slug="cheap", name="Cheap Cloud")
+    pricey = Provider.objects.create(slug="pricey", name="Pricey Cloud")
+    Offering.objects.create(
+        model=fast, provider=cheap, provider_model="f", price_per_image=Decimal("0.01")
+    )
+    Offering.objects.create(
+        model=fast, provider=pricey, provider_model="f2", price_per_image=Decimal("0.05")
+    )
+    Offering.objects.create(
+        model=slow, provider=cheap, provider_model="s", price_per_image=Decimal("0.02")
+    )
+    now = timezone.now()
+
+    def calls(model, provider, times_ms, *, ok=True, days_ago=1):
+        ProviderCall.objects.bulk_create(
+            ProviderCall(
+                model=model, provider=provider, provider_model="x", ok=ok, total_ms=ms,
+                ttfb_ms=ms / 2 if ok else None, started_at=now - timedelta(days=days_ago),
+            )
+            for ms in times_ms
+        )  # fmt: skip
+
+    calls(fast, cheap, [800, 1000, 1200, 1400])
+    calls(fast, cheap, [90_000], ok=False)
+    calls(fast, cheap, [99_000] * 50, days_ago=figures.SPEED_DAYS + 1)  # too old to count
+    calls(slow, cheap, [20_000, 30_000])
+    for model, rating in ((fast, 1100.0), (slow, 950.0)):
+        Rating.objects.create(
+            arena="t2i", model=model, rating=rating, ci_low=rating - 20, ci_high=rating + 20,
+            rank=1, votes=100, preliminary=False, computed_at=now,
+        )  # fmt: skip
+    return fast, slow

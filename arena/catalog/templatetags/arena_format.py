@@ -1,0 +1,19 @@
+"""Small formatting filters for the public pages."""
+
+from __future__ import annotations
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def seconds(milliseconds: float | None) -> str:
+    """A duration given in milliseconds, as people read it: "850 ms", "2.4 s", "41 s"."""
+    if milliseconds is None:
+        return "–"
+    if milliseconds < 1000:
+        return f"{milliseconds:.0f} ms"
+    if milliseconds < 10_000:
+        return f"{milliseconds / 1000:.1f} s"
+    return f"{milliseconds / 1000:.0f} s"
