@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("arena.catalog.urls")),
     path("battle/", include("arena.battles.urls")),
     path("leaderboard/", include("arena.ratings.urls")),
+    path("", include("arena.api.urls")),
     path("admin/", admin.site.urls),
 ]
 if settings.DEBUG:

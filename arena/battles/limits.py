@@ -6,15 +6,13 @@ no database query on the vote path.
 
 from __future__ import annotations
 
-import hashlib
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 
 from arena.battles.models import VoteRejected
+from arena.ratelimit import window_count
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +73,10 @@ def vote_allowance_take(*, session_key: str, ip: str) -> None:
 
     A refused attempt still counts, so hammering the button does not open the gate sooner.
     """
-    now = int(time.time())
     identities = {"session": session_key, "ip": ip}
     for cap in CAPS:
         identity = identities[cap.scope]
         if not identity or cap.limit <= 0:
             continue
-        digest = hashlib.sha256(identity.encode()).hexdigest()[:24]
-        key = f"votecap:{cap.scope}:{cap.seconds}:{now // cap.seconds}:{digest}"
-        cache.add(key, 0, timeout=cap.seconds + 5)
-        if cache.incr(key) > cap.limit:
+        if window_count(f"vote-{cap.scope}", identity, cap.seconds) > cap.limit:
             raise VoteRejected(cap.message, 429)

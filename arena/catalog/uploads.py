@@ -28,6 +28,21 @@ class UploadRejected(ValueError):
 
 def source_image_clean(data: bytes, filename: str = "") -> bytes:
     """Return the upload as a clean PNG, or raise UploadRejected saying what is wrong with it."""
+    return encode(flatten(_checked(data, filename)), "PNG")
+
+
+def mask_image_clean(data: bytes, filename: str = "") -> bytes:
+    """Like source_image_clean, but the transparency is kept: it marks where to edit."""
+    image = _checked(data, filename).convert("RGBA")
+    clean = Image.new("RGBA", image.size)  # a fresh image: no metadata comes along
+    clean.paste(image)
+    buffer = io.BytesIO()
+    clean.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _checked(data: bytes, filename: str) -> Image.Image:
+    """The upload, fully loaded and upright, or UploadRejected."""
     if len(data) > MAX_BYTES:
         raise UploadRejected(
             f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is {MAX_BYTES // 2**20} MB."
@@ -57,7 +72,7 @@ def source_image_clean(data: bytes, filename: str = "") -> bytes:
         image.load()
     except (OSError, SyntaxError, ValueError) as exc:
         raise UploadRejected(f"The image is damaged or cut short ({exc}).") from None
-    return encode(flatten(ImageOps.exif_transpose(image)), "PNG")
+    return ImageOps.exif_transpose(image)
 
 
 def _looks_like_svg(data: bytes) -> bool:

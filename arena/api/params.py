@@ -1,0 +1,183 @@
+"""The images API's requests, read and checked: OpenAI's parameters, OpenAI's error shapes.
+
+A request the gateway could never serve is refused here, with the parameter at fault named,
+before any provider is called. Parameters this API does not know are passed through to the
+providers (the gateway drops or converts what a provider cannot take).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+
+import gateway
+from arena.catalog.models import AIModel
+from arena.catalog.uploads import MAX_BYTES, UploadRejected, mask_image_clean, source_image_clean
+
+MAX_PROMPT = 4_000
+MAX_N = 10
+SIZE = re.compile(r"^(\d{2,5})x(\d{2,5})$")
+MIN_SIDE, MAX_SIDE = 64, 4_096
+RESPONSE_FORMATS = ("url", "b64_json")
+KNOWN = {"model", "prompt", "n", "size", "quality", "style", "response_format", "user"}
+
+
+class ApiError(Exception):
+    """A refusal, as OpenAI words them: {"error": {"message", "type", "param", "code"}}."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        kind: str = "invalid_request_error",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.param = param
+        self.code = code
+        self.kind = kind
+        self.retry_after = retry_after
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.kind,
+                "param": self.param,
+                "code": self.code,
+            }
+        }
+
+
+@dataclass(frozen=True)
+class ImageParams:
+    """A checked request: what to ask the gateway, and how the caller wants the images."""
+
+    request: gateway.ImageRequest
+    response_format: str = "url"
+
+
+def image_params(
+    data: Mapping[str, Any],
+    files: Mapping[str, list[UploadedFile]] | None = None,
+    *,
+    edit: bool,
+) -> ImageParams:
+    """Check a generations (JSON) or edits (multipart) request; ApiError at the first fault."""
+    prompt = data.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ApiError(400, "prompt is required: describe the image you want.", param="prompt")
+    if len(prompt) > MAX_PROMPT:
+        raise ApiError(
+            400,
+            f"prompt is {len(prompt):,} characters long; the limit is {MAX_PROMPT:,}.",
+            param="prompt",
+        )
+    model = _model(data.get("model"), edit=edit)
+    n, size = _n(data.get("n", 1)), _size(data.get("size"))
+    quality, style = _text(data, "quality"), _text(data, "style")
+    response_format = _response_format(data.get("response_format"))
+    images, mask = _uploads(files or {}) if edit else ((), None)
+    request = gateway.ImageRequest(
+        model=model.slug,
+        prompt=prompt,
+        size=size,
+        n=n,
+        quality=quality,
+        style=style,
+        images=images,
+        mask=mask,
+        extra={key: value for key, value in data.items() if key not in KNOWN},
+    )
+    return ImageParams(request, response_format)
+
+
+def _model(slug: object, *, edit: bool) -> AIModel:
+    if not isinstance(slug, str) or not slug:
+        raise ApiError(400, "model is required: GET /openai/v1/models lists them.", param="model")
+    model = AIModel.objects.filter(slug=slug).first()
+    if model is None:
+        raise ApiError(
+            404,
+            f"The model '{slug}' does not exist. GET /openai/v1/models lists the models.",
+            param="model",
+            code="model_not_found",
+        )
+    if edit and not model.can_edit:
+        raise ApiError(400, f"The model '{slug}' cannot edit images.", param="model")
+    if not edit and not model.can_generate:
+        raise ApiError(
+            400, f"The model '{slug}' only edits images: use /images/edits.", param="model"
+        )
+    return model
+
+
+def _n(value: object) -> int:
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_N:
+        raise ApiError(400, f"n must be a whole number from 1 to {MAX_N}.", param="n")
+    return value
+
+
+def _size(value: object) -> str | None:
+    if value is None or value == "auto":
+        return None
+    match = SIZE.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ApiError(
+            400, "size must look like '1024x1024' (width x height) or be 'auto'.", param="size"
+        )
+    width, height = int(match[1]), int(match[2])
+    if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
+        raise ApiError(
+            400, f"size sides must be from {MIN_SIDE} to {MAX_SIDE} pixels.", param="size"
+        )
+    return f"{width}x{height}"
+
+
+def _text(data: Mapping[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ApiError(400, f"{name} must be a string.", param=name)
+    return value
+
+
+def _response_format(value: object) -> str:
+    if value is None:
+        return "url"
+    if value not in RESPONSE_FORMATS:
+        raise ApiError(
+            400, "response_format must be 'url' or 'b64_json'.", param="response_format"
+        )
+    return str(value)
+
+
+def _uploads(files: Mapping[str, list[UploadedFile]]) -> tuple[tuple[bytes, ...], bytes | None]:
+    uploads = [*files.get("image", []), *files.get("image[]", [])]
+    if not uploads:
+        raise ApiError(400, "image is required: attach the image to edit.", param="image")
+    images = tuple(_clean(upload, "image", source_image_clean) for upload in uploads)
+    masks = files.get("mask", [])
+    return images, _clean(masks[0], "mask", mask_image_clean) if masks else None
+
+
+def _clean(upload: UploadedFile, param: str, clean: Callable[[bytes, str], bytes]) -> bytes:
+    name = upload.name or ""
+    try:
+        if (upload.size or 0) > MAX_BYTES:  # refused before it is read into memory
+            raise UploadRejected(f"The file is larger than {MAX_BYTES // 2**20} MB.")
+        return clean(upload.read(), name)
+    except UploadRejected as exc:
+        raise ApiError(400, f"{param}: {exc}", param=param) from None

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from arena.api import views
+
+app_name = "api"
+urlpatterns = [
+    path("openai/v1/models", views.models_list, name="models"),
+    path("openai/v1/images/generations", views.images_generations, name="generations"),
+    path("openai/v1/images/edits", views.images_edits, name="edits"),
+    path("playground/", views.playground, name="playground"),
+]

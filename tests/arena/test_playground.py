@@ -1,0 +1,93 @@
+"""The playground: any model, no key, limited per visitor, with the API's checks."""
+
+import io
+
+import pytest
+from django.core.files.storage import default_storage
+from django.test import Client
+
+from arena.catalog.models import ProviderCall
+from arena.catalog.services import catalog_sync
+from tests.factories import png_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def models():
+    catalog_sync()
+
+
+def play(client, **fields):
+    return client.post(
+        "/playground/", {"operation": "generate", **fields}, headers={"HX-Request": "true"}
+    )
+
+
+def test_the_page_offers_every_model_and_explains_the_api():
+    page = Client().get("/playground/").content.decode()
+
+    assert 'value="lumen-xl"' in page
+    assert 'value="retouch"' in page
+    assert "(edits only)" in page
+    assert "/openai/v1" in page
+    assert 'aria-current="page">Playground' in page
+
+
+def test_a_run_shows_the_images_the_provider_time_and_the_cost():
+    response = play(Client(), model="prism-2", prompt="Three yellow apples", size="512x512", n="2")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<section id="result"')  # only the result, swapped by htmx
+    assert html.count("<img ") == 2
+    assert "via <code>local</code>" in html
+    assert "$0.0500" in html  # 2 images at $0.025
+    assert ProviderCall.objects.filter(source="playground", ok=True).count() >= 1
+    assert len(default_storage.listdir("playground")[1]) == 2
+
+
+def test_an_edit_runs_on_the_uploaded_image():
+    source = io.BytesIO(png_bytes(size=(200, 200)))
+    source.name = "mine.png"
+
+    response = play(
+        Client(),
+        operation="edit",
+        model="lumen-xl",
+        prompt="Make it sepia",
+        size="1024x1024",
+        n="1",
+        image=source,
+    )
+
+    assert response.status_code == 200
+    assert response.content.decode().count("<img ") == 1
+
+
+def test_a_bad_request_shows_the_reason_and_makes_nothing():
+    response = play(Client(), operation="edit", model="lumen-xl", prompt="Make it sepia", n="1")
+
+    assert response.status_code == 400
+    assert "image is required" in response.content.decode()
+    assert not ProviderCall.objects.exists()
+
+
+def test_each_visitor_has_an_hourly_allowance(settings):
+    settings.ARENA_PLAYGROUND_PER_HOUR = 2
+    visitor = Client()
+    fields = {"model": "blockworld", "prompt": "a cat", "size": "512x512", "n": "1"}
+
+    statuses = [play(visitor, **fields).status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
+    assert "at most 2 requests an hour" in play(visitor, **fields).content.decode()
+
+
+def test_posting_needs_the_csrf_token():
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post("/playground/", {"model": "blockworld", "prompt": "a cat"})
+
+    assert response.status_code == 403
+    assert not ProviderCall.objects.exists()
