@@ -29,4 +29,8 @@ def schedule(sender: Celery, **kwargs: object) -> None:
             "task": "arena.ratings.tasks.votes_publish_run",
             "schedule": crontab(hour=settings.ARENA_EXPORT_HOUR, minute=17),
         },
+        "prune-api-images": {
+            "task": "arena.api.tasks.api_images_prune_run",
+            "schedule": 3600.0,
+        },
     }

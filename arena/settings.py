@@ -231,6 +231,8 @@ ARENA_IP_VOTES_PER_DAY = env_int("ARENA_IP_VOTES_PER_DAY", 5000)
 # The images API, per key, and the keyless playground, per visitor and per address.
 ARENA_API_REQUESTS_PER_MINUTE = env_int("ARENA_API_REQUESTS_PER_MINUTE", 60)
 ARENA_PLAYGROUND_PER_HOUR = env_int("ARENA_PLAYGROUND_PER_HOUR", 30)
+# Images made through the API and the playground are deleted after this many hours.
+ARENA_API_IMAGE_HOURS = env_int("ARENA_API_IMAGE_HOURS", 24)
 # How many reverse proxies (nginx, a load balancer) stand before Django and append to
 # X-Forwarded-For; the visitor's address is read from there. 0: use the socket's address.
 ARENA_PROXY_COUNT = env_int("ARENA_PROXY_COUNT", 0)

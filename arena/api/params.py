@@ -7,6 +7,7 @@ providers (the gateway drops or converts what a provider cannot take).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 
 import gateway
-from arena.catalog.models import AIModel
+from arena.catalog.models import AIModel, Arena, Prompt
 from arena.catalog.uploads import MAX_BYTES, UploadRejected, mask_image_clean, source_image_clean
 
 MAX_PROMPT = 4_000
@@ -87,6 +88,7 @@ def image_params(
     quality, style = _text(data, "quality"), _text(data, "style")
     response_format = _response_format(data.get("response_format"))
     images, mask = _uploads(files or {}) if edit else ((), None)
+    _not_in_competition(prompt, images, edit=edit)
     request = gateway.ImageRequest(
         model=model.slug,
         prompt=prompt,
@@ -99,6 +101,26 @@ def image_params(
         extra={key: value for key, value in data.items() if key not in KNOWN},
     )
     return ImageParams(request, response_format)
+
+
+def _not_in_competition(prompt: str, images: tuple[bytes, ...], *, edit: bool) -> None:
+    """Refuse to run a prompt that battles now show: its images, made here model by model,
+    would tell a voter which model made which battle image."""
+    if edit:
+        fingerprints = [
+            Prompt.fingerprint_for(Arena.EDIT, prompt, hashlib.sha256(image).hexdigest())
+            for image in images
+        ]
+    else:
+        fingerprints = [Prompt.fingerprint_for(Arena.T2I, prompt)]
+    if Prompt.objects.active().filter(fingerprint__in=fingerprints).exists():
+        raise ApiError(
+            400,
+            "This is one of the arena's competition prompts: to keep the votes blind, it can't "
+            "be run here while it is in battles. Try your own wording.",
+            param="prompt",
+            code="competition_prompt",
+        )
 
 
 def _model(slug: object, *, edit: bool) -> AIModel:

@@ -7,6 +7,7 @@ import hmac
 import io
 import secrets
 import uuid
+from datetime import timedelta
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -75,3 +76,24 @@ def images_save(*, images: list[bytes], folder: str) -> list[str]:
 def _extension(image: bytes) -> str:
     with Image.open(io.BytesIO(image)) as opened:  # reads the header only
         return EXTENSIONS.get(opened.format or "", "png")
+
+
+IMAGE_FOLDERS = ("api", "playground")
+
+
+def api_images_prune(*, older_than: timedelta) -> int:
+    """Delete the API's and the playground's images older than that; returns how many.
+
+    Like OpenAI's image URLs, ours are for fetching the result, not for hosting it.
+    """
+    cutoff = timezone.now() - older_than
+    deleted = 0
+    for folder in IMAGE_FOLDERS:
+        if not default_storage.exists(folder):
+            continue
+        for name in default_storage.listdir(folder)[1]:
+            path = f"{folder}/{name}"
+            if default_storage.get_modified_time(path) < cutoff:
+                default_storage.delete(path)
+                deleted += 1
+    return deleted

@@ -3,7 +3,10 @@
 import base64
 import io
 import json
+import os
 import re
+import time
+from datetime import timedelta
 
 import openai
 import pytest
@@ -13,11 +16,12 @@ from django.test import Client
 from PIL import Image
 
 from arena.api.models import ApiKey
-from arena.api.services import api_key_create
+from arena.api.services import api_images_prune, api_key_create, images_save
+from arena.api.tasks import api_images_prune_run
 from arena.catalog.models import ProviderCall
-from arena.catalog.services import catalog_sync
+from arena.catalog.services import catalog_sync, edit_prompt_create
 from tests.arena.helpers import use_local_gateway
-from tests.factories import png_bytes
+from tests.factories import PromptFactory, png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -133,6 +137,33 @@ def test_bad_requests_get_openais_error_shape_and_store_nothing(key, body, statu
     assert error["type"] == "invalid_request_error"
     assert len(error["message"]) > 10
     assert stored_nothing()
+
+
+def test_competition_prompts_are_refused_while_they_are_in_battles(key):
+    prompt = PromptFactory(text="A red ball on the left and a blue cube on the right")
+    source = png_bytes(size=(128, 128))
+    edit, _ = edit_prompt_create(instruction="Make the ball green", source=source)
+    body = {"model": "lumen-xl", "prompt": "a RED ball on the left   and a blue cube on the right"}
+
+    refused = post_json(key, body)
+    refused_edit = post_edit(
+        key, {"model": "lumen-xl", "prompt": "Make the ball green"}, {"image": upload(source)}
+    )
+    other_source = post_edit(
+        key,
+        {"model": "lumen-xl", "prompt": "Make the ball green"},
+        {"image": upload(png_bytes((10, 200, 10), (128, 128)))},
+    )
+    prompt.active = edit.active = False
+    prompt.save()
+    edit.save()
+    retired = post_json(key, body)
+
+    assert refused.status_code == refused_edit.status_code == 400
+    assert refused.json()["error"]["code"] == "competition_prompt"
+    assert refused_edit.json()["error"]["code"] == "competition_prompt"
+    assert other_source.status_code == 200  # the same words on another image are fine
+    assert retired.status_code == 200
 
 
 def test_keys_are_required_checked_and_revocable(key):
@@ -278,3 +309,22 @@ def test_the_official_openai_client_works_against_it(live_server):
     assert Image.open(io.BytesIO(base64.b64decode(made.data[0].b64_json))).size == (256, 256)
     assert edited.data[0].url.startswith(f"{live_server.url}/media/api/")
     assert missing.value.body["code"] == "model_not_found"
+
+
+def test_api_and_playground_images_are_pruned_after_a_while(settings):
+    old = images_save(images=[png_bytes()], folder="api") + images_save(
+        images=[png_bytes()], folder="playground"
+    )
+    fresh = images_save(images=[png_bytes()], folder="api")
+    for name in old:
+        stamp = time.time() - 3 * 3600
+        os.utime(default_storage.path(name), (stamp, stamp))
+    kept = images_save(images=[png_bytes()], folder="generations")  # arena images stay
+
+    settings.ARENA_API_IMAGE_HOURS = 2
+    api_images_prune_run()
+
+    assert [default_storage.exists(name) for name in old] == [False, False]
+    assert default_storage.exists(fresh[0])
+    assert default_storage.exists(kept[0])
+    assert api_images_prune(older_than=timedelta(hours=2)) == 0
