@@ -21,9 +21,10 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -145,12 +146,12 @@ def images_generations(request: HttpRequest) -> HttpResponse:
 @api_endpoint("POST")
 def images_edits(request: HttpRequest) -> HttpResponse:
     try:
-        data, files = (
-            request.POST.dict(),
-            {name: request.FILES.getlist(name) for name in request.FILES},
-        )
+        data = request.POST.dict()
+        files = {name: request.FILES.getlist(name) for name in request.FILES}
     except RequestDataTooBig:
         raise ApiError(413, "The request body is too large.") from None
+    except (MultiPartParserError, SuspiciousOperation) as exc:
+        raise ApiError(400, f"The multipart body could not be read: {exc}") from None
     return _images(request, image_params(data, files, edit=True), edit=True)
 
 

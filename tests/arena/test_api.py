@@ -255,6 +255,19 @@ def test_bad_edits_are_refused_and_store_nothing(key, fields, files, param, mess
     assert stored_nothing()
 
 
+def test_a_broken_multipart_body_is_a_json_400(key):
+    response = Client().post(
+        EDITS,
+        b"--xyz\r\nContent-Disposition: form-data; name=prompt\r\n\r\nhi\r\n--xy",
+        content_type="multipart/form-data; boundary=",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+
+    assert response.status_code == 400
+    assert "multipart" in response.json()["error"]["message"]
+    assert stored_nothing()
+
+
 def test_a_failing_provider_is_a_502_and_its_attempts_are_kept(key):
     use_local_gateway(fail_rates={"lumen-xl": 1.0})
 
