@@ -10,6 +10,7 @@ not per page view, so the table is cached for SPEED_CACHE_SECONDS.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -91,20 +92,20 @@ def arena_points(arena: str, speed: dict[tuple[int, int], Speed]) -> list[dict[s
         .annotate(price=Min("price_per_image"))
         .values_list("model", "price")
     )
+    fastest: dict[int, float] = {}
+    for (model_id, _), figures in speed.items():
+        if figures.p50_ms is not None:
+            fastest[model_id] = min(figures.p50_ms, fastest.get(model_id, math.inf))
     points = []
     for row in ratings:
-        medians = [
-            figures.p50_ms
-            for (model_id, _), figures in speed.items()
-            if model_id == row.model_id and figures.p50_ms is not None
-        ]
+        seconds = fastest.get(row.model_id)
         points.append(
             {
                 "model": row.model.name,
                 "slug": row.model.slug,
                 "rating": round(row.rating, 1),
                 "price": float(prices[row.model_id]) if row.model_id in prices else None,
-                "seconds": round(min(medians) / 1000, 3) if medians else None,
+                "seconds": round(seconds / 1000, 3) if seconds is not None else None,
             }
         )
     return points

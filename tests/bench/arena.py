@@ -1,4 +1,6 @@
-"""Queries and server time per battle page and per vote, at a small and a large scale.
+"""Queries and server time per battle page and per vote, at a small and a large scale; then,
+at the large scale, the model page (with a month of provider calls behind its figures) and
+the images API's own cost over a direct gateway call.
 
 Runs in-process through Django's test client against a scratch database: PostgreSQL
 (database `arena_bench`) and Redis when they answer, as in production, SQLite otherwise.
@@ -6,6 +8,7 @@ Runs in-process through Django's test client against a scratch database: Postgre
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -45,6 +48,7 @@ def _configure() -> str:
             "ARENA_VOTES_PER_DAY": "0",
             "ARENA_IP_VOTES_PER_MINUTE": "0",
             "ARENA_IP_VOTES_PER_DAY": "0",
+            "ARENA_API_REQUESTS_PER_MINUTE": "0",
         }
     )
     if _reachable(5432):
@@ -81,7 +85,7 @@ def _populate(models: int, prompts: int, votes: int) -> None:
 
     from arena.battles.matchmaking import matchmaking_changed
     from arena.battles.models import Battle, Vote
-    from arena.catalog.models import AIModel, Generation, Prompt
+    from arena.catalog.models import AIModel, Generation, Offering, Prompt, Provider, ProviderCall
     from arena.ratings.models import EloRating
     from tests.factories import png_bytes
 
@@ -100,6 +104,25 @@ def _populate(models: int, prompts: int, votes: int) -> None:
         for m in ai_models
     )
     EloRating.objects.bulk_create(EloRating(arena="t2i", model=m) for m in ai_models)
+    provider = Provider.objects.create(slug="bench-cloud", name="Bench Cloud")
+    Offering.objects.bulk_create(
+        Offering(model=m, provider=provider, provider_model=m.slug, price_per_image="0.04")
+        for m in ai_models
+    )
+    rng_calls = random.Random(1)
+    ProviderCall.objects.bulk_create(
+        ProviderCall(
+            generation=g,
+            model_id=g.model_id,
+            provider=provider,
+            provider_model="bench",
+            started_at=timezone.now() - timedelta(hours=rng_calls.randrange(24 * 30)),
+            ok=rng_calls.random() > 0.05,
+            total_ms=rng_calls.lognormvariate(8, 0.4),
+            ttfb_ms=rng_calls.lognormvariate(7, 0.4),
+        )
+        for g in generations
+    )
     by_prompt: dict[int, list[Generation]] = {}
     for generation in generations:
         by_prompt.setdefault(generation.prompt_id, []).append(generation)
@@ -194,6 +217,63 @@ def _measure() -> dict[str, tuple[int, float]]:
     }
 
 
+def _measure_model_page_and_api() -> None:
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    import gateway
+    from arena.api.services import api_key_create
+    from arena.catalog.services import catalog_sync
+    from arena.ratings.services import ratings_recompute
+    from tests.arena.helpers import use_local_gateway
+
+    ratings_recompute(arena="t2i")
+    client = Client()
+
+    def timed(call, rounds: int, before=lambda: None) -> tuple[int, float]:
+        counts, times = [], []
+        for _ in range(rounds):
+            before()
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                call()
+                times.append(time.perf_counter() - started)
+            counts.append(len(queries))
+        return max(counts), statistics.median(times) * 1000
+
+    page = lambda: client.get("/models/bench-3/")  # noqa: E731
+    rows = {
+        "model page, speed table cached": timed(page, 50),
+        "model page, speed table rebuilt": timed(page, 10, before=cache.clear),
+    }
+    catalog_sync()
+    key = api_key_create(name="bench")[1]
+    use_local_gateway()  # the built-in models without their simulated failures
+    body = json.dumps(
+        {
+            "model": "blockworld",
+            "prompt": "A red ball",
+            "size": "64x64",
+            "response_format": "b64_json",
+        }
+    )
+    api = lambda: client.post(  # noqa: E731
+        "/openai/v1/images/generations", body, content_type="application/json",
+        headers={"Authorization": f"Bearer {key}"},
+    )  # fmt: skip
+    request = gateway.ImageRequest(model="blockworld", prompt="A red ball", size="64x64")
+    rows["API generation (64x64, b64)"] = timed(api, 100)
+    rows["same call, gateway direct"] = timed(lambda: gateway.generate(request), 100)
+    scale = "64 models, 25,600 provider calls"
+    print(f"{scale:<38} {'request':<32} {'queries':>8} {'median ms':>10}")
+    for name, (queries, median_ms) in rows.items():
+        print(f"{'':<38} {name:<32} {queries:>8} {median_ms:>10.2f}")
+    overhead = rows["API generation (64x64, b64)"][1] - rows["same call, gateway direct"][1]
+    print(f"{'':<38} API overhead over the gateway: {overhead:.2f} ms (key, checks, call rows)")
+
+
 def main() -> None:
     backend = _configure()
     print(f"Battle page and vote through Django's test client ({backend}), {ROUNDS} rounds each;")
@@ -206,6 +286,7 @@ def main() -> None:
             verdict = "ok" if queries <= GOALS[name] else "OVER"
             goal = GOALS[name]
             print(f"{scale:<38} {name:<12} {queries:>8} {goal:>5} {median_ms:>10.2f}  {verdict}")
+    _measure_model_page_and_api()
 
 
 if __name__ == "__main__":
