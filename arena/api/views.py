@@ -48,6 +48,7 @@ GATEWAY_ERRORS: dict[gateway.ErrorKind, tuple[int, str | None, str]] = {
 }
 UPSTREAM_FAILURE = (502, "upstream_error", "server_error")
 PLAYGROUND_SIZES = ("1024x1024", "1536x1024", "1024x1536", "512x512")
+PLAYGROUND_FIELDS = ("model", "prompt", "size", "n")
 
 Handler = Callable[..., HttpResponse]
 
@@ -115,14 +116,7 @@ def models_list(request: HttpRequest) -> HttpResponse:
                     "object": "model",
                     "created": int(model.created_at.timestamp()),
                     "owned_by": model.organization,
-                    "capabilities": [
-                        name
-                        for name, able in (
-                            ("generate", model.can_generate),
-                            ("edit", model.can_edit),
-                        )
-                        if able
-                    ],
+                    "capabilities": model.capabilities,
                 }
                 for model in AIModel.objects.order_by("slug")
             ],
@@ -215,7 +209,9 @@ def _play(request: HttpRequest) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         _playground_allowance(request)
-        params = image_params({**request.POST.dict(), "response_format": "url"}, files, edit=edit)
+        # Only the form's own fields: anything else would be passed on to the providers.
+        fields = {name: request.POST[name] for name in PLAYGROUND_FIELDS if name in request.POST}
+        params = image_params(fields, files, edit=edit)
         result = _run(params, edit=edit, source=ProviderCall.Source.PLAYGROUND)
     except ApiError as error:
         return {"error": error.message, "status": error.status}

@@ -67,6 +67,12 @@ class AIModel(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("catalog:model_detail", args=[self.slug])
 
+    @property
+    def capabilities(self) -> list[str]:
+        """What the model can be asked to do: "generate", "edit", or both."""
+        can = (("generate", self.can_generate), ("edit", self.can_edit))
+        return [name for name, able in can if able]
+
     def competes_in(self, arena: str) -> bool:
         return self.can_edit if arena == Arena.EDIT else self.can_generate
 

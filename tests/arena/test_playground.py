@@ -6,6 +6,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.test import Client
 
+import gateway
 from arena.catalog.models import ProviderCall
 from arena.catalog.services import catalog_sync
 from tests.factories import png_bytes
@@ -45,6 +46,17 @@ def test_a_run_shows_the_images_the_provider_time_and_the_cost():
     assert "$0.0500" in html  # 2 images at $0.025
     assert ProviderCall.objects.filter(source="playground", ok=True).count() >= 1
     assert len(default_storage.listdir("playground")[1]) == 2
+
+
+def test_only_the_forms_own_fields_reach_the_gateway(monkeypatch):
+    seen = []
+    real = gateway.generate
+    monkeypatch.setattr(gateway, "generate", lambda request: seen.append(request) or real(request))
+
+    play(Client(), model="blockworld", prompt="a cat", size="512x512", n="1", extra_field="x")
+
+    assert seen[0].extra == {}  # not the CSRF token, not "operation", not extra_field
+    assert seen[0].size == "512x512"
 
 
 def test_an_edit_runs_on_the_uploaded_image():
