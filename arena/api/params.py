@@ -72,6 +72,7 @@ def image_params(
     files: Mapping[str, list[UploadedFile]] | None = None,
     *,
     edit: bool,
+    max_n: int = MAX_N,
 ) -> ImageParams:
     """Check a generations (JSON) or edits (multipart) request; ApiError at the first fault."""
     prompt = data.get("prompt")
@@ -84,7 +85,7 @@ def image_params(
             param="prompt",
         )
     model = _model(data.get("model"), edit=edit)
-    n, size = _n(data.get("n", 1)), _size(data.get("size"))
+    n, size = _n(data.get("n", 1), max_n), _size(data.get("size"))
     quality, style = _text(data, "quality"), _text(data, "style")
     response_format = _response_format(data.get("response_format"))
     images, mask = _uploads(files or {}) if edit else ((), None)
@@ -143,11 +144,11 @@ def _model(slug: object, *, edit: bool) -> AIModel:
     return model
 
 
-def _n(value: object) -> int:
+def _n(value: object, most: int) -> int:
     if isinstance(value, str) and value.isdigit():
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_N:
-        raise ApiError(400, f"n must be a whole number from 1 to {MAX_N}.", param="n")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
+        raise ApiError(400, f"n must be a whole number from 1 to {most}.", param="n")
     return value
 
 

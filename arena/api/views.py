@@ -49,6 +49,7 @@ GATEWAY_ERRORS: dict[gateway.ErrorKind, tuple[int, str | None, str]] = {
 UPSTREAM_FAILURE = (502, "upstream_error", "server_error")
 PLAYGROUND_SIZES = ("1024x1024", "1536x1024", "1024x1536", "512x512")
 PLAYGROUND_FIELDS = ("model", "prompt", "size", "n")
+PLAYGROUND_MAX_N = 4
 
 Handler = Callable[..., HttpResponse]
 
@@ -195,7 +196,7 @@ def playground(request: HttpRequest) -> HttpResponse:
         "nav": "playground",
         "form": request.POST,
         "sizes": PLAYGROUND_SIZES,
-        "counts": ["1", "2", "3", "4"],
+        "counts": [str(n) for n in range(1, PLAYGROUND_MAX_N + 1)],
     }
     if request.method == "POST":
         context |= _play(request)
@@ -211,7 +212,7 @@ def _play(request: HttpRequest) -> dict[str, Any]:
         _playground_allowance(request)
         # Only the form's own fields: anything else would be passed on to the providers.
         fields = {name: request.POST[name] for name in PLAYGROUND_FIELDS if name in request.POST}
-        params = image_params(fields, files, edit=edit)
+        params = image_params(fields, files, edit=edit, max_n=PLAYGROUND_MAX_N)
         result = _run(params, edit=edit, source=ProviderCall.Source.PLAYGROUND)
     except ApiError as error:
         return {"error": error.message, "status": error.status}

@@ -77,11 +77,25 @@ def test_an_edit_runs_on_the_uploaded_image():
     assert response.content.decode().count("<img ") == 1
 
 
-def test_a_bad_request_shows_the_reason_and_makes_nothing():
-    response = play(Client(), operation="edit", model="lumen-xl", prompt="Make it sepia", n="1")
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        (
+            {"operation": "edit", "model": "lumen-xl", "prompt": "Make it sepia"},
+            "image is required",
+        ),
+        (
+            {"model": "lumen-xl", "prompt": "a cat", "n": "5"},
+            "n must be a whole number from 1 to 4",
+        ),
+        ({"model": "nope", "prompt": "a cat"}, "does not exist"),
+    ],
+)
+def test_a_bad_request_shows_the_reason_and_makes_nothing(fields, reason):
+    response = play(Client(), **fields)
 
-    assert response.status_code == 400
-    assert "image is required" in response.content.decode()
+    assert response.status_code in (400, 404)
+    assert reason in response.content.decode()
     assert not ProviderCall.objects.exists()
 
 
