@@ -181,7 +181,7 @@ def _describe(response: HttpResponse, result: gateway.ImageResult) -> None:
     response["X-Arena-Attempts"] = str(len(result.attempts))
     response["X-Arena-Cost-USD"] = f"{cost:.4f}"
     if result.warnings:
-        response["X-Arena-Warnings"] = "; ".join(result.warnings)
+        response["X-Arena-Warnings"] = "; ".join(" ".join(w.split()) for w in result.warnings)
 
 
 # --- Playground ---------------------------------------------------------------------------
