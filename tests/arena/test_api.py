@@ -341,3 +341,12 @@ def test_api_and_playground_images_are_pruned_after_a_while(settings):
     assert default_storage.exists(fresh[0])
     assert default_storage.exists(kept[0])
     assert api_images_prune(older_than=timedelta(hours=2)) == 0
+
+
+def test_parameters_a_provider_cannot_take_are_reported_not_fatal(key):
+    body = {"model": "blockworld", "prompt": "a cat", "size": "64x64", "quality": "hd"}
+
+    response = post_json(key, body)
+
+    assert response.status_code == 200
+    assert "does not support quality" in response["X-Arena-Warnings"]
