@@ -149,6 +149,12 @@ def test_competition_prompts_are_refused_while_they_are_in_battles(key):
     refused_edit = post_edit(
         key, {"model": "lumen-xl", "prompt": "Make the ball green"}, {"image": upload(source)}
     )
+    with edit.source_image.open("rb") as served:  # what a battle page serves as the source
+        refused_served = post_edit(
+            key,
+            {"model": "lumen-xl", "prompt": "make the ball  green"},
+            {"image": upload(served.read())},
+        )
     other_source = post_edit(
         key,
         {"model": "lumen-xl", "prompt": "Make the ball green"},
@@ -162,6 +168,7 @@ def test_competition_prompts_are_refused_while_they_are_in_battles(key):
     assert refused.status_code == refused_edit.status_code == 400
     assert refused.json()["error"]["code"] == "competition_prompt"
     assert refused_edit.json()["error"]["code"] == "competition_prompt"
+    assert refused_served.json()["error"]["code"] == "competition_prompt"
     assert other_source.status_code == 200  # the same words on another image are fine
     assert retired.status_code == 200
 
