@@ -35,6 +35,7 @@ from arena.api.params import ApiError, ImageParams, image_params
 from arena.api.services import api_key_check, images_make, images_save
 from arena.battles.limits import client_ip
 from arena.catalog.models import AIModel, ProviderCall
+from arena.catalog.services import model_routable
 from arena.ratelimit import window_count, window_left
 
 # What a failure of the providers means to the caller: (status, code, type).
@@ -120,6 +121,7 @@ def models_list(request: HttpRequest) -> HttpResponse:
                     "capabilities": model.capabilities,
                 }
                 for model in AIModel.objects.order_by("slug")
+                if model_routable(model.slug)  # only what can be called: keys are configured
             ],
         }
     )
@@ -190,9 +192,12 @@ def _describe(response: HttpResponse, result: gateway.ImageResult) -> None:
 @require_http_methods(["GET", "POST"])
 def playground(request: HttpRequest) -> HttpResponse:
     """Try any model without a key, limited per visitor: the same gateway as the API."""
-    models = AIModel.objects.order_by("-can_generate", "name")
+    models = [
+        (model, model_routable(model.slug))
+        for model in AIModel.objects.order_by("-can_generate", "name")
+    ]
     context: dict[str, Any] = {
-        "models": models,
+        "models": sorted(models, key=lambda pair: not pair[1]),  # callable ones first
         "nav": "playground",
         "form": request.POST,
         "sizes": PLAYGROUND_SIZES,

@@ -69,7 +69,7 @@ def catalog_sync(*, catalog: gateway.Catalog | None = None) -> list[AIModel]:
         model, _ = AIModel.objects.update_or_create(
             slug=spec.id,
             defaults=fields,
-            create_defaults={**fields, "active": _routable(router, spec.id)},
+            create_defaults={**fields, "active": model_routable(spec.id, router)},
         )
         for offering in spec.offerings:
             provider, _ = Provider.objects.get_or_create(
@@ -89,10 +89,11 @@ def catalog_sync(*, catalog: gateway.Catalog | None = None) -> list[AIModel]:
     return synced
 
 
-def _routable(router: gateway.Gateway, model_id: str) -> bool:
+def model_routable(model_id: str, router: gateway.Gateway | None = None) -> bool:
+    """Whether some provider of the model is configured (has its keys), so it can be called."""
     try:
-        return router.is_routable(model_id)
-    except gateway.GatewayError:
+        return (router or gateway.default_gateway()).is_routable(model_id)
+    except gateway.GatewayError:  # not in the gateway's catalog
         return False
 
 
@@ -218,7 +219,7 @@ def generations_plan(*, prompt_ids: Iterable[int]) -> list[int]:
         arena: [
             model
             for model in AIModel.objects.active().for_arena(arena)
-            if _routable(router, model.slug)
+            if model_routable(model.slug, router)
         ]
         for arena in {prompt.arena for prompt in prompts}
     }

@@ -67,7 +67,7 @@ def test_models_lists_every_catalog_model_with_what_it_can_do(key):
     assert models["blockworld"]["capabilities"] == ["generate"]
     assert models["retouch"]["capabilities"] == ["edit"]
     assert models["lumen-xl"]["object"] == "model"
-    assert "flux-1.1-pro" in models  # real models are listed too
+    assert "flux-1.1-pro" not in models  # no provider key here: it can't be called
 
 
 def test_generation_returns_n_images_of_the_size_asked_and_records_every_call(key):

@@ -1,6 +1,7 @@
 """The playground: any model, no key, limited per visitor, with the API's checks."""
 
 import io
+import re
 
 import pytest
 from django.core.files.storage import default_storage
@@ -31,6 +32,7 @@ def test_the_page_offers_every_model_and_explains_the_api():
     assert 'value="lumen-xl"' in page
     assert 'value="retouch"' in page
     assert "(edits only)" in page
+    assert re.search(r'value="flux-1.1-pro"\s+disabled>[^<]*no provider key set', page)
     assert "/openai/v1" in page
     assert 'aria-current="page">Playground' in page
 
