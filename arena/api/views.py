@@ -33,7 +33,7 @@ import gateway
 from arena.api.models import ApiKey
 from arena.api.params import ApiError, ImageParams, image_params
 from arena.api.services import api_key_check, images_make, images_save
-from arena.battles.limits import client_ip
+from arena.battles.limits import client_ip, visitor_session
 from arena.catalog.models import AIModel, ProviderCall
 from arena.catalog.services import model_routable
 from arena.ratelimit import window_count, window_left
@@ -231,10 +231,8 @@ def _play(request: HttpRequest) -> dict[str, Any]:
 
 
 def _playground_allowance(request: HttpRequest) -> None:
-    if not request.session.session_key:
-        request.session.save()
-    for scope, identity in (("session", request.session.session_key), ("ip", client_ip(request))):
-        limit = settings.ARENA_PLAYGROUND_PER_HOUR
+    limit = settings.ARENA_PLAYGROUND_PER_HOUR
+    for scope, identity in (("session", visitor_session(request)), ("ip", client_ip(request))):
         if identity and limit > 0 and window_count(f"playground-{scope}", identity, 3600) > limit:
             raise ApiError(
                 429,

@@ -56,6 +56,13 @@ CAPS = (
 )
 
 
+def visitor_session(request: HttpRequest) -> str:
+    """The visitor's session key, starting a session for a first-time visitor."""
+    if not request.session.session_key:
+        request.session.save()
+    return request.session.session_key or ""
+
+
 def client_ip(request: HttpRequest) -> str:
     """The visitor's address: behind ARENA_PROXY_COUNT proxies, the one the outermost saw."""
     proxies = settings.ARENA_PROXY_COUNT

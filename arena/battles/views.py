@@ -9,18 +9,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import retarget
 
-from arena.battles.limits import client_ip, vote_allowance_take
+from arena.battles.limits import client_ip, visitor_session, vote_allowance_take
 from arena.battles.models import Battle, Vote, VoteRejected
 from arena.battles.services import NoBattleAvailable, battle_create, vote_record
 from arena.catalog.models import Arena
 
 TEMPLATE = "battles/battle.html"
-
-
-def _session_key(request: HttpRequest) -> str:
-    if not request.session.session_key:
-        request.session.save()
-    return request.session.session_key
 
 
 def _template(request: HttpRequest) -> str:
@@ -32,7 +26,7 @@ def _template(request: HttpRequest) -> str:
 @require_GET
 def battle_new(request: HttpRequest, arena: str) -> HttpResponse:
     try:
-        battle = battle_create(arena=arena, session_key=_session_key(request))
+        battle = battle_create(arena=arena, session_key=visitor_session(request))
     except NoBattleAvailable:
         template = "battles/empty.html#battle" if request.htmx else "battles/empty.html"
         return render(request, template, {"arena": Arena(arena)})
@@ -53,7 +47,7 @@ def battle_detail(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _vote(request: HttpRequest, token: str) -> HttpResponse:
-    session_key, ip = _session_key(request), client_ip(request)
+    session_key, ip = visitor_session(request), client_ip(request)
     try:
         vote_allowance_take(session_key=session_key, ip=ip)
         vote = vote_record(

@@ -54,3 +54,14 @@ def media_root(settings, tmp_path):
     reset_shared_state()
     yield
     reset_shared_state()
+
+
+@pytest.fixture(autouse=True)
+def local_gateway():
+    """The built-in models without their simulated latency and random failures: a browser
+    test waits on what it sees, and a failure made on purpose would only time it out."""
+    import gateway
+    from tests.arena.helpers import use_local_gateway
+
+    yield use_local_gateway()
+    gateway.set_default_gateway(None)

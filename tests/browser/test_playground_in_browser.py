@@ -2,9 +2,7 @@
 
 import pytest
 
-import gateway
 from arena.catalog.services import catalog_sync
-from tests.arena.helpers import use_local_gateway
 from tests.factories import png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -15,16 +13,8 @@ IMAGES_LOADED = (
 )
 
 
-@pytest.fixture
-def local_models():
-    """The built-in models without their simulated failures and latency."""
-    use_local_gateway()
+def test_make_then_edit_an_image(live_server, browser, screenshot, tmp_path):
     catalog_sync()
-    yield
-    gateway.set_default_gateway(None)
-
-
-def test_make_then_edit_an_image(live_server, browser, screenshot, tmp_path, local_models):
     source = tmp_path / "source.png"
     source.write_bytes(png_bytes(size=(256, 256)))
     page = browser.new_page(viewport={"width": 1280, "height": 1000})

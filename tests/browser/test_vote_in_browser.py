@@ -2,10 +2,8 @@
 
 import pytest
 
-import gateway
 from arena.battles.models import Vote
 from arena.catalog.services import catalog_sync, prompt_generate
-from tests.arena.helpers import use_local_gateway
 from tests.factories import PromptFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -14,15 +12,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def arena_with_images(settings):
     settings.ARENA_IMAGE_SIZE = 384
-    use_local_gateway()
     catalog_sync()
     prompts = [
         PromptFactory(text="A red ball on the left and a blue cube on the right"),
         PromptFactory(text="A house under a starry night sky with a crescent moon"),
     ]
     prompt_generate(prompt_ids=[prompt.pk for prompt in prompts])
-    yield
-    gateway.set_default_gateway(None)
 
 
 def images_loaded(page) -> bool:
@@ -85,7 +80,6 @@ def test_editing_battle_shows_the_source_and_votes_by_keyboard(live_server, brow
     from arena.catalog.services import edit_prompt_create
     from gateway import local
 
-    use_local_gateway()
     catalog_sync()
     source = io.BytesIO()
     local.render(
@@ -109,4 +103,3 @@ def test_editing_battle_shows_the_source_and_votes_by_keyboard(live_server, brow
     assert Vote.objects.get().choice == "tie"
     assert Vote.objects.get().arena == "edit"
     screenshot(page, "edit-battle-after-vote")
-    gateway.set_default_gateway(None)
