@@ -208,6 +208,9 @@ LOGGING = {
 
 # How long a visitor has to vote on a battle they were shown.
 ARENA_BATTLE_TTL_SECONDS = env_int("ARENA_BATTLE_TTL_SECONDS", 60 * 60)
+# Images made per prompt and model, each from its own secret seed: a battle shows one of them
+# at random, so a voter who remembers every image revealed to them still meets new ones.
+ARENA_RENDITIONS = env_int("ARENA_RENDITIONS", 3)
 # Battle images are re-encoded to this square size so both sides look alike on the wire.
 ARENA_IMAGE_SIZE = env_int("ARENA_IMAGE_SIZE", 1024)
 ARENA_THUMBNAIL_SIZE = env_int("ARENA_THUMBNAIL_SIZE", 384)

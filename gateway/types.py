@@ -57,8 +57,9 @@ class ImageRequest:
 
     `size` is "WIDTHxHEIGHT"; providers that speak aspect ratios get it converted.
     `response_format` is accepted for OpenAI compatibility: the gateway always returns bytes,
-    and the API layer serves base64 or a URL. `extra` holds provider options passed through
-    untouched.
+    and the API layer serves base64 or a URL. `seed` makes a provider that takes one draw the
+    same picture again for the same request; None lets it choose. `extra` holds provider
+    options passed through untouched.
     """
 
     model: str
@@ -70,6 +71,7 @@ class ImageRequest:
     response_format: str | None = None
     images: tuple[bytes, ...] = ()
     mask: bytes | None = None
+    seed: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from PIL import Image
 
 from arena.battles.models import Battle
+from arena.catalog.guard import text_digest
 from arena.catalog.models import AIModel, Arena, Generation, Prompt
 
 
@@ -41,6 +42,7 @@ class PromptFactory(factory.django.DjangoModelFactory):
     arena = Arena.T2I
     text = factory.Sequence(lambda n: f"A red ball number {n} on a table")
     fingerprint = factory.LazyAttribute(lambda o: Prompt.fingerprint_for(o.arena, o.text))
+    text_key = factory.LazyAttribute(lambda o: text_digest(o.text))
 
 
 class GenerationFactory(factory.django.DjangoModelFactory):

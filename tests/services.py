@@ -39,6 +39,8 @@ def pytest_load_initial_conftests(early_config, parser, args):
     os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
     os.environ.setdefault("GATEWAY_LOCAL_LATENCY_SCALE", "0")
+    # One image per prompt and model unless a test is about renditions: faster, same logic.
+    os.environ.setdefault("ARENA_RENDITIONS", "1")
     # Worker threads close their connections after each task, so the test database can be dropped.
     os.environ.setdefault("DB_CONN_MAX_AGE", "0")
     os.environ.setdefault("ARENA_VAR_DIR", tempfile.mkdtemp(prefix="arena-test-var-"))

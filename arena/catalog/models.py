@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +12,8 @@ from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+
+from arena.catalog.guard import prompt_key, text_digest
 
 
 class Arena(models.TextChoices):
@@ -121,6 +124,15 @@ class Prompt(models.Model):
     tags = models.JSONField(default=list, blank=True)
     source_image = models.ImageField(upload_to="sources/", blank=True)
     source_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    source_phash = models.CharField(
+        max_length=16, blank=True, editable=False, help_text="Perceptual hash of the source."
+    )
+    text_key = models.CharField(
+        max_length=32,
+        db_index=True,
+        editable=False,
+        help_text="Digest of the text as guard.prompt_key reads it.",
+    )
     active = models.BooleanField(
         default=True, help_text="Retired prompts leave the battles but keep their history."
     )
@@ -137,12 +149,18 @@ class Prompt(models.Model):
 
     def refresh_fingerprint(self) -> None:
         self.fingerprint = self.fingerprint_for(self.arena, self.text, self.source_sha256)
+        self.text_key = text_digest(self.text)
 
     @staticmethod
     def fingerprint_for(arena: str, text: str, source_digest: str = "") -> str:
-        """Identity of a prompt's content, so importing the same prompt twice does nothing."""
-        normalized = " ".join(text.split()).casefold()
-        return hashlib.sha256(f"{arena}\0{normalized}\0{source_digest}".encode()).hexdigest()
+        """Identity of a prompt's content, so importing the same prompt twice does nothing.
+
+        Text is compared as an image model reads it (guard.prompt_key): a full stop, quotes or
+        a zero-width space more do not make another prompt.
+        """
+        key = prompt_key(text)
+        data = f"{arena}\0{key}\0{source_digest}".encode("utf-8", "surrogatepass")
+        return hashlib.sha256(data).hexdigest()
 
 
 class GenerationQuerySet(models.QuerySet["Generation"]):
@@ -181,8 +199,18 @@ def _generation_path(instance: Generation, filename: str) -> str:
     return f"generations/{uuid.uuid4().hex}{filename[filename.rfind('.') :]}"
 
 
+def new_seed() -> int:
+    """A secret seed: nothing outside the arena can draw the same picture again."""
+    return secrets.randbits(63)
+
+
 class Generation(models.Model):
-    """The image one model made for one prompt. At most one per (prompt, model)."""
+    """One image one model made for one prompt: rendition `rendition` of ARENA_RENDITIONS.
+
+    Each rendition has its own secret seed, so the same prompt run again through the API or
+    the playground (with fresh seeds) never redraws a battle image, and a voter who remembers
+    every image revealed to them still meets ones they have not seen.
+    """
 
     class Status(models.TextChoices):
         QUEUED = "queued"
@@ -192,6 +220,8 @@ class Generation(models.Model):
 
     prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="generations")
     model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="generations")
+    rendition = models.PositiveSmallIntegerField(default=0)
+    seed = models.BigIntegerField(default=new_seed, editable=False)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     image = models.ImageField(upload_to=_generation_path, blank=True)
     thumbnail = models.ImageField(upload_to=_generation_path, blank=True)
@@ -205,12 +235,14 @@ class Generation(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["prompt", "model"], name="generation_unique")
+            models.UniqueConstraint(
+                fields=["prompt", "model", "rendition"], name="generation_unique"
+            )
         ]
         indexes = [models.Index(fields=["status", "prompt"])]
 
     def __str__(self) -> str:
-        return f"{self.model} on prompt {self.prompt_id} ({self.status})"
+        return f"{self.model} on prompt {self.prompt_id} #{self.rendition} ({self.status})"
 
     @property
     def finished(self) -> bool:

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 import gateway
 from arena.battles.matchmaking import matchmaking_changed
+from arena.catalog.guard import image_phash, text_digest
 from arena.catalog.images import UnreadableImage, arena_renditions
 from arena.catalog.importing import EditRow, PromptRow
 from arena.catalog.models import (
@@ -131,7 +132,13 @@ def prompts_import(
     )
     report.duplicates += [by_fingerprint.pop(fingerprint) for fingerprint in existing]
     prompts = [
-        Prompt(arena=arena, text=row.text, tags=list(row.tags), fingerprint=fingerprint)
+        Prompt(
+            arena=arena,
+            text=row.text,
+            tags=list(row.tags),
+            fingerprint=fingerprint,
+            text_key=text_digest(row.text),
+        )
         for fingerprint, row in by_fingerprint.items()
     ]
     # ignore_conflicts: a concurrent import of the same prompt wins quietly. It also leaves the
@@ -156,6 +163,7 @@ def edit_prompt_create(
         text=" ".join(instruction.split()),
         tags=list(tags),
         source_sha256=hashlib.sha256(clean).hexdigest(),
+        source_phash=image_phash(clean),
     )
     prompt.refresh_fingerprint()
     existing = Prompt.objects.filter(fingerprint=prompt.fingerprint).first()
@@ -201,7 +209,7 @@ def prompt_set_active(*, prompt_ids: Iterable[int], active: bool) -> int:
 
 
 def prompt_generate(*, prompt_ids: Iterable[int]) -> int:
-    """Queue one generation per (active prompt, active model that competes in its arena).
+    """Queue ARENA_RENDITIONS generations per (active prompt, active model of its arena).
 
     Existing generations are never duplicated and finished ones are never run again, so
     pressing "Generate" twice costs nothing extra. Returns how many generations were queued.
@@ -225,9 +233,10 @@ def generations_plan(*, prompt_ids: Iterable[int]) -> list[int]:
     }
     Generation.objects.bulk_create(
         [
-            Generation(prompt=prompt, model=model)
+            Generation(prompt=prompt, model=model, rendition=rendition)
             for prompt in prompts
             for model in models_by_arena[prompt.arena]
+            for rendition in range(settings.ARENA_RENDITIONS)
         ],
         ignore_conflicts=True,
     )
@@ -323,13 +332,19 @@ def _call_gateway(generation: Generation) -> gateway.ImageResult:
     if prompt.arena == Arena.EDIT:
         with prompt.source_image.open("rb") as source:
             request = gateway.ImageRequest(
-                model=generation.model.slug, prompt=prompt.text, images=(source.read(),)
+                model=generation.model.slug,
+                prompt=prompt.text,
+                images=(source.read(),),
+                seed=generation.seed,
             )
         return gateway.edit(request)
     size = settings.ARENA_IMAGE_SIZE
     return gateway.generate(
         gateway.ImageRequest(
-            model=generation.model.slug, prompt=prompt.text, size=f"{size}x{size}"
+            model=generation.model.slug,
+            prompt=prompt.text,
+            size=f"{size}x{size}",
+            seed=generation.seed,
         )
     )
 
