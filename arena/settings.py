@@ -214,6 +214,9 @@ ARENA_RENDITIONS = env_int("ARENA_RENDITIONS", 3)
 # Battle images are re-encoded to this square size so both sides look alike on the wire.
 ARENA_IMAGE_SIZE = env_int("ARENA_IMAGE_SIZE", 1024)
 ARENA_THUMBNAIL_SIZE = env_int("ARENA_THUMBNAIL_SIZE", 384)
+# Battle images are stored padded to a multiple of this many bytes, and both sides of a battle
+# are served at one length: the length served says at most which band the larger one is in.
+ARENA_IMAGE_PAD_BYTES = env_int("ARENA_IMAGE_PAD_BYTES", 256 * 1024)
 # A generation claimed by a worker that died is claimable again after this many seconds.
 ARENA_GENERATION_LEASE_SECONDS = env_int("ARENA_GENERATION_LEASE_SECONDS", 15 * 60)
 # Bradley-Terry leaderboards: recomputed every ARENA_RATINGS_EVERY_SECONDS by celery beat.

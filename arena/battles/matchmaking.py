@@ -5,6 +5,11 @@ uncertain pairs, new models, prompts shown less, with a share of uniform explora
 on arrays that change slowly (which images exist, the ratings), so each web process keeps them
 as a pool and rebuilds it when curation or a ratings recompute bumps a shared version, or after
 ARENA_POOL_SECONDS (new images join within that time).
+
+Each prompt and model has up to ARENA_RENDITIONS images, each from its own secret seed; the
+sampler chooses the prompt and the two models, and each side shows one of its renditions at
+random, so someone who remembers every image revealed to them keeps meeting ones they have
+not seen.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +39,9 @@ class ArenaPool:
     built_at: float
     prompts: dict[int, int]  # prompt id -> row
     models: dict[int, int]  # model id -> column
-    generations: np.ndarray  # (prompts, models) generation ids, 0 where there is none
+    # (prompts, models, renditions) ids of ready images, 0 where there is none; a battle shows
+    # one rendition of each side, drawn at random.
+    generations: np.ndarray
     pool: sampler.BattlePool
     shown: np.ndarray  # (prompts,) battles shown per prompt; counted up by this process too
 
@@ -69,12 +77,18 @@ def battle_pick(
         return None
     prompt, left, right = choice
     pool.shown[prompt] += 1
-    left_id, right_id = int(pool.generations[prompt, left]), int(pool.generations[prompt, right])
+    left_id, right_id = (_rendition(pool.generations[prompt, side], rng) for side in (left, right))
     found = Generation.objects.select_related("prompt").in_bulk([left_id, right_id])
     if len(found) < 2:  # deleted since the pool was built
         matchmaking_changed()
         return None
     return found[left_id], found[right_id]
+
+
+def _rendition(ids: np.ndarray, rng: np.random.Generator) -> int:
+    """One of a cell's ready renditions, at random."""
+    ready = ids[ids > 0]
+    return int(ready[rng.integers(ready.size)])
 
 
 def _last_battle(pool: ArenaPool, arena: str, session_key: str) -> tuple[int, int, int] | None:
@@ -118,9 +132,13 @@ def _build(arena: str, version: str) -> ArenaPool:
     model_ids = sorted({model for _, model, _ in images})
     prompts = {prompt: i for i, prompt in enumerate(prompt_ids)}
     models = {model: i for i, model in enumerate(model_ids)}
-    generations = np.zeros((len(prompt_ids), len(model_ids)), dtype=np.int64)
+    per_cell: dict[tuple[int, int], list[int]] = defaultdict(list)
     for prompt, model, pk in images:
-        generations[prompts[prompt], models[model]] = pk
+        per_cell[prompts[prompt], models[model]].append(pk)
+    depth = max((len(ids) for ids in per_cell.values()), default=1)
+    generations = np.zeros((len(prompt_ids), len(model_ids), depth), dtype=np.int64)
+    for (row, column), ids in per_cell.items():
+        generations[row, column, : len(ids)] = ids
 
     ratings = {
         row.model_id: row for row in Rating.objects.filter(arena=arena, model_id__in=model_ids)
@@ -156,6 +174,6 @@ def _build(arena: str, version: str) -> ArenaPool:
         prompts=prompts,
         models=models,
         generations=generations,
-        pool=sampler.battle_pool(weights, generations > 0),
+        pool=sampler.battle_pool(weights, (generations > 0).any(axis=2)),
         shown=shown,
     )

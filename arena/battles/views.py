@@ -12,6 +12,7 @@ from django_htmx.http import retarget
 from arena.battles.limits import client_ip, visitor_session, vote_allowance_take
 from arena.battles.models import Battle, Vote, VoteRejected
 from arena.battles.services import NoBattleAvailable, battle_create, vote_record
+from arena.catalog.images import padded_length, png_padded
 from arena.catalog.models import Arena
 
 TEMPLATE = "battles/battle.html"
@@ -94,15 +95,34 @@ def battle_image(request: HttpRequest, token: str, side: str) -> HttpResponse:
     if battle is None:
         raise Http404("There is no such battle.")
     if side == "source":
-        name = battle.prompt.source_image.name
+        response = _stored_png(battle.prompt.source_image.name, side)
     else:
-        name = battle.generation_on(side).image.name
+        response = _battle_side(battle, side)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _battle_side(battle: Battle, side: str) -> HttpResponse:
+    """One side of a battle, exactly as long as the other: a length that follows a model's
+    style would name it. Stored images are padded to a band, so most pairs are already equal
+    and nginx may hand them out; otherwise both sides are padded here. Either way the two
+    answers come the same way, with the same headers, whichever side is the shorter."""
+    name = battle.generation_on(side).image.name
+    sizes = [default_storage.size(battle.generation_on(s).image.name) for s in ("left", "right")]
+    if sizes[0] == sizes[1] and settings.ARENA_ACCEL_REDIRECT_PREFIX:
+        return _stored_png(name, side)
+    with default_storage.open(name, "rb") as stored:
+        png = png_padded(stored.read(), padded_length(*sizes))
+    response = HttpResponse(png, content_type="image/png")
+    response["Content-Disposition"] = f'inline; filename="{side}.png"'
+    return response
+
+
+def _stored_png(name: str, side: str) -> HttpResponse:
     if settings.ARENA_ACCEL_REDIRECT_PREFIX:
         response = HttpResponse(content_type="image/png")
         response["X-Accel-Redirect"] = f"{settings.ARENA_ACCEL_REDIRECT_PREFIX.rstrip('/')}/{name}"
-    else:
-        response = FileResponse(
-            default_storage.open(name, "rb"), content_type="image/png", filename=f"{side}.png"
-        )
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+        return response
+    return FileResponse(
+        default_storage.open(name, "rb"), content_type="image/png", filename=f"{side}.png"
+    )

@@ -313,6 +313,7 @@ def generation_execute(*, generation_id: int) -> Generation | None:
             result.images[0],
             size=settings.ARENA_IMAGE_SIZE,
             thumbnail_size=settings.ARENA_THUMBNAIL_SIZE,
+            pad_step=settings.ARENA_IMAGE_PAD_BYTES,
         )
     except UnreadableImage as exc:
         return _finish(generation, claimed_at, error=f"The provider returned {exc}.")

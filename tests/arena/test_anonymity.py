@@ -4,14 +4,15 @@ import io
 import re
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 from PIL import Image, PngImagePlugin
 
-from arena.catalog.images import UnreadableImage, arena_renditions
+from arena.catalog.images import UnreadableImage, arena_renditions, padded_length, png_padded
 from arena.catalog.models import AIModel, Generation
 from arena.catalog.services import catalog_sync, prompt_generate
 from tests.arena.helpers import open_battle
-from tests.factories import PromptFactory
+from tests.factories import AIModelFactory, GenerationFactory, PromptFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +70,7 @@ def test_battle_images_are_clean_same_sized_pngs(arena_ready):
     for side in ("left", "right"):
         response = client.get(f"/battle/{battle.token}/{side}.png")
         assert response.status_code == 200
-        data = b"".join(response.streaming_content)
+        data = response.content
         for identity in identities(arena_ready):
             assert identity.encode() not in data
         image = Image.open(io.BytesIO(data))
@@ -136,6 +137,7 @@ def test_behind_nginx_the_file_is_handed_over_with_x_accel_redirect(arena_ready,
     settings.ARENA_ACCEL_REDIRECT_PREFIX = "/protected-media/"
     client = Client()
     battle = open_battle(client)
+    assert battle.left.image.size == battle.right.image.size  # both stored padded to one band
 
     response = client.get(f"/battle/{battle.token}/right.png")
 
@@ -143,3 +145,57 @@ def test_behind_nginx_the_file_is_handed_over_with_x_accel_redirect(arena_ready,
     assert response["X-Accel-Redirect"] == f"/protected-media/{battle.right.image.name}"
     assert response.content == b""
     assert response["Content-Type"] == "image/png"
+
+
+def battle_sides(client: Client, battle) -> list:
+    return [client.get(f"/battle/{battle.token}/{side}.png") for side in ("left", "right")]
+
+
+@pytest.mark.parametrize("accel", ["", "/protected-media/"])
+def test_both_images_of_every_battle_are_equally_long(settings, accel):
+    """Models' PNGs fall in their own size bands (a blocky model's weigh a few KB): stored
+    unpadded, as images made before padding are, every battle still serves equal lengths,
+    the same way and with the same headers for both sides."""
+    settings.ARENA_ACCEL_REDIRECT_PREFIX = accel
+    settings.ARENA_IMAGE_PAD_BYTES = 0
+    prompts = [PromptFactory() for _ in range(3)]
+    sizes = {"blocky": (8, 8), "plain": (64, 64), "busy": (160, 160)}
+    for slug, side in sizes.items():
+        model = AIModelFactory(slug=slug)
+        for prompt in prompts:
+            noise = Image.effect_noise(side, 90).convert("RGB").resize((256, 256))
+            buffer = io.BytesIO()
+            noise.save(buffer, format="PNG")
+            GenerationFactory(
+                prompt=prompt, model=model, image=ContentFile(buffer.getvalue(), "x.png")
+            )
+    stored = {len(g.image.read()) for g in Generation.objects.all()}
+    assert len(stored) > 3  # the models' images really differ in length
+
+    client = Client()
+    for _ in range(20):
+        battle = open_battle(client)
+        left, right = battle_sides(client, battle)
+        assert left.status_code == right.status_code == 200
+        assert len(left.content) == len(right.content) > 0
+        assert left["Content-Length"] == right["Content-Length"]
+        assert set(left.headers) == set(right.headers)
+        assert "X-Accel-Redirect" not in left  # unequal files are padded here, both sides
+        for response in (left, right):
+            image = Image.open(io.BytesIO(response.content))
+            image.load()  # the padding chunk is skipped by decoders
+            assert image.size == (256, 256)
+
+
+def test_padding_keeps_the_picture_and_hits_the_length_exactly():
+    plain = io.BytesIO()
+    Image.new("RGB", (64, 64), (1, 2, 3)).save(plain, format="PNG")
+    data = plain.getvalue()
+    for extra in (0, 1, 5, 11, 12, 13, 4000):
+        length = padded_length(len(data), len(data) + extra)
+        padded = png_padded(data, length)
+        assert len(padded) == length >= len(data) + extra
+        image = Image.open(io.BytesIO(padded))
+        assert image.getpixel((10, 10)) == (1, 2, 3)
+    assert padded_length(100, 5000, step=4096) == 8192
+    assert padded_length(5000, step=4096) == 8192

@@ -8,6 +8,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from PIL import Image
 
+import gateway
 from arena.catalog.models import AIModel, Arena, Generation, Prompt, ProviderCall
 from arena.catalog.services import (
     catalog_sync,
@@ -211,3 +212,25 @@ def test_edit_prompts_only_go_to_models_that_can_edit(models, committed):
     )
     assert "daydream" not in slugs
     assert Prompt.objects.get(pk=prompt.pk).arena == Arena.EDIT
+
+
+def test_each_rendition_is_its_own_image_from_its_own_secret_seed(models, committed, settings):
+    settings.ARENA_RENDITIONS = 3
+    sent = []
+    router = gateway.default_gateway()
+    original = router.generate
+    router.generate = lambda request: sent.append(request) or original(request)
+    prompt = PromptFactory(text="A red sphere beside a blue cube")
+
+    committed(prompt_generate, prompt_ids=[prompt.pk])
+
+    made = Generation.objects.filter(prompt=prompt, model__slug="lumen-xl").order_by("rendition")
+    assert [g.rendition for g in made] == [0, 1, 2]
+    assert all(g.status == Generation.Status.READY for g in made)
+    assert len({g.seed for g in made}) == 3
+    lumen_seeds = {r.seed for r in sent if r.model == "lumen-xl"}
+    assert lumen_seeds == {g.seed for g in made}  # each call carried its generation's seed
+    total = Generation.objects.filter(prompt=prompt).count()
+    assert total == 3 * AIModel.objects.active().for_arena("t2i").count()
+    committed(prompt_generate, prompt_ids=[prompt.pk])  # pressing Generate again adds nothing
+    assert Generation.objects.filter(prompt=prompt).count() == total

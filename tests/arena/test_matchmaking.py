@@ -70,3 +70,18 @@ def test_a_retired_model_leaves_the_battles_at_once(arena):
         left, right = battle_pick(arena="t2i", session_key="v", rng=rng)
         assert models[0].pk not in {left.model_id, right.model_id}
     assert not AIModel.objects.get(pk=models[0].pk).active
+
+
+def test_each_side_shows_one_of_its_renditions_at_random():
+    prompt = PromptFactory()
+    models = [AIModelFactory() for _ in range(2)]
+    renditions = {
+        model.pk: {GenerationFactory(prompt=prompt, model=model, rendition=r).pk for r in range(3)}
+        for model in models
+    }
+    shown = {model.pk: set() for model in models}
+    rng = np.random.default_rng(3)
+    for _ in range(60):
+        for generation in battle_pick(arena="t2i", session_key="v", rng=rng):
+            shown[generation.model_id].add(generation.pk)
+    assert shown == renditions
