@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import io
 import math
+import multiprocessing
+import os
 import random
+import time
 import tomllib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import close_old_connections, connection
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
+from django.db import close_old_connections, connection, connections
 
 from arena.battles.models import Battle, Choice
 from arena.battles.services import NoBattleAvailable, battle_create, vote_record
@@ -32,7 +35,7 @@ from arena.catalog.services import (
     prompts_import,
 )
 from arena.ratings.services import ratings_refresh, votes_publish
-from gateway import local
+from gateway import local, set_default_gateway
 
 DEMO_PROMPTS = Path(__file__).resolve().parents[2] / "demo_prompts.toml"
 SIMULATED_SESSIONS = "seed-demo-voter-"
@@ -123,12 +126,28 @@ class Command(BaseCommand):
             queued = generations_plan(prompt_ids=prompt_ids)
             if not queued:
                 break
-            self.stdout.write(f"Generating {len(queued)} images (round {round_})...")
-            with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-                list(pool.map(_run_generation, queued))
+            label = "Generating images" if round_ == 1 else f"Retrying failures (round {round_})"
+            self._run_all(queued, threads=threads, label=label)
         counts = Generation.objects.filter(prompt_id__in=prompt_ids)
         ready = counts.filter(status=Generation.Status.READY).count()
         self.stdout.write(f"Images: {ready} of {counts.count()} ready.")
+
+    def _run_all(self, generation_ids: list[int], *, threads: int, label: str) -> None:
+        """Run the generations in one process per core, `threads` at a time in each.
+
+        Drawing and PNG coding hold the GIL, so threads alone use one core; the threads are
+        for the simulated provider latency, which only waits.
+        """
+        chunks = [generation_ids[i : i + CHUNK] for i in range(0, len(generation_ids), CHUNK)]
+        progress = Progress(self.stdout, label, total=len(generation_ids))
+        connections.close_all()  # each process opens its own
+        workers = max(1, min(os.cpu_count() or 1, len(chunks)))
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_fresh_gateway) as pool:
+            futures = [pool.submit(_run_chunk, chunk, threads) for chunk in chunks]
+            for future in as_completed(futures):
+                progress.advance(future.result())
+        progress.close()
 
     def _ensure_admin(self) -> None:
         users = get_user_model()
@@ -155,12 +174,61 @@ class Command(BaseCommand):
         self.stdout.write(f"Votes: {simulated.count()} simulated votes in all.")
 
 
+CHUNK = 16
+
+
+def _fresh_gateway() -> None:
+    """In a new worker process: a gateway of its own (its own random simulated latencies)."""
+    set_default_gateway(None)
+
+
+def _run_chunk(generation_ids: list[int], threads: int) -> int:
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        list(pool.map(_run_generation, generation_ids))
+    connections.close_all()
+    return len(generation_ids)
+
+
 def _run_generation(generation_id: int) -> None:
     close_old_connections()
     try:
         generation_execute(generation_id=generation_id)
     finally:
         connection.close()
+
+
+class Progress:
+    """A bar that moves: redrawn in place on a terminal, a line per tenth otherwise."""
+
+    WIDTH = 30
+
+    def __init__(self, out: OutputWrapper, label: str, *, total: int) -> None:
+        self.out, self.label, self.total = out, label, total
+        self.done, self.started = 0, time.monotonic()
+        self.live = out.isatty()
+        self.printed_tenths = -1
+        self.advance(0)
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        tenths = 10 * self.done // max(1, self.total)
+        if not self.live and tenths == self.printed_tenths:
+            return
+        self.printed_tenths = tenths
+        filled = self.WIDTH * self.done // max(1, self.total)
+        line = (
+            f"{self.label}: [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
+            f"{self.done}/{self.total}  {time.monotonic() - self.started:.0f} s"
+        )
+        if self.live:
+            self.out.write("\r" + line, ending="")
+            self.out.flush()
+        else:
+            self.out.write(line)
+
+    def close(self) -> None:
+        if self.live:
+            self.out.write("")
 
 
 def simulated_choice(left: str, right: str, rng: random.Random) -> Choice:
