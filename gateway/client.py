@@ -17,7 +17,7 @@ import httpx
 from gateway.catalog import Catalog, OfferingSpec, default_catalog
 from gateway.errors import GatewayError, ProviderError
 from gateway.http import Deadline, build_client, timeout_from_env
-from gateway.normalize import check, effective_params, prepare
+from gateway.normalize import call_seed, check, effective_params, prepare
 from gateway.providers import Provider, providers_from_env
 from gateway.routing import Router
 from gateway.types import Attempt, ErrorKind, ImageRequest, ImageResult, Operation
@@ -148,13 +148,14 @@ class Gateway:
         counts = [min(per_call, request.n - start) for start in range(0, request.n, per_call)]
         if len(counts) == 1:
             return [self._call(provider, offering, prepared, operation, warnings)]
-        with ThreadPoolExecutor(max_workers=len(counts)) as pool:
+        calls = [
+            replace(prepared, n=count, seed=call_seed(prepared.seed, k))
+            for k, count in enumerate(counts)
+        ]
+        with ThreadPoolExecutor(max_workers=len(calls)) as pool:
             return list(
                 pool.map(
-                    lambda count: self._call(
-                        provider, offering, replace(prepared, n=count), operation, warnings
-                    ),
-                    counts,
+                    lambda call: self._call(provider, offering, call, operation, warnings), calls
                 )
             )
 

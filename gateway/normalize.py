@@ -9,6 +9,7 @@ model page shows it, and `prepare` applies it.
 from __future__ import annotations
 
 import enum
+import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -38,7 +39,9 @@ class ParamRule:
 ParamTable = Mapping[str, ParamRule]
 
 # Request fields that a provider may be unable to honour; they are dropped, not refused.
-DROPPABLE = ("quality", "style", "mask")
+DROPPABLE = ("quality", "style", "mask", "seed")
+# Providers take 32-bit seeds (Gemini's is an int32), so a seed is sent modulo this.
+SEED_RANGE = 2**31
 
 ASPECT_RATIOS = ("1:1", "3:2", "2:3", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 # Sizes within this relative distance of a ratio count as that ratio (1344x768 is Gemini's own
@@ -130,6 +133,21 @@ def prepare(
         f"{offering.key} does not support {name}; it was ignored." for name in dropped
     )
     return replace(request, **dropped), warnings
+
+
+def wire_seed(seed: int) -> int:
+    """The request's seed in the range every provider accepts."""
+    return seed % SEED_RANGE
+
+
+def call_seed(seed: int | None, call: int) -> int | None:
+    """The seed of the `call`-th of several parallel calls that make one request's images:
+    the request's own for the first, one derived from it for the others, so a provider that
+    makes one image per call does not return the same picture n times."""
+    if seed is None or call == 0:
+        return seed
+    digest = hashlib.sha256(f"{seed}:{call}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
 
 
 def ratio_value(ratio: str) -> float:

@@ -23,7 +23,7 @@ from gateway.local.paint import (
     value_noise,
     vec,
 )
-from gateway.local.scene import Scene
+from gateway.local.scene import Camera, Scene
 
 Stops = list[tuple[float, RGB]]
 
@@ -92,11 +92,23 @@ def texture(p: Painter, y0: int, y1: int, amount: float, cells: int) -> None:
 
 def paint_backdrop(p: Painter, scene: Scene) -> None:
     BACKDROPS[scene.prompt.setting](p, scene)
+    if p.finish is not Finish.BLOCK:
+        light_pool(p.px, scene.camera)
+
+
+def light_pool(px: Float, camera: Camera) -> None:
+    """The camera's patch of light or shade; a separable Gaussian, so it costs one multiply
+    of the picture."""
+    height, width = px.shape[:2]
+    cx, cy, radius, gain = camera.pool
+    xs = (np.arange(width, dtype=np.float32) / width - cx) / radius
+    ys = (np.arange(height, dtype=np.float32) / height - cy) / radius
+    px *= (1 + gain * np.exp(-(ys**2))[:, None] * np.exp(-(xs**2))[None, :])[..., None]
 
 
 def sky(p: Painter, scene: Scene, y1: float) -> None:
     time = scene.prompt.time
-    fill_rows(p, 0, y1, SKIES[time])
+    fill_rows(p, 0, y1, tint(SKIES[time], scene.camera.sky))
     if time == "night":
         stars(p, 0, y1, 140)
         return
@@ -340,7 +352,9 @@ def grain(p: Painter, y0: int, y1: int) -> None:
 
 
 def wall(p: Painter, scene: Scene, bottom: float, tint_: tuple[float, float, float]) -> None:
-    fill_rows(p, 0, bottom, tint([(0.0, (222, 214, 200)), (1.0, (236, 228, 214))], tint_))
+    balance = scene.camera.sky
+    tone = (tint_[0] * balance[0], tint_[1] * balance[1], tint_[2] * balance[2])
+    fill_rows(p, 0, bottom, tint([(0.0, (222, 214, 200)), (1.0, (236, 228, 214))], tone))
     texture(p, 0, int(bottom), 0.012, 40)
     if scene.window:
         window(p, scene, scene.window)

@@ -3,8 +3,8 @@
     .venv/bin/python -m gateway.local.bench
 
 Renders every sample prompt with every text-to-image model, then applies every sample edit
-(to a lumen-xl source) with every editing model. CPU time is printed too: on a busy machine it
-is the steadier figure.
+(to a lumen-xl source) with every editing model, each with its own seed, as the arena does.
+CPU time is printed too: on a busy machine it is the steadier figure.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from gateway.local.contact_sheet import EDIT_MODELS, T2I_MODELS
 SIZE = 1024
 
 
-def timed(work: Callable[..., object], *args: object) -> tuple[float, float]:
+def timed(work: Callable[..., object], *args: object, seed: int) -> tuple[float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
-    work(*args)
+    work(*args, seed=seed)
     return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
 
 
@@ -37,15 +37,15 @@ def report(label: str, runs: list[tuple[float, float]]) -> None:
 
 def main() -> None:
     prompts, edits = samples.load()
-    local.render("lumen-xl", prompts[0], 128, 128)  # imports and first-call set-up
+    local.render("lumen-xl", prompts[0], 128, 128, seed=0)  # imports and first-call set-up
     print(f"text to image, {SIZE}x{SIZE}, {len(prompts)} prompts")
     for model in T2I_MODELS:
-        runs = [timed(local.render, model, p, SIZE, SIZE) for p in prompts]
+        runs = [timed(local.render, model, p, SIZE, SIZE, seed=k) for k, p in enumerate(prompts)]
         report(model, runs)
-    sources = {p: local.render("lumen-xl", p, SIZE, SIZE) for p, _ in edits}
+    sources = {p: local.render("lumen-xl", p, SIZE, SIZE, seed=0) for p, _ in edits}
     print(f"edit, {SIZE}x{SIZE}, {len(edits)} instructions")
     for model in EDIT_MODELS:
-        runs = [timed(local.edit, model, sources[s], i) for s, i in edits]
+        runs = [timed(local.edit, model, sources[s], i, seed=k) for k, (s, i) in enumerate(edits)]
         report(model, runs)
 
 

@@ -3,7 +3,8 @@
     .venv/bin/python -m gateway.local.contact_sheet OUT.png [--edits] [--size 512] [--tile 256]
 
 Rows are prompts, columns are models; with --edits, rows are (source, instruction) pairs and
-columns are the source followed by each editor's result.
+columns are the source followed by each editor's result. `--seed` picks the renditions; run it
+twice with different seeds to see what a seed changes.
 """
 
 from __future__ import annotations
@@ -51,19 +52,21 @@ def main() -> None:
     parser.add_argument("--tile", type=int, default=256)
     parser.add_argument("--limit", type=int, default=12)
     parser.add_argument("--offset", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     prompts, edits = samples.load()
-    size = args.size
+    size, seed = args.size, args.seed
     rows: list[tuple[str, list[Image.Image]]] = []
     if args.edits:
         for source_prompt, instruction in edits[args.offset : args.offset + args.limit]:
-            source = local.render("lumen-xl", source_prompt, size, size)
-            results = [local.edit(model, source, instruction) for model in EDIT_MODELS]
+            source = local.render("lumen-xl", source_prompt, size, size, seed=seed)
+            results = [local.edit(m, source, instruction, seed=seed) for m in EDIT_MODELS]
             rows.append((instruction, [source, *results]))
         headers = ["source", *EDIT_MODELS]
     else:
         for prompt in prompts[args.offset : args.offset + args.limit]:
-            rows.append((prompt, [local.render(m, prompt, size, size) for m in T2I_MODELS]))
+            images = [local.render(m, prompt, size, size, seed=seed) for m in T2I_MODELS]
+            rows.append((prompt, images))
         headers = T2I_MODELS
     sheet(rows, headers, args.tile).save(args.out)
     print(args.out)

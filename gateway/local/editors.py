@@ -7,13 +7,19 @@ prism-2    a softer, slightly larger mask, smooth fill, fixed placements, a fain
 sketchbook a rough blob for a mask, a flat patch for a fill, cartoon additions in the middle,
            and a smudge and colour cast over the whole picture.
 retouch    colour, style and light as well as lumen-xl, but cannot add or remove things.
+
+Each edit takes the rendition's generator: where an added thing stands and how big it is, the
+exact shade of a new colour, the strength and side of a change of light, a style's hand, and
+the faint drift of exposure every re-rendered picture has (a real editing model redraws the
+whole picture, never copying a pixel). An edit the model cannot make returns the source as it
+was.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
@@ -21,7 +27,7 @@ from scipy import ndimage  # type: ignore[import-untyped]
 from scipy.spatial import ConvexHull, QhullError  # type: ignore[import-untyped]
 
 from gateway.local import effects
-from gateway.local.colours import RGB, hue_of
+from gateway.local.colours import RGB, hue_of, scale
 from gateway.local.instruction import EditSpec
 from gateway.local.locate import Component, Picture, from_hsv, hue_distance, stacked, to_hsv
 from gateway.local.objects import paint_item
@@ -40,54 +46,80 @@ class Editor:
     finish: Finish  # how added things are drawn
     placement: str  # "smart", "fixed" or "crude"
     fill: str  # "texture", "smooth" or "patch": how a removed thing's hole is filled
-    damage: Callable[[Image.Image, EditSpec], Image.Image] | None = None  # to everything else
+    # How far exposure wanders across a re-rendered picture, at most, as a share of full scale.
+    drift: float
+    damage: Damage | None = None  # to everything else
 
 
-def faint_shift(image: Image.Image, spec: EditSpec) -> Image.Image:
+Damage = Callable[[Image.Image, EditSpec, np.random.Generator], Image.Image]
+
+
+def faint_shift(image: Image.Image, spec: EditSpec, rng: np.random.Generator) -> Image.Image:
     """Prism nudges contrast and saturation of the whole picture a little."""
-    return ImageEnhance.Color(ImageEnhance.Contrast(image).enhance(1.05)).enhance(1.08)
+    contrast = ImageEnhance.Contrast(image).enhance(rng.uniform(1.03, 1.08))
+    return ImageEnhance.Color(contrast).enhance(rng.uniform(1.05, 1.12))
 
 
-def smudge(image: Image.Image, spec: EditSpec) -> Image.Image:
+def smudge(image: Image.Image, spec: EditSpec, rng: np.random.Generator) -> Image.Image:
     """Sketchbook blurs the whole picture and casts the edit's colour (or a yellow) over it."""
-    blurred = image.filter(ImageFilter.GaussianBlur(max(1.5, image.width / 400)))
+    radius = max(1.5, image.width / 400) * rng.uniform(0.8, 1.6)
+    blurred = image.filter(ImageFilter.GaussianBlur(radius))
     cast = Image.new("RGB", image.size, spec.colour or (236, 214, 150))
-    return Image.blend(blurred, cast, 0.1)
+    return Image.blend(blurred, cast, rng.uniform(0.07, 0.14))
 
 
 EDITORS: dict[str, Editor] = {
-    "lumen-xl": Editor("exact", True, Finish.LIT, "smart", "texture"),
-    "prism-2": Editor("soft", True, Finish.SIMPLE, "fixed", "smooth", faint_shift),
-    "sketchbook": Editor("crude", True, Finish.CARTOON, "crude", "patch", smudge),
-    "retouch": Editor("exact", False, Finish.LIT, "smart", "texture"),
+    "lumen-xl": Editor("exact", True, Finish.LIT, "smart", "texture", 0.012),
+    "prism-2": Editor("soft", True, Finish.SIMPLE, "fixed", "smooth", 0.03, faint_shift),
+    "sketchbook": Editor("crude", True, Finish.CARTOON, "crude", "patch", 0.05, smudge),
+    "retouch": Editor("exact", False, Finish.LIT, "smart", "texture", 0.012),
 }
 
 
-def apply(editor: Editor, source: Image.Image, spec: EditSpec) -> Image.Image:
+def apply(
+    editor: Editor, source: Image.Image, spec: EditSpec, rng: np.random.Generator
+) -> Image.Image:
     px = effects.pixels(source)
     if spec.action == "style" and spec.style:
-        styled = STYLERS[editor.edge](source.convert("RGB"), spec.style)
+        styled = STYLERS[editor.edge](source.convert("RGB"), spec.style, rng)
         px = effects.pixels(styled)
     elif spec.action == "light" and spec.light:
-        relight(px, spec, editor)
+        relight(px, spec, editor, rng)
     elif spec.action == "tint" and spec.colour:
-        px += (vec(spec.colour) - px) * (0.18 if editor.edge == "exact" else 0.3)
+        strength = (0.18 if editor.edge == "exact" else 0.3) * rng.uniform(0.75, 1.25)
+        px += (vec(spec.colour) - px) * strength
     elif spec.action == "recolour" and spec.colour:
-        recolour(px, spec, editor)
+        recolour(px, spec, editor, rng)
     elif spec.action == "remove" and editor.objects:
         remove(px, spec, editor)
     elif spec.action == "add" and editor.objects:
-        add(px, spec, editor)
+        add(px, spec, editor, rng)
     elif spec.action == "enhance":
-        px += (px - px.mean(axis=(0, 1), keepdims=True)) * 0.06
+        px += (px - px.mean(axis=(0, 1), keepdims=True)) * rng.uniform(0.04, 0.1)
+    else:
+        return source.convert("RGB")  # an edit this model cannot make leaves the picture be
+    redraw_drift(px, editor.drift, rng)
     result = effects.clip(px)
-    return editor.damage(result, spec) if editor.damage else result
+    return editor.damage(result, spec, rng) if editor.damage else result
+
+
+def redraw_drift(px: Float, amount: float, rng: np.random.Generator) -> None:
+    """A gentle exposure slope across the whole picture, from a side the seed picks: what
+    re-rendering does to the parts an edit did not touch. It scales the channels alike, so a
+    grey picture stays grey."""
+    xs, ys = effects.coordinates(px)
+    angle = rng.uniform(0, 2 * np.pi)
+    slope = (np.cos(angle) * xs + np.sin(angle) * ys) / 1.42
+    px *= (1 + amount * rng.uniform(0.6, 1.0) * slope)[..., None]
 
 
 # --- recolour -------------------------------------------------------------------------------
 
 
-def recolour(px: Float, spec: EditSpec, editor: Editor) -> None:
+def recolour(px: Float, spec: EditSpec, editor: Editor, rng: np.random.Generator) -> None:
+    assert spec.colour is not None
+    # The exact shade of a named colour is the rendition's: "red" is many reds.
+    spec = replace(spec, colour=scale(spec.colour, rng.uniform(0.84, 1.08)))
     assert spec.colour is not None
     picture = Picture(px)
     weight = np.zeros(px.shape[:2], np.float32)
@@ -324,7 +356,7 @@ FILLS: dict[str, Callable[[Float, np.ndarray], None]] = {
 # --- add ------------------------------------------------------------------------------------
 
 
-def add(px: Float, spec: EditSpec, editor: Editor) -> None:
+def add(px: Float, spec: EditSpec, editor: Editor, rng: np.random.Generator) -> None:
     assert spec.added is not None
     h, w = px.shape[:2]
     picture = Picture(px)
@@ -334,7 +366,8 @@ def add(px: Float, spec: EditSpec, editor: Editor) -> None:
     )
     added = spec.added
     colour = added.colour or ALIAS_COLOURS.get(added.alias, KINDS[added.kind].colour)
-    box = place(picture, spec, editor, w, h)
+    colour = scale(colour, rng.uniform(0.88, 1.06))
+    box = place(picture, spec, editor, w, h, rng)
     item = Item(
         kind=added.kind,
         alias=added.alias,
@@ -355,7 +388,7 @@ def add(px: Float, spec: EditSpec, editor: Editor) -> None:
 
 
 def place(
-    picture: Picture, spec: EditSpec, editor: Editor, w: int, h: int
+    picture: Picture, spec: EditSpec, editor: Editor, w: int, h: int, rng: np.random.Generator
 ) -> tuple[float, float, float, float]:
     """Where an added thing goes: sky things high up, hats on the tallest thing (or the named
     one), everything else standing in the foreground; Lumen looks for a quiet spot."""
@@ -370,18 +403,20 @@ def place(
         "bird": 0.08,
     }.get(kind, 0.26)
     aspect = KINDS[kind].aspect
-    extent = size * h
+    extent = size * h * rng.uniform(0.78, 1.3)
     bw, bh = (extent, extent / aspect) if aspect >= 1 else (extent * aspect, extent)
     if kind == "sign":
-        bw, bh = 0.3 * w, 0.3 * h
+        bw, bh = 0.3 * w * rng.uniform(0.8, 1.15), 0.3 * h * rng.uniform(0.8, 1.15)
     if editor.placement == "crude":
-        return (w / 2 - bw * 0.6, h / 2 - bh * 0.6, w / 2 + bw * 0.6, h / 2 + bh * 0.6)
+        cx, cy = w * rng.uniform(0.38, 0.62), h * rng.uniform(0.4, 0.6)
+        return (cx - bw * 0.6, cy - bh * 0.6, cx + bw * 0.6, cy + bh * 0.6)
     if kind == "hat":
         return hat_box(picture, spec, editor, w, h)
+    wander = rng.uniform(-0.05, 0.05)
     sky = kind in SKY_KINDS
     position = spec.added.position
     if editor.placement == "fixed":
-        cx = {"left": 0.22, "center": 0.5}.get(position or "", 0.78) * w
+        cx = ({"left": 0.22, "center": 0.5}.get(position or "", 0.78) + wander) * w
         cy = 0.16 * h if sky else 0.95 * h - bh / 2
         return (cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2)
     xs = [0.2, 0.35, 0.5, 0.65, 0.8]
@@ -391,6 +426,7 @@ def place(
         xs = [0.65, 0.75, 0.85]
     elif position == "center":
         xs = [0.45, 0.5, 0.55]
+    xs = [x + wander for x in xs]
     ys = [0.14, 0.2] if sky else [0.97 - bh / h / 2]
     busy = picture.busyness()
     step = picture.step
@@ -401,7 +437,8 @@ def place(
             y0, y1 = int((fy * h - bh / 2) / step), int((fy * h + bh / 2) / step)
             patch = busy[max(0, y0) : max(1, y1), max(0, x0) : max(1, x1)]
             cost = float(patch.mean()) if patch.size else float("inf")
-            cost += 0.02 * abs(fx - 0.5)
+            # Among spots about as quiet, the rendition picks: the noise is its taste.
+            cost += 0.02 * abs(fx - 0.5) + rng.uniform(0, 0.04)
             if cost < best_cost:
                 best, best_cost = (fx, fy), cost
     cx, cy = best[0] * w, best[1] * h
@@ -436,69 +473,79 @@ def hat_box(
 # --- style and light ------------------------------------------------------------------------
 
 
-def style_well(image: Image.Image, style: str) -> Image.Image:
-    return effects.STYLES[style](image)
+def style_well(image: Image.Image, style: str, rng: np.random.Generator) -> Image.Image:
+    return effects.STYLES[style](image, rng)
 
 
-def style_with_contrast(image: Image.Image, style: str) -> Image.Image:
-    styled = effects.STYLES[style](image)
+def style_with_contrast(image: Image.Image, style: str, rng: np.random.Generator) -> Image.Image:
+    styled = effects.STYLES[style](image, rng)
     px = effects.pixels(styled)
     px += (px - px.mean()) * 0.1
     return effects.clip(px)
 
 
-def style_crudely(image: Image.Image, style: str) -> Image.Image:
+def style_crudely(image: Image.Image, style: str, rng: np.random.Generator) -> Image.Image:
     if style == "bw":
-        return effects.grayscale(image, contrast=0.7)
+        return effects.grayscale(image, rng, contrast=0.7)
     if style == "sketch":
         edges = image.convert("L").filter(ImageFilter.FIND_EDGES)
         return Image.eval(edges, lambda v: 255 - min(255, v * 3)).convert("RGB")
     if style == "pixel":
-        return effects.pixel_art(image, cells=20, colours=8)
+        return effects.pixel_art(image, rng, cells=20, colours=8)
     if style == "sepia":
-        return effects.clip(effects.pixels(effects.sepia(image)) * vec((1.05, 0.9, 0.7)))
-    return image.filter(ImageFilter.GaussianBlur(max(2, image.width / 150)))
+        return effects.clip(effects.pixels(effects.sepia(image, rng)) * vec((1.05, 0.9, 0.7)))
+    radius = max(2, image.width / 150) * rng.uniform(0.8, 1.4)
+    return image.filter(ImageFilter.GaussianBlur(radius))
 
 
-STYLERS: dict[str, Callable[[Image.Image, str], Image.Image]] = {
+STYLERS: dict[str, Callable[[Image.Image, str, np.random.Generator], Image.Image]] = {
     "exact": style_well,
     "soft": style_with_contrast,
     "crude": style_crudely,
 }
 
 
-def relight(px: Float, spec: EditSpec, editor: Editor) -> None:
+def relight(px: Float, spec: EditSpec, editor: Editor, rng: np.random.Generator) -> None:
     light = spec.light
+    # Where the new light comes from, when the instruction does not say.
+    side = spec.direction or str(rng.choice(["left", "right", "top"]))
     if editor.edge == "crude":
         # Sketchbook has one idea of light: darken or lighten everything, then tint it.
         gain = {"night": 0.5, "darker": 0.6, "dramatic": 0.7, "brighter": 1.3, "day": 1.2}
         casts = {"night": (30, 40, 120), "sunset": (250, 140, 60), "warmer": (250, 180, 90)}
-        px *= np.float32(gain.get(light or "", 1.0))
-        px += (vec(casts.get(light or "", (128, 128, 128))) - px) * 0.3
+        px *= np.float32(gain.get(light or "", 1.0) * rng.uniform(0.85, 1.15))
+        px += (vec(casts.get(light or "", (128, 128, 128))) - px) * rng.uniform(0.22, 0.38)
         return
     if light == "night":
         sky = None
         if editor.placement == "smart" and editor.objects:
             sky = Picture(px).sky()
         effects.night(px)
+        effects.falloff(px, side, rng.uniform(0.1, 0.3))  # the moonlight's side
         if sky is not None and sky.any():
-            add_stars(px, sky, Picture(px).step)
+            add_stars(px, sky, Picture(px).step, rng)
     elif light == "sunset":
         effects.sunset(px)
+        effects.falloff(px, side, rng.uniform(0.08, 0.22))
     elif light == "day":
         effects.grade(px, (1.12, 1.1, 1.04))
+        effects.falloff(px, side, rng.uniform(0.05, 0.15))
     elif light == "brighter":
-        px[:] = 255 * (np.clip(px, 0, 255) / 255) ** 0.75
+        px[:] = 255 * (np.clip(px, 0, 255) / 255) ** rng.uniform(0.66, 0.82)
+        effects.falloff(px, side, rng.uniform(0.05, 0.15))
     elif light == "darker":
-        px[:] = 255 * (np.clip(px, 0, 255) / 255) ** 1.4
+        px[:] = 255 * (np.clip(px, 0, 255) / 255) ** rng.uniform(1.3, 1.55)
+        effects.falloff(px, side, rng.uniform(0.05, 0.15))
     elif light == "warmer":
-        effects.grade(px, (1.08, 1.0, 0.86))
+        effects.grade(px, (rng.uniform(1.04, 1.12), 1.0, rng.uniform(0.8, 0.9)))
+        effects.falloff(px, side, rng.uniform(0.05, 0.15))
     elif light == "cooler":
-        effects.grade(px, (0.9, 0.98, 1.1))
+        effects.grade(px, (rng.uniform(0.86, 0.94), 0.98, rng.uniform(1.06, 1.14)))
+        effects.falloff(px, side, rng.uniform(0.05, 0.15))
     elif light == "dramatic":
-        effects.falloff(px, spec.direction or "left", 0.4)
-        effects.vignette(px, 0.6)
-        px += (px - px.mean()) * 0.15
+        effects.falloff(px, side, rng.uniform(0.36, 0.46))
+        effects.vignette(px, rng.uniform(0.5, 0.7))
+        px += (px - px.mean()) * rng.uniform(0.1, 0.2)
     elif light == "neon":
         effects.neon(px)
     if editor.edge == "soft":
@@ -506,11 +553,10 @@ def relight(px: Float, spec: EditSpec, editor: Editor) -> None:
         px -= (px - grey) * 0.08
 
 
-def add_stars(px: Float, sky: np.ndarray, step: int) -> None:
+def add_stars(px: Float, sky: np.ndarray, step: int, rng: np.random.Generator) -> None:
     ys, xs = np.nonzero(sky)
     if ys.size == 0:
         return
-    rng = np.random.default_rng(ys.size)
     picks = rng.choice(ys.size, size=min(90, ys.size), replace=False)
     for k in picks:
         y, x = ys[k] * step, xs[k] * step

@@ -1,8 +1,12 @@
 """Whole-picture effects shared by the renderers and the editors: light that falls across the
 picture from a side, time-of-day grading, and styles (black and white, sepia, sketch, pixel art,
-watercolour, oil paint). Light works on float arrays in place; styles map image to image."""
+watercolour, oil paint). Light works on float arrays in place; styles map image to image, and
+take the rendition's generator for what a hand would do differently each time (a black and white
+film's filter, the pencil's stroke, the paper's grain)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
@@ -17,7 +21,7 @@ DIRECTIONS: dict[str, tuple[float, float]] = {
 }
 
 
-def _coords(px: Float) -> tuple[Float, Float]:
+def coordinates(px: Float) -> tuple[Float, Float]:
     h, w = px.shape[:2]
     ys = np.linspace(-1, 1, h, dtype=np.float32)[:, None]
     xs = np.linspace(-1, 1, w, dtype=np.float32)[None, :]
@@ -26,7 +30,7 @@ def _coords(px: Float) -> tuple[Float, Float]:
 
 def falloff(px: Float, direction: str, strength: float) -> None:
     """Brighter towards the side the light comes from, darker away from it."""
-    xs, ys = _coords(px)
+    xs, ys = coordinates(px)
     if direction == "back":
         halo = np.exp(-(xs**2 + (ys + 0.2) ** 2) * 1.6)
         px *= (1 - strength * 0.5 + strength * halo)[..., None]
@@ -41,7 +45,7 @@ def falloff(px: Float, direction: str, strength: float) -> None:
 
 
 def vignette(px: Float, strength: float) -> None:
-    xs, ys = _coords(px)
+    xs, ys = coordinates(px)
     px *= (1 - strength * np.clip((xs**2 + ys**2) / 2, 0, 1) ** 1.3)[..., None]
 
 
@@ -53,7 +57,7 @@ def grade(
 
 
 def neon(px: Float) -> None:
-    xs, _ = _coords(px)
+    xs, _ = coordinates(px)
     left = np.clip(-xs, 0, 1)[..., None]
     right = np.clip(xs, 0, 1)[..., None]
     px *= np.float32(0.55)
@@ -63,7 +67,7 @@ def neon(px: Float) -> None:
 
 def warm_glow(px: Float, centre: tuple[float, float], strength: float) -> None:
     """Candlelight: warm near the flame, falling off into shadow."""
-    xs, ys = _coords(px)
+    xs, ys = coordinates(px)
     d2 = (xs - centre[0]) ** 2 + (ys - centre[1]) ** 2
     light = np.exp(-d2 * 1.8)[..., None]
     px *= np.float32(0.35) + light * vec((1.0, 0.8, 0.55)) * strength
@@ -79,7 +83,7 @@ def night(px: Float) -> None:
 
 
 def sunset(px: Float) -> None:
-    _, ys = _coords(px)
+    _, ys = coordinates(px)
     warm = np.clip(0.6 - ys * 0.2, 0.3, 0.8)[..., None]
     px *= vec((1.08, 0.86, 0.7))
     px += warm * vec((40, 12, -4))
@@ -96,18 +100,27 @@ def pixels(image: Image.Image) -> Float:
 # --- styles ---------------------------------------------------------------------------------
 
 
-def grayscale(image: Image.Image, contrast: float = 1.0) -> Image.Image:
-    grey = image.convert("L")
+def grayscale(image: Image.Image, rng: np.random.Generator, contrast: float = 1.0) -> Image.Image:
+    # Black and white film sees colours as different greys depending on its filter: a red
+    # filter darkens the sky, a green one lightens leaves.
+    mix = np.clip(np.array([0.299, 0.587, 0.114]) + rng.uniform(-0.15, 0.15, 3), 0.03, None)
+    weights = mix / mix.sum()
+    grey = image.convert("RGB").convert("L", (*weights.tolist(), 0.0))
+    contrast *= rng.uniform(0.9, 1.2)
     if contrast != 1.0:
         grey = grey.point(lambda v: max(0, min(255, round((v - 128) * contrast + 128))))
     return grey.convert("RGB")
 
 
-def sepia(image: Image.Image) -> Image.Image:
-    return ImageOps.colorize(image.convert("L"), (40, 26, 14), (250, 236, 206), mid=(160, 124, 88))
+def sepia(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    warm = rng.uniform(-12, 12)
+    dark = (round(40 + warm / 2), 26, round(14 - warm / 3))
+    mid = (round(160 + warm), round(124 + warm / 3), round(88 - warm))
+    grey = grayscale(image, rng).convert("L")
+    return ImageOps.colorize(grey, dark, (250, 236, 206), mid=mid)
 
 
-def sketch(image: Image.Image) -> Image.Image:
+def sketch(image: Image.Image, rng: np.random.Generator) -> Image.Image:
     """Pencil on paper: outlines from a colour-dodge of the inverted blur (the classic trick),
     tone from diagonal hatching that gets denser where the picture is dark."""
     grey = image.convert("L")
@@ -118,18 +131,23 @@ def sketch(image: Image.Image) -> Image.Image:
     dodge = np.clip(g * 255 / np.maximum(1, 255 - b), 0, 255)
     lines = np.clip((dodge - 255) * 2.2 + 255, 0, 255) / 255
     tone = np.asarray(grey.filter(ImageFilter.GaussianBlur(max(2, w / 120))), np.float32) / 255
-    period = max(5, round(w / 110))
+    period = max(5, round(w / 110 * rng.uniform(0.8, 1.5)))
     ys, xs = np.ogrid[:h, :w]
-    hatch = ((xs + ys) % period < max(1, period // 4)).astype(np.float32)
-    cross = ((xs - ys) % period < max(1, period // 4)).astype(np.float32)
-    shade = np.clip(0.75 - tone, 0, 1) * hatch * 0.9 + np.clip(0.4 - tone, 0, 1) * cross * 1.2
+    lean = 1 if rng.random() < 0.5 else -1  # which way the hand hatches first
+    hatch = ((xs + lean * ys) % period < max(1, period // 4)).astype(np.float32)
+    cross = ((xs - lean * ys) % period < max(1, period // 4)).astype(np.float32)
+    heavy = rng.uniform(0.65, 0.85)
+    shade = np.clip(heavy - tone, 0, 1) * hatch * 0.9 + np.clip(0.4 - tone, 0, 1) * cross * 1.2
     pencil = lines * (1 - np.clip(shade, 0, 0.85))
     paper = vec((246, 242, 232)) * pencil[..., None]
     return Image.fromarray(paper.astype(np.uint8), "RGB")
 
 
-def pixel_art(image: Image.Image, cells: int = 96, colours: int = 24) -> Image.Image:
+def pixel_art(
+    image: Image.Image, rng: np.random.Generator, cells: int = 96, colours: int = 24
+) -> Image.Image:
     w, h = image.size
+    cells = round(cells * rng.uniform(0.75, 1.2))
     small_w = max(1, cells * w // max(w, h))
     small_h = max(1, cells * h // max(w, h))
     small = image.resize((small_w, small_h), Image.Resampling.BOX)
@@ -137,7 +155,7 @@ def pixel_art(image: Image.Image, cells: int = 96, colours: int = 24) -> Image.I
     return small.resize((w, h), Image.Resampling.NEAREST)
 
 
-def watercolor(image: Image.Image) -> Image.Image:
+def watercolor(image: Image.Image, rng: np.random.Generator) -> Image.Image:
     """Flat washes of a few dozen colours, pigment pooling darker at their edges, a little
     bleeding, on grainy paper."""
     w, h = image.size
@@ -149,7 +167,6 @@ def watercolor(image: Image.Image) -> Image.Image:
     px: Float = np.asarray(bled, np.float32)
     px = px * (1 - np.clip(np.asarray(rims, np.float32)[..., None] / 50, 0, 0.3))
     px = px * 0.84 + 255 * 0.16
-    rng = np.random.default_rng(w * 7919 + h)
     grain = rng.random((h // 3 + 1, w // 3 + 1)).astype(np.float32)
     paper = Image.fromarray((grain * 255).astype(np.uint8)).resize(
         (w, h), Image.Resampling.BICUBIC
@@ -158,13 +175,12 @@ def watercolor(image: Image.Image) -> Image.Image:
     return clip(px)
 
 
-def oil(image: Image.Image) -> Image.Image:
+def oil(image: Image.Image, rng: np.random.Generator) -> Image.Image:
     """Smoothed colour patches, richer colour, and raised brush strokes catching the light."""
     w, h = image.size
     small = image.reduce(4).filter(ImageFilter.MedianFilter(3))
     patches = small.resize((w, h), Image.Resampling.BICUBIC)
     px = np.asarray(ImageEnhance.Color(patches).enhance(1.2), np.float32)
-    rng = np.random.default_rng(w * 31 + h)
     strokes = rng.random((h // 5 + 1, w // 18 + 1)).astype(np.float32)
     field = Image.fromarray((strokes * 255).astype(np.uint8)).resize(
         (w, h), Image.Resampling.BICUBIC
@@ -196,7 +212,7 @@ def fog(px: Float) -> None:
     px += (vec((214, 218, 224)) - px) * density
 
 
-STYLES = {
+STYLES: dict[str, Callable[[Image.Image, np.random.Generator], Image.Image]] = {
     "bw": grayscale,
     "sepia": sepia,
     "sketch": sketch,

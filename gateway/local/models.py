@@ -5,7 +5,7 @@ prism-2    same objects and colours; one fixed light, looser relations and posit
 sketchbook flat cartoon shapes on paper; counts and places often wrong.
 palette    only the prompt's colours and mood, as an abstract colour-field composition.
 blockworld a 48-pixel grid of the first few recognised objects, scaled up.
-daydream   ignores the prompt: the same dreamy landscape every time.
+daydream   ignores the prompt: a dreamy landscape of its own, whatever was asked.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from gateway.local import effects
-from gateway.local.backdrop import gradient, paint_backdrop
-from gateway.local.colours import RGB
+from gateway.local.backdrop import gradient, light_pool, paint_backdrop
+from gateway.local.colours import RGB, mix
 from gateway.local.objects import paint_item
 from gateway.local.paint import (
     FLAT,
@@ -31,7 +31,7 @@ from gateway.local.paint import (
     vec,
 )
 from gateway.local.parse import Lighting, PromptSpec
-from gateway.local.scene import Fidelity, Scene, layout
+from gateway.local.scene import Camera, Fidelity, Scene, layout
 
 LIGHT_VECTORS = {
     "left": (-0.75, -0.5, 0.45),
@@ -57,11 +57,13 @@ def key_direction(spec: PromptSpec, scene: Scene) -> str:
             return "left" if item.centre_x < scene.width / 2 else "right"
     if scene.window:
         return "left" if scene.window[0] < scene.width / 2 else "right"
-    return "left"
+    return scene.camera.light_side
 
 
 def scene_lights(spec: PromptSpec, scene: Scene) -> Lights:
-    direction = unit(LIGHT_VECTORS[key_direction(spec, scene)])
+    x, y, z = LIGHT_VECTORS[key_direction(spec, scene)]
+    lean_x, lean_y = scene.camera.light_lean
+    direction = unit((x + lean_x, y + lean_y, z))
     colour = LIGHT_COLOURS[spec.time]
     quality = spec.lighting.quality
     ambient = (0.44, 0.44, 0.47)
@@ -138,7 +140,8 @@ def relight(px: np.ndarray, spec: PromptSpec, scene: Scene) -> None:
     elif quality == "backlit":
         effects.falloff(px, "back", 0.3)
     else:
-        effects.falloff(px, direction, 0.14 if spec.lighting.direction else 0.06)
+        # A named side is lit firmly; otherwise the seed's side, more gently.
+        effects.falloff(px, direction, 0.14 if spec.lighting.direction else 0.09)
     effects.vignette(px, 0.18)
 
 
@@ -147,11 +150,12 @@ def render_scene(
     width: int,
     height: int,
     rng: np.random.Generator,
+    camera: Camera,
     *,
     finish: Finish,
     fidelity: Fidelity,
 ) -> Image.Image:
-    scene = layout(spec, width, height, rng, fidelity)
+    scene = layout(spec, width, height, rng, fidelity, camera)
     lights = scene_lights(spec, scene)
     p = Painter.blank(width, height, finish=finish, lights=lights, rng=rng)
     paint_backdrop(p, scene)
@@ -176,27 +180,33 @@ def paper(p: Painter, amount: float) -> None:
     p.px += vec((248, 242, 226)) * amount * (0.96 + 0.06 * grain)
 
 
-def styled(image: Image.Image, style: str | None) -> Image.Image:
+def styled(image: Image.Image, style: str | None, rng: np.random.Generator) -> Image.Image:
     if style in effects.STYLES:
-        return effects.STYLES[style](image)
+        return effects.STYLES[style](image, rng)
     return image
 
 
-def lumen(spec: PromptSpec, width: int, height: int, rng: np.random.Generator) -> Image.Image:
+def lumen(
+    spec: PromptSpec, width: int, height: int, rng: np.random.Generator, camera: Camera
+) -> Image.Image:
     finish = Finish.CARTOON if spec.style == "flat" else Finish.LIT
-    image = render_scene(spec, width, height, rng, finish=finish, fidelity=Fidelity())
-    return styled(image, spec.style)
+    image = render_scene(spec, width, height, rng, camera, finish=finish, fidelity=Fidelity())
+    return styled(image, spec.style, rng)
 
 
-def prism(spec: PromptSpec, width: int, height: int, rng: np.random.Generator) -> Image.Image:
+def prism(
+    spec: PromptSpec, width: int, height: int, rng: np.random.Generator, camera: Camera
+) -> Image.Image:
     fidelity = Fidelity(relations=0.5, positions=0.8, jitter=0.04)
-    image = render_scene(spec, width, height, rng, finish=Finish.SIMPLE, fidelity=fidelity)
-    return styled(image, spec.style if spec.style != "oil" else None)
+    image = render_scene(spec, width, height, rng, camera, finish=Finish.SIMPLE, fidelity=fidelity)
+    return styled(image, spec.style if spec.style != "oil" else None, rng)
 
 
-def sketchbook(spec: PromptSpec, width: int, height: int, rng: np.random.Generator) -> Image.Image:
+def sketchbook(
+    spec: PromptSpec, width: int, height: int, rng: np.random.Generator, camera: Camera
+) -> Image.Image:
     fidelity = Fidelity(relations=0.0, positions=0.45, count_error=0.6, jitter=0.1, max_objects=6)
-    return render_scene(spec, width, height, rng, finish=Finish.CARTOON, fidelity=fidelity)
+    return render_scene(spec, width, height, rng, camera, finish=Finish.CARTOON, fidelity=fidelity)
 
 
 BLOCK_PALETTE: list[RGB] = [
@@ -219,18 +229,20 @@ BLOCK_PALETTE: list[RGB] = [
 ]
 
 
-def blockworld(spec: PromptSpec, width: int, height: int, rng: np.random.Generator) -> Image.Image:
+def blockworld(
+    spec: PromptSpec, width: int, height: int, rng: np.random.Generator, camera: Camera
+) -> Image.Image:
     cells = 48
     gw = max(8, round(cells * width / min(width, height)))
     gh = max(8, round(cells * height / min(width, height)))
-    fidelity = Fidelity(relations=0.0, positions=1.0, max_objects=3)
+    fidelity = Fidelity(relations=0.0, positions=1.0, max_objects=3, jitter=0.12)
     capped = replace(
         spec,
         objects=tuple(replace(o, count=min(o.count, 3)) for o in spec.objects),
         lighting=Lighting(),
         style=None,
     )
-    small = render_scene(capped, gw, gh, rng, finish=Finish.BLOCK, fidelity=fidelity)
+    small = render_scene(capped, gw, gh, rng, camera, finish=Finish.BLOCK, fidelity=fidelity)
     palette = Image.new("P", (1, 1))
     palette.putpalette([c for colour in BLOCK_PALETTE for c in colour])
     small = small.quantize(palette=palette, dither=Image.Dither.NONE).convert("RGB")
@@ -249,7 +261,7 @@ MOODS: dict[str, tuple[RGB, list[RGB]]] = {
 
 
 def palette_field(
-    spec: PromptSpec, width: int, height: int, rng: np.random.Generator
+    spec: PromptSpec, width: int, height: int, rng: np.random.Generator, camera: Camera
 ) -> Image.Image:
     """Abstract colour fields from the prompt's colours over a ground from its mood: bands,
     orbs or stripes, chosen by the prompt's hash. No objects, ever."""
@@ -285,26 +297,32 @@ def palette_field(
     px = effects.pixels(image)
     grain = value_noise(height, width, 180, rng)[..., None]
     px *= 0.95 + 0.1 * grain
+    light_pool(px, camera)
     return effects.clip(px)
 
 
-def daydream(out_width: int, out_height: int, rng: np.random.Generator) -> Image.Image:
-    """Pastel hills under a pink sky, the same every time bar a small seeded drift. Painted at
-    half size: it is meant to be soft, and it is the cheapest model."""
+def daydream(
+    out_width: int, out_height: int, rng: np.random.Generator, drift: np.random.Generator
+) -> Image.Image:
+    """Pastel hills under a pink sky, whatever the prompt says. `rng` (from the seed) composes
+    the landscape: where the sun stands, how the hills roll, where clouds and trees are;
+    `drift` (from the prompt too) only nudges it. Painted at half size: it is meant to be
+    soft, and it is the cheapest model."""
     width, height = max(1, out_width // 2), max(1, out_height // 2)
     p = Painter.blank(width, height, finish=Finish.SIMPLE, rng=rng)
     ys = np.linspace(0, 1, height, dtype=np.float32)
-    sky_stops = [(0.0, (170, 150, 210)), (0.45, (240, 180, 200)), (0.62, (255, 214, 190))]
+    dusk = float(rng.uniform(0, 1))
+    sky_stops = [
+        (0.0, mix((170, 150, 210), (120, 130, 200), dusk)),
+        (0.45, mix((240, 180, 200), (250, 170, 160), dusk)),
+        (0.62, (255, 214, 190)),
+    ]
     p.px[:] = gradient(sky_stops, height)[:, None, :]
-    sun_x = width * (0.62 + rng.uniform(-0.03, 0.03))
-    p.glow((sun_x, height * 0.5), height * 0.45, (60, 40, 20), 1.0)
-    r = height * 0.09
-    p.ellipse(
-        (sun_x - r, height * 0.5 - r, sun_x + r, height * 0.5 + r),
-        (255, 236, 200),
-        FLAT,
-        alpha=0.9,
-    )
+    sun_x = width * (rng.uniform(0.15, 0.85) + drift.uniform(-0.03, 0.03))
+    sun_y = height * rng.uniform(0.3, 0.52)
+    p.glow((sun_x, sun_y), height * 0.45, (60, 40, 20), 1.0)
+    r = height * rng.uniform(0.06, 0.11)
+    p.ellipse((sun_x - r, sun_y - r, sun_x + r, sun_y + r), (255, 236, 200), FLAT, alpha=0.9)
     xs = np.arange(width, dtype=np.float32)
     layers = [
         ((190, 170, 210), 0.52, 0.05),
@@ -312,10 +330,13 @@ def daydream(out_width: int, out_height: int, rng: np.random.Generator) -> Image
         ((120, 170, 160), 0.7, 0.07),
         ((90, 140, 120), 0.82, 0.06),
     ]
+    lift = rng.uniform(-0.07, 0.05)
     for k, (colour, level, amp) in enumerate(layers):
-        phase = rng.uniform(0, 0.6) + k * 1.7
+        phase = rng.uniform(0, 2 * np.pi) + drift.uniform(0, 0.3)
+        amp *= rng.uniform(0.6, 1.8)
         ridge = height * (
             level
+            + lift
             - amp
             * (
                 np.sin(xs / width * (4 + k) + phase) * 0.6
@@ -327,9 +348,9 @@ def daydream(out_width: int, out_height: int, rng: np.random.Generator) -> Image
         depth = np.clip((rows - ridge[None, :]) / (height * 0.25), 0, 1)[..., None]
         tone = vec(colour) * (1 - 0.12 * depth)
         p.px += (tone - p.px) * cover
-    for k in range(3):
-        cx = width * (0.15 + 0.3 * k + rng.uniform(-0.02, 0.02))
-        cy = height * (0.16 + 0.06 * (k % 2))
+    for _ in range(int(rng.integers(2, 5))):
+        cx = width * rng.uniform(0.05, 0.95)
+        cy = height * rng.uniform(0.08, 0.3)
         for du, dv, rr in ((-0.05, 0.01, 0.04), (0.0, 0.0, 0.055), (0.05, 0.012, 0.038)):
             rad = width * rr
             p.ellipse(
@@ -343,10 +364,10 @@ def daydream(out_width: int, out_height: int, rng: np.random.Generator) -> Image
                 Shade("round"),
                 alpha=0.85,
             )
-    for k in range(5):
-        tx = width * (0.08 + 0.2 * k + rng.uniform(-0.02, 0.02))
-        base = height * (0.86 + 0.03 * (k % 2))
-        th = height * 0.11
+    for _ in range(int(rng.integers(3, 8))):
+        tx = width * rng.uniform(0.04, 0.96)
+        base = height * (0.9 + lift * 0.5 + rng.uniform(-0.06, 0.04))
+        th = height * rng.uniform(0.08, 0.14)
         p.rect((tx - th * 0.04, base - th * 0.4, tx + th * 0.04, base), (110, 90, 100), FLAT)
         p.ellipse(
             (tx - th * 0.28, base - th, tx + th * 0.28, base - th * 0.3),

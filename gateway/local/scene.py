@@ -3,7 +3,8 @@
 Every placed thing stands on a base line (its box's bottom edge) at a depth between 0 (far) and
 1 (near); depth sets both how high the base is on the picture and how large the thing is, and
 things are drawn far to near. Relations ("on top of", "inside", "behind") are resolved against
-the anchor's placed box. `Fidelity` is how much of the prompt a model honours.
+the anchor's placed box. `Fidelity` is how much of the prompt a model honours; `Camera` is what a
+seed decides that the prompt leaves open.
 """
 
 from __future__ import annotations
@@ -25,6 +26,50 @@ class Fidelity:
     count_error: float = 0.0  # chance that a count comes out one off
     max_objects: int = 12
     jitter: float = 0.0  # random wander of free placements, as a share of the width
+
+
+@dataclass(frozen=True)
+class Camera:
+    """One rendition's choices where the prompt is silent, drawn from the seed: where the
+    horizon sits, how close the camera stands, which way the free things are laid out, and
+    where the light comes from when the prompt names no side. A prompt's own words (a position,
+    a light direction) always win over these."""
+
+    tilt: float = 0.0  # horizon shift, as a share of the height (positive: lower)
+    zoom: float = 1.0  # scale of the standing things
+    pan: float = 0.0  # shift of the free placements, as a share of the width
+    mirror: bool = False  # free things without a position word go right to left
+    light_side: str = "left"  # the key light's side when nothing in the prompt sets it
+    light_lean: tuple[float, float] = (0.0, 0.0)  # the key light's wander off its side
+    sky: tuple[float, float, float] = (
+        1.0,
+        1.0,
+        1.0,
+    )  # white balance of sky and walls, warm to cool
+    stagger: int = 0  # which depth pattern a row of free things follows
+    # A broad patch of light or shade on the backdrop (sun through a window, a cloud's
+    # shadow): centre x and y and radius as shares of the picture, and its gain.
+    pool: tuple[float, float, float, float] = (0.5, 0.5, 0.5, 0.0)
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator) -> Camera:
+        warmth = float(rng.uniform(-1, 1))
+        return cls(
+            tilt=float(rng.uniform(-0.07, 0.07)),
+            zoom=float(rng.uniform(0.82, 1.14)),
+            pan=float(rng.uniform(-0.1, 0.1)),
+            mirror=bool(rng.random() < 0.5),
+            light_side="left" if rng.random() < 0.5 else "right",
+            light_lean=(float(rng.uniform(-0.25, 0.25)), float(rng.uniform(-0.2, 0.2))),
+            sky=(1 + 0.05 * warmth, 1.0, 1 - 0.05 * warmth),
+            stagger=int(rng.integers(0, 6)),
+            pool=(
+                float(rng.uniform(0.1, 0.9)),
+                float(rng.uniform(0.15, 0.85)),
+                float(rng.uniform(0.25, 0.45)),
+                float(rng.choice([-1, 1]) * rng.uniform(0.1, 0.18)),
+            ),
+        )
 
 
 @dataclass
@@ -73,6 +118,7 @@ class Scene:
     sky_moon: bool = False
     sky_stars: bool = False
     lake_depth: float = 0.34  # share of the ground the water covers
+    camera: Camera = field(default_factory=Camera)
 
     def base_y(self, depth: float) -> float:
         return self.far + (self.near - self.far) * depth
@@ -105,14 +151,28 @@ DEFAULT_DEPTH = 0.55
 
 
 def layout(
-    spec: PromptSpec, width: int, height: int, rng: np.random.Generator, fidelity: Fidelity
+    spec: PromptSpec,
+    width: int,
+    height: int,
+    rng: np.random.Generator,
+    fidelity: Fidelity,
+    camera: Camera,
 ) -> Scene:
     horizon, far, near, hero, _ = GEOMETRY[spec.setting]
-    scene = Scene(width, height, spec, horizon * height, far * height, near * height)
+    tilt = camera.tilt
+    scene = Scene(
+        width,
+        height,
+        spec,
+        (horizon + tilt) * height,
+        (far + tilt) * height,
+        (near + tilt * 0.4) * height,
+        camera=camera,
+    )
     objects = list(spec.objects[: fidelity.max_objects])
     objects = [_degrade(obj, rng, fidelity) for obj in objects]
     if spec.setting in INDOOR and spec.lighting.window:
-        scene.window = _window_box(scene, spec.lighting.direction)
+        scene.window = _window_box(scene, spec.lighting.direction or camera.light_side)
     _backdrop(scene, objects)
     flying = [n for n, o in enumerate(objects) if _flies(o.kind, spec.setting, spec.ground)]
     standing = [
@@ -120,7 +180,7 @@ def layout(
         for n, o in enumerate(objects)
         if n not in flying and o.kind not in BACKDROP and o.kind != "window"
     ]
-    sizes = _sizes(objects, standing, hero * height)
+    sizes = _sizes(objects, standing, hero * height * camera.zoom)
     _place_standing(scene, objects, standing, sizes, rng, fidelity)
     _place_flying(scene, objects, flying, rng)
     if spec.season == "autumn":
@@ -155,12 +215,13 @@ def _flies(kind: str, setting: str, ground: str) -> bool:
     return kind in SKY_OUTDOORS
 
 
-def _window_box(scene: Scene, side: str | None) -> Box:
+def _window_box(scene: Scene, side: str) -> Box:
     w, h = scene.width, scene.height
-    cx = 0.2 * w if side != "right" else 0.8 * w
     top = 0.07 * h
     bottom = scene.horizon - 0.08 * h
     half = min(0.17 * w, (bottom - top) * 0.42)
+    cx = (0.2 if side != "right" else 0.8) * w + scene.camera.pan * 0.5 * w
+    cx = min(max(cx, half + 0.03 * w), w - half - 0.03 * w)  # the frame stays on the wall
     return (cx - half, top, cx + half, bottom)
 
 
@@ -187,7 +248,7 @@ def _backdrop(scene: Scene, objects: list[ObjectSpec]) -> None:
         scene.sky_moon = "moon" in kinds
         scene.sky_stars = "star" in kinds or scene.prompt.time == "night"
         if (scene.sky_sun or scene.sky_moon or "star" in kinds) and scene.window is None:
-            scene.window = _window_box(scene, "right")
+            scene.window = _window_box(scene, scene.camera.light_side)
 
 
 def _sizes(
@@ -230,12 +291,20 @@ def _place_standing(
     free = [n for n in standing if n not in anchored]
     unplaced = [n for n in free if objects[n].position is None]
     slots = _free_slots(len(unplaced), [objects[n].position for n in free])
+    camera = scene.camera
+    if camera.mirror:
+        slots.reverse()
     groups: dict[int, list[Item]] = {}
-    stagger = [0.0, 0.12, -0.1, 0.2, -0.05, 0.08]
+    patterns = [0.0, 0.12, -0.1, 0.2, -0.05, 0.08]
+    stagger = patterns[camera.stagger :] + patterns[: camera.stagger]
     for k, n in enumerate(free):
         obj = objects[n]
         where = {"left": 0.24, "center": 0.5, "right": 0.76}
-        cx = where[obj.position] if obj.position else slots.pop(0)
+        if obj.position:
+            # A named side is kept: the thing only wanders within it.
+            cx = where[obj.position] + rng.uniform(-0.05, 0.05)
+        else:
+            cx = slots.pop(0) + camera.pan
         cx = cx + rng.uniform(-1, 1) * fidelity.jitter
         depth = {"background": 0.12, "foreground": 0.95}.get(obj.depth or "", 0.0)
         if not depth:
@@ -502,10 +571,15 @@ def _place_flying(
         anchor_x = _anchor_x(scene, obj)
         if obj.kind in ("sun", "moon", "planet"):
             default = {"sun": 0.74, "moon": 0.26, "planet": 0.3 if setting == "space" else 0.7}
-            cx = (where.get(obj.position or "") or anchor_x or default[obj.kind]) * w
+            free_x = default[obj.kind] + rng.uniform(-0.08, 0.08)
+            if scene.camera.mirror:
+                free_x = 1 - free_x
+            cx = (where.get(obj.position or "") or anchor_x or free_x) * w
             big = {"sun": 0.14, "moon": 0.12, "planet": 0.42 if setting == "space" else 0.12}
             d = big[obj.kind] * h * obj.scale
-            cy = 0.2 * h if obj.height != "bottom" else sky_bottom * 0.6
+            cy = (0.2 + rng.uniform(-0.05, 0.05)) * h
+            if obj.height == "bottom":
+                cy = sky_bottom * 0.6
             if obj.kind == "sun" and scene.prompt.time in ("sunset", "dawn"):
                 d *= 1.3
                 cy = sky_bottom - d * 0.18

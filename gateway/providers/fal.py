@@ -21,6 +21,7 @@ from gateway.normalize import (
     ParamTable,
     nearest_aspect_ratio,
     parse_size,
+    wire_seed,
 )
 from gateway.providers.base import HTTPProvider, ProviderResponse
 from gateway.types import ErrorKind, ImageRequest, Operation
@@ -53,6 +54,11 @@ class FalProvider(HTTPProvider):
             "data URIs, in the offering's image_field",
         ),
         "mask": ParamRule(ParamMode.UNSUPPORTED),
+        "seed": ParamRule(
+            ParamMode.UNSUPPORTED,
+            "seed",
+            "modulo 2^31, for the models whose input schema has one (catalog params)",
+        ),
         "extra": ParamRule(ParamMode.PASSTHROUGH, "", "merged into the input"),
     }
     default_images_per_call: ClassVar[int] = 4
@@ -148,6 +154,8 @@ def _arguments(
         arguments["image_size"] = {"width": size[0], "height": size[1]}
     if request.style is not None:
         arguments["style"] = request.style
+    if request.seed is not None:
+        arguments["seed"] = wire_seed(request.seed)
     if request.images:
         uris = [data_uri(image) for image in request.images]
         field = options.get("image_field", "image_url")

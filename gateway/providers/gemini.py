@@ -14,7 +14,14 @@ import httpx
 from gateway.catalog import OfferingSpec
 from gateway.errors import ProviderError
 from gateway.http import Deadline, checked_image, decode_base64, failure, image_mime, json_of, send
-from gateway.normalize import ASPECT_RATIOS, ParamMode, ParamRule, ParamTable, nearest_aspect_ratio
+from gateway.normalize import (
+    ASPECT_RATIOS,
+    ParamMode,
+    ParamRule,
+    ParamTable,
+    nearest_aspect_ratio,
+    wire_seed,
+)
 from gateway.providers.base import HTTPProvider, ProviderResponse
 from gateway.types import ErrorKind, ImageRequest, Operation
 
@@ -51,6 +58,7 @@ class GeminiProvider(HTTPProvider):
             ParamMode.CONVERTED, "contents[0].parts[].inline_data", "base64 with its MIME type"
         ),
         "mask": ParamRule(ParamMode.UNSUPPORTED),
+        "seed": ParamRule(ParamMode.RENAMED, "generationConfig.seed", "modulo 2^31 (an int32)"),
         "extra": ParamRule(ParamMode.PASSTHROUGH, "", "merged into the request body"),
     }
 
@@ -80,6 +88,8 @@ class GeminiProvider(HTTPProvider):
         }
         if ratio:
             config["imageConfig"] = {"aspectRatio": ratio}
+        if request.seed is not None:
+            config["seed"] = wire_seed(request.seed)
         body = {
             "contents": [{"role": "user", "parts": parts}],
             "generationConfig": config,

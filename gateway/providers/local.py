@@ -3,6 +3,10 @@
 It behaves like a remote service on purpose (a latency drawn from the catalog's distribution,
 an occasional failure) so that routing, metrics and the speed charts have something real to
 measure. `GATEWAY_LOCAL_LATENCY_SCALE` scales the simulated latency (0 disables it in tests).
+
+Every image is drawn from a seed: the request's, or a fresh secret one when it brings none, so
+a caller that does not choose a seed never gets a picture anyone can draw again. The n images
+of one request are the seed's variants.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import io
 import math
 import os
 import random
+import secrets
 import time
 from typing import ClassVar
 
@@ -37,6 +42,9 @@ class LocalProvider:
         "response_format": ParamRule(ParamMode.EMULATED, "", "PNG bytes"),
         "images": ParamRule(ParamMode.PASSTHROUGH, "source", "the first image is edited"),
         "mask": ParamRule(ParamMode.UNSUPPORTED),
+        "seed": ParamRule(
+            ParamMode.PASSTHROUGH, "seed", "any integer; without one, a fresh random seed"
+        ),
         "extra": ParamRule(ParamMode.UNSUPPORTED, "", "ignored"),
     }
 
@@ -66,15 +74,17 @@ class LocalProvider:
         started = time.perf_counter()
         self._simulate_service(offering, deadline)
         width, height = parse_size(request.size) if request.size else DEFAULT_SIZE
+        seed = secrets.randbits(63) if request.seed is None else request.seed
+        model = offering.provider_model
         if operation is Operation.EDIT:
             source = decode_image(request.images[0])
             images = [
-                local.edit(offering.provider_model, source, request.prompt)
-                for _ in range(request.n)
+                local.edit(model, source, request.prompt, seed=seed, variant=i)
+                for i in range(request.n)
             ]
         else:
             images = [
-                local.render(offering.provider_model, request.prompt, width, height, variant=i)
+                local.render(model, request.prompt, width, height, seed=seed, variant=i)
                 for i in range(request.n)
             ]
         encoded = [encode_png(image) for image in images]

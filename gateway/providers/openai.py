@@ -51,6 +51,7 @@ class OpenAIProvider(HTTPProvider):
         ),
         "images": ParamRule(ParamMode.CONVERTED, "image[]", "multipart files"),
         "mask": ParamRule(ParamMode.PASSTHROUGH, "mask", "multipart file"),
+        "seed": ParamRule(ParamMode.UNSUPPORTED, "", "the Images API takes no seed"),
         "extra": ParamRule(ParamMode.PASSTHROUGH, "", "merged into the request body"),
     }
     default_images_per_call: ClassVar[int] = 10

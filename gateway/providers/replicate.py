@@ -15,7 +15,14 @@ import httpx
 from gateway.catalog import OfferingSpec
 from gateway.errors import ProviderError
 from gateway.http import Deadline, Reply, data_uri, failure, fetch_images, json_of, send
-from gateway.normalize import ASPECT_RATIOS, ParamMode, ParamRule, ParamTable, nearest_aspect_ratio
+from gateway.normalize import (
+    ASPECT_RATIOS,
+    ParamMode,
+    ParamRule,
+    ParamTable,
+    nearest_aspect_ratio,
+    wire_seed,
+)
 from gateway.providers.base import HTTPProvider, ProviderResponse
 from gateway.types import ErrorKind, ImageRequest, Operation
 
@@ -44,6 +51,11 @@ class ReplicateProvider(HTTPProvider):
             ParamMode.CONVERTED, "input.image_input", "data URIs, in the offering's image_field"
         ),
         "mask": ParamRule(ParamMode.UNSUPPORTED),
+        "seed": ParamRule(
+            ParamMode.UNSUPPORTED,
+            "input.seed",
+            "modulo 2^31, for the models whose input schema has one (catalog params)",
+        ),
         "extra": ParamRule(ParamMode.PASSTHROUGH, "", "merged into input"),
     }
 
@@ -63,6 +75,8 @@ class ReplicateProvider(HTTPProvider):
             arguments["aspect_ratio"] = ratio
         if request.style is not None:
             arguments["style"] = request.style
+        if request.seed is not None:
+            arguments["seed"] = wire_seed(request.seed)
         if request.images:
             uris = [data_uri(image) for image in request.images]
             field = options.get("image_field", "image_input")

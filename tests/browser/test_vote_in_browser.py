@@ -83,7 +83,11 @@ def test_editing_battle_shows_the_source_and_votes_by_keyboard(live_server, brow
     catalog_sync()
     source = io.BytesIO()
     local.render(
-        "lumen-xl", "A glass cube on a wooden table with a small blue sphere inside", 512, 512
+        "lumen-xl",
+        "A glass cube on a wooden table with a small blue sphere inside",
+        512,
+        512,
+        seed=0,
     ).save(source, format="PNG")
     prompt, _ = edit_prompt_create(instruction="Make the sphere red", source=source.getvalue())
     prompt_generate(prompt_ids=[prompt.pk])

@@ -27,6 +27,7 @@ PARAMETERS = {
     "response_format",
     "images",
     "mask",
+    "seed",
     "extra",
 }
 
@@ -52,6 +53,18 @@ def test_every_catalog_offering_declares_a_mode_for_every_parameter() -> None:
         ("gpt-image-1", "openai", "response_format", "emulated", ""),
         ("recraft-v3", "fal", "style", "passthrough", "style"),  # the catalog's override
         ("lumen-xl", "local", "size", "passthrough", "width, height"),
+        ("lumen-xl", "local", "seed", "passthrough", "seed"),
+        ("gemini-3.1-flash-lite-image", "gemini", "seed", "renamed", "generationConfig.seed"),
+        ("gemini-3.1-flash-lite-image", "vertex", "seed", "renamed", "generationConfig.seed"),
+        ("gemini-3.1-flash-lite-image", "fal", "seed", "unsupported", "seed"),
+        ("gpt-image-1", "openai", "seed", "unsupported", ""),
+        ("flux-1.1-pro", "fal", "seed", "passthrough", "seed"),  # the catalog's override
+        ("flux-1.1-pro", "replicate", "seed", "passthrough", "input.seed"),
+        ("flux-kontext-pro", "fal", "seed", "passthrough", "seed"),
+        ("seedream-4", "fal", "seed", "passthrough", "seed"),
+        ("seedream-4", "replicate", "seed", "unsupported", "input.seed"),
+        ("imagen-4", "fal", "seed", "passthrough", "seed"),
+        ("recraft-v3", "fal", "seed", "unsupported", "seed"),
     ],
 )
 def test_the_table_says_what_each_provider_does_with_a_parameter(
@@ -261,3 +274,44 @@ def test_a_style_the_catalog_enables_reaches_the_provider(
 
     assert fal.submitted("fal-ai/recraft/v3/text-to-image")[0]["style"] == ("digital_illustration")
     assert result.warnings == ()
+
+
+def test_a_seed_reaches_a_model_that_takes_one_and_is_dropped_with_a_warning_where_not(
+    fal: FakeFal, make_gateway: MakeGateway
+) -> None:
+    fal.model("fal-ai/flux-pro/v1.1")
+    fal.model("fal-ai/recraft/v3/text-to-image")
+    gateway = make_gateway(fal.env(), catalog=default_catalog())
+
+    flux = gateway.generate(ImageRequest(model="flux-1.1-pro", prompt="x", seed=2**40 + 5))
+    recraft = gateway.generate(ImageRequest(model="recraft-v3", prompt="x", seed=5))
+
+    # 63-bit arena seeds go out modulo 2^31: every provider takes a 32-bit seed.
+    assert fal.submitted("fal-ai/flux-pro/v1.1")[0]["seed"] == 5
+    assert flux.warnings == ()
+    assert "seed" not in fal.submitted("fal-ai/recraft/v3/text-to-image")[0]
+    assert recraft.warnings == ("recraft-v3@fal does not support seed; it was ignored.",)
+    assert recraft.attempts[0].warnings == recraft.warnings
+
+
+def test_the_parallel_calls_of_one_request_get_different_seeds(
+    gemini: FakeGemini, make_gateway: MakeGateway
+) -> None:
+    model = "gemini-3.1-flash-lite-image"
+    gemini.on(gemini.path(model), gemini.image(model))
+    env = {k: v for k, v in gemini.env().items() if k.startswith("GEMINI")}
+    gateway = make_gateway(env, catalog=default_catalog())
+
+    gateway.generate(ImageRequest(model=model, prompt="x", n=3, seed=42))
+
+    seeds = [r.get_json()["generationConfig"]["seed"] for r in gemini.seen(gemini.path(model))]
+    assert 42 in seeds
+    assert len(set(seeds)) == 3
+
+
+def test_the_model_page_table_words_the_seed_rule() -> None:
+    (flux,) = [o for o in default_catalog().model("flux-1.1-pro").offerings if o.provider == "fal"]
+    (gpt,) = default_catalog().model("gpt-image-1").offerings
+
+    assert normalization_table(flux)["seed"].note.startswith("modulo 2^31")
+    assert normalization_table(gpt)["seed"].note == "the Images API takes no seed"

@@ -20,6 +20,7 @@ CATALOG = catalog(
         "size_param": "aspect_ratio",
         "image_field": "image_url",
         "max_n_per_call": 4,
+        "params": {"seed": "passthrough"},
     },
     max_n=8,
 )
@@ -202,3 +203,29 @@ def test_an_unknown_queue_status_is_a_bad_response(
         gateway.generate(ImageRequest(model="kontext", prompt="x"))
 
     assert caught.value.kind is ErrorKind.BAD_RESPONSE
+
+
+def test_the_seed_goes_in_the_input_of_a_model_that_takes_one(
+    fal: FakeFal, make_gateway: MakeGateway
+) -> None:
+    fal.model(EDIT)
+    gateway = make_gateway(fal.env(), catalog=CATALOG)
+
+    result = gateway.edit(
+        ImageRequest(model="kontext", prompt="make it red", images=(png(),), seed=123)
+    )
+
+    assert fal.submitted(EDIT)[0]["seed"] == 123
+    assert result.warnings == ()
+
+
+def test_a_model_without_a_seed_gets_none_and_a_warning(
+    fal: FakeFal, make_gateway: MakeGateway
+) -> None:
+    fal.model("fal-ai/flux-pro/v1.1")
+    gateway = make_gateway(fal.env(), catalog=FLUX)
+
+    result = gateway.generate(ImageRequest(model="flux", prompt="x", seed=123))
+
+    assert "seed" not in fal.submitted("fal-ai/flux-pro/v1.1")[0]
+    assert result.attempts[0].warnings == ("flux@fal does not support seed; it was ignored.",)

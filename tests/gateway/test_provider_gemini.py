@@ -234,3 +234,25 @@ def test_a_body_of_the_wrong_shape_is_a_bad_response_not_a_crash(
         gateway.generate(ImageRequest(model="banana", prompt="x"))
 
     assert caught.value.kind is ErrorKind.BAD_RESPONSE
+
+
+def test_the_seed_goes_in_the_generation_config(
+    gemini: FakeGemini, make_gateway: MakeGateway
+) -> None:
+    gemini.on(gemini.path(MODEL), gemini.image(MODEL))
+    gateway = make_gateway(gemini_only(gemini), catalog=CATALOG)
+
+    result = gateway.generate(ImageRequest(model="banana", prompt="x", seed=2**62 + 9))
+
+    config = gemini.seen(gemini.path(MODEL))[0].get_json()["generationConfig"]
+    assert config["seed"] == (2**62 + 9) % 2**31
+    assert result.warnings == ()
+
+
+def test_no_seed_sends_none(gemini: FakeGemini, make_gateway: MakeGateway) -> None:
+    gemini.on(gemini.path(MODEL), gemini.image(MODEL))
+    gateway = make_gateway(gemini_only(gemini), catalog=CATALOG)
+
+    gateway.generate(ImageRequest(model="banana", prompt="x"))
+
+    assert "seed" not in gemini.seen(gemini.path(MODEL))[0].get_json()["generationConfig"]

@@ -220,3 +220,15 @@ def test_an_answer_without_images_is_empty(openai: FakeOpenAI, make_gateway: Mak
         gateway.generate(ImageRequest(model="paint", prompt="a cube"))
 
     assert caught.value.kind is ErrorKind.EMPTY
+
+
+def test_a_seed_is_not_sent_and_the_attempt_says_so(
+    openai: FakeOpenAI, make_gateway: MakeGateway
+) -> None:
+    openai.on(GENERATIONS, openai.images())
+    gateway = make_gateway(openai.env(), catalog=CATALOG)
+
+    result = gateway.generate(ImageRequest(model="paint", prompt="x", seed=7))
+
+    assert "seed" not in openai.seen(GENERATIONS)[0].get_json()
+    assert result.attempts[0].warnings == ("paint@openai does not support seed; it was ignored.",)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway import ErrorKind, GatewayError, ImageRequest
+from gateway import ErrorKind, GatewayError, ImageRequest, default_catalog
 from tests.gateway.conftest import SHORT_TIMEOUT, MakeGateway, catalog
 from tests.gateway.fakes import IMAGE, FakeReplicate, fails, fixture, png, reply
 
@@ -19,6 +19,7 @@ CATALOG = catalog(
         "image_field": "input_image",
         "image_list": False,
         "aspect_ratios": ["1:1", "16:9", "9:16", "4:3", "3:4"],
+        "params": {"seed": "passthrough"},
     },
     max_n=4,
 )
@@ -186,3 +187,29 @@ def test_a_succeeded_prediction_without_output_is_empty(
         gateway.generate(ImageRequest(model="kontext", prompt="x"))
 
     assert caught.value.kind is ErrorKind.EMPTY
+
+
+def test_the_seed_goes_in_the_input_and_each_parallel_prediction_gets_its_own(
+    replicate: FakeReplicate, make_gateway: MakeGateway
+) -> None:
+    replicate.model(MODEL)
+    gateway = make_gateway(replicate.env(), catalog=CATALOG)
+
+    result = gateway.generate(ImageRequest(model="kontext", prompt="x", n=2, seed=77))
+
+    seeds = sorted(created["input"]["seed"] for created in replicate.created(MODEL))
+    assert 77 in seeds
+    assert len(set(seeds)) == 2
+    assert result.warnings == ()
+
+
+def test_a_model_without_a_seed_gets_none_and_a_warning(
+    replicate: FakeReplicate, make_gateway: MakeGateway
+) -> None:
+    replicate.model("bytedance/seedream-4")
+    gateway = make_gateway(replicate.env(), catalog=default_catalog())
+
+    result = gateway.generate(ImageRequest(model="seedream-4", prompt="x", seed=77))
+
+    assert "seed" not in replicate.created("bytedance/seedream-4")[0]["input"]
+    assert result.warnings == ("seedream-4@replicate does not support seed; it was ignored.",)
