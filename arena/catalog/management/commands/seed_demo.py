@@ -104,7 +104,7 @@ class Command(BaseCommand):
         size = settings.ARENA_IMAGE_SIZE
         edit_prompts = []
         for entry in data.get("edit", []):
-            source = local.render(SOURCE_MODEL, entry["source_prompt"], size, size)
+            source = local.render(SOURCE_MODEL, entry["source_prompt"], size, size, seed=0)
             buffer = io.BytesIO()
             source.save(buffer, format="PNG")
             prompt, _ = edit_prompt_create(
