@@ -29,7 +29,7 @@ class DatabaseCache(db.DatabaseCache):
         table = quote_name(self._table)
         value, cache_key, expires = (quote_name(c) for c in ("value", "cache_key", "expires"))
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-        now = datetime.now(UTC) if settings.USE_TZ else datetime.now()  # noqa: DTZ005
+        now = datetime.now(UTC) if settings.USE_TZ else datetime.now()
         now = now.replace(microsecond=0)
         # SQLite has no row locks; its transactions start IMMEDIATE here (settings), which
         # serialises writers just the same.

@@ -8,7 +8,6 @@ REDIS_URL the cache lives in the database. With DEBUG off the site is HTTPS only
 
 import os
 from pathlib import Path
-
 from urllib.parse import urlsplit
 
 import dj_database_url
