@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.test import Client
 
 from tests.arena.test_settings import environment, settings_in
 
@@ -137,6 +138,7 @@ LAST = """
 import django
 django.setup()
 from django.db import connection
+from django.test import Client
 from django.utils import timezone
 from arena.ratelimit import window_count
 print(window_count("vote", "203.0.113.7", 86400))
@@ -205,3 +207,14 @@ def python(env: dict[str, str], code: str, *args: str, wait: bool = True):
     return subprocess.run(
         command, env=environment(env), cwd=ROOT, capture_output=True, text=True, timeout=120
     )
+
+
+def test_a_refused_form_gets_a_site_page_without_inline_style():
+    # Django's own CSRF failure page carries a <style> that the policy would block.
+    response = Client(enforce_csrf_checks=True).post("/battle/t2i/", {"choice": "left"})
+
+    assert response.status_code == 403
+    assert "403_csrf.html" in [template.name for template in response.templates]
+    page = response.content.decode()
+    assert 'class="site-header"' in page
+    assert "<style" not in page
