@@ -142,7 +142,13 @@ else:
         }
     }
 
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions are read through the cache, except when the cache is the database itself: there it
+# would only double the writes and crowd the rate-limit counters out of the cache table.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL or DEBUG
+    else "django.contrib.sessions.backends.db"
+)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 24 * 30)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -116,12 +116,15 @@ def test_deploy_check_finds_nothing_to_warn_about_in_production_settings(tmp_pat
 
 
 def test_production_without_redis_caches_in_the_database_and_the_demo_in_memory(tmp_path):
-    production = settings_in({"SECRET_KEY": "x" * 50}, "settings.CACHES['default']['BACKEND']")
+    production = settings_in(
+        {"SECRET_KEY": "x" * 50},
+        "settings.CACHES['default']['BACKEND'], settings.SESSION_ENGINE.rsplit('.', 1)[-1]",
+    )
     demo = settings_in(
         {"DEBUG": "1", "ARENA_VAR_DIR": str(tmp_path)}, "settings.CACHES['default']['BACKEND']"
     )
 
-    assert production.stdout.strip() == "arena.cache.DatabaseCache"
+    assert production.stdout.split() == ["arena.cache.DatabaseCache", "db"]
     assert demo.stdout.strip() == "django.core.cache.backends.locmem.LocMemCache"
 
 
