@@ -2,14 +2,17 @@
 
 Embedded default (nothing set but DEBUG=1): a SQLite file under var/, Celery tasks run eagerly
 in the web process, local-memory cache, media on local disk. Production: set DATABASE_URL
-(PostgreSQL), REDIS_URL (Celery broker and cache), SECRET_KEY and ALLOWED_HOSTS.
+(PostgreSQL), REDIS_URL (Celery broker and cache), SECRET_KEY and ALLOWED_HOSTS; without
+REDIS_URL the cache lives in the database. With DEBUG off the site is HTTPS only.
 """
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -66,6 +69,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -125,13 +129,27 @@ if REDIS_URL:
             "KEY_PREFIX": "arena",
         }
     }
-else:
+elif DEBUG:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    # Several web processes must share one set of counters (vote, API and playground caps),
+    # so production without Redis keeps the cache in the database; `migrate` creates its table.
+    CACHES = {
+        "default": {
+            "BACKEND": "arena.cache.DatabaseCache",
+            "LOCATION": "arena_cache",
+            "OPTIONS": {"MAX_ENTRIES": env_int("ARENA_CACHE_MAX_ENTRIES", 100_000)},
+        }
+    }
 
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions are read through the cache, except when the cache is the database itself: there it
+# would only double the writes and crowd the rate-limit counters out of the cache table.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL or DEBUG
+    else "django.contrib.sessions.backends.db"
+)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 24 * 30)
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and bool(REDIS_URL))
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
@@ -178,11 +196,52 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Security ---------------------------------------------------------------------------------
 
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "DENY"
+# With DEBUG off the site is served over HTTPS only. ARENA_HTTPS=0 (or each setting below on
+# its own) turns that off for a plain-http run of the production shape on one machine.
+HTTPS_ONLY = env_bool("ARENA_HTTPS", not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS_ONLY)
+# Paths answered over plain http too (regular expressions without the leading slash), e.g. a
+# load balancer's health probe that talks to gunicorn directly.
+SECURE_REDIRECT_EXEMPT = env_list("SECURE_REDIRECT_EXEMPT")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60 if HTTPS_ONLY else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS_ONLY)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS_ONLY)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", HTTPS_ONLY)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", HTTPS_ONLY)
 if env_bool("BEHIND_TLS_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = env_str("SECURE_REFERRER_POLICY", "same-origin")
+SECURE_CROSS_ORIGIN_OPENER_POLICY = env_str("SECURE_CROSS_ORIGIN_OPENER_POLICY", "same-origin")
+X_FRAME_OPTIONS = "DENY"
+
+
+def url_origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+# Content-Security-Policy: scripts, styles and everything else from this site only; no inline
+# script or style anywhere (chart data travels in json_script elements, which never run).
+# Images may also come from an absolute MEDIA_URL and from ARENA_CSP_IMG_SRC (an object
+# storage's domain).
+CSP_IMG_SRC = [
+    CSP.SELF,
+    *filter(None, [url_origin(MEDIA_URL)]),
+    *env_list("ARENA_CSP_IMG_SRC"),
+]
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": CSP_IMG_SRC,
+    "connect-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 # --- Internationalisation ---------------------------------------------------------------------
 

@@ -37,6 +37,8 @@ def pytest_load_initial_conftests(early_config, parser, args):
             )
     os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
     os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+    # The test client and the live server speak plain http; HTTPS-only is tested on its own.
+    os.environ.setdefault("ARENA_HTTPS", "0")
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
     os.environ.setdefault("GATEWAY_LOCAL_LATENCY_SCALE", "0")
     # One image per prompt and model unless a test is about renditions: faster, same logic.

@@ -5,14 +5,21 @@ import subprocess
 import sys
 
 
-def settings_in(env: dict[str, str], expression: str) -> subprocess.CompletedProcess[str]:
-    # Start from the machine's environment without anything the test run itself sets.
-    ours = {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER"}
+def environment(env: dict[str, str]) -> dict[str, str]:
+    """The machine's environment without anything the test run itself sets, plus `env`."""
+    ours = {
+        "DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER",
+        "ARENA_HTTPS",
+    }  # fmt: skip
     clean = {k: v for k, v in os.environ.items() if k not in ours}
+    return {**clean, "DJANGO_SETTINGS_MODULE": "arena.settings", **env}
+
+
+def settings_in(env: dict[str, str], expression: str) -> subprocess.CompletedProcess[str]:
     code = f"import django; django.setup(); from django.conf import settings; print({expression})"
     return subprocess.run(
         [sys.executable, "-c", code],
-        env={**clean, "DJANGO_SETTINGS_MODULE": "arena.settings", **env},
+        env=environment(env),
         capture_output=True,
         text=True,
         timeout=60,
