@@ -38,12 +38,18 @@ class ArenaPool:
     version: str
     built_at: float
     prompts: dict[int, int]  # prompt id -> row
+    prompt_ids: list[int]  # row -> prompt id
     models: dict[int, int]  # model id -> column
     # (prompts, models, renditions) ids of ready images, 0 where there is none; a battle shows
     # one rendition of each side, drawn at random.
     generations: np.ndarray
     pool: sampler.BattlePool
     shown: np.ndarray  # (prompts,) battles shown per prompt; counted up by this process too
+
+    @property
+    def depth(self) -> int:
+        """The most renditions any prompt and model has."""
+        return int(self.generations.shape[2])
 
     def index(self, prompt_id: int, model_id: int) -> tuple[int, int] | None:
         if prompt_id not in self.prompts or model_id not in self.models:
@@ -77,7 +83,9 @@ def battle_pick(
         return None
     prompt, left, right = choice
     pool.shown[prompt] += 1
-    left_id, right_id = (_rendition(pool.generations[prompt, side], rng) for side in (left, right))
+    cells = pool.generations[prompt, left], pool.generations[prompt, right]
+    seen = _seen(session_key, prompt_id=pool.prompt_ids[prompt]) if pool.depth > 1 else set()
+    left_id, right_id = (_rendition(cell, seen, rng) for cell in cells)
     found = Generation.objects.select_related("prompt").in_bulk([left_id, right_id])
     if len(found) < 2:  # deleted since the pool was built
         matchmaking_changed()
@@ -85,10 +93,18 @@ def battle_pick(
     return found[left_id], found[right_id]
 
 
-def _rendition(ids: np.ndarray, rng: np.random.Generator) -> int:
-    """One of a cell's ready renditions, at random."""
-    ready = ids[ids > 0]
-    return int(ready[rng.integers(ready.size)])
+def _rendition(ids: np.ndarray, seen: set[int], rng: np.random.Generator) -> int:
+    """One of a cell's ready renditions at random, preferring those this visitor has not been
+    shown: an image they saw revealed comes back only once they have seen every rendition."""
+    ready = [int(pk) for pk in ids if pk > 0]
+    unseen = [pk for pk in ready if pk not in seen] or ready
+    return unseen[int(rng.integers(len(unseen)))]
+
+
+def _seen(session_key: str, *, prompt_id: int) -> set[int]:
+    """The images of this prompt the visitor has been shown, in any battle."""
+    shown = Battle.objects.filter(session_key=session_key, prompt_id=prompt_id)
+    return {pk for pair in shown.values_list("left_id", "right_id") for pk in pair}
 
 
 def _last_battle(pool: ArenaPool, arena: str, session_key: str) -> tuple[int, int, int] | None:
@@ -172,6 +188,7 @@ def _build(arena: str, version: str) -> ArenaPool:
         version=version,
         built_at=time.monotonic(),
         prompts=prompts,
+        prompt_ids=prompt_ids,
         models=models,
         generations=generations,
         pool=sampler.battle_pool(weights, (generations > 0).any(axis=2)),

@@ -85,3 +85,20 @@ def test_each_side_shows_one_of_its_renditions_at_random():
         for generation in battle_pick(arena="t2i", session_key="v", rng=rng):
             shown[generation.model_id].add(generation.pk)
     assert shown == renditions
+
+
+def test_a_visitor_meets_every_rendition_before_seeing_one_again():
+    prompt = PromptFactory()
+    models = [AIModelFactory() for _ in range(2)]
+    for model in models:
+        for rendition in range(3):
+            GenerationFactory(prompt=prompt, model=model, rendition=rendition)
+
+    shown = []
+    for _ in range(3):
+        battle = battle_create(arena="t2i", session_key="memoriser")
+        shown += [battle.left_id, battle.right_id]
+
+    assert len(set(shown)) == 6  # three battles, six different images
+    fourth = battle_create(arena="t2i", session_key="memoriser")
+    assert {fourth.left_id, fourth.right_id} <= set(shown)  # only then does one come back
