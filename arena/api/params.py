@@ -16,15 +16,16 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 
 import gateway
-from arena.catalog.models import AIModel, Arena, Prompt
+from arena.catalog.models import AIModel, Arena, Prompt, new_seed
 from arena.catalog.uploads import MAX_BYTES, UploadRejected, mask_image_clean, source_image_clean
 
 MAX_PROMPT = 4_000
 MAX_N = 10
 SIZE = re.compile(r"^(\d{2,5})x(\d{2,5})$")
 MIN_SIDE, MAX_SIDE = 64, 4_096
+MAX_SEED = 2**63 - 1
 RESPONSE_FORMATS = ("url", "b64_json")
-KNOWN = {"model", "prompt", "n", "size", "quality", "style", "response_format", "user"}
+KNOWN = {"model", "prompt", "n", "size", "quality", "style", "response_format", "user", "seed"}
 
 
 class ApiError(Exception):
@@ -99,6 +100,7 @@ def image_params(
         style=style,
         images=images,
         mask=mask,
+        seed=_seed(data.get("seed")),
         extra={key: value for key, value in data.items() if key not in KNOWN},
     )
     return ImageParams(request, response_format)
@@ -166,6 +168,19 @@ def _size(value: object) -> str | None:
             400, f"size sides must be from {MIN_SIDE} to {MAX_SIDE} pixels.", param="size"
         )
     return f"{width}x{height}"
+
+
+def _seed(value: object) -> int:
+    """The caller's seed, or a fresh secret one: a seed nobody chose is never shown."""
+    if value is None:
+        return new_seed()
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        value = int(value)  # a multipart field
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
+        raise ApiError(
+            400, f"seed must be a whole number from 0 to {MAX_SEED} (2**63 - 1).", param="seed"
+        )
+    return value
 
 
 def _text(data: Mapping[str, Any], name: str) -> str | None:

@@ -23,7 +23,8 @@ from arena.catalog.services import catalog_sync, edit_prompt_create
 from tests.arena.helpers import use_local_gateway
 from tests.factories import PromptFactory, png_bytes
 
-pytestmark = pytest.mark.django_db
+# Committed for real: a request's job reaches the (eager) queue on commit.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 GENERATIONS = "/openai/v1/images/generations"
 EDITS = "/openai/v1/images/edits"
@@ -308,7 +309,6 @@ def test_staff_create_a_key_in_the_admin_and_see_it_once(db):
     assert staff.get("/admin/api/apikey/").content.decode().count(shown) == 0
 
 
-@pytest.mark.django_db(transaction=True)
 def test_the_official_openai_client_works_against_it(live_server):
     catalog_sync()
     client = openai.OpenAI(

@@ -12,7 +12,8 @@ from arena.catalog.models import ProviderCall
 from arena.catalog.services import catalog_sync
 from tests.factories import png_bytes
 
-pytestmark = pytest.mark.django_db
+# Committed for real: a request's job reaches the (eager) queue on commit.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
