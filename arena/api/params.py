@@ -8,6 +8,7 @@ providers (the gateway drops or converts what a provider cannot take).
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -76,6 +77,7 @@ def image_params(
     max_n: int = MAX_N,
 ) -> ImageParams:
     """Check a generations (JSON) or edits (multipart) request; ApiError at the first fault."""
+    _storable(data)
     prompt = data.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         raise ApiError(400, "prompt is required: describe the image you want.", param="prompt")
@@ -168,6 +170,40 @@ def _size(value: object) -> str | None:
             400, f"size sides must be from {MIN_SIDE} to {MAX_SIDE} pixels.", param="size"
         )
     return f"{width}x{height}"
+
+
+def _storable(data: Mapping[str, Any]) -> None:
+    """Refuse what no model can read and PostgreSQL cannot store (the request is kept as a
+    job): NUL characters, lone surrogates, NaN and infinities, anywhere in the request."""
+    for name, value in data.items():
+        if _unreadable(name) or _unreadable(value):
+            param = name if not _unreadable(name) else None
+            raise ApiError(
+                400,
+                f"{param or 'A parameter name'} holds a NUL character, a lone surrogate "
+                "(\\u0000, \\ud800 and the like), NaN or Infinity, which no image model can read.",
+                param=param,
+            )
+
+
+def _unreadable(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value or not _encodable(value)
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_unreadable(key) or _unreadable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_unreadable(item) for item in value)
+    return False
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _seed(value: object) -> int:

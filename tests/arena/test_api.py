@@ -13,6 +13,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from PIL import Image
 
 import gateway
@@ -138,6 +141,13 @@ def test_generation_by_url_stores_the_image_under_a_random_name(key):
         ({"model": "lumen-xl", "prompt": "a cat", "seed": True}, 400, "seed", None),
         ({"model": "lumen-xl", "prompt": "a cat", "seed": "lucky"}, 400, "seed", None),
         ({"model": "lumen-xl", "prompt": "a cat", "seed": "9" * 5000}, 400, "seed", None),
+        ({"model": "lumen-xl", "prompt": "a c\u0000at"}, 400, "prompt", None),
+        ({"model": "lumen-xl", "prompt": "a c\ud800at"}, 400, "prompt", None),
+        ({"model": "lumen-xl", "prompt": "a cat", "style": "vivid\u0000"}, 400, "style", None),
+        ({"model": "lumen-xl", "prompt": "a cat", "opt": {"k": ["\u0000"]}}, 400, "opt", None),
+        ({"model": "lumen-xl", "prompt": "a cat", "o\u0000pt": 1}, 400, None, None),
+        ('{"model": "lumen-xl", "prompt": "a cat", "opt": NaN}', 400, "opt", None),
+        ('{"model": "lumen-xl", "prompt": "a cat", "opt": [-Infinity]}', 400, "opt", None),
         ('{"model": "lumen-xl", "prompt": ', 400, None, None),
         ("[1, 2]", 400, None, None),
         ("", 400, None, None),
@@ -521,3 +531,32 @@ def test_staff_see_jobs_in_the_admin_but_never_their_seeds(key):
     assert "a cat" in detail.content.decode()
     assert str(job.seed) not in listing.content.decode() + detail.content.decode()
     assert staff.get("/admin/api/imagejob/add/").status_code == 403
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=6,
+)
+
+
+@hypothesis_settings(
+    max_examples=60,
+    deadline=None,
+    # The key and the settings serve every example alike.
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    prompt=st.text(min_size=1, max_size=30),
+    seed=JSON,
+    extra=st.dictionaries(st.text(max_size=8), JSON, max_size=2),
+)
+def test_arbitrary_seeds_and_options_are_never_a_server_error(key, settings, prompt, seed, extra):
+    settings.ARENA_API_REQUESTS_PER_MINUTE = 0
+    body = {**extra, "model": "blockworld", "prompt": prompt, "size": "64x64", "seed": seed}
+
+    response = post_json(key, json.dumps(body))
+
+    assert response.status_code in (200, 400), response.content
+    if response.status_code == 400:
+        assert response.json()["error"]["param"] in (None, "prompt", "seed", *extra)
