@@ -360,6 +360,7 @@ def test_api_and_playground_images_are_pruned_after_a_while(settings):
     old = images_save(images=[png_bytes()], folder="api") + images_save(
         images=[png_bytes()], folder="playground"
     )
+    old += images_save(images=[png_bytes()], folder=JOB_INPUTS)  # of a job that never ran
     fresh = images_save(images=[png_bytes()], folder="api")
     for name in old:
         stamp = time.time() - 3 * 3600
@@ -369,7 +370,7 @@ def test_api_and_playground_images_are_pruned_after_a_while(settings):
     settings.ARENA_API_IMAGE_HOURS = 2
     api_images_prune_run()
 
-    assert [default_storage.exists(name) for name in old] == [False, False]
+    assert [default_storage.exists(name) for name in old] == [False, False, False]
     assert default_storage.exists(fresh[0])
     assert default_storage.exists(kept[0])
     assert api_images_prune(older_than=timedelta(hours=2)) == 0
