@@ -170,6 +170,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "arena.catalog.tasks.*": {"queue": "generation"},
+    # The API's and the playground's images are made where the arena's are, never on the web.
+    "arena.api.tasks.image_job_run": {"queue": "generation"},
     "arena.ratings.tasks.*": {"queue": "cpu"},
 }
 

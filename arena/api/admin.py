@@ -6,7 +6,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from arena.api.models import ApiKey
+from arena.admin import ReadOnlyAdmin
+from arena.api.models import ApiKey, ImageJob
 from arena.api.services import api_key_create
 
 
@@ -35,3 +36,28 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         count = queryset.update(active=False)
         self.message_user(request, f"Revoked {count} keys; requests with them are refused.")
+
+
+@admin.register(ImageJob)
+class ImageJobAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "source",
+        "api_key",
+        "operation",
+        "model",
+        "size",
+        "n",
+        "status",
+        "provider",
+        "attempts",
+        "cost",
+        "error_kind",
+        "runs",
+    ]
+    list_filter = ["status", "source", "operation", "error_kind", "model"]
+    list_select_related = ["model", "api_key"]
+    search_fields = ["prompt"]
+    date_hierarchy = "created_at"
+    # The seed stays out: one the caller did not choose is a secret, like the arena's.
+    exclude = ["seed"]

@@ -1,7 +1,15 @@
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+import gateway
 
 
 class ApiKey(models.Model):
@@ -23,3 +31,107 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (ia-{self.prefix}-…)"
+
+
+class ImageJobQuerySet(models.QuerySet["ImageJob"]):
+    def claimable(self, *, lease_seconds: int) -> ImageJobQuerySet:
+        """Jobs a worker may claim: queued, or running under a lease that ran out."""
+        stale = timezone.now() - timedelta(seconds=lease_seconds)
+        return self.filter(
+            Q(status=ImageJob.Status.QUEUED)
+            | Q(status=ImageJob.Status.RUNNING, started_at__lt=stale)
+        )
+
+    def finished(self) -> ImageJobQuerySet:
+        return self.filter(status__in=[ImageJob.Status.READY, ImageJob.Status.FAILED])
+
+
+class ImageJob(models.Model):
+    """One request of the images API or the playground, as checked, and what became of it.
+
+    The web process writes the row and waits; a generation worker claims it, calls the gateway
+    and stores the images. Edit sources and the mask wait in storage under random names and
+    are removed once the job is done. `seed` is the caller's, or a secret one drawn for the
+    request: it is never shown.
+    """
+
+    class Source(models.TextChoices):
+        API = "api"
+        PLAYGROUND = "playground"
+
+    class Operation(models.TextChoices):
+        GENERATE = "generate"
+        EDIT = "edit"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        READY = "ready"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    source = models.CharField(max_length=12, choices=Source.choices)
+    api_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    operation = models.CharField(max_length=8, choices=Operation.choices)
+    # The checked request.
+    model = models.ForeignKey("catalog.AIModel", on_delete=models.CASCADE, related_name="jobs")
+    prompt = models.TextField()
+    size = models.CharField(max_length=16, blank=True)
+    n = models.PositiveSmallIntegerField(default=1)
+    quality = models.TextField(blank=True)
+    style = models.TextField(blank=True)
+    seed = models.BigIntegerField()
+    extra = models.JSONField(default=dict, blank=True)
+    sources = models.JSONField(default=list, blank=True, help_text="Storage names, until done.")
+    mask = models.CharField(max_length=200, blank=True, help_text="Storage name, until done.")
+    # What became of it.
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    images = models.JSONField(default=list, blank=True, help_text="Storage names.")
+    provider = models.CharField(max_length=50, blank=True)
+    cost = models.DecimalField(max_digits=10, decimal_places=4, default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    warnings = models.JSONField(default=list, blank=True)
+    error_kind = models.CharField(max_length=32, blank=True)
+    error = models.TextField(blank=True)
+    error_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    retry_after = models.FloatField(null=True, blank=True)
+    runs = models.PositiveIntegerField(default=0, help_text="How many times a worker claimed it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ImageJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+        verbose_name = "image job"
+
+    def __str__(self) -> str:
+        return f"{self.operation} with {self.model_id} from {self.source} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.READY, self.Status.FAILED)
+
+    def gateway_request(self) -> gateway.ImageRequest:
+        """The request to send the gateway, with the stored sources read back."""
+        return gateway.ImageRequest(
+            model=self.model.slug,
+            prompt=self.prompt,
+            size=self.size or None,
+            n=self.n,
+            quality=self.quality or None,
+            style=self.style or None,
+            images=tuple(_read(name) for name in self.sources),
+            mask=_read(self.mask) if self.mask else None,
+            seed=self.seed,
+            extra=self.extra,
+        )
+
+
+def _read(name: str) -> bytes:
+    with default_storage.open(name, "rb") as file:
+        return file.read()

@@ -8,6 +8,7 @@ providers (the gateway drops or converts what a provider cannot take).
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,15 +17,16 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 
 import gateway
-from arena.catalog.models import AIModel, Arena, Prompt
+from arena.catalog.models import AIModel, Arena, Prompt, new_seed
 from arena.catalog.uploads import MAX_BYTES, UploadRejected, mask_image_clean, source_image_clean
 
 MAX_PROMPT = 4_000
 MAX_N = 10
 SIZE = re.compile(r"^(\d{2,5})x(\d{2,5})$")
 MIN_SIDE, MAX_SIDE = 64, 4_096
+MAX_SEED = 2**63 - 1
 RESPONSE_FORMATS = ("url", "b64_json")
-KNOWN = {"model", "prompt", "n", "size", "quality", "style", "response_format", "user"}
+KNOWN = {"model", "prompt", "n", "size", "quality", "style", "response_format", "user", "seed"}
 
 
 class ApiError(Exception):
@@ -75,6 +77,7 @@ def image_params(
     max_n: int = MAX_N,
 ) -> ImageParams:
     """Check a generations (JSON) or edits (multipart) request; ApiError at the first fault."""
+    _storable(data)
     prompt = data.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         raise ApiError(400, "prompt is required: describe the image you want.", param="prompt")
@@ -99,6 +102,7 @@ def image_params(
         style=style,
         images=images,
         mask=mask,
+        seed=_seed(data.get("seed")),
         extra={key: value for key, value in data.items() if key not in KNOWN},
     )
     return ImageParams(request, response_format)
@@ -166,6 +170,53 @@ def _size(value: object) -> str | None:
             400, f"size sides must be from {MIN_SIDE} to {MAX_SIDE} pixels.", param="size"
         )
     return f"{width}x{height}"
+
+
+def _storable(data: Mapping[str, Any]) -> None:
+    """Refuse what no model can read and PostgreSQL cannot store (the request is kept as a
+    job): NUL characters, lone surrogates, NaN and infinities, anywhere in the request."""
+    for name, value in data.items():
+        if _unreadable(name) or _unreadable(value):
+            param = name if not _unreadable(name) else None
+            raise ApiError(
+                400,
+                f"{param or 'A parameter name'} holds a NUL character, a lone surrogate "
+                "(\\u0000, \\ud800 and the like), NaN or Infinity, which no image model can read.",
+                param=param,
+            )
+
+
+def _unreadable(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value or not _encodable(value)
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_unreadable(key) or _unreadable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_unreadable(item) for item in value)
+    return False
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _seed(value: object) -> int:
+    """The caller's seed, or a fresh secret one: a seed nobody chose is never shown."""
+    if value is None:
+        return new_seed()
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        value = int(value)  # a multipart field
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
+        raise ApiError(
+            400, f"seed must be a whole number from 0 to {MAX_SEED} (2**63 - 1).", param="seed"
+        )
+    return value
 
 
 def _text(data: Mapping[str, Any], name: str) -> str | None:

@@ -5,22 +5,40 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import logging
 import secrets
+import time
 import uuid
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import partial
+from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from PIL import Image
 
 import gateway
-from arena.api.models import ApiKey
+from arena.api.models import ApiKey, ImageJob
+from arena.catalog.models import AIModel, new_seed
 from arena.catalog.services import calls_record
+
+log = logging.getLogger(__name__)
 
 KEY_PREFIX = "ia"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+JOB_INPUTS = "job-inputs"  # edit sources and masks, until their job is done
+INTERNAL_ERROR = "internal"  # a job that failed for a reason of ours, not a provider's
+WAIT_FIRST_PAUSE, WAIT_LONGEST_PAUSE = 0.05, 0.5
+# Beyond the gateway's own timeout, how long the web waits for a worker to pick a job up:
+# with the default 180 s, nginx's 200 s read timeout for the API is never reached.
+WAIT_MARGIN_SECONDS = 15
 
 
 def _hash(secret: str) -> str:
@@ -52,18 +70,163 @@ def api_key_check(*, presented: str) -> ApiKey | None:
     return key
 
 
-def images_make(*, request: gateway.ImageRequest, edit: bool, source: str) -> gateway.ImageResult:
-    """Run the request through the gateway and store every provider attempt, failed or not.
+def image_job_create(
+    *,
+    request: gateway.ImageRequest,
+    edit: bool,
+    source: str,
+    api_key_id: int | None = None,
+) -> ImageJob:
+    """Store a checked request as a job and send it to the generation queue on commit.
 
-    Raises gateway.GatewayError (after storing its attempts) when no provider succeeded.
+    Edit sources and the mask are stored under random names until the job is done.
     """
+    model = AIModel.objects.get(slug=request.model)
+    with transaction.atomic():
+        job = ImageJob.objects.create(
+            source=source,
+            api_key_id=api_key_id,
+            operation=ImageJob.Operation.EDIT if edit else ImageJob.Operation.GENERATE,
+            model=model,
+            prompt=request.prompt,
+            size=request.size or "",
+            n=request.n,
+            quality=request.quality or "",
+            style=request.style or "",
+            seed=request.seed if request.seed is not None else new_seed(),
+            extra=dict(request.extra),
+            sources=_inputs_save(request.images),
+            mask=_inputs_save((request.mask,))[0] if request.mask else "",
+        )
+        transaction.on_commit(partial(_enqueue, job.pk))
+    return job
+
+
+def _inputs_save(images: Iterable[bytes]) -> list[str]:
+    return [
+        default_storage.save(f"{JOB_INPUTS}/{uuid.uuid4().hex}.png", ContentFile(image))
+        for image in images
+    ]
+
+
+def _enqueue(job_id: uuid.UUID) -> None:
+    from arena.api.tasks import image_job_run
+
+    # The task's id is the job's, so a worker's log lines name the job they are about.
+    image_job_run.apply_async(args=[str(job_id)], task_id=str(job_id))
+
+
+def image_job_execute(*, job_id: str | uuid.UUID) -> ImageJob | None:
+    """Run one job if this worker can claim it: call the gateway, store every attempt and the
+    images, and remove the job's inputs.
+
+    The claim is a conditional UPDATE, so two workers never run the same job; a job whose
+    worker died is claimable again once its lease runs out. Returns the job, or None when there
+    was nothing to do.
+    """
+    claimed_at = timezone.now()
+    claimed = (
+        ImageJob.objects.filter(pk=job_id)
+        .claimable(lease_seconds=settings.ARENA_GENERATION_LEASE_SECONDS)
+        .update(status=ImageJob.Status.RUNNING, started_at=claimed_at, runs=F("runs") + 1)
+    )
+    if not claimed:
+        return None
+    job = ImageJob.objects.select_related("model").get(pk=job_id)
     try:
-        result = gateway.edit(request) if edit else gateway.generate(request)
+        request = job.gateway_request()
+        call = gateway.edit if job.operation == ImageJob.Operation.EDIT else gateway.generate
+        result = call(request)
     except gateway.GatewayError as exc:
-        calls_record(attempts=exc.attempts, source=source)
-        raise
-    calls_record(attempts=result.attempts, source=source)
-    return result
+        calls_record(attempts=exc.attempts, source=job.source)
+        return _job_finish(
+            job,
+            claimed_at,
+            attempts=exc.attempts,
+            error_kind=exc.kind.value,
+            error=exc.message,
+            error_status=exc.http_status,
+            retry_after=exc.retry_after,
+        )
+    except Exception:
+        # A waiting caller learns of it now rather than when its wait runs out.
+        log.exception("image job %s failed", job.pk)
+        return _job_finish(
+            job, claimed_at, error_kind=INTERNAL_ERROR, error="The image job failed unexpectedly."
+        )
+    calls_record(attempts=result.attempts, source=job.source)
+    images = images_save(images=result.images, folder=job.source)
+    finished = _job_finish(
+        job,
+        claimed_at,
+        images=images,
+        provider=result.provider,
+        attempts=result.attempts,
+        warnings=list(result.warnings),
+    )
+    if finished is None:
+        for name in images:
+            default_storage.delete(name)
+    return finished
+
+
+def _job_finish(
+    job: ImageJob,
+    claimed_at: datetime,
+    *,
+    attempts: Iterable[gateway.Attempt] = (),
+    error_kind: str = "",
+    **outcome: Any,
+) -> ImageJob | None:
+    """Record the outcome and remove the inputs, unless another worker took the job over."""
+    attempts = list(attempts)
+    updated = ImageJob.objects.filter(
+        pk=job.pk, status=ImageJob.Status.RUNNING, started_at=claimed_at
+    ).update(
+        status=ImageJob.Status.FAILED if error_kind else ImageJob.Status.READY,
+        error_kind=error_kind,
+        attempts=len(attempts),
+        cost=sum((attempt.cost for attempt in attempts), Decimal("0")),
+        sources=[],
+        mask="",
+        finished_at=timezone.now(),
+        **outcome,
+    )
+    if not updated:
+        log.warning("image job %s was taken over by another worker", job.pk)
+        return None
+    for name in [*job.sources, *([job.mask] if job.mask else [])]:
+        default_storage.delete(name)
+    job.refresh_from_db()
+    return job
+
+
+def image_job_wait(*, job_id: uuid.UUID, timeout: float | None = None) -> ImageJob:
+    """The job once it is finished, or as it is after `timeout` seconds (by default the
+    gateway's budget for a provider call and a margin for the queue).
+
+    The row is where a worker's answer reaches the web process, whichever worker ran it, so
+    that is where we look; in the embedded default (Celery eager) the job is finished before
+    the first look.
+    """
+    if timeout is None:
+        timeout = gateway.default_gateway().timeout + WAIT_MARGIN_SECONDS
+    deadline = time.monotonic() + timeout
+    pause = WAIT_FIRST_PAUSE
+    finished = ImageJob.objects.filter(pk=job_id).finished()
+    while not finished.exists() and (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, WAIT_LONGEST_PAUSE)
+    return ImageJob.objects.select_related("model").get(pk=job_id)
+
+
+def image_job_images(*, job: ImageJob) -> list[bytes]:
+    """The job's images as stored."""
+    images = []
+    for name in job.images:
+        with default_storage.open(name, "rb") as file:
+            images.append(file.read())
+    return images
 
 
 def images_save(*, images: list[bytes], folder: str) -> list[str]:
@@ -82,11 +245,12 @@ def _extension(image: bytes) -> str:
         return EXTENSIONS.get(opened.format or "", "png")
 
 
-IMAGE_FOLDERS = ("api", "playground")
+IMAGE_FOLDERS = ("api", "playground", JOB_INPUTS)
 
 
 def api_images_prune(*, older_than: timedelta) -> int:
-    """Delete the API's and the playground's images older than that; returns how many.
+    """Delete the API's and the playground's images older than that, and the inputs of jobs
+    that never ran; returns how many.
 
     Like OpenAI's image URLs, ours are for fetching the result, not for hosting it.
     """

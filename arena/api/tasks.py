@@ -2,8 +2,13 @@ from datetime import timedelta
 
 from django.conf import settings
 
-from arena.api.services import api_images_prune
+from arena.api.services import api_images_prune, image_job_execute
 from arena.celery import app
+
+
+@app.task(acks_late=True)
+def image_job_run(job_id: str) -> None:
+    image_job_execute(job_id=job_id)
 
 
 @app.task

@@ -7,7 +7,9 @@ Any OpenAI client works by pointing its base URL at /openai/v1 with a key from t
 
 Each request goes through the same gateway as the arena's own images, so it is routed to the
 best provider of the model, falls back when one fails, and every attempt lands in the speed
-and success figures of the model pages.
+and success figures of the model pages. The web process never calls a provider: a request
+becomes an ImageJob that a generation worker runs (eagerly, in the embedded default) while
+the view waits for its row to finish.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import base64
 import json
 import time
 from collections.abc import Callable
-from decimal import Decimal
 from functools import wraps
 from typing import Any
 
@@ -30,11 +31,17 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 import gateway
-from arena.api.models import ApiKey
+from arena.api.models import ApiKey, ImageJob
 from arena.api.params import ApiError, ImageParams, image_params
-from arena.api.services import api_key_check, images_make, images_save
+from arena.api.services import (
+    INTERNAL_ERROR,
+    api_key_check,
+    image_job_create,
+    image_job_images,
+    image_job_wait,
+)
 from arena.battles.limits import client_ip, visitor_session
-from arena.catalog.models import AIModel, ProviderCall
+from arena.catalog.models import AIModel
 from arena.catalog.services import model_routable
 from arena.ratelimit import window_count, window_left
 
@@ -72,7 +79,7 @@ def api_endpoint(method: str) -> Callable[[Handler], Handler]:
             try:
                 if request.method != method:
                     raise ApiError(405, f"Use {method} for this endpoint.")
-                key = _authenticate(request)
+                key = request.api_key = _authenticate(request)
                 limit = settings.ARENA_API_REQUESTS_PER_MINUTE
                 if limit > 0 and window_count("api-key", str(key.pk), 60) > limit:
                     raise ApiError(
@@ -153,37 +160,52 @@ def images_edits(request: HttpRequest) -> HttpResponse:
 
 
 def _images(request: HttpRequest, params: ImageParams, *, edit: bool) -> HttpResponse:
-    result = _run(params, edit=edit, source=ProviderCall.Source.API)
+    job = _run(params, edit=edit, source=ImageJob.Source.API, api_key=request.api_key)
     if params.response_format == "b64_json":
-        data = [{"b64_json": base64.b64encode(image).decode()} for image in result.images]
+        images = image_job_images(job=job)
+        data = [{"b64_json": base64.b64encode(image).decode()} for image in images]
     else:
-        names = images_save(images=result.images, folder="api")
-        data = [{"url": request.build_absolute_uri(default_storage.url(n))} for n in names]
+        data = [{"url": request.build_absolute_uri(default_storage.url(n))} for n in job.images]
     response = JsonResponse({"created": int(time.time()), "data": data})
-    _describe(response, result)
+    _describe(response, job)
     return response
 
 
-def _run(params: ImageParams, *, edit: bool, source: str) -> gateway.ImageResult:
-    """The gateway's answer, or its failure as an ApiError."""
-    try:
-        return images_make(request=params.request, edit=edit, source=source)
-    except gateway.GatewayError as exc:
-        status, code, kind = GATEWAY_ERRORS.get(exc.kind, UPSTREAM_FAILURE)
+def _run(
+    params: ImageParams, *, edit: bool, source: str, api_key: ApiKey | None = None
+) -> ImageJob:
+    """The finished job, once a worker has made its images; its failure as an ApiError."""
+    job = image_job_create(
+        request=params.request,
+        edit=edit,
+        source=source,
+        api_key_id=api_key.pk if api_key else None,
+    )
+    job = image_job_wait(job_id=job.pk)
+    if job.status == ImageJob.Status.READY:
+        return job
+    if not job.finished:
         raise ApiError(
-            status, exc.message, code=code, kind=kind, retry_after=exc.retry_after
-        ) from None
+            504,
+            "The images were not ready in time: the providers are slow or busy right now. "
+            "Try again in a while.",
+            code="timeout",
+            kind="server_error",
+        )
+    if job.error_kind == INTERNAL_ERROR:
+        raise ApiError(500, job.error, kind="server_error")
+    status, code, kind = GATEWAY_ERRORS.get(job.error_kind, UPSTREAM_FAILURE)
+    raise ApiError(status, job.error, code=code, kind=kind, retry_after=job.retry_after)
 
 
-def _describe(response: HttpResponse, result: gateway.ImageResult) -> None:
+def _describe(response: HttpResponse, job: ImageJob) -> None:
     """Which provider answered, after how many attempts, at what cost: as headers, so that the
     body stays exactly OpenAI's."""
-    cost = sum((attempt.cost for attempt in result.attempts), Decimal("0"))
-    response["X-Arena-Provider"] = result.provider
-    response["X-Arena-Attempts"] = str(len(result.attempts))
-    response["X-Arena-Cost-USD"] = f"{cost:.4f}"
-    if result.warnings:
-        response["X-Arena-Warnings"] = "; ".join(" ".join(w.split()) for w in result.warnings)
+    response["X-Arena-Provider"] = job.provider
+    response["X-Arena-Attempts"] = str(job.attempts)
+    response["X-Arena-Cost-USD"] = f"{job.cost:.4f}"
+    if job.warnings:
+        response["X-Arena-Warnings"] = "; ".join(" ".join(w.split()) for w in job.warnings)
 
 
 # --- Playground ---------------------------------------------------------------------------
@@ -217,17 +239,27 @@ def _play(request: HttpRequest) -> dict[str, Any]:
         _playground_allowance(request)
         # Only the form's own fields: anything else would be passed on to the providers.
         fields = {name: request.POST[name] for name in PLAYGROUND_FIELDS if name in request.POST}
+        fields["size"] = _playground_size(fields.get("size", PLAYGROUND_SIZES[0]))
         params = image_params(fields, files, edit=edit, max_n=PLAYGROUND_MAX_N)
-        result = _run(params, edit=edit, source=ProviderCall.Source.PLAYGROUND)
+        job = _run(params, edit=edit, source=ImageJob.Source.PLAYGROUND)
     except ApiError as error:
         return {"error": error.message, "status": error.status}
-    names = images_save(images=result.images, folder="playground")
     return {
-        "result": result,
-        "urls": [default_storage.url(name) for name in names],
+        "job": job,
+        "urls": [default_storage.url(name) for name in job.images],
         "seconds": time.perf_counter() - started,
-        "cost": sum((attempt.cost for attempt in result.attempts), Decimal("0")),
     }
+
+
+def _playground_size(size: str) -> str:
+    """Only the sizes the form offers: the playground is for trying, not for large batches."""
+    if size not in PLAYGROUND_SIZES:
+        raise ApiError(
+            400,
+            f"The playground makes images of {', '.join(PLAYGROUND_SIZES[:-1])} or "
+            f"{PLAYGROUND_SIZES[-1]} pixels; for other sizes, use the API.",
+        )
+    return size
 
 
 def _playground_allowance(request: HttpRequest) -> None:

@@ -13,17 +13,30 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from PIL import Image
 
-from arena.api.models import ApiKey
-from arena.api.services import api_images_prune, api_key_create, images_save
+import gateway
+from arena.api import services
+from arena.api.models import ApiKey, ImageJob
+from arena.api.services import (
+    JOB_INPUTS,
+    api_images_prune,
+    api_key_create,
+    image_job_create,
+    image_job_execute,
+    images_save,
+)
 from arena.api.tasks import api_images_prune_run
 from arena.catalog.models import ProviderCall
 from arena.catalog.services import catalog_sync, edit_prompt_create
 from tests.arena.helpers import use_local_gateway
 from tests.factories import PromptFactory, png_bytes
 
-pytestmark = pytest.mark.django_db
+# Committed for real: a request's job reaches the (eager) queue on commit.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 GENERATIONS = "/openai/v1/images/generations"
 EDITS = "/openai/v1/images/edits"
@@ -122,6 +135,19 @@ def test_generation_by_url_stores_the_image_under_a_random_name(key):
             None,
         ),
         ({"model": "lumen-xl", "prompt": "a cat", "quality": 3}, 400, "quality", None),
+        ({"model": "lumen-xl", "prompt": "a cat", "seed": -1}, 400, "seed", None),
+        ({"model": "lumen-xl", "prompt": "a cat", "seed": 2**63}, 400, "seed", None),
+        ({"model": "lumen-xl", "prompt": "a cat", "seed": 1.5}, 400, "seed", None),
+        ({"model": "lumen-xl", "prompt": "a cat", "seed": True}, 400, "seed", None),
+        ({"model": "lumen-xl", "prompt": "a cat", "seed": "lucky"}, 400, "seed", None),
+        ({"model": "lumen-xl", "prompt": "a cat", "seed": "9" * 5000}, 400, "seed", None),
+        ({"model": "lumen-xl", "prompt": "a c\u0000at"}, 400, "prompt", None),
+        ({"model": "lumen-xl", "prompt": "a c\ud800at"}, 400, "prompt", None),
+        ({"model": "lumen-xl", "prompt": "a cat", "style": "vivid\u0000"}, 400, "style", None),
+        ({"model": "lumen-xl", "prompt": "a cat", "opt": {"k": ["\u0000"]}}, 400, "opt", None),
+        ({"model": "lumen-xl", "prompt": "a cat", "o\u0000pt": 1}, 400, None, None),
+        ('{"model": "lumen-xl", "prompt": "a cat", "opt": NaN}', 400, "opt", None),
+        ('{"model": "lumen-xl", "prompt": "a cat", "opt": [-Infinity]}', 400, "opt", None),
         ('{"model": "lumen-xl", "prompt": ', 400, None, None),
         ("[1, 2]", 400, None, None),
         ("", 400, None, None),
@@ -308,7 +334,6 @@ def test_staff_create_a_key_in_the_admin_and_see_it_once(db):
     assert staff.get("/admin/api/apikey/").content.decode().count(shown) == 0
 
 
-@pytest.mark.django_db(transaction=True)
 def test_the_official_openai_client_works_against_it(live_server):
     catalog_sync()
     client = openai.OpenAI(
@@ -335,6 +360,7 @@ def test_api_and_playground_images_are_pruned_after_a_while(settings):
     old = images_save(images=[png_bytes()], folder="api") + images_save(
         images=[png_bytes()], folder="playground"
     )
+    old += images_save(images=[png_bytes()], folder=JOB_INPUTS)  # of a job that never ran
     fresh = images_save(images=[png_bytes()], folder="api")
     for name in old:
         stamp = time.time() - 3 * 3600
@@ -344,7 +370,7 @@ def test_api_and_playground_images_are_pruned_after_a_while(settings):
     settings.ARENA_API_IMAGE_HOURS = 2
     api_images_prune_run()
 
-    assert [default_storage.exists(name) for name in old] == [False, False]
+    assert [default_storage.exists(name) for name in old] == [False, False, False]
     assert default_storage.exists(fresh[0])
     assert default_storage.exists(kept[0])
     assert api_images_prune(older_than=timedelta(hours=2)) == 0
@@ -357,3 +383,181 @@ def test_parameters_a_provider_cannot_take_are_reported_not_fatal(key):
 
     assert response.status_code == 200
     assert "does not support quality" in response["X-Arena-Warnings"]
+
+
+@pytest.fixture
+def requests_seen(monkeypatch):
+    """The requests the gateway was sent."""
+    seen = []
+    for name in ("generate", "edit"):
+        real = getattr(gateway, name)
+        monkeypatch.setattr(
+            gateway, name, lambda request, real=real: seen.append(request) or real(request)
+        )
+    return seen
+
+
+def test_a_callers_seed_reaches_the_provider(key, requests_seen):
+    post_json(key, {"model": "blockworld", "prompt": "a cat", "size": "64x64", "seed": 7})
+    post_json(key, {"model": "blockworld", "prompt": "a cat", "size": "64x64", "seed": 2**63 - 1})
+    post_edit(
+        key,
+        {"model": "lumen-xl", "prompt": "Make it sepia", "seed": "0"},
+        {"image": upload(png_bytes(size=(100, 100)))},
+    )
+
+    assert [request.seed for request in requests_seen] == [7, 2**63 - 1, 0]
+    assert all(request.extra == {} for request in requests_seen)  # not passed on as an option
+
+
+def test_every_request_without_a_seed_gets_a_fresh_secret_one(key, requests_seen):
+    body = {"model": "blockworld", "prompt": "a cat", "size": "64x64"}
+
+    responses = [post_json(key, body) for _ in range(3)]
+
+    seeds = [request.seed for request in requests_seen]
+    assert len(set(seeds)) == 3
+    assert all(0 <= seed < 2**63 for seed in seeds)
+    for response, seed in zip(responses, seeds, strict=True):
+        assert str(seed) not in response.content.decode()
+        assert str(seed) not in str(response.headers)
+
+
+def test_a_request_is_a_job_that_records_who_asked_and_what_came_of_it(key):
+    response = post_json(key, {"model": "prism-2", "prompt": "Three yellow apples", "n": 2})
+
+    job = ImageJob.objects.get()
+    assert (job.status, job.source, job.operation, job.api_key.name) == (
+        "ready", "api", "generate", "tests"
+    )  # fmt: skip
+    assert (job.model.slug, job.prompt, job.n, job.provider) == (
+        "prism-2", "Three yellow apples", 2, "local"
+    )  # fmt: skip
+    urls = [row["url"].removeprefix("http://testserver/media/") for row in response.json()["data"]]
+    assert urls == job.images
+    assert response["X-Arena-Cost-USD"] == f"{job.cost:.4f}"
+    assert job.runs == job.attempts == 1
+    assert job.started_at <= job.finished_at
+
+
+def test_an_edits_source_and_mask_are_removed_once_its_job_is_done(key):
+    response = post_edit(
+        key,
+        {"model": "lumen-xl", "prompt": "Make it sepia"},
+        {"image": upload(png_bytes(size=(100, 100))), "mask": upload(png_bytes(size=(100, 100)))},
+    )
+
+    assert response.status_code == 200, response.content
+    job = ImageJob.objects.get()
+    assert (job.operation, job.sources, job.mask) == ("edit", [], "")
+    assert default_storage.listdir(JOB_INPUTS)[1] == []
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """The jobs sent to the queue, which nobody reads."""
+    ids = []
+    monkeypatch.setattr(services, "_enqueue", ids.append)
+    return ids
+
+
+def test_a_job_runs_once_though_its_task_arrives_twice(key, sent):
+    request = gateway.ImageRequest(model="blockworld", prompt="a cat", size="64x64", seed=1)
+    job = image_job_create(request=request, edit=False, source=ImageJob.Source.API)
+
+    first = image_job_execute(job_id=job.pk)
+    again = image_job_execute(job_id=job.pk)
+
+    assert sent == [job.pk]
+    assert first.status == "ready"
+    assert again is None
+    assert ImageJob.objects.get().runs == 1
+    assert ProviderCall.objects.count() == 1
+
+
+def test_a_job_whose_worker_died_is_claimable_again_after_its_lease(key, settings, sent):
+    request = gateway.ImageRequest(model="blockworld", prompt="a cat", size="64x64", seed=1)
+    job = image_job_create(request=request, edit=False, source=ImageJob.Source.API)
+    ImageJob.objects.filter(pk=job.pk).update(status="running", started_at=job.created_at)
+
+    settings.ARENA_GENERATION_LEASE_SECONDS = 3600
+    within_lease = image_job_execute(job_id=job.pk)
+    settings.ARENA_GENERATION_LEASE_SECONDS = 0
+    after_lease = image_job_execute(job_id=job.pk)
+
+    assert within_lease is None
+    assert after_lease.status == "ready"
+
+
+def test_when_no_worker_picks_the_job_up_the_caller_gets_a_504(
+    key, local_gateway, monkeypatch, sent
+):
+    local_gateway.timeout = 0
+    monkeypatch.setattr(services, "WAIT_MARGIN_SECONDS", 0.3)
+
+    response = post_json(key, {"model": "blockworld", "prompt": "a cat", "size": "64x64"})
+
+    assert response.status_code == 504
+    assert response.json()["error"]["code"] == "timeout"
+    assert response.json()["error"]["type"] == "server_error"
+    assert ImageJob.objects.get().status == "queued"
+
+
+def test_a_fault_of_ours_in_a_job_is_a_500_at_once(key, monkeypatch, caplog):
+    def broken(request):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(gateway, "generate", broken)
+
+    response = post_json(key, {"model": "blockworld", "prompt": "a cat", "size": "64x64"})
+
+    assert response.status_code == 500
+    assert response.json()["error"]["type"] == "server_error"
+    assert "a bug" not in response.content.decode()
+    assert ImageJob.objects.get().error_kind == "internal"
+    assert "a bug" in caplog.text
+
+
+def test_staff_see_jobs_in_the_admin_but_never_their_seeds(key):
+    post_json(key, {"model": "blockworld", "prompt": "a cat", "size": "64x64"})
+    job = ImageJob.objects.get()
+    staff = Client()
+    staff.force_login(get_user_model().objects.create_superuser("s", "s@x.org", "pw"))
+
+    listing = staff.get("/admin/api/imagejob/")
+    detail = staff.get(f"/admin/api/imagejob/{job.pk}/change/")
+
+    assert listing.status_code == detail.status_code == 200
+    assert job.model.name in listing.content.decode()
+    assert "a cat" in detail.content.decode()
+    assert str(job.seed) not in listing.content.decode() + detail.content.decode()
+    assert staff.get("/admin/api/imagejob/add/").status_code == 403
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=6,
+)
+
+
+@hypothesis_settings(
+    max_examples=60,
+    deadline=None,
+    # The key and the settings serve every example alike.
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    prompt=st.text(min_size=1, max_size=30),
+    seed=JSON,
+    extra=st.dictionaries(st.text(max_size=8), JSON, max_size=2),
+)
+def test_arbitrary_seeds_and_options_are_never_a_server_error(key, settings, prompt, seed, extra):
+    settings.ARENA_API_REQUESTS_PER_MINUTE = 0
+    body = {**extra, "model": "blockworld", "prompt": prompt, "size": "64x64", "seed": seed}
+
+    response = post_json(key, json.dumps(body))
+
+    assert response.status_code in (200, 400), response.content
+    if response.status_code == 400:
+        assert response.json()["error"]["param"] in (None, "prompt", "seed", *extra)

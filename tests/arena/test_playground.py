@@ -12,7 +12,8 @@ from arena.catalog.models import ProviderCall
 from arena.catalog.services import catalog_sync
 from tests.factories import png_bytes
 
-pytestmark = pytest.mark.django_db
+# Committed for real: a request's job reaches the (eager) queue on commit.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
@@ -61,6 +62,21 @@ def test_only_the_forms_own_fields_reach_the_gateway(monkeypatch):
     assert seen[0].size == "512x512"
 
 
+def test_every_run_gets_a_fresh_secret_seed_that_no_visitor_chooses_or_sees(monkeypatch):
+    seen = []
+    real = gateway.generate
+    monkeypatch.setattr(gateway, "generate", lambda request: seen.append(request) or real(request))
+    fields = {"model": "blockworld", "prompt": "a cat", "size": "512x512", "n": "1"}
+
+    pages = [play(Client(), **fields, seed="42").content.decode() for _ in range(3)]
+
+    seeds = [request.seed for request in seen]
+    assert len(set(seeds)) == 3
+    assert 42 not in seeds
+    assert all(str(seed) not in page for seed, page in zip(seeds, pages, strict=True))
+    assert 'name="seed"' not in Client().get("/playground/").content.decode()
+
+
 def test_an_edit_runs_on_the_uploaded_image():
     source = io.BytesIO(png_bytes(size=(200, 200)))
     source.name = "mine.png"
@@ -91,6 +107,8 @@ def test_an_edit_runs_on_the_uploaded_image():
             "n must be a whole number from 1 to 4",
         ),
         ({"model": "nope", "prompt": "a cat"}, "does not exist"),
+        ({"model": "lumen-xl", "prompt": "a cat", "size": "2048x2048"}, "for other sizes, use"),
+        ({"model": "lumen-xl", "prompt": "a cat", "size": "64x64"}, "1024x1024, 1536x1024"),
     ],
 )
 def test_a_bad_request_shows_the_reason_and_makes_nothing(fields, reason):
