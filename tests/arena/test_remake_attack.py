@@ -158,11 +158,6 @@ def test_the_guard_refuses_battle_prompts_and_their_variants(battles, attacker, 
         assert "competition prompts: to keep the votes blind" in playground[1]
 
 
-# raises=AssertionError: only the final comparison may fail expectedly; a remake that could not
-# be made at all is a plain failure (pytest.fail).
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError, reason="local models ignore the seed until wt-gw merges"
-)
 def test_with_the_guard_bypassed_no_remake_redraws_a_battle_image(battles, attacker, monkeypatch):
     monkeypatch.setattr(params, "_not_in_competition", lambda *args, **kwargs: None)
     given_away = []

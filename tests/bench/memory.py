@@ -7,7 +7,7 @@ times through the site's own pages. After each vote the reveal names the two mod
 visitor files the decoded pixels of both images under those names. Before each vote they look
 the two images up. Printed: the share of battles between their 200th and 300th vote in which
 they already knew both models, with one image per prompt and model (as before renditions) and
-with the demo's ARENA_RENDITIONS, for a visitor of the text-to-image arena and for one who
+with more, for a visitor of the text-to-image arena and for one who
 votes in both arenas as the demo's simulated voters do (three votes in ten on edits).
 """
 
@@ -18,9 +18,11 @@ import io
 import os
 import random
 import re
+import statistics
 import tempfile
 
-RENDITIONS = (1, 3, 4)
+RENDITIONS = (1, 3, 6)
+VOTERS = 4
 VOTES = 300
 WINDOW = (200, 300)
 GOAL = 0.25
@@ -115,13 +117,17 @@ def _knows_both(edit_share: float, seed: int) -> float:
 def main() -> None:
     print(
         f"a voter who remembers every revealed image (decoded pixels): battles {WINDOW[0] + 1}"
-        f"-{WINDOW[1]} of {VOTES} in which they already knew both models (goal <= {GOAL:.0%})"
+        f"-{WINDOW[1]} of {VOTES} in which they already knew both models (goal <= {GOAL:.0%});"
+        f" mean of {VOTERS} voters, each on their own"
     )
     print(f"  {'renditions':>10}  {'text-to-image only':>18}  {'both arenas (3 in 10 edit)':>26}")
     for renditions in RENDITIONS:
         _configure(renditions)
         _build()
-        shares = [_knows_both(edit_share, seed=7) for edit_share in (0.0, 0.3)]
+        shares = [
+            statistics.mean(_knows_both(edit_share, seed=seed) for seed in range(VOTERS))
+            for edit_share in (0.0, 0.3)
+        ]
         print(f"  {renditions:>10}  {shares[0]:>18.0%}  {shares[1]:>26.0%}")
 
 
