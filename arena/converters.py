@@ -1,4 +1,6 @@
-"""URL converters shared by the apps: an arena name and a battle side."""
+"""URL converters shared by the apps: an arena name, a battle side and a model id."""
+
+from arena.catalog.models import MODEL_ID
 
 
 class _Choice:
@@ -17,3 +19,7 @@ class ArenaConverter(_Choice):
 
 class SideConverter(_Choice):
     regex = "left|right|source"
+
+
+class ModelIdConverter(_Choice):
+    regex = MODEL_ID

@@ -3,10 +3,11 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
-from arena.converters import ArenaConverter, SideConverter
+from arena.converters import ArenaConverter, ModelIdConverter, SideConverter
 
 register_converter(ArenaConverter, "arena")
 register_converter(SideConverter, "side")
+register_converter(ModelIdConverter, "model_id")
 
 urlpatterns = [
     path("", include("arena.catalog.urls")),

@@ -8,12 +8,22 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from arena.catalog.guard import prompt_key, text_digest
+
+
+# A gateway model id (gateway/catalog.toml): letters, digits, "-", "_" and single dots inside
+# ("flux-1.1-pro"); never "..", nor a dot at either end, so an id is never a path trick.
+MODEL_ID = r"[A-Za-z0-9](?:[A-Za-z0-9_-]|\.(?=[A-Za-z0-9_-]))*"
+model_id_validator = RegexValidator(
+    rf"\A{MODEL_ID}\Z",
+    "Use the gateway's model id: letters, digits, '-', '_' and single dots inside.",
+)
 
 
 class Arena(models.TextChoices):
@@ -45,7 +55,7 @@ class AIModelQuerySet(models.QuerySet["AIModel"]):
 class AIModel(models.Model):
     """An image model as the arena shows it. `slug` is the gateway's model id."""
 
-    slug = models.SlugField(max_length=100, unique=True)
+    slug = models.CharField(max_length=100, unique=True, validators=[model_id_validator])
     name = models.CharField(max_length=200)
     organization = models.CharField(max_length=200)
     description = models.TextField(blank=True)
