@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from arena.catalog.guard import prompt_key, text_digest
 
-
 # A gateway model id (gateway/catalog.toml): letters, digits, "-", "_" and single dots inside
 # ("flux-1.1-pro"); never "..", nor a dot at either end, so an id is never a path trick.
 MODEL_ID = r"[A-Za-z0-9](?:[A-Za-z0-9_-]|\.(?=[A-Za-z0-9_-]))*"
