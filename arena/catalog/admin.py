@@ -1,11 +1,7 @@
 from __future__ import annotations
 
-import hashlib
-import uuid
-
 from django import forms
 from django.contrib import admin, messages
-from django.core.files.base import ContentFile
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -29,8 +25,10 @@ from arena.catalog.services import (
     generations_retry,
     model_set_active,
     prompt_generate,
+    prompt_save,
     prompt_set_active,
     prompts_import,
+    source_digest,
 )
 from arena.catalog.uploads import UploadRejected, source_image_clean
 
@@ -115,11 +113,7 @@ class PromptAdminForm(forms.ModelForm):
             self.add_error("source_upload", "An Image Editing prompt needs a source image.")
         if self.errors or not cleaned.get("text"):
             return cleaned
-        digest = (
-            hashlib.sha256(self.source_png).hexdigest()
-            if self.source_png
-            else self.instance.source_sha256
-        )
+        digest = source_digest(self.source_png) if self.source_png else self.instance.source_sha256
         fingerprint = Prompt.fingerprint_for(
             cleaned["arena"], cleaned["text"], digest if arena == Arena.EDIT else ""
         )
@@ -142,27 +136,24 @@ class PromptAdmin(admin.ModelAdmin):
         return super().get_queryset(request).with_progress()
 
     def get_fields(self, request: HttpRequest, obj: Prompt | None = None) -> list[str]:
-        fields = ["arena", "text", "tags", "source_preview", "source_upload", "active"]
+        fields = ["arena", "text", "tags", "source_preview", "active"]
+        if not _answered(obj):
+            fields.insert(4, "source_upload")
         if obj is not None:
             fields += ["progress", "created_at"]
         return fields
 
     def get_readonly_fields(self, request: HttpRequest, obj: Prompt | None = None) -> list[str]:
         # Images made for a prompt answer its text and picture: those are fixed once images
-        # exist. Retire the prompt and add a new one instead.
-        if obj is not None and obj.generations.exists():
-            return [*self.readonly_fields, "arena", "text", "source_upload"]
+        # exist (the upload field is left out then). Retire the prompt and add a new one instead.
+        if _answered(obj):
+            return [*self.readonly_fields, "arena", "text"]
         return self.readonly_fields
 
     def save_model(
         self, request: HttpRequest, obj: Prompt, form: forms.Form, change: bool
     ) -> None:
-        source_png = getattr(form, "source_png", None)
-        if source_png:
-            obj.source_sha256 = hashlib.sha256(source_png).hexdigest()
-            obj.source_image.save(f"{uuid.uuid4().hex}.png", ContentFile(source_png), save=False)
-        obj.refresh_fingerprint()
-        super().save_model(request, obj, form, change)
+        prompt_save(prompt=obj, clean_source=getattr(form, "source_png", None))
 
     @admin.display(description="Current source image")
     def source_preview(self, prompt: Prompt) -> str:
@@ -256,6 +247,11 @@ class PromptAdmin(admin.ModelAdmin):
             "changelist_url": reverse("admin:catalog_prompt_changelist"),
         }
         return render(request, "admin/catalog/prompt/import.html", context)
+
+
+def _answered(prompt: Prompt | None) -> bool:
+    """Whether images were made for the prompt already."""
+    return prompt is not None and prompt.generations.exists()
 
 
 class OfferingInline(admin.TabularInline):
