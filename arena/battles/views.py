@@ -94,6 +94,8 @@ def battle_image(request: HttpRequest, token: str, side: str) -> HttpResponse:
     if battle is None:
         raise Http404("There is no such battle.")
     if side == "source":
+        if not battle.prompt.source_image:  # a text-to-image battle has no source
+            raise Http404("This battle has no source image.")
         name = battle.prompt.source_image.name
     else:
         name = battle.generation_on(side).image.name
