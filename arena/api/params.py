@@ -21,7 +21,9 @@ from arena.catalog.uploads import MAX_BYTES, UploadRejected, mask_image_clean, s
 
 MAX_PROMPT = 4_000
 MAX_N = 10
-SIZE = re.compile(r"^(\d{2,5})x(\d{2,5})$")
+SIZE = re.compile(r"([0-9]{2,5})x([0-9]{2,5})")  # ASCII digits only: int() takes "１" too
+WHOLE_NUMBER = re.compile(r"[0-9]{1,4}")  # str.isdigit() takes "²", which int() refuses
+MAX_DEPTH = 16  # how deeply the values of parameters passed on to providers may nest
 MIN_SIDE, MAX_SIDE = 64, 4_096
 RESPONSE_FORMATS = ("url", "b64_json")
 KNOWN = {"model", "prompt", "n", "size", "quality", "style", "response_format", "user"}
@@ -75,6 +77,8 @@ def image_params(
     max_n: int = MAX_N,
 ) -> ImageParams:
     """Check a generations (JSON) or edits (multipart) request; ApiError at the first fault."""
+    for name, value in data.items():
+        _readable(name, value)
     prompt = data.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         raise ApiError(400, "prompt is required: describe the image you want.", param="prompt")
@@ -144,8 +148,43 @@ def _model(slug: object, *, edit: bool) -> AIModel:
     return model
 
 
+def _readable(name: str, value: object) -> None:
+    """Refuse text no provider or database can take (lone surrogates, NUL characters) in a
+    parameter's name or value, and values nested deeper than MAX_DEPTH."""
+    pending: list[tuple[object, int]] = [(name, 0), (value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise ApiError(400, f"{name} is nested too deeply.", param=_param(name))
+        if isinstance(item, str):
+            if "\x00" in item or not _encodable(item):
+                raise ApiError(
+                    400,
+                    f"{_param(name) or 'A parameter name'} holds a character that is not "
+                    "valid text (a NUL or a lone surrogate).",
+                    param=_param(name),
+                )
+        elif isinstance(item, dict):
+            pending += [(element, depth + 1) for pair in item.items() for element in pair]
+        elif isinstance(item, list):
+            pending += [(element, depth + 1) for element in item]
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _param(name: str) -> str | None:
+    """The parameter's name as an error may quote it, or None if the name itself is bad."""
+    return name if "\x00" not in name and _encodable(name) else None
+
+
 def _n(value: object, most: int) -> int:
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and WHOLE_NUMBER.fullmatch(value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
         raise ApiError(400, f"n must be a whole number from 1 to {most}.", param="n")
@@ -155,7 +194,7 @@ def _n(value: object, most: int) -> int:
 def _size(value: object) -> str | None:
     if value is None or value == "auto":
         return None
-    match = SIZE.match(value) if isinstance(value, str) else None
+    match = SIZE.fullmatch(value) if isinstance(value, str) else None
     if match is None:
         raise ApiError(
             400, "size must look like '1024x1024' (width x height) or be 'auto'.", param="size"
