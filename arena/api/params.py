@@ -21,7 +21,7 @@ from arena.catalog.uploads import MAX_BYTES, UploadRejected, mask_image_clean, s
 
 MAX_PROMPT = 4_000
 MAX_N = 10
-SIZE = re.compile(r"([0-9]{2,5})x([0-9]{2,5})")  # ASCII digits only: int() takes "１" too
+SIZE = re.compile(r"([0-9]{2,5})x([0-9]{2,5})")  # ASCII digits: int() reads full-width too
 WHOLE_NUMBER = re.compile(r"[0-9]{1,4}")  # str.isdigit() takes "²", which int() refuses
 MAX_DEPTH = 16  # how deeply the values of parameters passed on to providers may nest
 MIN_SIDE, MAX_SIDE = 64, 4_096
