@@ -16,10 +16,11 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 
 import gateway
+from arena.catalog.importing import MAX_PROMPT_CHARS, unstorable
 from arena.catalog.models import AIModel, Arena, Prompt
 from arena.catalog.uploads import MAX_BYTES, UploadRejected, mask_image_clean, source_image_clean
 
-MAX_PROMPT = 4_000
+MAX_PROMPT = MAX_PROMPT_CHARS
 MAX_N = 10
 SIZE = re.compile(r"([0-9]{2,5})x([0-9]{2,5})")  # ASCII digits: int() reads full-width too
 WHOLE_NUMBER = re.compile(r"[0-9]{1,4}")  # str.isdigit() takes "²", which int() refuses
@@ -157,7 +158,7 @@ def _readable(name: str, value: object) -> None:
         if depth > MAX_DEPTH:
             raise ApiError(400, f"{name} is nested too deeply.", param=_param(name))
         if isinstance(item, str):
-            if "\x00" in item or not _encodable(item):
+            if unstorable(item):
                 raise ApiError(
                     400,
                     f"{_param(name) or 'A parameter name'} holds a character that is not "
@@ -170,17 +171,9 @@ def _readable(name: str, value: object) -> None:
             pending += [(element, depth + 1) for element in item]
 
 
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _param(name: str) -> str | None:
     """The parameter's name as an error may quote it, or None if the name itself is bad."""
-    return name if "\x00" not in name and _encodable(name) else None
+    return None if unstorable(name) else name
 
 
 def _n(value: object, most: int) -> int:

@@ -194,23 +194,32 @@ def source_digest(clean_source: bytes) -> str:
 def edit_prompts_import(
     *, rows: Iterable[EditRow], problems: Iterable[tuple[int, str]] = ()
 ) -> ImportReport:
-    """Create editing prompts from a parsed bundle; a bad image is reported with its line."""
+    """Create editing prompts from a parsed bundle; a bad image is reported with its line.
+
+    All or nothing: should anything else fail, no prompt of the bundle is kept, nor its images.
+    """
     report = ImportReport(problems=list(problems))
-    for row in rows:
-        try:
-            prompt, created = edit_prompt_create(
-                instruction=row.instruction,
-                source=row.image,
-                filename=row.image_name,
-                tags=row.tags,
-            )
-        except UploadRejected as exc:
-            report.problems.append((row.line, f"{row.image_name}: {exc}"))
-            continue
-        if created:
-            report.created.append(prompt)
-        else:
-            report.duplicates.append(row)
+    try:
+        with transaction.atomic():
+            for row in rows:
+                try:
+                    prompt, created = edit_prompt_create(
+                        instruction=row.instruction,
+                        source=row.image,
+                        filename=row.image_name,
+                        tags=row.tags,
+                    )
+                except UploadRejected as exc:
+                    report.problems.append((row.line, f"{row.image_name}: {exc}"))
+                    continue
+                if created:
+                    report.created.append(prompt)
+                else:
+                    report.duplicates.append(row)
+    except BaseException:
+        for prompt in report.created:
+            prompt.source_image.delete(save=False)
+        raise
     report.problems.sort()
     return report
 
