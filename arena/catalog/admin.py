@@ -32,8 +32,8 @@ from arena.catalog.services import (
 )
 from arena.catalog.uploads import UploadRejected, source_image_clean
 
-MAX_TEXT_IMPORT_BYTES = 5 * 1024 * 1024
-MAX_ZIP_IMPORT_BYTES = 500 * 1024 * 1024
+MAX_TEXT_IMPORT_BYTES = importing.MAX_TEXT_IMPORT_BYTES
+MAX_ZIP_IMPORT_BYTES = importing.MAX_ZIP_IMPORT_BYTES
 
 
 class PromptImportForm(forms.Form):

@@ -168,6 +168,8 @@ def parse_upload(filename: str, data: bytes) -> Parsed:
 
 # --- Editing prompts: a folder or a zip with a JSON Lines manifest ----------------------------
 
+MAX_TEXT_IMPORT_BYTES = 5 * 1024 * 1024  # a pasted or uploaded file of text prompts
+MAX_ZIP_IMPORT_BYTES = 500 * 1024 * 1024  # a zip of editing prompts, as uploaded
 MANIFEST = "manifest.jsonl"
 MAX_BUNDLE_FILES = 2000
 MAX_BUNDLE_FILE_BYTES = 20 * 1024 * 1024
