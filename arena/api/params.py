@@ -7,7 +7,6 @@ providers (the gateway drops or converts what a provider cannot take).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 
 import gateway
+from arena.catalog.guard import image_phash
 from arena.catalog.importing import MAX_PROMPT_CHARS, unstorable
 from arena.catalog.models import AIModel, Arena, Prompt
 from arena.catalog.uploads import MAX_BYTES, UploadRejected, mask_image_clean, source_image_clean
@@ -111,15 +111,12 @@ def image_params(
 
 def _not_in_competition(prompt: str, images: tuple[bytes, ...], *, edit: bool) -> None:
     """Refuse to run a prompt that battles now show: its images, made here model by model,
-    would tell a voter which model made which battle image."""
-    if edit:
-        fingerprints = [
-            Prompt.fingerprint_for(Arena.EDIT, prompt, hashlib.sha256(image).hexdigest())
-            for image in images
-        ]
-    else:
-        fingerprints = [Prompt.fingerprint_for(Arena.T2I, prompt)]
-    if Prompt.objects.active().filter(fingerprint__in=fingerprints).exists():
+    would tell a voter which model made which battle image. Neither punctuation, case, width
+    or invisible characters in the text, nor a touched, re-encoded or resized source image,
+    make it another prompt (arena.catalog.guard)."""
+    arena = Arena.EDIT if edit else Arena.T2I
+    sources = [image_phash(image) for image in images]
+    if Prompt.objects.in_competition_as(arena, prompt, sources):
         raise ApiError(
             400,
             "This is one of the arena's competition prompts: to keep the votes blind, it can't "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from arena.catalog.guard import prompt_key, text_digest
+from arena.catalog.guard import near_duplicate, prompt_key, text_digest
 
 # A gateway model id (gateway/catalog.toml): letters, digits, "-", "_" and single dots inside
 # ("flux-1.1-pro"); never "..", nor a dot at either end, so an id is never a path trick.
@@ -116,6 +117,22 @@ class PromptQuerySet(models.QuerySet["Prompt"]):
 
     def for_arena(self, arena: str) -> PromptQuerySet:
         return self.filter(arena=arena)
+
+    def in_competition_as(
+        self, arena: str, text: str, source_phashes: Iterable[str] = ()
+    ) -> list[Prompt]:
+        """The active prompts a request for this text (and, to edit, these source images)
+        would reproduce: text-to-image, the same text as guard.prompt_key reads it; editing,
+        the same instruction read so, on a source that looks like one of these images."""
+        if arena != Arena.EDIT:
+            return list(self.active().filter(fingerprint=Prompt.fingerprint_for(arena, text)))
+        wanted = list(source_phashes)
+        candidates = self.active().filter(arena=Arena.EDIT, text_key=text_digest(text))
+        return [
+            prompt
+            for prompt in candidates.only("pk", "source_phash")
+            if any(near_duplicate(prompt.source_phash, phash) for phash in wanted)
+        ]
 
     def with_progress(self) -> PromptQuerySet:
         return self.annotate(

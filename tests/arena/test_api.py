@@ -13,7 +13,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.test import Client
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from arena.api.models import ApiKey
 from arena.api.services import api_images_prune, api_key_create, images_save
@@ -52,6 +52,14 @@ def upload(data, name="source.png"):
     file = io.BytesIO(data)
     file.name = name
     return file
+
+
+def shapes() -> bytes:
+    image = Image.new("RGB", (128, 128), (20, 20, 40))
+    ImageDraw.Draw(image).polygon([(0, 128), (64, 10), (128, 128)], fill=(240, 240, 250))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def stored_nothing():
@@ -158,7 +166,7 @@ def test_competition_prompts_are_refused_while_they_are_in_battles(key):
     other_source = post_edit(
         key,
         {"model": "lumen-xl", "prompt": "Make the ball green"},
-        {"image": upload(png_bytes((10, 200, 10), (128, 128)))},
+        {"image": upload(shapes())},  # a flat colour would look like any other to a phash
     )
     prompt.active = edit.active = False
     prompt.save()
