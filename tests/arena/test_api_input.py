@@ -100,3 +100,13 @@ def test_the_playground_shows_the_reason_for_unusable_fields(settings, fields):
 
     assert response.status_code == 400
     assert not ProviderCall.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "presented", ["ia-\x00-secret", "ia-ab\x00cd-secret", "ia-" + "a" * 5000 + "-x", "ia--x"]
+)
+def test_a_key_that_is_not_a_keys_shape_is_a_401(key, presented):
+    response = Client().get("/openai/v1/models", headers={"Authorization": f"Bearer {presented}"})
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_api_key"

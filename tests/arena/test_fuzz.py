@@ -291,3 +291,18 @@ def test_admin_zip_imports_take_anything(staff, lines, files, flags, method, dam
     )
 
     assert_imported_as_reported(response, before)
+
+
+header_text = st.text(st.characters(codec="latin-1"), max_size=60)  # what WSGI headers hold
+
+
+@FUZZ
+@given(cookie=header_text, authorization=header_text)
+def test_any_session_cookie_or_key_header_is_handled(key, cookie, authorization):
+    client = Client()
+    client.cookies["sessionid"] = cookie
+
+    pages = [client.get(path) for path in ("/battle/t2i/", "/playground/")]
+    api = client.get("/openai/v1/models", headers={"Authorization": authorization})
+
+    assert all(response.status_code < 500 for response in [*pages, api])
