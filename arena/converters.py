@@ -1,4 +1,4 @@
-"""URL converters shared by the apps: an arena name, a battle side and a model id."""
+"""URL converters shared by the apps: an arena name, a battle side and token, a model id."""
 
 from arena.catalog.models import MODEL_ID
 
@@ -23,3 +23,9 @@ class SideConverter(_Choice):
 
 class ModelIdConverter(_Choice):
     regex = MODEL_ID
+
+
+class BattleTokenConverter(_Choice):
+    # What battles.models.new_token makes (URL-safe base64), at most the column's 64: anything
+    # else (a NUL, say, which PostgreSQL refuses in a query) is no battle, a 404.
+    regex = "[A-Za-z0-9_-]{1,64}"

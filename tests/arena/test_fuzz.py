@@ -198,8 +198,10 @@ def test_votes_take_any_token_and_choice(battle_client, token, choice, extra):
     before = rows()
 
     response = client.post(f"/battle/{path}/", {**extra, "choice": choice})
+    shown = [client.get(f"/battle/{path}/{suffix}") for suffix in ("", "left.png", "source.png")]
 
     assert_handled(response, before)
+    assert all(page.status_code < 500 for page in shown)
 
 
 IMPORTED = re.compile(r"Imported <strong>(\d+)</strong>")

@@ -175,3 +175,10 @@ def test_a_model_id_with_single_dots_inside_is_a_valid_id(model_id):
 def test_a_model_id_that_could_be_a_path_is_refused(model_id):
     with pytest.raises(ValidationError):
         AIModelFactory.build(slug=model_id).full_clean(exclude=["created_at"])
+
+
+@pytest.mark.parametrize("token", ["%00", "a%00b", "x" * 65, "%ED%A0%80", "a.b"])
+@pytest.mark.parametrize("suffix", ["", "left.png", "source.png"])
+def test_a_battle_url_with_a_token_no_battle_can_have_is_not_found(token, suffix):
+    assert Client().get(f"/battle/{token}/{suffix}").status_code == 404
+    assert Client().post(f"/battle/{token}/{suffix}", {"choice": "left"}).status_code == 404
