@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.forms.fields import InvalidJSONInput
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 
 from arena.admin import ReadOnlyAdmin
 from arena.catalog import importing
@@ -86,7 +91,18 @@ class PromptImportForm(forms.Form):
         return prompts_import(arena=Arena.T2I, rows=parsed.rows, problems=parsed.problems)
 
 
+class TagsField(forms.JSONField):
+    """Tags as JSON, shown back with \\u escapes: a lone surrogate typed in as \\ud800 and
+    shown raw could not be encoded into the page that says it is refused."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, InvalidJSONInput):
+            return value
+        return json.dumps(value, cls=self.encoder)
+
+
 class PromptAdminForm(forms.ModelForm):
+    tags = TagsField(required=False, initial=list, help_text='A list of words: ["animals", "sky"]')
     source_upload = forms.FileField(
         label="Source image",
         required=False,
@@ -97,6 +113,19 @@ class PromptAdminForm(forms.ModelForm):
     class Meta:
         model = Prompt
         fields = ["arena", "text", "tags", "active"]
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"]
+        problem = importing.text_problem(text)
+        if problem:
+            raise forms.ValidationError(f"{capfirst(problem)}.")
+        return text
+
+    def clean_tags(self) -> list[str]:
+        tags = importing.tags_read(self.cleaned_data.get("tags"))
+        if tags is None:
+            raise forms.ValidationError(f"{capfirst(importing.TAGS_PROBLEM)}.")
+        return list(tags)
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}

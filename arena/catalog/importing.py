@@ -59,7 +59,7 @@ class Parsed:
         if problem:
             self.problems.append((line, problem))
             return
-        parsed_tags = _tags(tags)
+        parsed_tags = tags_read(tags)
         if parsed_tags is None:
             self.problems.append((line, TAGS_PROBLEM))
             return
@@ -69,7 +69,8 @@ class Parsed:
 TAGS_PROBLEM = "tags must be a list of words or a comma-separated text"
 
 
-def _tags(value: object) -> tuple[str, ...] | None:
+def tags_read(value: object) -> tuple[str, ...] | None:
+    """A list of words, or a text of them separated by , ; or |, as tags; None if it is not."""
     if value is None or value == "":
         return ()
     if isinstance(value, str):
@@ -286,7 +287,7 @@ def _parse_bundle(names: list[str], read: Callable[[str], bytes | None]) -> Pars
         if unstorable(image_name):
             parsed.problems.append((number, "the image's name holds a NUL or a lone surrogate"))
             continue
-        tags = _tags(item.get("tags", ()))
+        tags = tags_read(item.get("tags", ()))
         if tags is None:
             parsed.problems.append((number, TAGS_PROBLEM))
             continue

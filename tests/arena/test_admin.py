@@ -148,3 +148,23 @@ def test_replacing_the_source_of_an_editing_prompt_updates_its_hashes(staff):
     prompt.refresh_from_db()
     assert prompt.source_phash == image_phash(source_image_clean(other))
     assert prompt.source_sha256 == hashlib.sha256(source_image_clean(other)).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("tags", "text", "reason"),
+    [
+        ('["\\u0000"]', "A cat", "Tags must be"),
+        ('["\\ud800"]', "A cat", "Tags must be"),
+        ("1e999999", "A cat", "Tags must be"),
+        ('{"a": 1}', "A cat", "Tags must be"),
+        ("[]", "x" * 4001, "longer than 4000 characters"),
+    ],
+)
+def test_a_prompt_added_by_hand_is_checked_like_an_imported_one(staff, tags, text, reason):
+    response = staff.post(
+        "/admin/catalog/prompt/add/", {"arena": "t2i", "text": text, "tags": tags, "active": "on"}
+    )
+
+    assert response.status_code == 200
+    assert reason in response.content.decode()
+    assert not Prompt.objects.exists()
