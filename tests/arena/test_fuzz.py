@@ -123,6 +123,13 @@ upload_bytes = st.sampled_from(
 ) | st.binary(max_size=60)
 
 
+def named_upload(name: str, content: bytes) -> io.BytesIO:
+    """An upload under any file name ("", "/", "../x"), as a raw multipart body may carry."""
+    upload = io.BytesIO(content)
+    upload.name = name
+    return upload
+
+
 @FUZZ
 @given(
     fields=st.dictionaries(
@@ -132,14 +139,18 @@ upload_bytes = st.sampled_from(
     ),
     model=models,
     files=st.lists(
-        st.tuples(st.sampled_from(["image", "image[]", "mask", "other"]), wire_text, upload_bytes),
+        st.tuples(
+            st.sampled_from(["image", "image[]", "mask", "other"]),
+            st.sampled_from(["", "/", "../a.png", "a.jpg", "a\x00.png"]) | wire_text,
+            upload_bytes,
+        ),
         max_size=3,
     ),
 )
 def test_api_edits_take_any_multipart_body(key, fields, model, files):
     data = {"model": model, "prompt": "Make it red", **fields}
     for field, name, content in files:
-        data.setdefault(field, SimpleUploadedFile(name or "x", content))
+        data.setdefault(field, named_upload(name, content))
     before = rows()
 
     response = Client().post(
@@ -161,7 +172,7 @@ def test_api_edits_take_any_multipart_body(key, fields, model, files):
 def test_the_playground_takes_any_form(key, fields, image):
     data = {"model": "blockworld", "size": "512x512", "prompt": "a cat", **fields}
     if image is not None:
-        data["image"] = SimpleUploadedFile(image[0] or "x", image[1])
+        data["image"] = named_upload(*image)
     before = rows()
 
     response = Client().post("/playground/", data, headers={"HX-Request": "true"})
