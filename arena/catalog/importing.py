@@ -211,7 +211,9 @@ def parse_edit_zip(data: bytes) -> ParsedEdits:
     """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, EOFError, OSError):  # names not UTF-8 are ValueError
+    # Names not UTF-8 are a ValueError; a "version needed to extract" from the future is a
+    # NotImplementedError.
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError):
         raise BundleRejected("The file is not a zip archive, or it is damaged.") from None
     with archive:
         members = [info for info in archive.infolist() if not info.is_dir()]

@@ -154,6 +154,17 @@ def test_a_zip_whose_names_are_not_utf8_is_refused_as_damaged(staff):
     assert not Prompt.objects.exists()
 
 
+def test_a_zip_that_needs_a_newer_reader_is_refused_as_damaged(staff):
+    data = bytearray(bundle(line("Make it red"), {"cube.png": CUBE}))
+    directory = data.index(b"PK\x01\x02")
+    data[directory + 6 : directory + 8] = b"\xff\xff"  # version needed to extract: 6553.5
+
+    page = import_zip(staff, bytes(data))
+
+    assert "not a zip archive, or it is damaged" in page
+    assert not Prompt.objects.exists()
+
+
 def test_a_bundle_is_imported_all_or_nothing(monkeypatch):
     parsed = importing.parse_edit_zip(
         bundle(
