@@ -3,7 +3,10 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 
+from arena import secret_key_require
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
+secret_key_require()
 
 # Tasks are bound to this app (`@app.task`); processes that never send or run one (a
 # management command, say) never import Celery.

@@ -1,4 +1,6 @@
-"""URL converters shared by the apps: an arena name and a battle side."""
+"""URL converters shared by the apps: an arena name, a battle side and token, a model id."""
+
+from arena.catalog.models import MODEL_ID
 
 
 class _Choice:
@@ -17,3 +19,13 @@ class ArenaConverter(_Choice):
 
 class SideConverter(_Choice):
     regex = "left|right|source"
+
+
+class ModelIdConverter(_Choice):
+    regex = MODEL_ID
+
+
+class BattleTokenConverter(_Choice):
+    # What battles.models.new_token makes (URL-safe base64), at most the column's 64: anything
+    # else (a NUL, say, which PostgreSQL refuses in a query) is no battle, a 404.
+    regex = "[A-Za-z0-9_-]{1,64}"

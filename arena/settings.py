@@ -11,7 +11,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -43,10 +42,11 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG")
+# Without one (and without DEBUG) the web and worker processes refuse to start
+# (arena.secret_key_require); commands that sign nothing, such as ratings_compute reproducing
+# the leaderboard from a vote file, run. Anything that would sign with an empty key fails.
 SECRET_KEY = env_str("SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=1 for a local demo).")
+if not SECRET_KEY and DEBUG:
     SECRET_KEY = "insecure-local-demo-key-do-not-use-in-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
@@ -68,6 +68,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "arena.bodylimit.body_limit_middleware",  # first: an oversize body is refused unread
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -143,12 +144,9 @@ else:
     }
 
 # Sessions are read through the cache, except when the cache is the database itself: there it
-# would only double the writes and crowd the rate-limit counters out of the cache table.
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
-    if REDIS_URL or DEBUG
-    else "django.contrib.sessions.backends.db"
-)
+# would only double the writes and crowd the rate-limit counters out of the cache table. Both
+# stores refuse malformed session cookies (arena.sessions).
+SESSION_ENGINE = "arena.sessions" if REDIS_URL or DEBUG else "arena.sessions.db"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 24 * 30)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"

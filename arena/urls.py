@@ -3,10 +3,17 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
-from arena.converters import ArenaConverter, SideConverter
+from arena.converters import (
+    ArenaConverter,
+    BattleTokenConverter,
+    ModelIdConverter,
+    SideConverter,
+)
 
 register_converter(ArenaConverter, "arena")
 register_converter(SideConverter, "side")
+register_converter(ModelIdConverter, "model_id")
+register_converter(BattleTokenConverter, "battle_token")
 
 urlpatterns = [
     path("", include("arena.catalog.urls")),

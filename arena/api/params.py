@@ -7,7 +7,6 @@ providers (the gateway drops or converts what a provider cannot take).
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -17,12 +16,16 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 
 import gateway
+from arena.catalog.guard import image_phash
+from arena.catalog.importing import MAX_PROMPT_CHARS, unstorable
 from arena.catalog.models import AIModel, Arena, Prompt, new_seed
 from arena.catalog.uploads import MAX_BYTES, UploadRejected, mask_image_clean, source_image_clean
 
-MAX_PROMPT = 4_000
+MAX_PROMPT = MAX_PROMPT_CHARS
 MAX_N = 10
-SIZE = re.compile(r"^(\d{2,5})x(\d{2,5})$")
+SIZE = re.compile(r"([0-9]{2,5})x([0-9]{2,5})")  # ASCII digits: int() reads full-width too
+WHOLE_NUMBER = re.compile(r"[0-9]{1,4}")  # str.isdigit() takes "²", which int() refuses
+MAX_DEPTH = 16  # how deeply the values of parameters passed on to providers may nest
 MIN_SIDE, MAX_SIDE = 64, 4_096
 MAX_SEED = 2**63 - 1
 RESPONSE_FORMATS = ("url", "b64_json")
@@ -77,7 +80,8 @@ def image_params(
     max_n: int = MAX_N,
 ) -> ImageParams:
     """Check a generations (JSON) or edits (multipart) request; ApiError at the first fault."""
-    _storable(data)
+    for name, value in data.items():
+        _readable(name, value)
     prompt = data.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         raise ApiError(400, "prompt is required: describe the image you want.", param="prompt")
@@ -110,15 +114,12 @@ def image_params(
 
 def _not_in_competition(prompt: str, images: tuple[bytes, ...], *, edit: bool) -> None:
     """Refuse to run a prompt that battles now show: its images, made here model by model,
-    would tell a voter which model made which battle image."""
-    if edit:
-        fingerprints = [
-            Prompt.fingerprint_for(Arena.EDIT, prompt, hashlib.sha256(image).hexdigest())
-            for image in images
-        ]
-    else:
-        fingerprints = [Prompt.fingerprint_for(Arena.T2I, prompt)]
-    if Prompt.objects.active().filter(fingerprint__in=fingerprints).exists():
+    would tell a voter which model made which battle image. Neither punctuation, case, width
+    or invisible characters in the text, nor a touched, re-encoded or resized source image,
+    make it another prompt (arena.catalog.guard)."""
+    arena = Arena.EDIT if edit else Arena.T2I
+    sources = [image_phash(image) for image in images]
+    if Prompt.objects.in_competition_as(arena, prompt, sources):
         raise ApiError(
             400,
             "This is one of the arena's competition prompts: to keep the votes blind, it can't "
@@ -148,8 +149,42 @@ def _model(slug: object, *, edit: bool) -> AIModel:
     return model
 
 
+def _readable(name: str, value: object) -> None:
+    """Refuse what no model can read and PostgreSQL cannot store (the request is kept as a
+    job): lone surrogates and NUL characters in a parameter's name or value, NaN and the
+    infinities, and values nested deeper than MAX_DEPTH."""
+    pending: list[tuple[object, int]] = [(name, 0), (value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise ApiError(400, f"{name} is nested too deeply.", param=_param(name))
+        if isinstance(item, str):
+            if unstorable(item):
+                raise ApiError(
+                    400,
+                    f"{_param(name) or 'A parameter name'} holds a character that is not "
+                    "valid text (a NUL or a lone surrogate).",
+                    param=_param(name),
+                )
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ApiError(
+                400,
+                f"{_param(name)} is NaN or Infinity, which no model can read.",
+                param=_param(name),
+            )
+        elif isinstance(item, dict):
+            pending += [(element, depth + 1) for pair in item.items() for element in pair]
+        elif isinstance(item, list):
+            pending += [(element, depth + 1) for element in item]
+
+
+def _param(name: str) -> str | None:
+    """The parameter's name as an error may quote it, or None if the name itself is bad."""
+    return None if unstorable(name) else name
+
+
 def _n(value: object, most: int) -> int:
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and WHOLE_NUMBER.fullmatch(value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
         raise ApiError(400, f"n must be a whole number from 1 to {most}.", param="n")
@@ -159,7 +194,7 @@ def _n(value: object, most: int) -> int:
 def _size(value: object) -> str | None:
     if value is None or value == "auto":
         return None
-    match = SIZE.match(value) if isinstance(value, str) else None
+    match = SIZE.fullmatch(value) if isinstance(value, str) else None
     if match is None:
         raise ApiError(
             400, "size must look like '1024x1024' (width x height) or be 'auto'.", param="size"
@@ -170,40 +205,6 @@ def _size(value: object) -> str | None:
             400, f"size sides must be from {MIN_SIDE} to {MAX_SIDE} pixels.", param="size"
         )
     return f"{width}x{height}"
-
-
-def _storable(data: Mapping[str, Any]) -> None:
-    """Refuse what no model can read and PostgreSQL cannot store (the request is kept as a
-    job): NUL characters, lone surrogates, NaN and infinities, anywhere in the request."""
-    for name, value in data.items():
-        if _unreadable(name) or _unreadable(value):
-            param = name if not _unreadable(name) else None
-            raise ApiError(
-                400,
-                f"{param or 'A parameter name'} holds a NUL character, a lone surrogate "
-                "(\\u0000, \\ud800 and the like), NaN or Infinity, which no image model can read.",
-                param=param,
-            )
-
-
-def _unreadable(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value or not _encodable(value)
-    if isinstance(value, float):
-        return not math.isfinite(value)
-    if isinstance(value, dict):
-        return any(_unreadable(key) or _unreadable(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_unreadable(item) for item in value)
-    return False
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _seed(value: object) -> int:

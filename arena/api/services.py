@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import io
 import logging
+import re
 import secrets
 import time
 import uuid
@@ -31,6 +32,7 @@ from arena.catalog.services import calls_record
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "ia"
+PREFIX = re.compile(r"[0-9a-f]{1,16}")  # a key's own prefix, as api_key_create makes it
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 JOB_INPUTS = "job-inputs"  # edit sources and masks, until their job is done
@@ -58,8 +60,8 @@ def api_key_create(*, name: str, user_id: int | None = None) -> tuple[ApiKey, st
 def api_key_check(*, presented: str) -> ApiKey | None:
     """The active key this text is, or None; marks it used."""
     parts = presented.split("-", 2)
-    if len(parts) != 3 or parts[0] != KEY_PREFIX:
-        return None
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or not PREFIX.fullmatch(parts[1]):
+        return None  # not a key: not looked up (a NUL in it would fail the query)
     key = ApiKey.objects.filter(prefix=parts[1], active=True).first()
     if key is None or not hmac.compare_digest(key.secret_hash, _hash(parts[2])):
         return None

@@ -142,6 +142,8 @@ def images_generations(request: HttpRequest) -> HttpResponse:
         raise ApiError(413, "The request body is too large.") from None
     except ValueError:
         raise ApiError(400, "The request body is not valid JSON.") from None
+    except RecursionError:
+        raise ApiError(400, "The request body is JSON nested too deeply.") from None
     if not isinstance(data, dict):
         raise ApiError(400, "The request body must be a JSON object.")
     return _images(request, image_params(data, edit=False), edit=False)

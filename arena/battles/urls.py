@@ -5,6 +5,6 @@ from arena.battles import views
 app_name = "battles"
 urlpatterns = [
     path("<arena:arena>/", views.battle_new, name="new"),
-    path("<str:token>/", views.battle_detail, name="detail"),
-    path("<str:token>/<side:side>.png", views.battle_image, name="image"),
+    path("<battle_token:token>/", views.battle_detail, name="detail"),
+    path("<battle_token:token>/<side:side>.png", views.battle_image, name="image"),
 ]

@@ -95,6 +95,8 @@ def battle_image(request: HttpRequest, token: str, side: str) -> HttpResponse:
     if battle is None:
         raise Http404("There is no such battle.")
     if side == "source":
+        if not battle.prompt.source_image:  # a text-to-image battle has no source
+            raise Http404("This battle has no source image.")
         response = _stored_png(battle.prompt.source_image.name, side)
     else:
         response = _battle_side(battle, side)

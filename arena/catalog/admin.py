@@ -1,16 +1,17 @@
 from __future__ import annotations
 
-import hashlib
-import uuid
+import json
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.files.base import ContentFile
 from django.db.models import QuerySet
+from django.forms.fields import InvalidJSONInput
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 
 from arena.admin import ReadOnlyAdmin
 from arena.catalog import importing
@@ -29,13 +30,15 @@ from arena.catalog.services import (
     generations_retry,
     model_set_active,
     prompt_generate,
+    prompt_save,
     prompt_set_active,
     prompts_import,
+    source_digest,
 )
 from arena.catalog.uploads import UploadRejected, source_image_clean
 
-MAX_TEXT_IMPORT_BYTES = 5 * 1024 * 1024
-MAX_ZIP_IMPORT_BYTES = 500 * 1024 * 1024
+MAX_TEXT_IMPORT_BYTES = importing.MAX_TEXT_IMPORT_BYTES
+MAX_ZIP_IMPORT_BYTES = importing.MAX_ZIP_IMPORT_BYTES
 
 
 class PromptImportForm(forms.Form):
@@ -88,7 +91,18 @@ class PromptImportForm(forms.Form):
         return prompts_import(arena=Arena.T2I, rows=parsed.rows, problems=parsed.problems)
 
 
+class TagsField(forms.JSONField):
+    """Tags as JSON, shown back with \\u escapes: a lone surrogate typed in as \\ud800 and
+    shown raw could not be encoded into the page that says it is refused."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, InvalidJSONInput):
+            return value
+        return json.dumps(value, cls=self.encoder)
+
+
 class PromptAdminForm(forms.ModelForm):
+    tags = TagsField(required=False, initial=list, help_text='A list of words: ["animals", "sky"]')
     source_upload = forms.FileField(
         label="Source image",
         required=False,
@@ -99,6 +113,19 @@ class PromptAdminForm(forms.ModelForm):
     class Meta:
         model = Prompt
         fields = ["arena", "text", "tags", "active"]
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"]
+        problem = importing.text_problem(text)
+        if problem:
+            raise forms.ValidationError(f"{capfirst(problem)}.")
+        return text
+
+    def clean_tags(self) -> list[str]:
+        tags = importing.tags_read(self.cleaned_data.get("tags"))
+        if tags is None:
+            raise forms.ValidationError(f"{capfirst(importing.TAGS_PROBLEM)}.")
+        return list(tags)
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
@@ -115,11 +142,7 @@ class PromptAdminForm(forms.ModelForm):
             self.add_error("source_upload", "An Image Editing prompt needs a source image.")
         if self.errors or not cleaned.get("text"):
             return cleaned
-        digest = (
-            hashlib.sha256(self.source_png).hexdigest()
-            if self.source_png
-            else self.instance.source_sha256
-        )
+        digest = source_digest(self.source_png) if self.source_png else self.instance.source_sha256
         fingerprint = Prompt.fingerprint_for(
             cleaned["arena"], cleaned["text"], digest if arena == Arena.EDIT else ""
         )
@@ -142,27 +165,24 @@ class PromptAdmin(admin.ModelAdmin):
         return super().get_queryset(request).with_progress()
 
     def get_fields(self, request: HttpRequest, obj: Prompt | None = None) -> list[str]:
-        fields = ["arena", "text", "tags", "source_preview", "source_upload", "active"]
+        fields = ["arena", "text", "tags", "source_preview", "active"]
+        if not _answered(obj):
+            fields.insert(4, "source_upload")
         if obj is not None:
             fields += ["progress", "created_at"]
         return fields
 
     def get_readonly_fields(self, request: HttpRequest, obj: Prompt | None = None) -> list[str]:
         # Images made for a prompt answer its text and picture: those are fixed once images
-        # exist. Retire the prompt and add a new one instead.
-        if obj is not None and obj.generations.exists():
-            return [*self.readonly_fields, "arena", "text", "source_upload"]
+        # exist (the upload field is left out then). Retire the prompt and add a new one instead.
+        if _answered(obj):
+            return [*self.readonly_fields, "arena", "text"]
         return self.readonly_fields
 
     def save_model(
         self, request: HttpRequest, obj: Prompt, form: forms.Form, change: bool
     ) -> None:
-        source_png = getattr(form, "source_png", None)
-        if source_png:
-            obj.source_sha256 = hashlib.sha256(source_png).hexdigest()
-            obj.source_image.save(f"{uuid.uuid4().hex}.png", ContentFile(source_png), save=False)
-        obj.refresh_fingerprint()
-        super().save_model(request, obj, form, change)
+        prompt_save(prompt=obj, clean_source=getattr(form, "source_png", None))
 
     @admin.display(description="Current source image")
     def source_preview(self, prompt: Prompt) -> str:
@@ -256,6 +276,11 @@ class PromptAdmin(admin.ModelAdmin):
             "changelist_url": reverse("admin:catalog_prompt_changelist"),
         }
         return render(request, "admin/catalog/prompt/import.html", context)
+
+
+def _answered(prompt: Prompt | None) -> bool:
+    """Whether images were made for the prompt already."""
+    return prompt is not None and prompt.generations.exists()
 
 
 class OfferingInline(admin.TabularInline):

@@ -5,15 +5,25 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from arena.catalog.guard import prompt_key, text_digest
+from arena.catalog.guard import near_duplicate, prompt_key, text_digest
+
+# A gateway model id (gateway/catalog.toml): letters, digits, "-", "_" and single dots inside
+# ("flux-1.1-pro"); never "..", nor a dot at either end, so an id is never a path trick.
+MODEL_ID = r"[A-Za-z0-9](?:[A-Za-z0-9_-]|\.(?=[A-Za-z0-9_-]))*"
+model_id_validator = RegexValidator(
+    rf"\A{MODEL_ID}\Z",
+    "Use the gateway's model id: letters, digits, '-', '_' and single dots inside.",
+)
 
 
 class Arena(models.TextChoices):
@@ -45,7 +55,7 @@ class AIModelQuerySet(models.QuerySet["AIModel"]):
 class AIModel(models.Model):
     """An image model as the arena shows it. `slug` is the gateway's model id."""
 
-    slug = models.SlugField(max_length=100, unique=True)
+    slug = models.CharField(max_length=100, unique=True, validators=[model_id_validator])
     name = models.CharField(max_length=200)
     organization = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -107,6 +117,22 @@ class PromptQuerySet(models.QuerySet["Prompt"]):
 
     def for_arena(self, arena: str) -> PromptQuerySet:
         return self.filter(arena=arena)
+
+    def in_competition_as(
+        self, arena: str, text: str, source_phashes: Iterable[str] = ()
+    ) -> list[Prompt]:
+        """The active prompts a request for this text (and, to edit, these source images)
+        would reproduce: text-to-image, the same text as guard.prompt_key reads it; editing,
+        the same instruction read so, on a source that looks like one of these images."""
+        if arena != Arena.EDIT:
+            return list(self.active().filter(fingerprint=Prompt.fingerprint_for(arena, text)))
+        wanted = list(source_phashes)
+        candidates = self.active().filter(arena=Arena.EDIT, text_key=text_digest(text))
+        return [
+            prompt
+            for prompt in candidates.only("pk", "source_phash")
+            if any(near_duplicate(prompt.source_phash, phash) for phash in wanted)
+        ]
 
     def with_progress(self) -> PromptQuerySet:
         return self.annotate(

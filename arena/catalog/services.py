@@ -162,38 +162,64 @@ def edit_prompt_create(
         arena=Arena.EDIT,
         text=" ".join(instruction.split()),
         tags=list(tags),
-        source_sha256=hashlib.sha256(clean).hexdigest(),
-        source_phash=image_phash(clean),
+        source_sha256=source_digest(clean),
     )
     prompt.refresh_fingerprint()
     existing = Prompt.objects.filter(fingerprint=prompt.fingerprint).first()
     if existing:
         return existing, False
-    prompt.source_image.save(f"{uuid.uuid4().hex}.png", ContentFile(clean), save=False)
+    return prompt_save(prompt=prompt, clean_source=clean), True
+
+
+def prompt_save(*, prompt: Prompt, clean_source: bytes | None = None) -> Prompt:
+    """Store a prompt as written or changed (by a curator, or an import).
+
+    Its text key and fingerprint follow its text; a new source image, already cleaned by
+    `source_image_clean`, gets its digest, its perceptual hash and a random file name.
+    """
+    if clean_source is not None:
+        prompt.source_sha256 = source_digest(clean_source)
+        prompt.source_phash = image_phash(clean_source)
+        prompt.source_image.save(f"{uuid.uuid4().hex}.png", ContentFile(clean_source), save=False)
+    prompt.refresh_fingerprint()
     prompt.save()
-    return prompt, True
+    return prompt
+
+
+def source_digest(clean_source: bytes) -> str:
+    """The digest of a cleaned source image that goes into an editing prompt's fingerprint."""
+    return hashlib.sha256(clean_source).hexdigest()
 
 
 def edit_prompts_import(
     *, rows: Iterable[EditRow], problems: Iterable[tuple[int, str]] = ()
 ) -> ImportReport:
-    """Create editing prompts from a parsed bundle; a bad image is reported with its line."""
+    """Create editing prompts from a parsed bundle; a bad image is reported with its line.
+
+    All or nothing: should anything else fail, no prompt of the bundle is kept, nor its images.
+    """
     report = ImportReport(problems=list(problems))
-    for row in rows:
-        try:
-            prompt, created = edit_prompt_create(
-                instruction=row.instruction,
-                source=row.image,
-                filename=row.image_name,
-                tags=row.tags,
-            )
-        except UploadRejected as exc:
-            report.problems.append((row.line, f"{row.image_name}: {exc}"))
-            continue
-        if created:
-            report.created.append(prompt)
-        else:
-            report.duplicates.append(row)
+    try:
+        with transaction.atomic():
+            for row in rows:
+                try:
+                    prompt, created = edit_prompt_create(
+                        instruction=row.instruction,
+                        source=row.image,
+                        filename=row.image_name,
+                        tags=row.tags,
+                    )
+                except UploadRejected as exc:
+                    report.problems.append((row.line, f"{row.image_name}: {exc}"))
+                    continue
+                if created:
+                    report.created.append(prompt)
+                else:
+                    report.duplicates.append(row)
+    except BaseException:
+        for prompt in report.created:
+            prompt.source_image.delete(save=False)
+        raise
     report.problems.sort()
     return report
 

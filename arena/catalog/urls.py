@@ -6,5 +6,5 @@ app_name = "catalog"
 urlpatterns = [
     path("", views.home, name="home"),
     path("models/", views.model_list, name="model_list"),
-    path("models/<slug:slug>/", views.model_detail, name="model_detail"),
+    path("models/<model_id:slug>/", views.model_detail, name="model_detail"),
 ]

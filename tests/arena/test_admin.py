@@ -1,13 +1,18 @@
 """Curating in the admin: generate, see progress, retry failures, retire prompts and models."""
 
+import hashlib
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from arena.catalog.guard import image_phash, text_digest
 from arena.catalog.models import AIModel, Generation, Prompt
-from arena.catalog.services import catalog_sync
+from arena.catalog.services import catalog_sync, edit_prompt_create
+from arena.catalog.uploads import source_image_clean
 from tests.arena.helpers import use_local_gateway
-from tests.factories import PromptFactory
+from tests.factories import GenerationFactory, PromptFactory, png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +93,78 @@ def test_admin_pages_open(staff):
         "/admin/catalog/aimodel/",
     ):
         assert staff.get(url).status_code == 200, url
+
+
+def test_a_prompt_with_images_opens_and_its_tags_and_active_can_be_edited(staff):
+    prompt = GenerationFactory(prompt__text="A kite over a hill").prompt
+    url = f"/admin/catalog/prompt/{prompt.pk}/change/"
+
+    assert staff.get(url).status_code == 200
+    response = staff.post(url, {"tags": '["sky"]'}, follow=True)
+
+    assert response.status_code == 200
+    prompt.refresh_from_db()
+    assert (prompt.tags, prompt.active, prompt.text) == (["sky"], False, "A kite over a hill")
+
+
+def test_an_editing_prompt_with_images_opens_in_the_admin(staff):
+    prompt, _ = edit_prompt_create(instruction="Make it red", source=png_bytes(size=(96, 96)))
+    GenerationFactory(prompt=prompt)
+
+    page = staff.get(f"/admin/catalog/prompt/{prompt.pk}/change/")
+
+    assert page.status_code == 200
+    assert prompt.source_image.url in page.content.decode()
+
+
+def test_an_editing_prompt_added_by_hand_gets_its_perceptual_hash(staff):
+    source = png_bytes(size=(96, 96))
+    upload = SimpleUploadedFile("cube.png", source, content_type="image/png")
+
+    staff.post(
+        "/admin/catalog/prompt/add/",
+        {"arena": "edit", "text": "Make it  red", "tags": "[]", "active": "on",
+         "source_upload": upload},
+    )  # fmt: skip
+
+    prompt = Prompt.objects.get()
+    made_by_service, created = edit_prompt_create(instruction="Make it red!", source=source)
+    assert not created  # the same prompt, by the same rule
+    assert made_by_service == prompt
+    assert prompt.source_phash == image_phash(source_image_clean(source))
+    assert prompt.text_key == text_digest("Make it red")
+
+
+def test_replacing_the_source_of_an_editing_prompt_updates_its_hashes(staff):
+    prompt, _ = edit_prompt_create(instruction="Make it red", source=png_bytes(size=(96, 96)))
+    other = png_bytes(color=(10, 200, 10), size=(128, 96))
+
+    staff.post(
+        f"/admin/catalog/prompt/{prompt.pk}/change/",
+        {"arena": "edit", "text": "Make it red", "tags": "[]", "active": "on",
+         "source_upload": SimpleUploadedFile("green.png", other, content_type="image/png")},
+    )  # fmt: skip
+
+    prompt.refresh_from_db()
+    assert prompt.source_phash == image_phash(source_image_clean(other))
+    assert prompt.source_sha256 == hashlib.sha256(source_image_clean(other)).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("tags", "text", "reason"),
+    [
+        ('["\\u0000"]', "A cat", "Tags must be"),
+        ('["\\ud800"]', "A cat", "Tags must be"),
+        ("1e999999", "A cat", "Tags must be"),
+        ('{"a": 1}', "A cat", "Tags must be"),
+        ("[]", "x" * 4001, "longer than 4000 characters"),
+    ],
+)
+def test_a_prompt_added_by_hand_is_checked_like_an_imported_one(staff, tags, text, reason):
+    response = staff.post(
+        "/admin/catalog/prompt/add/", {"arena": "t2i", "text": text, "tags": tags, "active": "on"}
+    )
+
+    assert response.status_code == 200
+    assert reason in response.content.decode()
+    assert not Prompt.objects.exists()

@@ -91,6 +91,18 @@ def test_battle_images_are_only_served_to_the_visitor_of_the_battle(arena_ready)
     assert Client().get("/battle/forged-token/left.png").status_code == 404
 
 
+@pytest.mark.parametrize("accel_prefix", ["", "/protected-media/"])
+def test_a_text_to_image_battle_has_no_source_image(arena_ready, settings, accel_prefix):
+    settings.ARENA_ACCEL_REDIRECT_PREFIX = accel_prefix
+    client = Client()
+    battle = open_battle(client)
+
+    response = client.get(f"/battle/{battle.token}/source.png")
+
+    assert response.status_code == 404
+    assert "X-Accel-Redirect" not in response
+
+
 def test_renditions_drop_metadata_and_equalise_size():
     info = PngImagePlugin.PngInfo()
     info.add_text("Software", "ZebraPainter v3")

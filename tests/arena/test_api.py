@@ -16,7 +16,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from PIL import Image
+from PIL import Image, ImageDraw
 
 import gateway
 from arena.api import services
@@ -65,6 +65,14 @@ def upload(data, name="source.png"):
     file = io.BytesIO(data)
     file.name = name
     return file
+
+
+def shapes() -> bytes:
+    image = Image.new("RGB", (128, 128), (20, 20, 40))
+    ImageDraw.Draw(image).polygon([(0, 128), (64, 10), (128, 128)], fill=(240, 240, 250))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def stored_nothing():
@@ -184,7 +192,7 @@ def test_competition_prompts_are_refused_while_they_are_in_battles(key):
     other_source = post_edit(
         key,
         {"model": "lumen-xl", "prompt": "Make the ball green"},
-        {"image": upload(png_bytes((10, 200, 10), (128, 128)))},
+        {"image": upload(shapes())},  # a flat colour would look like any other to a phash
     )
     prompt.active = edit.active = False
     prompt.save()

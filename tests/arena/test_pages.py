@@ -1,9 +1,12 @@
 """The public pages: home, leaderboard (with its tabs), model index and model pages."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 
+import gateway
 from arena.battles.services import battle_create, vote_record
+from arena.catalog.services import catalog_sync
 from arena.ratings.services import ratings_recompute
 from tests.arena.helpers import open_battle
 from tests.factories import AIModelFactory, GenerationFactory, PromptFactory
@@ -141,3 +144,41 @@ def test_model_index_lists_every_model(rated):
 
     for name in ("Strong Model", "Weak Model", "Idle Model"):
         assert name in page
+
+
+def test_every_catalog_model_has_a_page_and_the_index_links_to_it():
+    catalog_sync()
+    ids = [spec.id for spec in gateway.default_catalog()]
+    assert "flux-1.1-pro" in ids  # a model id with dots
+
+    index = Client().get("/models/")
+
+    assert index.status_code == 200
+    for model_id in ids:
+        assert f'href="/models/{model_id}/"' in index.content.decode()
+        assert Client().get(f"/models/{model_id}/").status_code == 200, model_id
+
+
+@pytest.mark.parametrize("path", ["/models/../", "/models/a..b/", "/models/.flux/", "/models/x./"])
+def test_model_ids_are_never_path_tricks(path):
+    AIModelFactory(slug="a.b")
+
+    assert Client().get(path).status_code == 404
+
+
+@pytest.mark.parametrize("model_id", ["flux-1.1-pro", "gpt_image-1", "A1"])
+def test_a_model_id_with_single_dots_inside_is_a_valid_id(model_id):
+    AIModelFactory.build(slug=model_id).full_clean(exclude=["created_at"])
+
+
+@pytest.mark.parametrize("model_id", ["a..b", ".a", "a.", "a/b", "a b", ""])
+def test_a_model_id_that_could_be_a_path_is_refused(model_id):
+    with pytest.raises(ValidationError):
+        AIModelFactory.build(slug=model_id).full_clean(exclude=["created_at"])
+
+
+@pytest.mark.parametrize("token", ["%00", "a%00b", "x" * 65, "%ED%A0%80", "a.b"])
+@pytest.mark.parametrize("suffix", ["", "left.png", "source.png"])
+def test_a_battle_url_with_a_token_no_battle_can_have_is_not_found(token, suffix):
+    assert Client().get(f"/battle/{token}/{suffix}").status_code == 404
+    assert Client().post(f"/battle/{token}/{suffix}", {"choice": "left"}).status_code == 404

@@ -40,6 +40,8 @@ class Command(BaseCommand):
             report = self._import(path, arena)
         except importing.BundleRejected as exc:
             raise CommandError(str(exc)) from None
+        except OSError as exc:  # a folder named as a file, a file that cannot be read
+            raise CommandError(f"{path} cannot be read: {exc.strerror}.") from None
         for line, message in report.problems:
             self.stderr.write(f"line {line}: {message}")
         self.stdout.write(
