@@ -21,18 +21,6 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-# Failures other branches are fixing; the crawl reports them but does not fail for them alone.
-def known_reason(url: str) -> str | None:
-    path = urlsplit(url).path
-    if path == "/models/":
-        return "the model index 500s (fixed on another branch)"
-    if path.startswith("/models/") and "." in path.removeprefix("/models/"):
-        return "model ids with dots 404 (fixed on another branch)"
-    if path.startswith("/admin/catalog/prompt/") and path.endswith("/change/"):
-        return "the admin change page of a prompt with images 500s (fixed on another branch)"
-    return None
-
-
 class Links(HTMLParser):
     """Every URL a page leads to: links, images, scripts, stylesheets, hx-get and GET forms."""
 
@@ -180,8 +168,4 @@ def test_every_page_of_the_demo_answers(demo):
     kinds = Counter("/".join(url.split("/")[:3]) for url in visitor.visited + staff.visited)
     print(f"crawled {visited} URLs {dict(kinds)}; failures: {failures}")
     assert visited > 50
-    unknown = [(status, url) for status, url in failures if known_reason(url) is None]
-    assert unknown == [], f"{len(unknown)} of {visited} URLs failed (all failures: {failures})"
-    if failures:
-        reasons = sorted({known_reason(url) for _, url in failures})
-        pytest.xfail(f"only the known failures {failures}: {'; '.join(reasons)}")
+    assert failures == [], f"{len(failures)} of {visited} URLs failed: {failures}"
