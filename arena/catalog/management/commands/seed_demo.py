@@ -13,7 +13,8 @@ import os
 import random
 import time
 import tomllib
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, wait
+from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--votes", type=int, default=0, help="Simulated votes to have.")
         parser.add_argument("--prompts", type=Path, default=DEMO_PROMPTS)
-        parser.add_argument("--threads", type=int, default=16, help="Generations run at once.")
+        parser.add_argument(
+            "--threads", type=int, default=32, help="Generations run at once per process."
+        )
         parser.add_argument("--seed", type=int, default=7, help="Seed of the simulated voters.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -136,17 +139,25 @@ class Command(BaseCommand):
         """Run the generations in one process per core, `threads` at a time in each.
 
         Drawing and PNG coding hold the GIL, so threads alone use one core; the threads are
-        for the simulated provider latency, which only waits.
+        for the simulated provider latency, which only waits. Each process works through its
+        share without waiting for the others; a shared counter moves the bar.
         """
-        chunks = [generation_ids[i : i + CHUNK] for i in range(0, len(generation_ids), CHUNK)]
+        workers = max(1, min(os.cpu_count() or 1, len(generation_ids)))
+        shares = [generation_ids[i::workers] for i in range(workers)]
+        context = multiprocessing.get_context("fork")
+        done = context.Value("i", 0)
         progress = Progress(self.stdout, label, total=len(generation_ids))
         connections.close_all()  # each process opens its own
-        workers = max(1, min(os.cpu_count() or 1, len(chunks)))
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_fresh_gateway) as pool:
-            futures = [pool.submit(_run_chunk, chunk, threads) for chunk in chunks]
-            for future in as_completed(futures):
-                progress.advance(future.result())
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start_worker, initargs=(done,)
+        ) as pool:
+            futures = [pool.submit(_run_share, share, threads) for share in shares]
+            while not all(future.done() for future in futures):
+                wait(futures, timeout=0.5)
+                progress.show(done.value)
+            for future in futures:
+                future.result()  # a worker's exception surfaces here
+        progress.show(done.value)
         progress.close()
 
     def _ensure_admin(self) -> None:
@@ -174,19 +185,20 @@ class Command(BaseCommand):
         self.stdout.write(f"Votes: {simulated.count()} simulated votes in all.")
 
 
-CHUNK = 16
+_done: Synchronized[int] | None = None  # generations finished, shared by the worker processes
 
 
-def _fresh_gateway() -> None:
+def _start_worker(done: Synchronized[int]) -> None:
     """In a new worker process: a gateway of its own (its own random simulated latencies)."""
+    global _done
+    _done = done
     set_default_gateway(None)
 
 
-def _run_chunk(generation_ids: list[int], threads: int) -> int:
+def _run_share(generation_ids: list[int], threads: int) -> None:
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         list(pool.map(_run_generation, generation_ids))
     connections.close_all()
-    return len(generation_ids)
 
 
 def _run_generation(generation_id: int) -> None:
@@ -195,6 +207,9 @@ def _run_generation(generation_id: int) -> None:
         generation_execute(generation_id=generation_id)
     finally:
         connection.close()
+        if _done is not None:
+            with _done.get_lock():
+                _done.value += 1
 
 
 class Progress:
@@ -207,10 +222,10 @@ class Progress:
         self.done, self.started = 0, time.monotonic()
         self.live = out.isatty()
         self.printed_tenths = -1
-        self.advance(0)
+        self.show(0)
 
-    def advance(self, count: int) -> None:
-        self.done += count
+    def show(self, done: int) -> None:
+        self.done = done
         tenths = 10 * self.done // max(1, self.total)
         if not self.live and tenths == self.printed_tenths:
             return
