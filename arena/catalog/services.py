@@ -245,8 +245,10 @@ def prompt_generate(*, prompt_ids: Iterable[int]) -> int:
     return len(queued)
 
 
-def generations_plan(*, prompt_ids: Iterable[int]) -> list[int]:
-    """Create the missing generations of these prompts; return the ids still waiting to run."""
+def generations_plan(*, prompt_ids: Iterable[int], renditions: int | None = None) -> list[int]:
+    """Create the missing generations of these prompts (`renditions` per prompt and model,
+    ARENA_RENDITIONS unless given); return the ids still waiting to run."""
+    renditions = settings.ARENA_RENDITIONS if renditions is None else renditions
     prompts = list(Prompt.objects.active().filter(pk__in=list(prompt_ids)))
     router = gateway.default_gateway()
     models_by_arena = {
@@ -262,7 +264,7 @@ def generations_plan(*, prompt_ids: Iterable[int]) -> list[int]:
             Generation(prompt=prompt, model=model, rendition=rendition)
             for prompt in prompts
             for model in models_by_arena[prompt.arena]
-            for rendition in range(settings.ARENA_RENDITIONS)
+            for rendition in range(renditions)
         ],
         ignore_conflicts=True,
     )

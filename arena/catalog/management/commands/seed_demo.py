@@ -72,7 +72,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Models: {len(models)} in the catalog.")
         prompts, retired = self._load_prompts(options["prompts"])
         self.stdout.write(f"Prompts: {len(prompts)} demo prompts present.")
-        self._generate(prompts, threads=options["threads"])
+        self._generate(prompts, retired, threads=options["threads"])
         self._ensure_admin()
         if options["votes"]:
             self._simulate_votes(options["votes"], random.Random(options["seed"]))
@@ -120,13 +120,18 @@ class Command(BaseCommand):
                 retired.append(prompt)
         return [*text_prompts, *edit_prompts], retired
 
-    def _generate(self, prompts: list[Prompt], *, threads: int) -> None:
+    def _generate(self, prompts: list[Prompt], retired: list[Prompt], *, threads: int) -> None:
+        """Every image of the demo: ARENA_RENDITIONS of each prompt and model, but one for the
+        prompts to be retired, which only fill the galleries."""
         prompt_ids = [prompt.pk for prompt in prompts]
+        retired_ids = {prompt.pk for prompt in retired}
+        competing_ids = [pk for pk in prompt_ids if pk not in retired_ids]
         for round_ in range(1, RETRY_ROUNDS + 1):
             Generation.objects.filter(
                 prompt_id__in=prompt_ids, status=Generation.Status.FAILED
             ).update(status=Generation.Status.QUEUED, error="")
-            queued = generations_plan(prompt_ids=prompt_ids)
+            queued = generations_plan(prompt_ids=competing_ids)
+            queued += generations_plan(prompt_ids=retired_ids, renditions=1)
             if not queued:
                 break
             label = "Generating images" if round_ == 1 else f"Retrying failures (round {round_})"
