@@ -63,7 +63,7 @@ class Command(BaseCommand):
         parser.add_argument("--votes", type=int, default=0, help="Simulated votes to have.")
         parser.add_argument("--prompts", type=Path, default=DEMO_PROMPTS)
         parser.add_argument(
-            "--threads", type=int, default=32, help="Generations run at once per process."
+            "--threads", type=int, default=16, help="Generations run at once per process."
         )
         parser.add_argument("--seed", type=int, default=7, help="Seed of the simulated voters.")
 
