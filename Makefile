@@ -11,6 +11,7 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python; do \
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+RUN_INSTALLED := $(VENV)/.installed-run
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # The demo draws 8 renditions of every prompt and model (a voter who remembers every image
@@ -27,15 +28,27 @@ help:
 	@echo "make worker   run Celery workers against REDIS_URL (production shape)"
 	@echo "make lint     ruff and mypy"
 
-$(INSTALLED): pyproject.toml
+# A virtualenv of Python >= 3.12, made anew if the one there is older.
+define VENV_READY
 	@if [ -z "$(PYTHON)" ]; then \
 		echo "Image Arena needs Python 3.12 or newer (Django 6). Install it (e.g. 'pyenv install 3.13'," ; \
 		echo "or your distribution's python3.13 package) and run make again, or pass PYTHON=/path/to/python3.13." ; \
 		exit 1; fi
 	@test -x $(PY) && $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+endef
+
+# The site alone (make demo): half the download of the test tools.
+$(RUN_INSTALLED): pyproject.toml
+	$(VENV_READY)
+	$(PY) -m pip install --quiet -e .
 	@touch $@
+
+# The site and the test tools (make test, lint, bench).
+$(INSTALLED): pyproject.toml
+	$(VENV_READY)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@ $(RUN_INSTALLED)
 
 install: $(INSTALLED)
 
@@ -47,13 +60,13 @@ chromium:
 		$$SUDO apt-get install -y -q chromium >/dev/null 2>&1 || \
 		{ $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; }; }
 
-demo: install
+demo: $(RUN_INSTALLED)
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py seed_demo --votes 600
 	@echo "Image Arena is at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/, user admin / password admin)"
 	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
-serve: install
+serve: $(RUN_INSTALLED)
 	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install chromium lint
