@@ -11,7 +11,6 @@ from django.utils import timezone
 from PIL import Image
 
 from arena.battles.models import Battle
-from arena.catalog.guard import text_digest
 from arena.catalog.models import AIModel, Arena, Generation, Prompt
 
 
@@ -42,7 +41,6 @@ class PromptFactory(factory.django.DjangoModelFactory):
     arena = Arena.T2I
     text = factory.Sequence(lambda n: f"A red ball number {n} on a table")
     fingerprint = factory.LazyAttribute(lambda o: Prompt.fingerprint_for(o.arena, o.text))
-    text_key = factory.LazyAttribute(lambda o: text_digest(o.text))
 
 
 class GenerationFactory(factory.django.DjangoModelFactory):

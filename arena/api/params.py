@@ -16,7 +16,7 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 
 import gateway
-from arena.catalog.guard import image_phash
+from arena.catalog.guard import image_phashes
 from arena.catalog.importing import MAX_PROMPT_CHARS, unstorable
 from arena.catalog.models import AIModel, Arena, Prompt, new_seed
 from arena.catalog.uploads import MAX_BYTES, UploadRejected, mask_image_clean, source_image_clean
@@ -118,15 +118,25 @@ def _not_in_competition(prompt: str, images: tuple[bytes, ...], *, edit: bool) -
     or invisible characters in the text, nor a touched, re-encoded or resized source image,
     make it another prompt (arena.catalog.guard)."""
     arena = Arena.EDIT if edit else Arena.T2I
-    sources = [image_phash(image) for image in images]
-    if Prompt.objects.in_competition_as(arena, prompt, sources):
+    sources = [phash for image in images for phash in image_phashes(image)]
+    if not Prompt.objects.in_competition_as(arena, prompt, sources):
+        return
+    if edit:
         raise ApiError(
             400,
-            "This is one of the arena's competition prompts: to keep the votes blind, it can't "
-            "be run here while it is in battles. Try your own wording.",
-            param="prompt",
+            "This picture is the source of one of the arena's competition prompts: to keep the "
+            "votes blind, it can't be edited here while it is in battles. Use a picture of your "
+            "own.",
+            param="image",
             code="competition_prompt",
         )
+    raise ApiError(
+        400,
+        "This is one of the arena's competition prompts: to keep the votes blind, it can't "
+        "be run here while it is in battles. Try your own wording.",
+        param="prompt",
+        code="competition_prompt",
+    )
 
 
 def _model(slug: object, *, edit: bool) -> AIModel:

@@ -208,9 +208,13 @@ def image_job_wait(*, job_id: uuid.UUID, timeout: float | None = None) -> ImageJ
     gateway's budget for a provider call and a margin for the queue).
 
     The row is where a worker's answer reaches the web process, whichever worker ran it, so
-    that is where we look; in the embedded default (Celery eager) the job is finished before
-    the first look.
+    that is where we look. In the embedded default (Celery eager) the job runs here unless it
+    already ran: its task is sent when the request's transaction commits, which an enclosing
+    transaction (a test's, a management command's) can hold back; the claim makes sure it
+    runs once either way.
     """
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        image_job_execute(job_id=job_id)
     if timeout is None:
         timeout = gateway.default_gateway().timeout + WAIT_MARGIN_SECONDS
     deadline = time.monotonic() + timeout

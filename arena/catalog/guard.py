@@ -7,18 +7,20 @@ that changes nothing for an image model, so text is compared by `prompt_key`: Un
 compatibility forms folded (full-width letters, ligatures), accents and case dropped, and
 punctuation, symbols, zero-width characters and white space removed. Source images of edit
 prompts are compared by a perceptual hash, which one changed pixel, a re-encode or a resize
-moves by a few bits at most.
+moves by a few bits at most. An edit keeps its source's layout, so a seed changes an edit
+far less than a picture made from text: any edit of a battle's source (whatever the
+instruction, in any orientation) would come out close to that battle's images, and is refused.
+Crops and borders of more than a few percent do move a perceptual hash past the threshold.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import unicodedata
 from functools import cache
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 # Unicode categories that carry no meaning for an image model: punctuation (P*), symbols (S*),
 # separators and white space (Z*), control and format characters (C*: zero-width spaces and
@@ -40,11 +42,6 @@ def prompt_key(text: str) -> str:
     return "".join(ch for ch in folded if unicodedata.category(ch)[0] not in _DROPPED)
 
 
-def text_digest(text: str) -> str:
-    """A short digest of `prompt_key(text)`, stored and indexed beside each prompt."""
-    return hashlib.sha256(prompt_key(text).encode("utf-8", "surrogatepass")).hexdigest()[:32]
-
-
 def image_phash(image: Image.Image | bytes) -> str:
     """A 64-bit perceptual hash (DCT of a 32x32 grey copy), as 16 hex digits."""
     if isinstance(image, bytes):
@@ -57,6 +54,16 @@ def image_phash(image: Image.Image | bytes) -> str:
     bits = low[1:] > np.median(low[1:])  # the first coefficient is the mean brightness
     value = int("".join("1" if bit else "0" for bit in bits), 2)
     return f"{value:016x}"
+
+
+def image_phashes(data: bytes) -> list[str]:
+    """The perceptual hashes of a picture in each of its eight orientations (turned by quarter
+    turns, and mirrored): a flipped copy of a battle's source is edited into a flipped copy of
+    the battle's image."""
+    with Image.open(io.BytesIO(data)) as opened:
+        image = opened.convert("RGB")
+    turns = [image.rotate(90 * k, expand=True) for k in range(4)]
+    return [image_phash(turned) for turned in turns + [ImageOps.mirror(t) for t in turns]]
 
 
 def phash_distance(a: str, b: str) -> int:

@@ -15,7 +15,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from arena.catalog.guard import near_duplicate, prompt_key, text_digest
+from arena.catalog.guard import near_duplicate, prompt_key
 
 # A gateway model id (gateway/catalog.toml): letters, digits, "-", "_" and single dots inside
 # ("flux-1.1-pro"); never "..", nor a dot at either end, so an id is never a path trick.
@@ -123,11 +123,12 @@ class PromptQuerySet(models.QuerySet["Prompt"]):
     ) -> list[Prompt]:
         """The active prompts a request for this text (and, to edit, these source images)
         would reproduce: text-to-image, the same text as guard.prompt_key reads it; editing,
-        the same instruction read so, on a source that looks like one of these images."""
+        any edit of a source that looks like one of these images (an edit keeps its source's
+        layout, so whatever the instruction says, the result would be close to the battle's)."""
         if arena != Arena.EDIT:
             return list(self.active().filter(fingerprint=Prompt.fingerprint_for(arena, text)))
         wanted = list(source_phashes)
-        candidates = self.active().filter(arena=Arena.EDIT, text_key=text_digest(text))
+        candidates = self.active().filter(arena=Arena.EDIT)
         return [
             prompt
             for prompt in candidates.only("pk", "source_phash")
@@ -153,12 +154,6 @@ class Prompt(models.Model):
     source_phash = models.CharField(
         max_length=16, blank=True, editable=False, help_text="Perceptual hash of the source."
     )
-    text_key = models.CharField(
-        max_length=32,
-        db_index=True,
-        editable=False,
-        help_text="Digest of the text as guard.prompt_key reads it.",
-    )
     active = models.BooleanField(
         default=True, help_text="Retired prompts leave the battles but keep their history."
     )
@@ -175,7 +170,6 @@ class Prompt(models.Model):
 
     def refresh_fingerprint(self) -> None:
         self.fingerprint = self.fingerprint_for(self.arena, self.text, self.source_sha256)
-        self.text_key = text_digest(self.text)
 
     @staticmethod
     def fingerprint_for(arena: str, text: str, source_digest: str = "") -> str:

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 import gateway
 from arena.battles.matchmaking import matchmaking_changed
-from arena.catalog.guard import image_phash, text_digest
+from arena.catalog.guard import image_phash
 from arena.catalog.images import UnreadableImage, arena_renditions
 from arena.catalog.importing import EditRow, PromptRow
 from arena.catalog.models import (
@@ -137,7 +137,6 @@ def prompts_import(
             text=row.text,
             tags=list(row.tags),
             fingerprint=fingerprint,
-            text_key=text_digest(row.text),
         )
         for fingerprint, row in by_fingerprint.items()
     ]

@@ -36,7 +36,7 @@ from tests.arena.helpers import use_local_gateway
 from tests.factories import PromptFactory, png_bytes
 
 # Committed for real: a request's job reaches the (eager) queue on commit.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 GENERATIONS = "/openai/v1/images/generations"
 EDITS = "/openai/v1/images/edits"
@@ -469,9 +469,12 @@ def sent(monkeypatch):
     return ids
 
 
-def test_a_job_runs_once_though_its_task_arrives_twice(key, sent):
+def test_a_job_runs_once_though_its_task_arrives_twice(
+    key, sent, django_capture_on_commit_callbacks
+):
     request = gateway.ImageRequest(model="blockworld", prompt="a cat", size="64x64", seed=1)
-    job = image_job_create(request=request, edit=False, source=ImageJob.Source.API)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = image_job_create(request=request, edit=False, source=ImageJob.Source.API)
 
     first = image_job_execute(job_id=job.pk)
     again = image_job_execute(job_id=job.pk)
@@ -498,8 +501,9 @@ def test_a_job_whose_worker_died_is_claimable_again_after_its_lease(key, setting
 
 
 def test_when_no_worker_picks_the_job_up_the_caller_gets_a_504(
-    key, local_gateway, monkeypatch, sent
+    key, local_gateway, monkeypatch, sent, settings
 ):
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # production: a worker should take the job
     local_gateway.timeout = 0
     monkeypatch.setattr(services, "WAIT_MARGIN_SECONDS", 0.3)
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from django.test import Client
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageOps
 
 from arena.api.services import api_key_create
 from arena.catalog.models import Arena, Prompt, ProviderCall
@@ -144,8 +144,20 @@ def test_the_battles_own_source_with_an_equivalent_instruction_is_refused(key, i
     assert refused_by_api(edit_by_api(key, "make the ball, green.", source))
 
 
-def test_a_different_instruction_or_picture_is_another_prompt(key, in_battles):
-    assert edit_by_api(key, "Make the ball yellow", encoded(scene())).status_code == 200
+def test_any_edit_of_a_battle_source_is_refused_in_any_orientation(key, in_battles):
+    """An edit keeps its source's layout, so reworded instructions on a battle's source (or on
+    a mirrored or turned copy) would come out close to the battle's own images."""
+    picture = Image.open(io.BytesIO(encoded(scene())))
+    for turned in (picture, ImageOps.mirror(picture), picture.rotate(90, expand=True)):
+        buffer = io.BytesIO()
+        turned.save(buffer, format="PNG")
+        response = edit_by_api(key, "Please make the ball yellow", buffer.getvalue())
+        assert refused_by_api(response)
+        assert response.json()["error"]["param"] == "image"
+    assert not ProviderCall.objects.exists()
+
+
+def test_a_different_picture_or_text_is_another_prompt(key, in_battles):
     assert edit_by_api(key, INSTRUCTION, other_picture()).status_code == 200
     assert generate_by_api(key, TEXT.replace("red", "green")).status_code == 200
 
@@ -161,6 +173,6 @@ def test_the_query_finds_only_active_prompts_of_the_same_arena(in_battles):
     text, edit = in_battles
 
     assert Prompt.objects.in_competition_as(Arena.T2I, TEXT + "?") == [text]
-    assert Prompt.objects.in_competition_as(Arena.EDIT, TEXT + "?", [edit.source_phash]) == []
+    assert Prompt.objects.in_competition_as(Arena.T2I, INSTRUCTION) == []
     assert Prompt.objects.in_competition_as(Arena.EDIT, INSTRUCTION, [edit.source_phash]) == [edit]
     assert Prompt.objects.in_competition_as(Arena.EDIT, INSTRUCTION, []) == []

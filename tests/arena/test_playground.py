@@ -13,7 +13,7 @@ from arena.catalog.services import catalog_sync
 from tests.factories import png_bytes
 
 # Committed for real: a request's job reaches the (eager) queue on commit.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)

@@ -1,8 +1,8 @@
-"""Secret seeds and renditions for generations; prompt keys and perceptual hashes for prompts.
+"""Secret seeds and renditions for generations; perceptual hashes of edit sources.
 
 Every existing generation gets a seed of its own (a field default would give them all one),
-every prompt its text key, its source's perceptual hash, and a fingerprint computed the new
-way, unless that would collide with another prompt's (it then keeps the old one).
+every prompt its source's perceptual hash and a fingerprint computed the new way
+(guard.prompt_key), unless that would collide with another prompt's (it keeps the old one).
 """
 
 import secrets
@@ -13,7 +13,7 @@ import arena.catalog.models
 
 
 def fill(apps, schema_editor):
-    from arena.catalog.guard import image_phash, text_digest
+    from arena.catalog.guard import image_phash
 
     Generation = apps.get_model("catalog", "Generation")
     Prompt = apps.get_model("catalog", "Prompt")
@@ -21,7 +21,6 @@ def fill(apps, schema_editor):
         Generation.objects.filter(pk=generation.pk).update(seed=secrets.randbits(63))
     taken: set[str] = set()
     for prompt in Prompt.objects.order_by("pk").iterator():
-        prompt.text_key = text_digest(prompt.text)
         fingerprint = arena.catalog.models.Prompt.fingerprint_for(
             prompt.arena, prompt.text, prompt.source_sha256
         )
@@ -34,7 +33,7 @@ def fill(apps, schema_editor):
                     prompt.source_phash = image_phash(source.read())
             except (OSError, ValueError):
                 prompt.source_phash = ""
-        prompt.save(update_fields=["text_key", "fingerprint", "source_phash"])
+        prompt.save(update_fields=["fingerprint", "source_phash"])
 
 
 class Migration(migrations.Migration):
@@ -67,18 +66,6 @@ class Migration(migrations.Migration):
                 help_text="Perceptual hash of the source.",
                 max_length=16,
             ),
-        ),
-        migrations.AddField(
-            model_name="prompt",
-            name="text_key",
-            field=models.CharField(
-                db_index=True,
-                default="",
-                editable=False,
-                help_text="Digest of the text as guard.prompt_key reads it.",
-                max_length=32,
-            ),
-            preserve_default=False,
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),
     ]
