@@ -213,7 +213,9 @@ def image_job_wait(*, job_id: uuid.UUID, timeout: float | None = None) -> ImageJ
     transaction (a test's, a management command's) can hold back; the claim makes sure it
     runs once either way.
     """
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    from arena.celery import app
+
+    if app.conf.task_always_eager:
         image_job_execute(job_id=job_id)
     if timeout is None:
         timeout = gateway.default_gateway().timeout + WAIT_MARGIN_SECONDS

@@ -32,6 +32,7 @@ from arena.api.services import (
 from arena.api.tasks import api_images_prune_run
 from arena.catalog.models import ProviderCall
 from arena.catalog.services import catalog_sync, edit_prompt_create
+from arena.celery import app
 from tests.arena.helpers import use_local_gateway
 from tests.factories import PromptFactory, png_bytes
 
@@ -501,9 +502,9 @@ def test_a_job_whose_worker_died_is_claimable_again_after_its_lease(key, setting
 
 
 def test_when_no_worker_picks_the_job_up_the_caller_gets_a_504(
-    key, local_gateway, monkeypatch, sent, settings
+    key, local_gateway, monkeypatch, sent
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = False  # production: a worker should take the job
+    monkeypatch.setitem(app.conf, "task_always_eager", False)  # a worker should take the job
     local_gateway.timeout = 0
     monkeypatch.setattr(services, "WAIT_MARGIN_SECONDS", 0.3)
 
