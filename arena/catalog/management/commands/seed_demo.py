@@ -11,6 +11,7 @@ import math
 import multiprocessing
 import os
 import random
+import threading
 import time
 import tomllib
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, wait
@@ -148,6 +149,14 @@ class Command(BaseCommand):
         share without waiting for the others; a shared counter moves the bar.
         """
         workers = max(1, min(os.cpu_count() or 1, len(generation_ids)))
+        if threading.active_count() > 1:
+            # Forking a threaded process can deadlock the child (a lock held at the fork):
+            # a threaded caller (a test server, say) runs everything here, in threads.
+            progress = Progress(self.stdout, label, total=len(generation_ids))
+            _run_share(generation_ids, threads)
+            progress.show(len(generation_ids))
+            progress.close()
+            return
         shares = [generation_ids[i::workers] for i in range(workers)]
         context = multiprocessing.get_context("fork")
         done = context.Value("i", 0)
