@@ -1,5 +1,11 @@
 """`manage.py seed_demo`: models, prompts, every image, simulated votes, and safe to run again."""
 
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.core.files.storage import default_storage
 from django.core.management import call_command
@@ -63,3 +69,50 @@ def test_the_shipped_demo_prompts_are_enough(settings):
     assert any(
         entry["text"].startswith("A glass cube on a wooden table.") for entry in data["t2i"]
     )
+
+
+def test_the_demo_command_spreads_its_images_over_processes_and_shows_a_moving_bar(tmp_path):
+    """As `make demo` runs it: a process of its own (single-threaded, so it forks its
+    workers), SQLite, several renditions; the bar counts up to every image."""
+    prompts = tmp_path / "prompts.toml"
+    prompts.write_text(PROMPTS)
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
+        "DEBUG": "1",
+        "CELERY_TASK_ALWAYS_EAGER": "1",
+        "ARENA_VAR_DIR": str(tmp_path / "var"),
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "ARENA_IMAGE_SIZE": "96",
+        "ARENA_RENDITIONS": "3",
+    }
+    manage = [sys.executable, str(Path(__file__).resolve().parents[2] / "manage.py")]
+    migrate = subprocess.run([*manage, "migrate"], env=env, capture_output=True, timeout=120)
+    assert migrate.returncode == 0, migrate.stderr
+
+    # A fork of a threaded process would be an error here, not a warning nobody sees.
+    fork_checked = ["-W", "error::DeprecationWarning:multiprocessing.popen_fork"]
+    seeded = subprocess.run(
+        [
+            sys.executable,
+            *fork_checked,
+            *manage[1:],
+            "seed_demo",
+            "--prompts",
+            str(prompts),
+            "--threads",
+            "4",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+    assert seeded.returncode == 0, seeded.stderr
+    # 3 renditions of the competing prompt for 6 models and of the edit for 4; the prompt to
+    # be retired gets one per model.
+    assert "Images: 36 of 36 ready." in seeded.stdout
+    bars = re.findall(r"Generating images: \[[#.]+\] (\d+)/36", seeded.stdout)
+    assert bars[0] == "0"
+    assert bars[-1] == "36"
+    assert re.search(r"Generating images: \d+ processes", seeded.stdout)

@@ -152,12 +152,14 @@ class Command(BaseCommand):
         if threading.active_count() > 1:
             # Forking a threaded process can deadlock the child (a lock held at the fork):
             # a threaded caller (a test server, say) runs everything here, in threads.
+            self.stdout.write(f"{label}: in this process, {threads} threads")
             progress = Progress(self.stdout, label, total=len(generation_ids))
             _run_share(generation_ids, threads)
             progress.show(len(generation_ids))
             progress.close()
             return
         shares = [generation_ids[i::workers] for i in range(workers)]
+        self.stdout.write(f"{label}: {workers} processes, {threads} threads each")
         context = multiprocessing.get_context("fork")
         done = context.Value("i", 0)
         progress = Progress(self.stdout, label, total=len(generation_ids))
