@@ -1,15 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import models
-from django.db.models import Q
-from django.utils import timezone
 
 import gateway
+from arena.catalog.leases import LeasedQuerySet, WorkStatus
 
 
 class ApiKey(models.Model):
@@ -33,15 +31,7 @@ class ApiKey(models.Model):
         return f"{self.name} (ia-{self.prefix}-…)"
 
 
-class ImageJobQuerySet(models.QuerySet["ImageJob"]):
-    def claimable(self, *, lease_seconds: int) -> ImageJobQuerySet:
-        """Jobs a worker may claim: queued, or running under a lease that ran out."""
-        stale = timezone.now() - timedelta(seconds=lease_seconds)
-        return self.filter(
-            Q(status=ImageJob.Status.QUEUED)
-            | Q(status=ImageJob.Status.RUNNING, started_at__lt=stale)
-        )
-
+class ImageJobQuerySet(LeasedQuerySet):
     def finished(self) -> ImageJobQuerySet:
         return self.filter(status__in=[ImageJob.Status.READY, ImageJob.Status.FAILED])
 
@@ -63,11 +53,7 @@ class ImageJob(models.Model):
         GENERATE = "generate"
         EDIT = "edit"
 
-    class Status(models.TextChoices):
-        QUEUED = "queued"
-        RUNNING = "running"
-        READY = "ready"
-        FAILED = "failed"
+    Status = WorkStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     source = models.CharField(max_length=12, choices=Source.choices)

@@ -20,7 +20,6 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from PIL import Image
 
@@ -126,13 +125,10 @@ def image_job_execute(*, job_id: str | uuid.UUID) -> ImageJob | None:
     worker died is claimable again once its lease runs out. Returns the job, or None when there
     was nothing to do.
     """
-    claimed_at = timezone.now()
-    claimed = (
-        ImageJob.objects.filter(pk=job_id)
-        .claimable(lease_seconds=settings.ARENA_GENERATION_LEASE_SECONDS)
-        .update(status=ImageJob.Status.RUNNING, started_at=claimed_at, runs=F("runs") + 1)
+    claimed_at = ImageJob.objects.claim(
+        job_id, lease_seconds=settings.ARENA_GENERATION_LEASE_SECONDS
     )
-    if not claimed:
+    if claimed_at is None:
         return None
     job = ImageJob.objects.select_related("model").get(pk=job_id)
     try:

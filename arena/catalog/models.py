@@ -6,16 +6,16 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
-from django.utils import timezone
 
 from arena.catalog.guard import near_duplicate, prompt_key
+from arena.catalog.leases import LeasedQuerySet, WorkStatus
 
 # A gateway model id (gateway/catalog.toml): letters, digits, "-", "_" and single dots inside
 # ("flux-1.1-pro"); never "..", nor a dot at either end, so an id is never a path trick.
@@ -183,7 +183,7 @@ class Prompt(models.Model):
         return hashlib.sha256(data).hexdigest()
 
 
-class GenerationQuerySet(models.QuerySet["Generation"]):
+class GenerationQuerySet(LeasedQuerySet):
     def ready(self) -> GenerationQuerySet:
         return self.filter(status=Generation.Status.READY)
 
@@ -205,14 +205,6 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
             prompt__arena=arena, prompt__active=True, model__active=True, **{capability: True}
         )
 
-    def claimable(self, *, lease_seconds: int) -> GenerationQuerySet:
-        """Rows a worker may claim: queued, or running under a lease that ran out."""
-        stale = timezone.now() - timedelta(seconds=lease_seconds)
-        return self.filter(
-            Q(status=Generation.Status.QUEUED)
-            | Q(status=Generation.Status.RUNNING, started_at__lt=stale)
-        )
-
 
 def _generation_path(instance: Generation, filename: str) -> str:
     # Random names: an image URL must say nothing about which model made it.
@@ -232,11 +224,7 @@ class Generation(models.Model):
     every image revealed to them still meets ones they have not seen.
     """
 
-    class Status(models.TextChoices):
-        QUEUED = "queued"
-        RUNNING = "running"
-        READY = "ready"
-        FAILED = "failed"
+    Status = WorkStatus
 
     prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="generations")
     model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="generations")

@@ -13,7 +13,6 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 import gateway
@@ -320,13 +319,10 @@ def generation_execute(*, generation_id: int) -> Generation | None:
     generation whose worker died is claimable again once its lease runs out. Returns the
     generation, or None when there was nothing to do.
     """
-    claimed_at = timezone.now()
-    claimed = (
-        Generation.objects.filter(pk=generation_id)
-        .claimable(lease_seconds=settings.ARENA_GENERATION_LEASE_SECONDS)
-        .update(status=Generation.Status.RUNNING, started_at=claimed_at, runs=F("runs") + 1)
+    claimed_at = Generation.objects.claim(
+        generation_id, lease_seconds=settings.ARENA_GENERATION_LEASE_SECONDS
     )
-    if not claimed:
+    if claimed_at is None:
         return None
     generation = Generation.objects.select_related("prompt", "model").get(pk=generation_id)
     try:
