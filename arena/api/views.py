@@ -29,6 +29,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+from django.views.decorators.vary import vary_on_headers
 
 import gateway
 from arena.api.models import ApiKey, ImageJob
@@ -213,6 +214,7 @@ def _describe(response: HttpResponse, job: ImageJob) -> None:
 # --- Playground ---------------------------------------------------------------------------
 
 
+@vary_on_headers("HX-Request")  # the same URL answers a page or, for htmx, a partial
 @require_http_methods(["GET", "POST"])
 def playground(request: HttpRequest) -> HttpResponse:
     """Try any model without a key, limited per visitor: the same gateway as the API."""
@@ -222,7 +224,6 @@ def playground(request: HttpRequest) -> HttpResponse:
     ]
     context: dict[str, Any] = {
         "models": sorted(models, key=lambda pair: not pair[1]),  # callable ones first
-        "nav": "playground",
         "form": request.POST,
         "sizes": PLAYGROUND_SIZES,
         "counts": [str(n) for n in range(1, PLAYGROUND_MAX_N + 1)],

@@ -35,7 +35,8 @@ def battle_new(request: HttpRequest, arena: str) -> HttpResponse:
 
 
 def _context(battle: Battle, vote: Vote | None) -> dict[str, object]:
-    return {"battle": battle, "arena": Arena(battle.arena), "vote": vote}
+    nav = "edit" if battle.arena == Arena.EDIT else "vote"
+    return {"battle": battle, "arena": Arena(battle.arena), "vote": vote, "nav": nav}
 
 
 @never_cache
@@ -55,10 +56,11 @@ def _vote(request: HttpRequest, token: str) -> HttpResponse:
             token=token, session_key=session_key, choice=request.POST.get("choice", ""), ip=ip
         )
     except VoteRejected as exc:
+        arena = Battle.objects.filter(token=token).values_list("arena", flat=True).first()
         response = render(
             request,
             "battles/rejected.html#notice" if request.htmx else "battles/rejected.html",
-            {"message": exc.message},
+            {"message": exc.message, "arena": arena or Arena.T2I},
             status=exc.status,
         )
         return retarget(response, "#battle-notice") if request.htmx else response
