@@ -22,7 +22,7 @@ def schedule(sender: Celery, **kwargs: object) -> None:
     sender.conf.beat_schedule = {
         "requeue-stale-generations": {
             "task": "arena.catalog.tasks.generations_requeue_stale_run",
-            "schedule": 300.0,
+            "schedule": float(settings.ARENA_REQUEUE_EVERY_SECONDS),
         },
         "refresh-ratings": {
             "task": "arena.ratings.tasks.ratings_refresh_run",
@@ -34,6 +34,6 @@ def schedule(sender: Celery, **kwargs: object) -> None:
         },
         "prune-api-images": {
             "task": "arena.api.tasks.api_images_prune_run",
-            "schedule": 3600.0,
+            "schedule": float(settings.ARENA_PRUNE_EVERY_SECONDS),
         },
     }

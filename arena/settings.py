@@ -285,6 +285,9 @@ ARENA_MIN_VOTES = env_int("ARENA_MIN_VOTES", 30)
 ARENA_BOOTSTRAP_ROUNDS = env_int("ARENA_BOOTSTRAP_ROUNDS", 100)
 ARENA_RATINGS_SEED = env_int("ARENA_RATINGS_SEED", 0)
 ARENA_RATINGS_EVERY_SECONDS = env_int("ARENA_RATINGS_EVERY_SECONDS", 300)
+# How often beat re-sends generations whose task was lost, and prunes old API images.
+ARENA_REQUEUE_EVERY_SECONDS = env_int("ARENA_REQUEUE_EVERY_SECONDS", 300)
+ARENA_PRUNE_EVERY_SECONDS = env_int("ARENA_PRUNE_EVERY_SECONDS", 3600)
 # The public vote files (/leaderboard/data/) are rewritten once a day, at this hour (UTC).
 ARENA_EXPORT_HOUR = env_int("ARENA_EXPORT_HOUR", 3)
 # Each web process rebuilds its matchmaking pool (images, ratings) at least this often.

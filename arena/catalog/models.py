@@ -115,9 +115,6 @@ class PromptQuerySet(models.QuerySet["Prompt"]):
     def active(self) -> PromptQuerySet:
         return self.filter(active=True)
 
-    def for_arena(self, arena: str) -> PromptQuerySet:
-        return self.filter(arena=arena)
-
     def in_competition_as(
         self, arena: str, text: str, source_phashes: Iterable[str] = ()
     ) -> list[Prompt]:
@@ -251,10 +248,6 @@ class Generation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} on prompt {self.prompt_id} #{self.rendition} ({self.status})"
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (self.Status.READY, self.Status.FAILED)
 
 
 class ProviderCallQuerySet(models.QuerySet["ProviderCall"]):

@@ -132,10 +132,6 @@ class VoterFlag(models.Model):
     def __str__(self) -> str:
         return f"voter {self.voter[:8]}: {self.get_reason_display()}"
 
-    @property
-    def active(self) -> bool:
-        return self.cleared_at is None
-
 
 class FlagPass(models.Model):
     """When the voter-flag pass of an arena last ran: only voters who voted since are judged

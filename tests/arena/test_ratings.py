@@ -63,7 +63,9 @@ def test_beat_refreshes_ratings_often_and_publishes_votes_nightly(settings):
         schedule["arena.ratings.tasks.ratings_refresh_run"] == settings.ARENA_RATINGS_EVERY_SECONDS
     )
     assert schedule["arena.ratings.tasks.votes_publish_run"].hour == {settings.ARENA_EXPORT_HOUR}
-    assert "arena.catalog.tasks.generations_requeue_stale_run" in schedule
+    requeue = schedule["arena.catalog.tasks.generations_requeue_stale_run"]
+    assert requeue == settings.ARENA_REQUEUE_EVERY_SECONDS
+    assert schedule["arena.api.tasks.api_images_prune_run"] == settings.ARENA_PRUNE_EVERY_SECONDS
 
 
 def test_ratings_compute_on_the_export_prints_the_numbers_the_site_shows(voted, tmp_path):

@@ -25,9 +25,9 @@ def google(settings):
     server.start()
     release = threading.Event()
     fake = FakeGemini(server, release)
-    router = gateway.Gateway(
-        environ=fake.env(), router=gateway.Router(gateway.MemoryWindow()), timeout=5
-    )
+    # No exploration: one call in twenty would try Vertex first, and these tests pin the order.
+    ranked = gateway.Router(gateway.MemoryWindow(), policy=gateway.RoutingPolicy(exploration=0))
+    router = gateway.Gateway(environ=fake.env(), router=ranked, timeout=5)
     gateway.set_default_gateway(router)
     catalog_sync()
     yield fake

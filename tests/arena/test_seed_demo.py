@@ -36,9 +36,9 @@ def test_seed_demo_is_complete_and_idempotent(tmp_path, settings):
     prompts = tmp_path / "prompts.toml"
     prompts.write_text(PROMPTS)
 
-    call_command("seed_demo", "--prompts", prompts, "--votes", "30", "--threads", "4")
+    call_command("seed_demo", "--prompts", prompts, "--votes", "60", "--threads", "4")
     counts = (Prompt.objects.count(), Generation.objects.count(), Vote.objects.count())
-    call_command("seed_demo", "--prompts", prompts, "--votes", "30", "--threads", "4")
+    call_command("seed_demo", "--prompts", prompts, "--votes", "60", "--threads", "4")
 
     assert (Prompt.objects.count(), Generation.objects.count(), Vote.objects.count()) == counts
     assert Prompt.objects.filter(arena=Arena.T2I).count() == 2
@@ -49,8 +49,8 @@ def test_seed_demo_is_complete_and_idempotent(tmp_path, settings):
     assert edit.source_image.name.startswith("sources/")
     assert Generation.objects.exclude(status=Generation.Status.READY).count() == 0
     assert Generation.objects.filter(prompt=edit).count() == 4  # the models that can edit
-    assert Vote.objects.count() == 30
-    assert sum(EloRating.objects.values_list("votes", flat=True)) == 60
+    assert Vote.objects.count() == 60
+    assert sum(EloRating.objects.values_list("votes", flat=True)) == 120
     assert Vote.objects.values("voter").distinct().count() > 5  # many simulated voters
     assert Rating.objects.filter(arena=Arena.T2I).count() == 6
     assert default_storage.exists("exports/votes-t2i.jsonl")
