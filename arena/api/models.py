@@ -49,10 +49,6 @@ class ImageJob(models.Model):
         API = "api"
         PLAYGROUND = "playground"
 
-    class Operation(models.TextChoices):
-        GENERATE = "generate"
-        EDIT = "edit"
-
     Status = WorkStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -60,7 +56,10 @@ class ImageJob(models.Model):
     api_key = models.ForeignKey(
         ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
     )
-    operation = models.CharField(max_length=8, choices=Operation.choices)
+    # The gateway's own vocabulary: what a job asks of it.
+    operation = models.CharField(
+        max_length=8, choices=[(op.value, op.value.title()) for op in gateway.Operation]
+    )
     # The checked request.
     model = models.ForeignKey("catalog.AIModel", on_delete=models.CASCADE, related_name="jobs")
     prompt = models.TextField()

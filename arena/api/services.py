@@ -87,7 +87,7 @@ def image_job_create(
         job = ImageJob.objects.create(
             source=source,
             api_key_id=api_key_id,
-            operation=ImageJob.Operation.EDIT if edit else ImageJob.Operation.GENERATE,
+            operation=gateway.Operation.EDIT if edit else gateway.Operation.GENERATE,
             model=model,
             prompt=request.prompt,
             size=request.size or "",
@@ -133,7 +133,7 @@ def image_job_execute(*, job_id: str | uuid.UUID) -> ImageJob | None:
     job = ImageJob.objects.select_related("model").get(pk=job_id)
     try:
         request = job.gateway_request()
-        call = gateway.edit if job.operation == ImageJob.Operation.EDIT else gateway.generate
+        call = gateway.edit if job.operation == gateway.Operation.EDIT else gateway.generate
         result = call(request)
     except gateway.GatewayError as exc:
         calls_record(attempts=exc.attempts, source=job.source)

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 from scipy.fft import dctn
 
-from gateway import Gateway, ImageRequest, local
+from gateway import Catalog, Gateway, ImageRequest, default_catalog, local
 from gateway.local import samples
 from gateway.local.contact_sheet import EDIT_MODELS, T2I_MODELS
 from gateway.local.instruction import parse_instruction
@@ -121,7 +121,14 @@ def test_another_seed_gives_another_edit_and_the_same_seed_the_same_bytes(
 
 
 def test_the_local_provider_draws_from_the_request_seed_or_a_fresh_secret_one() -> None:
-    gateway = Gateway(environ={}, providers={"local": LocalProvider(latency_scale=0)})
+    # prism-2's catalog entry fails 2% of its calls on purpose (a simulated overload): not here.
+    shipped = default_catalog()
+    spec = shipped.model("prism-2")
+    steady = replace(spec.offerings[0], options={**spec.offerings[0].options, "fail_rate": 0})
+    catalog = Catalog(models={**shipped.models, "prism-2": replace(spec, offerings=(steady,))})
+    gateway = Gateway(
+        catalog=catalog, environ={}, providers={"local": LocalProvider(latency_scale=0)}
+    )
     unseeded_request = ImageRequest(model="prism-2", prompt=PROMPTS[1], size="128x128")
     seeded = replace(unseeded_request, seed=5)
 
