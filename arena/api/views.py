@@ -21,7 +21,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -41,10 +40,10 @@ from arena.api.services import (
     image_job_images,
     image_job_wait,
 )
-from arena.battles.limits import client_ip, visitor_session
 from arena.catalog.models import AIModel
 from arena.catalog.services import model_routable
-from arena.ratelimit import window_count, window_left
+from arena.ratelimit import allowance_take
+from arena.visitors import client_ip, visitor_session
 
 # What a failure of the providers means to the caller: (status, code, type).
 GATEWAY_ERRORS: dict[gateway.ErrorKind, tuple[int, str | None, str]] = {
@@ -81,14 +80,14 @@ def api_endpoint(method: str) -> Callable[[Handler], Handler]:
                 if request.method != method:
                     raise ApiError(405, f"Use {method} for this endpoint.")
                 key = request.api_key = _authenticate(request)
-                limit = settings.ARENA_API_REQUESTS_PER_MINUTE
-                if limit > 0 and window_count("api-key", str(key.pk), 60) > limit:
+                refused = allowance_take("api", key=str(key.pk))
+                if refused:
                     raise ApiError(
                         429,
-                        f"Rate limit reached: {limit} requests a minute for this key.",
+                        refused.sentence,
                         code="rate_limit_exceeded",
                         kind="requests",
-                        retry_after=window_left(60),
+                        retry_after=refused.retry_after,
                     )
                 return view(request, *args, **kwargs)
             except ApiError as error:
@@ -266,11 +265,6 @@ def _playground_size(size: str) -> str:
 
 
 def _playground_allowance(request: HttpRequest) -> None:
-    limit = settings.ARENA_PLAYGROUND_PER_HOUR
-    for scope, identity in (("session", visitor_session(request)), ("ip", client_ip(request))):
-        if identity and limit > 0 and window_count(f"playground-{scope}", identity, 3600) > limit:
-            raise ApiError(
-                429,
-                f"The playground makes at most {limit} requests an hour per visitor. "
-                "For more, ask for an API key.",
-            )
+    refused = allowance_take("playground", session=visitor_session(request), ip=client_ip(request))
+    if refused:
+        raise ApiError(429, refused.sentence)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from arena.battles.matchmaking import battle_pick
 from arena.battles.models import Battle, Choice, Vote, VoteRejected
+from arena.ratelimit import allowance_take
 from arena.ratings.services import elo_apply, elo_rows_ensure
 
 LEFT_SCORE = {Choice.LEFT: 1.0, Choice.RIGHT: 0.0, Choice.TIE: 0.5, Choice.BOTH_BAD: 0.5}
@@ -80,6 +81,14 @@ def vote_record(*, token: str, session_key: str, choice: str, ip: str = "") -> V
             right_elo_before=change.right_before,
             right_elo_after=change.right_after,
         )
+
+
+def vote_allowance_take(*, session_key: str, ip: str) -> None:
+    """Count one vote against every vote cap, or raise VoteRejected (429) naming the one
+    exceeded."""
+    refused = allowance_take("vote", session=session_key, ip=ip)
+    if refused:
+        raise VoteRejected(refused.sentence, 429)
 
 
 def anonymous_id(value: str) -> str:

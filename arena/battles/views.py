@@ -9,11 +9,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import retarget
 
-from arena.battles.limits import client_ip, visitor_session, vote_allowance_take
 from arena.battles.models import Battle, Vote, VoteRejected
-from arena.battles.services import NoBattleAvailable, battle_create, vote_record
+from arena.battles.services import (
+    NoBattleAvailable,
+    battle_create,
+    vote_allowance_take,
+    vote_record,
+)
 from arena.catalog.images import padded_length, png_padded
 from arena.catalog.models import Arena
+from arena.visitors import client_ip, visitor_session
 
 TEMPLATE = "battles/battle.html"
 

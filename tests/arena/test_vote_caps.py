@@ -3,8 +3,8 @@
 import pytest
 from django.test import Client, RequestFactory
 
-from arena.battles.limits import client_ip
 from arena.battles.models import Vote
+from arena.visitors import client_ip
 from tests.arena.helpers import open_battle
 from tests.factories import AIModelFactory, GenerationFactory, PromptFactory
 
