@@ -1,6 +1,7 @@
 import os
+from collections.abc import Iterable
 
-from celery import Celery
+from celery import Celery, Task
 from celery.schedules import crontab
 
 from arena import secret_key_require
@@ -37,3 +38,27 @@ def schedule(sender: Celery, **kwargs: object) -> None:
             "schedule": float(settings.ARENA_PRUNE_EVERY_SECONDS),
         },
     }
+
+
+def task_send(name: str, *args: object, task_id: str | None = None) -> None:
+    """Send the task registered as `name` (eager mode runs it here and now).
+
+    Services send their tasks by name: a tasks module imports its service, so the service
+    importing the tasks module back would close a circle.
+    """
+    _task(name).apply_async(args=args, task_id=task_id)
+
+
+def tasks_send(name: str, calls: Iterable[tuple[object, ...]]) -> None:
+    """Send one `name` task per argument tuple, as one Celery group."""
+    from celery import group
+
+    task = _task(name)
+    group(task.s(*args) for args in calls).apply_async()
+
+
+def _task(name: str) -> Task:
+    if name not in app.tasks:
+        # A web process has not imported the apps' tasks modules yet; a worker has.
+        app.loader.import_default_modules()
+    return app.tasks[name]

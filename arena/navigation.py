@@ -15,7 +15,7 @@ def nav(request: HttpRequest) -> dict[str, str]:
         return {}
     if match.namespace == "battles" and match.kwargs.get("arena") == "edit":
         return {"nav": "edit"}
-    if match.namespace == "catalog":
+    if match.namespace == "pages":
         return {"nav": "models"} if match.url_name in MODEL_PAGES else {}
     section = SECTIONS.get(match.namespace)
     return {"nav": section} if section else {}

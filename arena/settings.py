@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "arena.catalog",
     "arena.battles",
     "arena.ratings",
+    "arena.pages",
     "arena.api",
 ]
 

@@ -16,7 +16,7 @@ register_converter(ModelIdConverter, "model_id")
 register_converter(BattleTokenConverter, "battle_token")
 
 urlpatterns = [
-    path("", include("arena.catalog.urls")),
+    path("", include("arena.pages.urls")),
     path("battle/", include("arena.battles.urls")),
     path("leaderboard/", include("arena.ratings.urls")),
     path("", include("arena.api.urls")),

@@ -111,10 +111,10 @@ def _inputs_save(images: Iterable[bytes]) -> list[str]:
 
 
 def _enqueue(job_id: uuid.UUID) -> None:
-    from arena.api.tasks import image_job_run
+    from arena.celery import task_send
 
     # The task's id is the job's, so a worker's log lines name the job they are about.
-    image_job_run.apply_async(args=[str(job_id)], task_id=str(job_id))
+    task_send("arena.api.tasks.image_job_run", str(job_id), task_id=str(job_id))
 
 
 def image_job_execute(*, job_id: str | uuid.UUID) -> ImageJob | None:

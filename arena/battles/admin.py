@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from arena.admin import ReadOnlyAdmin
-from arena.battles.models import Battle, Vote
+from arena.battles.models import Battle, EloRating, Vote
 
 
 @admin.register(Battle)
@@ -25,3 +25,10 @@ class VoteAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["arena", "choice", "flagged"]
     list_select_related = ["left_model", "right_model"]
+
+
+@admin.register(EloRating)
+class EloRatingAdmin(ReadOnlyAdmin):
+    list_display = ["model", "arena", "rating", "votes", "wins", "losses", "ties"]
+    list_filter = ["arena"]
+    list_select_related = ["model"]

@@ -1,9 +1,10 @@
 """Which prompt and which two images a visitor sees next.
 
-The sampler (arena/ratings/sampler.py) spends votes where they teach the most: close and
-uncertain pairs, new models, prompts shown less, with a share of uniform exploration. It works
-on arrays that change slowly (which images exist, the ratings), so each web process keeps them
-as a pool and rebuilds it when curation or a ratings recompute bumps a shared version, or after
+Votes are spent where they teach the most: close and uncertain pairs, new models, prompts
+shown less, with a share of uniform exploration. The pair weights are the pairing plan the last
+ratings refit stored (PairingPlan); the draw is arena/battles/sampling.py. Both work on arrays
+that change slowly (which images exist, the plan), so each web process keeps them as a pool
+and rebuilds it when curation or a new plan bumps a shared version, or after
 ARENA_POOL_SECONDS (new images join within that time).
 
 Each prompt and model has up to ARENA_RENDITIONS images, each from its own secret seed; the
@@ -25,10 +26,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count
 
-from arena.battles.models import Battle
+from arena.battles import sampling
+from arena.battles.models import Battle, PairingPlan
 from arena.catalog.models import Generation
-from arena.ratings import sampler
-from arena.ratings.models import EloRating, Rating
 
 VERSION_KEY = "matchmaking:version"
 
@@ -43,7 +43,7 @@ class ArenaPool:
     # (prompts, models, renditions) ids of ready images, 0 where there is none; a battle shows
     # one rendition of each side, drawn at random.
     generations: np.ndarray
-    pool: sampler.BattlePool
+    pool: sampling.BattlePool
     shown: np.ndarray  # (prompts,) battles shown per prompt; counted up by this process too
 
     @property
@@ -75,10 +75,10 @@ def battle_pick(
         return None
     rng = rng or np.random.default_rng()
     last = _last_battle(pool, arena, session_key)
-    choice = sampler.choose_battle(pool.pool, pool.shown, rng=rng, last=last)
+    choice = sampling.choose_battle(pool.pool, pool.shown, rng=rng, last=last)
     if choice is None and last is not None:
         # The visitor's last battle was the only one possible: showing it again beats nothing.
-        choice = sampler.choose_battle(pool.pool, pool.shown, rng=rng)
+        choice = sampling.choose_battle(pool.pool, pool.shown, rng=rng)
     if choice is None:
         return None
     prompt, left, right = choice
@@ -156,14 +156,6 @@ def _build(arena: str, version: str) -> ArenaPool:
     for (row, column), ids in per_cell.items():
         generations[row, column, : len(ids)] = ids
 
-    ratings = {
-        row.model_id: row for row in Rating.objects.filter(arena=arena, model_id__in=model_ids)
-    }
-    votes = dict(
-        EloRating.objects.filter(arena=arena, model_id__in=model_ids).values_list(
-            "model_id", "votes"
-        )
-    )
     shown = np.zeros(len(prompt_ids))
     for prompt, count in (
         Battle.objects.filter(arena=arena, prompt_id__in=prompt_ids)
@@ -173,17 +165,8 @@ def _build(arena: str, version: str) -> ArenaPool:
     ):
         shown[prompts[prompt]] = count
 
-    def column(field: str) -> np.ndarray:
-        return np.array(
-            [getattr(ratings[m], field) if m in ratings else np.nan for m in model_ids]
-        )
-
-    weights = sampler.pair_weights(
-        column("rating"),
-        column("ci_low"),
-        column("ci_high"),
-        np.array([votes.get(m, 0) for m in model_ids]),
-    )
+    plan = PairingPlan.objects.filter(arena=arena).first()
+    weights = (plan.plan() if plan else sampling.Plan.uniform()).weights_for(model_ids)
     return ArenaPool(
         version=version,
         built_at=time.monotonic(),
@@ -191,6 +174,6 @@ def _build(arena: str, version: str) -> ArenaPool:
         prompt_ids=prompt_ids,
         models=models,
         generations=generations,
-        pool=sampler.battle_pool(weights, (generations > 0).any(axis=2)),
+        pool=sampling.battle_pool(weights, (generations > 0).any(axis=2)),
         shown=shown,
     )

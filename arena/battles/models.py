@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import secrets
 
+import numpy as np
 from django.db import models
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from arena.battles.elo import ELO_START
+from arena.battles.outcomes import CHOICES, Choice
+from arena.battles.sampling import Plan
 from arena.catalog.models import AIModel, Arena, Generation, Prompt
 
-
-class Choice(models.TextChoices):
-    LEFT = "left", "A (left) is better"
-    RIGHT = "right", "B (right) is better"
-    TIE = "tie", "It's a tie"
-    BOTH_BAD = "both_bad", "Both are bad"
+__all__ = ["Battle", "Choice", "EloRating", "PairingPlan", "Vote", "VoteRejected"]
 
 
 class VoteRejected(Exception):
@@ -87,7 +87,7 @@ class Vote(models.Model):
     prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="votes")
     left_model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="+")
     right_model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="+")
-    choice = models.CharField(max_length=8, choices=Choice.choices)
+    choice = models.CharField(max_length=8, choices=CHOICES)
     voter = models.CharField(
         max_length=32, db_index=True, help_text="Anonymised voter id (keyed hash of the session)."
     )
@@ -114,3 +114,69 @@ class Vote(models.Model):
     @property
     def right_elo_delta(self) -> float:
         return self.right_elo_after - self.right_elo_before
+
+
+class EloRatingQuerySet(models.QuerySet["EloRating"]):
+    def for_arena(self, arena: str) -> EloRatingQuerySet:
+        return self.filter(arena=arena)
+
+    def leaderboard(self, arena: str) -> EloRatingQuerySet:
+        return (
+            self.for_arena(arena)
+            .filter(votes__gt=0)
+            .select_related("model")
+            .order_by("-rating", "model__name")
+        )
+
+
+class EloRating(models.Model):
+    """Online Elo of one model in one arena, updated by every vote under a row lock."""
+
+    arena = models.CharField(max_length=8, choices=Arena.choices)
+    model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="elo_ratings")
+    rating = models.FloatField(default=ELO_START)
+    votes = models.PositiveIntegerField(default=0)
+    wins = models.PositiveIntegerField(default=0)
+    losses = models.PositiveIntegerField(default=0)
+    ties = models.PositiveIntegerField(default=0)
+
+    objects = EloRatingQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["arena", "model"], name="elo_unique")]
+        ordering = [F("rating").desc()]
+
+    def __str__(self) -> str:
+        return f"{self.model_id} {self.arena}: {self.rating:.0f}"
+
+    @property
+    def win_rate(self) -> float | None:
+        """Wins over votes, a tie counting half."""
+        if not self.votes:
+            return None
+        return (self.wins + 0.5 * self.ties) / self.votes
+
+
+class PairingPlan(models.Model):
+    """How battles are chosen in one arena, as the last ratings refit left it: the weight of
+    every pair of models it knew, and of each against a model that joined since. Matchmaking
+    draws from it; the refit (arena/ratings/pairing.py) writes it."""
+
+    arena = models.CharField(max_length=8, choices=Arena.choices, unique=True)
+    model_ids = models.JSONField(help_text="The models the weights are about, in order.")
+    weights = models.JSONField(help_text="Pair weights, one row per model.")
+    newcomer = models.JSONField(help_text="Each model's weight against a model joined since.")
+    newcomers = models.FloatField(help_text="The weight of a pair of two models joined since.")
+    computed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.get_arena_display()} pairing plan of {self.computed_at:%Y-%m-%d %H:%M}"
+
+    def plan(self) -> Plan:
+        size = len(self.model_ids)
+        return Plan(
+            model_ids=tuple(self.model_ids),
+            weights=np.asarray(self.weights, dtype=np.float64).reshape(size, size),
+            newcomer=np.asarray(self.newcomer, dtype=np.float64),
+            newcomers=self.newcomers,
+        )

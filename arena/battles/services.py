@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from datetime import timedelta
 
+import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from arena.battles.matchmaking import battle_pick
-from arena.battles.models import Battle, Choice, Vote, VoteRejected
+from arena.battles import elo
+from arena.battles.matchmaking import battle_pick, matchmaking_changed
+from arena.battles.models import Battle, Choice, EloRating, PairingPlan, Vote, VoteRejected
+from arena.battles.outcomes import OUTCOMES
 from arena.ratelimit import allowance_take
-from arena.ratings.services import elo_apply, elo_rows_ensure
-
-LEFT_SCORE = {Choice.LEFT: 1.0, Choice.RIGHT: 0.0, Choice.TIE: 0.5, Choice.BOTH_BAD: 0.5}
 
 
 class NoBattleAvailable(Exception):
@@ -65,7 +66,7 @@ def vote_record(*, token: str, session_key: str, choice: str, ip: str = "") -> V
             arena=battle.arena,
             left_model_id=battle.left.model_id,
             right_model_id=battle.right.model_id,
-            left_score=LEFT_SCORE[choice],
+            left_score=OUTCOMES[choice].left_score,
         )
         return Vote.objects.create(
             battle=battle,
@@ -83,12 +84,91 @@ def vote_record(*, token: str, session_key: str, choice: str, ip: str = "") -> V
         )
 
 
+def pairing_plan_store(
+    *,
+    arena: str,
+    model_ids: list[int],
+    weights: np.ndarray,
+    newcomer: np.ndarray,
+    newcomers: float,
+) -> PairingPlan:
+    """Keep a ratings refit's pair weights as the arena's pairing plan, and have every process
+    rebuild its battle pool from it."""
+    plan, _ = PairingPlan.objects.update_or_create(
+        arena=arena,
+        defaults={
+            "model_ids": model_ids,
+            "weights": weights.tolist(),
+            "newcomer": newcomer.tolist(),
+            "newcomers": newcomers,
+            "computed_at": timezone.now(),
+        },
+    )
+    matchmaking_changed()
+    return plan
+
+
 def vote_allowance_take(*, session_key: str, ip: str) -> None:
     """Count one vote against every vote cap, or raise VoteRejected (429) naming the one
     exceeded."""
     refused = allowance_take("vote", session=session_key, ip=ip)
     if refused:
         raise VoteRejected(refused.sentence, 429)
+
+
+@dataclass(frozen=True, slots=True)
+class EloChange:
+    left_before: float
+    left_after: float
+    right_before: float
+    right_after: float
+
+
+def elo_apply(
+    *, arena: str, left_model_id: int, right_model_id: int, left_score: float
+) -> EloChange:
+    """Apply one game to the two models' online Elo. Call inside the vote's transaction.
+
+    Both rows are locked before they are read, so concurrent votes never lose an update.
+    """
+    ids = sorted([left_model_id, right_model_id])
+    rows = _locked(arena, ids)
+    if len(rows) < 2:
+        # Battles create the rows before anyone votes; this is for battles that did not. Rows
+        # are created and then locked in model-id order: locking one row and then inserting
+        # another could deadlock with a vote doing the opposite.
+        elo_rows_ensure(arena=arena, model_ids=ids)
+        rows = _locked(arena, ids)
+    left, right = rows[left_model_id], rows[right_model_id]
+    left_before, right_before = left.rating, right.rating
+    left.rating, right.rating = elo.updated(left.rating, right.rating, left_score)
+    for row, score in ((left, left_score), (right, 1.0 - left_score)):
+        row.votes += 1
+        if score == 1.0:
+            row.wins += 1
+        elif score == 0.0:
+            row.losses += 1
+        else:
+            row.ties += 1
+    EloRating.objects.bulk_update([left, right], ["rating", "votes", "wins", "losses", "ties"])
+    return EloChange(left_before, left.rating, right_before, right.rating)
+
+
+def elo_rows_ensure(*, arena: str, model_ids: list[int]) -> None:
+    """Create the rating rows these models need in this arena, if they are missing."""
+    EloRating.objects.bulk_create(
+        [EloRating(arena=arena, model_id=model_id) for model_id in sorted(model_ids)],
+        ignore_conflicts=True,
+    )
+
+
+def _locked(arena: str, model_ids: list[int]) -> dict[int, EloRating]:
+    rows = (
+        EloRating.objects.select_for_update()
+        .filter(arena=arena, model_id__in=model_ids)
+        .order_by("model_id")
+    )
+    return {row.model_id: row for row in rows}
 
 
 def anonymous_id(value: str) -> str:

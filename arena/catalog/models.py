@@ -78,7 +78,7 @@ class AIModel(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("catalog:model_detail", args=[self.slug])
+        return reverse("pages:model_detail", args=[self.slug])
 
     @property
     def capabilities(self) -> list[str]:

@@ -16,7 +16,6 @@ from django.db import transaction
 from django.utils import timezone
 
 import gateway
-from arena.battles.matchmaking import matchmaking_changed
 from arena.catalog.guard import image_phash
 from arena.catalog.images import UnreadableImage, arena_renditions
 from arena.catalog.importing import EditRow, PromptRow
@@ -29,6 +28,7 @@ from arena.catalog.models import (
     Provider,
     ProviderCall,
 )
+from arena.catalog.signals import curation_changed
 from arena.catalog.uploads import UploadRejected, source_image_clean
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def model_routable(model_id: str, router: gateway.Gateway | None = None) -> bool
 def model_set_active(*, model_ids: Iterable[int], active: bool) -> int:
     """Retire (or bring back) models. Retired models leave the battles and keep their history."""
     count = AIModel.objects.filter(pk__in=list(model_ids)).update(active=active)
-    matchmaking_changed()
+    curation_changed.send(sender=AIModel)
     return count
 
 
@@ -225,7 +225,7 @@ def edit_prompts_import(
 def prompt_set_active(*, prompt_ids: Iterable[int], active: bool) -> int:
     """Retire (or bring back) prompts. Retired prompts leave the battles and keep their history."""
     count = Prompt.objects.filter(pk__in=list(prompt_ids)).update(active=active)
-    matchmaking_changed()
+    curation_changed.send(sender=Prompt)
     return count
 
 
@@ -303,12 +303,10 @@ def generations_requeue_stale() -> int:
 def _enqueue(generation_ids: list[int]) -> None:
     if not generation_ids:
         return
-    from celery import group
-
-    from arena.catalog.tasks import generation_run
+    from arena.celery import tasks_send
 
     transaction.on_commit(
-        lambda: group(generation_run.s(pk) for pk in generation_ids).apply_async()
+        lambda: tasks_send("arena.catalog.tasks.generation_run", ((pk,) for pk in generation_ids))
     )
 
 

@@ -5,15 +5,8 @@ from django.shortcuts import redirect
 from django.urls import path
 
 from arena.admin import ReadOnlyAdmin
-from arena.ratings.models import EloRating, Rating, RatingRun, VoterFlag
+from arena.ratings.models import Rating, RatingRun, VoterFlag
 from arena.ratings.services import voter_flags_clear
-
-
-@admin.register(EloRating)
-class EloRatingAdmin(ReadOnlyAdmin):
-    list_display = ["model", "arena", "rating", "votes", "wins", "losses", "ties"]
-    list_filter = ["arena"]
-    list_select_related = ["model"]
 
 
 @admin.register(Rating)

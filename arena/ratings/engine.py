@@ -30,16 +30,20 @@ from typing import Any
 
 import numpy as np
 
+from arena.battles import elo
+from arena.battles.outcomes import OUTCOMES, OUTCOMES_BY_CODE, Choice
 from arena.ratings import bt
 from arena.ratings.resample import multinomial_rounds
 
-# Outcome codes, in the order of the public vote files' `winner` labels.
-A_WINS, B_WINS, TIE, BOTH_BAD = range(4)
-WINNER_LABELS = ("model_a", "model_b", "tie", "tie (bothbad)")
-LEFT_SCORE = np.array([1.0, 0.0, 0.5, 0.5])
+# Outcome codes, the public vote files' `winner` labels and the left side's score, in code
+# order, from the one table of what a vote means.
+A_WINS, B_WINS, TIE, BOTH_BAD = (OUTCOMES[choice].code for choice in Choice)
+WINNER_LABELS = tuple(outcome.winner for outcome in OUTCOMES_BY_CODE)
+LEFT_SCORE = np.array([outcome.left_score for outcome in OUTCOMES_BY_CODE])
 
-ELO_PER_LOGIT = 400.0 / math.log(10.0)
-MEAN_RATING = 1000.0
+# The online Elo's scale, and its start as the board's mean.
+ELO_PER_LOGIT = elo.SCALE / math.log(elo.BASE)
+MEAN_RATING = elo.ELO_START
 DEFAULT_BOOTSTRAP = 100
 DEFAULT_SEED = 0
 INTERVAL_PERCENTILES = (2.5, 97.5)

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import IO
 
@@ -14,74 +13,12 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from arena.battles.matchmaking import matchmaking_changed
-from arena.battles.models import Vote
+from arena.battles.models import EloRating, PairingPlan, Vote
+from arena.battles.outcomes import OUTCOMES, Choice
+from arena.battles.services import pairing_plan_store
 from arena.catalog.models import AIModel, Arena
-from arena.ratings import elo, engine, quality, votefile
-from arena.ratings.models import EloRating, FlagPass, Rating, RatingRun, VoterFlag
-
-OUTCOME = {
-    "left": engine.A_WINS,
-    "right": engine.B_WINS,
-    "tie": engine.TIE,
-    "both_bad": engine.BOTH_BAD,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class EloChange:
-    left_before: float
-    left_after: float
-    right_before: float
-    right_after: float
-
-
-def elo_apply(
-    *, arena: str, left_model_id: int, right_model_id: int, left_score: float
-) -> EloChange:
-    """Apply one game to the two models' online Elo. Call inside the vote's transaction.
-
-    Both rows are locked before they are read, so concurrent votes never lose an update.
-    """
-    ids = sorted([left_model_id, right_model_id])
-    rows = _locked(arena, ids)
-    if len(rows) < 2:
-        # Battles create the rows before anyone votes; this is for battles that did not. Rows
-        # are created and then locked in model-id order: locking one row and then inserting
-        # another could deadlock with a vote doing the opposite.
-        elo_rows_ensure(arena=arena, model_ids=ids)
-        rows = _locked(arena, ids)
-    left, right = rows[left_model_id], rows[right_model_id]
-    left_before, right_before = left.rating, right.rating
-    left.rating, right.rating = elo.updated(left.rating, right.rating, left_score)
-    for row, score in ((left, left_score), (right, 1.0 - left_score)):
-        row.votes += 1
-        if score == 1.0:
-            row.wins += 1
-        elif score == 0.0:
-            row.losses += 1
-        else:
-            row.ties += 1
-    EloRating.objects.bulk_update([left, right], ["rating", "votes", "wins", "losses", "ties"])
-    return EloChange(left_before, left.rating, right_before, right.rating)
-
-
-def elo_rows_ensure(*, arena: str, model_ids: list[int]) -> None:
-    """Create the rating rows these models need in this arena, if they are missing."""
-    EloRating.objects.bulk_create(
-        [EloRating(arena=arena, model_id=model_id) for model_id in sorted(model_ids)],
-        ignore_conflicts=True,
-    )
-
-
-def _locked(arena: str, model_ids: list[int]) -> dict[int, EloRating]:
-    rows = (
-        EloRating.objects.select_for_update()
-        .filter(arena=arena, model_id__in=model_ids)
-        .order_by("model_id")
-    )
-    return {row.model_id: row for row in rows}
-
+from arena.ratings import engine, pairing, quality, votefile
+from arena.ratings.models import FlagPass, Rating, RatingRun, VoterFlag
 
 # --- Bradley-Terry ----------------------------------------------------------------------------
 
@@ -102,7 +39,7 @@ def vote_counts(*, arena: str) -> engine.VoteCounts:
         models,
         np.repeat([index[slug] for slug in left], repeats),
         np.repeat([index[slug] for slug in right], repeats),
-        np.repeat([OUTCOME[c] for c in choice], repeats),
+        np.repeat([OUTCOMES[Choice(c)].code for c in choice], repeats),
     )
 
 
@@ -138,7 +75,7 @@ def ratings_recompute(*, arena: str) -> RatingRun:
             )
             for row in board.rows()
         )
-        return RatingRun.objects.create(
+        run = RatingRun.objects.create(
             arena=arena,
             computed_at=now,
             votes=counts.total,
@@ -150,6 +87,32 @@ def ratings_recompute(*, arena: str) -> RatingRun:
             left_advantage_high=board.left_advantage_ci[1],
             duration_ms=(time.perf_counter() - started) * 1000,
         )
+    pairing_plan_write(arena=arena)
+    return run
+
+
+def pairing_plan_write(*, arena: str) -> PairingPlan:
+    """Weigh every pair of the arena's models from the stored ratings and vote counts, and
+    hand the weights to battles as the arena's pairing plan."""
+    ratings = {row.model_id: row for row in Rating.objects.filter(arena=arena)}
+    votes = dict(EloRating.objects.filter(arena=arena).values_list("model_id", "votes"))
+    model_ids = sorted(ratings.keys() | votes.keys())
+
+    def column(field: str) -> np.ndarray:
+        return np.array(
+            [getattr(ratings[m], field) if m in ratings else np.nan for m in model_ids]
+        )
+
+    inputs = (column("rating"), column("ci_low"), column("ci_high"))
+    counts = np.array([votes.get(m, 0) for m in model_ids], dtype=np.float64)
+    newcomer, newcomers = pairing.newcomer_weights(*inputs, counts)
+    return pairing_plan_store(
+        arena=arena,
+        model_ids=model_ids,
+        weights=pairing.pair_weights(*inputs, counts),
+        newcomer=newcomer,
+        newcomers=newcomers,
+    )
 
 
 # --- Vote quality -----------------------------------------------------------------------------
@@ -195,7 +158,7 @@ def _flag(
         np.array([voter_index[row[0]] for row in rated], dtype=np.int64),
         np.array([model_index[row[1]] for row in rated], dtype=np.int64),
         np.array([model_index[row[2]] for row in rated], dtype=np.int64),
-        np.array([OUTCOME[row[3]] for row in rated], dtype=np.int64),
+        np.array([OUTCOMES[Choice(row[3])].code for row in rated], dtype=np.int64),
         np.array([ratings[slug] for slug in models]),
         left_advantage=run.left_advantage,
     )
@@ -231,13 +194,11 @@ def ratings_refresh() -> list[RatingRun]:
     for arena in Arena.values:
         voters_flag(arena=arena)
         runs.append(ratings_recompute(arena=arena))
-    matchmaking_changed()
     return runs
 
 
 # --- Open vote data ---------------------------------------------------------------------------
 
-WINNER = {"left": "model_a", "right": "model_b", "tie": "tie", "both_bad": "tie (bothbad)"}
 EXPORT_DIR = "exports"
 
 
@@ -261,7 +222,15 @@ def votes_export(*, out: IO[bytes], arena: str | None = None) -> int:
     return votefile.write_votes(
         out,
         (
-            (a, b, WINNER[choice], created.timestamp(), arena_, prompt, judge(voter))
+            (
+                a,
+                b,
+                OUTCOMES[Choice(choice)].winner,
+                created.timestamp(),
+                arena_,
+                prompt,
+                judge(voter),
+            )
             for a, b, choice, created, arena_, prompt, voter in rows
         ),
     )

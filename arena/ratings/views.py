@@ -7,8 +7,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from arena.battles.models import EloRating
 from arena.catalog.models import Arena
-from arena.ratings.models import EloRating, Rating, RatingRun
+from arena.ratings.models import Rating, RatingRun
 from arena.ratings.services import EXPORT_DIR
 
 TEMPLATE = "ratings/leaderboard.html"

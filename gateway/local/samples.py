@@ -1,12 +1,12 @@
 """Prompts to look at and time the built-in models with: the demo prompts when the checkout
-has them (arena/catalog/demo_prompts.toml, read as data), else a small built-in set."""
+has them (arena/pages/demo_prompts.toml, read as data), else a small built-in set."""
 
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
 
-DEMO_PROMPTS = Path(__file__).resolve().parents[2] / "arena" / "catalog" / "demo_prompts.toml"
+DEMO_PROMPTS = Path(__file__).resolve().parents[2] / "arena" / "pages" / "demo_prompts.toml"
 REFERENCE = (
     "A glass cube on a wooden table. Inside the cube is a small blue sphere. On top of the cube "
     "sits a red book. A green plant is behind the cube, partially visible through the glass. "

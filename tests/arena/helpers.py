@@ -13,8 +13,8 @@ from django.utils import timezone
 import gateway
 from arena.battles.models import Battle, Vote
 from arena.battles.services import anonymous_id
-from arena.catalog import figures
 from arena.catalog.models import AIModel, Generation, Offering, Provider, ProviderCall
+from arena.pages import figures
 from arena.ratings.models import Rating
 from gateway.providers.local import LocalProvider
 from tests.factories import AIModelFactory

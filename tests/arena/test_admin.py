@@ -89,7 +89,7 @@ def test_admin_pages_open(staff):
         "/admin/catalog/generation/",
         "/admin/catalog/providercall/",
         "/admin/battles/vote/",
-        "/admin/ratings/elorating/",
+        "/admin/battles/elorating/",
         "/admin/catalog/aimodel/",
     ):
         assert staff.get(url).status_code == 200, url

@@ -6,9 +6,9 @@ import threading
 import pytest
 from django.db import connection
 
-from arena.battles.models import Vote
+from arena.battles.elo import ELO_START
+from arena.battles.models import EloRating, Vote
 from arena.battles.services import battle_create, vote_record
-from arena.ratings.models import ELO_START, EloRating
 from tests.factories import AIModelFactory, GenerationFactory, PromptFactory
 
 VOTERS = 50

@@ -11,10 +11,10 @@ from django.core.management import call_command
 from django.test import Client
 from PIL import Image
 
+from arena.battles.models import EloRating
 from arena.catalog import importing
 from arena.catalog.models import AIModel, Arena, Generation, Prompt
 from arena.catalog.services import catalog_sync, edit_prompt_create, prompt_generate
-from arena.ratings.models import EloRating
 from tests.arena.helpers import open_battle
 from tests.factories import AIModelFactory, GenerationFactory, PromptFactory
 

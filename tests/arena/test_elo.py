@@ -2,9 +2,9 @@
 
 import pytest
 
-from arena.ratings import elo
-from arena.ratings.models import EloRating
-from arena.ratings.services import elo_apply
+from arena.battles import elo
+from arena.battles.models import EloRating
+from arena.battles.services import elo_apply
 from tests.factories import AIModelFactory
 
 

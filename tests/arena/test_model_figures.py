@@ -6,7 +6,7 @@ import re
 import pytest
 from django.test import Client
 
-from arena.catalog.figures import Speed, speed_table
+from arena.pages.figures import Speed, speed_table
 from tests.arena.helpers import measured_models
 from tests.factories import AIModelFactory
 

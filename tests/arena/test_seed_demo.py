@@ -10,9 +10,9 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 
-from arena.battles.models import Vote
+from arena.battles.models import EloRating, Vote
 from arena.catalog.models import Arena, Generation, Prompt
-from arena.ratings.models import EloRating, Rating
+from arena.ratings.models import Rating
 
 PROMPTS = """
 [[t2i]]
@@ -60,7 +60,7 @@ def test_seed_demo_is_complete_and_idempotent(tmp_path, settings):
 def test_the_shipped_demo_prompts_are_enough(settings):
     import tomllib
 
-    from arena.catalog.management.commands.seed_demo import DEMO_PROMPTS
+    from arena.pages.management.commands.seed_demo import DEMO_PROMPTS
 
     data = tomllib.loads(DEMO_PROMPTS.read_text())
 

@@ -6,9 +6,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from arena.battles.models import Battle, Vote
+from arena.battles.models import Battle, EloRating, Vote
 from arena.catalog.models import AIModel, Prompt
-from arena.ratings.models import EloRating
 from tests.arena.helpers import open_battle
 from tests.factories import AIModelFactory, GenerationFactory, PromptFactory
 

@@ -84,9 +84,8 @@ def _populate(models: int, prompts: int, votes: int) -> None:
     from django.utils import timezone
 
     from arena.battles.matchmaking import matchmaking_changed
-    from arena.battles.models import Battle, Vote
+    from arena.battles.models import Battle, EloRating, Vote
     from arena.catalog.models import AIModel, Generation, Offering, Prompt, Provider, ProviderCall
-    from arena.ratings.models import EloRating
     from tests.factories import png_bytes
 
     call_command("flush", interactive=False, verbosity=0)

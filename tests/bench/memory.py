@@ -96,7 +96,7 @@ def _knows_both(edit_share: float, seed: int) -> tuple[float, float]:
 
     from arena.battles.models import Battle
     from arena.catalog.guard import image_phash, near_duplicate
-    from arena.catalog.management.commands.seed_demo import simulated_choice
+    from arena.pages.management.commands.seed_demo import simulated_choice
 
     rng = random.Random(seed)
     client = Client()

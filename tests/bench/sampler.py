@@ -46,8 +46,9 @@ import numpy as np
 from scipy.optimize import brentq, minimize
 from scipy.special import ndtr
 
+from arena.battles.sampling import BattlePool, battle_pool, choose_battle
 from arena.ratings.engine import ELO_PER_LOGIT, Leaderboard, compute_leaderboard, count_votes
-from arena.ratings.sampler import BattlePool, battle_pool, choose_battle, pair_weights
+from arena.ratings.pairing import pair_weights
 from tests.ratings.synthetic import bt_outcomes, bt_votes
 
 MODELS = 32

@@ -5,7 +5,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from arena.ratings.sampler import battle_pool, choose_battle, pair_weights
+from arena.battles.sampling import battle_pool, choose_battle
+from arena.ratings.pairing import pair_weights
 
 NAN = float("nan")
 

@@ -27,7 +27,7 @@ from arena.ratings.models import Rating
 
 SPEED_DAYS = 30
 SPEED_CACHE_SECONDS = 300
-SPEED_CACHE_KEY = "catalog:provider-speed"
+SPEED_CACHE_KEY = "pages:provider-speed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,10 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_cookie
 
-from arena.battles.models import Battle, Vote
-from arena.catalog import figures
+from arena.battles.models import Battle, EloRating, Vote
 from arena.catalog.models import AIModel, Arena, Generation, Offering, Prompt
-from arena.ratings.models import EloRating, Rating
+from arena.pages import figures
+from arena.ratings.models import Rating
 
 COMPETITION_IMAGES_SHOWN = 48
 
@@ -23,7 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
     }
     return render(
         request,
-        "catalog/home.html",
+        "pages/home.html",
         {
             "leaders": [(Arena(arena), rows) for arena, rows in leaders.items()],
             "votes": Vote.objects.count(),
@@ -39,7 +39,7 @@ def model_list(request: HttpRequest) -> HttpResponse:
         Prefetch("elo_ratings", to_attr="elos"),
         Prefetch("offerings", queryset=Offering.objects.select_related("provider")),
     ).order_by("-active", "name")
-    return render(request, "catalog/model_list.html", {"models": models})
+    return render(request, "pages/model_list.html", {"models": models})
 
 
 @require_GET
@@ -80,7 +80,7 @@ def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
     public = made.public(revealed_battles=Battle.objects.revealed_to(request.session.session_key))
     return render(
         request,
-        "catalog/model_detail.html",
+        "pages/model_detail.html",
         {
             "model": model,
             "standings": standings,

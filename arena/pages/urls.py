@@ -1,8 +1,8 @@
 from django.urls import path
 
-from arena.catalog import views
+from arena.pages import views
 
-app_name = "catalog"
+app_name = "pages"
 urlpatterns = [
     path("", views.home, name="home"),
     path("models/", views.model_list, name="model_list"),

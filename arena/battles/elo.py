@@ -1,10 +1,15 @@
-"""Online Elo as FastChat computes it: base 10, scale 400, K = 4, every model starts at 1000."""
+"""Online Elo as FastChat computes it: base 10, scale 400, K = 4, every model starts at 1000.
+
+No Django here: the rating engine above reads the same scale and centre from this module.
+"""
 
 from __future__ import annotations
 
 BASE = 10.0
 SCALE = 400.0
 K = 4.0
+# Every model's first online rating, and the centre of the Bradley-Terry board.
+ELO_START = 1000.0
 
 
 def expected_score(rating: float, opponent: float) -> float:

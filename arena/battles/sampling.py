@@ -1,84 +1,66 @@
-"""Matchmaking: which prompt and which two models a visitor is shown next. No Django here.
+"""Drawing the next battle from the stored pairing plan. No Django here.
 
-Votes are spent where they teach the most, over arrays the caller keeps between requests:
+The plan is what the last ratings refit decided (arena/ratings/pairing.py): a weight for every
+pair of models it knew, and the weight a model it did not know (one that joined since) gets
+against each of them. Per request only the draw runs, over arrays the caller keeps:
 
-    weights = pair_weights(rating, ci_low, ci_high, votes)
-    pool = battle_pool(weights, available)
-        # both once per ratings recompute or change of images, for the n models of an arena
+    weights = plan.weights_for(model_ids)      # (n, n) for the n models that have images
+    pool = battle_pool(weights, available)     # once per pool build
     battle = choose_battle(pool, shown, rng=rng, last=(prompt, i, j))
-        # per request: (prompt index, left model index, right model index), or None
+        # (prompt index, left model index, right model index), or None
 
-- `rating`, `ci_low`, `ci_high`: the leaderboard's Elo ratings and 95% interval per model;
-  NaN for a model with no rating yet, which then counts as average with the prior's width.
-- `votes`: votes per model so far.
 - `available`: (prompts, n) booleans, True where the model has a ready image for the prompt.
 - `shown`: (prompts,) how many battles each prompt has been shown in.
 - `last`: the visitor's previous (prompt, model, model), in any model order, or None.
 
-A pair's weight is the chance that the leaderboard has the two in the wrong order, times
-how far a vote can still move their gap, times a boost for models with few votes:
-
-    Phi(-|gap| / s) * s * boost(i) * boost(j)
-
-where gap is the rating difference and s its standard deviation (from both intervals). Pairs
-that are clearly apart weigh almost nothing, pairs whose order is a toss-up weigh most, and
-among those the less measured ones. A model with no rating yet counts as average with the
-prior's width, so it is a toss-up against everyone. boost(i) = 1 + NEW_MODEL_BOOST * (1 -
-votes(i) / settled_votes) until a model has settled_votes votes (SETTLED_VOTES, 300: by then
-its interval is about +/-45 Elo points, where ARENA_MIN_VOTES only decides when it is ranked).
-A prompt's weight is (1 + mean shown) / (1 + shown), so prompts shown less come up more.
-
-A battle is drawn from prompt weight times pair weight over every (prompt, pair) whose two
-images exist, except, with probability `exploration`, from the uniform picker (a uniform
-prompt with two images, then a uniform pair of them), so every possible battle keeps a share.
-A model is never paired with itself, and the visitor's last (prompt, pair) is never repeated.
+A prompt's weight is (1 + mean shown) / (1 + shown), so prompts shown less come up more. A
+battle is drawn from prompt weight times pair weight over every (prompt, pair) whose two images
+exist, except, with probability `exploration`, from the uniform picker (a uniform prompt with
+two images, then a uniform pair of them), so every possible battle keeps a share. A model is
+never paired with itself, and the visitor's last (prompt, pair) is never repeated.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-
-from arena.ratings.bt import PRIOR_PRECISION
-from arena.ratings.engine import ELO_PER_LOGIT, MEAN_RATING
 
 # One battle in ten is uniform: at 10,000 votes a day that still gives each of the 496 pairs
 # of 32 models some 60 votes a month in the open data. At one in five, the simulation in
 # `make bench` needed about a tenth more votes when new models join a board.
 EXPLORATION = 0.1
-NEW_MODEL_BOOST = 3.0
-SETTLED_VOTES = 300
-UNKNOWN_SD = 1.0 / math.sqrt(PRIOR_PRECISION)  # log-odds: the fit's prior width
-Z_95 = 1.959964
-# numpy has no erfc, and scipy.special costs a quarter of a second to import in every process.
-_erfc = np.vectorize(math.erfc, otypes=[np.float64])
 
 
-def pair_weights(
-    rating: np.ndarray,
-    ci_low: np.ndarray,
-    ci_high: np.ndarray,
-    votes: np.ndarray,
-    *,
-    settled_votes: int = SETTLED_VOTES,
-) -> np.ndarray:
-    """Symmetric (n, n) weights of the pairs of n models, zero on the diagonal."""
-    rating = np.asarray(rating, dtype=np.float64)
-    known = np.isfinite(rating) & np.isfinite(ci_low) & np.isfinite(ci_high)
-    strength = np.where(known, (rating - MEAN_RATING) / ELO_PER_LOGIT, 0.0)
-    width = np.asarray(ci_high, dtype=np.float64) - np.asarray(ci_low, dtype=np.float64)
-    sd = np.where(known, width / (2 * Z_95 * ELO_PER_LOGIT), UNKNOWN_SD)
+@dataclass(frozen=True)
+class Plan:
+    """Pair weights over the models the last refit knew, by model id."""
 
-    gap = np.abs(strength[:, None] - strength[None, :])
-    gap_sd = np.maximum(np.sqrt(sd[:, None] ** 2 + sd[None, :] ** 2), 1e-9)
-    unsettled = np.clip(1.0 - np.asarray(votes) / max(settled_votes, 1), 0.0, 1.0)
-    boost = 1.0 + NEW_MODEL_BOOST * unsettled
-    misordered = 0.5 * _erfc(gap / (gap_sd * math.sqrt(2.0)))  # Phi(-gap / s)
-    weights = misordered * gap_sd * boost[:, None] * boost[None, :]
-    np.fill_diagonal(weights, 0.0)
-    return weights
+    model_ids: tuple[int, ...]
+    weights: np.ndarray  # (m, m), symmetric, zero on the diagonal
+    newcomer: np.ndarray  # (m,) each known model's weight against a model joined since
+    newcomers: float  # the weight of a pair of two models joined since
+
+    @classmethod
+    def uniform(cls) -> Plan:
+        """Before any refit every model is new: every pair weighs the same."""
+        return cls((), np.zeros((0, 0)), np.zeros(0), 1.0)
+
+    def weights_for(self, model_ids: Sequence[int]) -> np.ndarray:
+        """The (n, n) pair weights of these models, in this order, zero on the diagonal."""
+        known = {model_id: i for i, model_id in enumerate(self.model_ids)}
+        # Each model's row in the plan, or -1 for a newcomer; the plan gains a newcomer row.
+        rows = np.array([known.get(model_id, -1) for model_id in model_ids], dtype=np.int64)
+        m = len(self.model_ids)
+        full = np.empty((m + 1, m + 1))
+        full[:m, :m] = self.weights
+        full[:m, m] = full[m, :m] = self.newcomer
+        full[m, m] = self.newcomers
+        rows = np.where(rows < 0, m, rows)
+        weights = full[np.ix_(rows, rows)]
+        np.fill_diagonal(weights, 0.0)
+        return weights
 
 
 @dataclass(frozen=True)
