@@ -26,7 +26,7 @@ help:
 	@echo "make test     install what is missing, lint, and run the whole test suite"
 	@echo "make bench    print speed figures (queries per page, gateway overhead, ratings)"
 	@echo "make worker   run Celery workers against REDIS_URL (production shape)"
-	@echo "make lint     ruff and mypy"
+	@echo "make lint     ruff, mypy and the import contracts (layers, no circles)"
 
 # A virtualenv of Python >= 3.12, made anew if the one there is older.
 define VENV_READY
@@ -79,6 +79,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -44,7 +44,8 @@ def vote_counts(*, arena: str) -> engine.VoteCounts:
 
 
 def ratings_recompute(*, arena: str) -> RatingRun:
-    """Fit Bradley-Terry with bootstrap intervals on the arena's votes and store the result.
+    """Fit Bradley-Terry with bootstrap intervals on the arena's votes and store the result,
+    then the pairing plan it implies for battles.
 
     Pages read the stored rows; `ratings_compute` on an export of the same votes prints the
     same numbers (same seed, same rounding).
