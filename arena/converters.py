@@ -1,6 +1,6 @@
 """URL converters shared by the apps: an arena name, a battle side and token, a model id."""
 
-from arena.catalog.models import MODEL_ID
+from arena.catalog.models import MODEL_ID, Arena
 
 
 class _Choice:
@@ -14,7 +14,10 @@ class _Choice:
 
 
 class ArenaConverter(_Choice):
-    regex = "t2i|edit"
+    regex = "|".join(Arena.values)
+
+    def to_python(self, value: str) -> Arena:
+        return Arena(value)
 
 
 class SideConverter(_Choice):

@@ -28,7 +28,7 @@ from django.db.models import Count
 
 from arena.battles import sampling
 from arena.battles.models import Battle, PairingPlan
-from arena.catalog.models import Generation
+from arena.catalog.models import Arena, Generation
 
 VERSION_KEY = "matchmaking:version"
 
@@ -67,7 +67,7 @@ def matchmaking_changed() -> None:
 
 
 def battle_pick(
-    *, arena: str, session_key: str, rng: np.random.Generator | None = None
+    *, arena: Arena, session_key: str, rng: np.random.Generator | None = None
 ) -> tuple[Generation, Generation] | None:
     """Two ready images of one prompt by two different models, left first, or None."""
     pool = _pool(arena)
@@ -107,7 +107,7 @@ def _seen(session_key: str, *, prompt_id: int) -> set[int]:
     return {pk for pair in shown.values_list("left_id", "right_id") for pk in pair}
 
 
-def _last_battle(pool: ArenaPool, arena: str, session_key: str) -> tuple[int, int, int] | None:
+def _last_battle(pool: ArenaPool, arena: Arena, session_key: str) -> tuple[int, int, int] | None:
     last = (
         Battle.objects.filter(session_key=session_key, arena=arena)
         .order_by("-created_at")
@@ -122,7 +122,7 @@ def _last_battle(pool: ArenaPool, arena: str, session_key: str) -> tuple[int, in
     return left[0], left[1], right[1]
 
 
-def _pool(arena: str) -> ArenaPool | None:
+def _pool(arena: Arena) -> ArenaPool | None:
     version = cache.get(VERSION_KEY) or ""
     pool = _pools.get(arena)
     if _fresh(pool, version):
@@ -142,7 +142,7 @@ def _fresh(pool: ArenaPool | None, version: str) -> bool:
     )
 
 
-def _build(arena: str, version: str) -> ArenaPool:
+def _build(arena: Arena, version: str) -> ArenaPool:
     images = list(Generation.objects.competing(arena).values_list("prompt_id", "model_id", "pk"))
     prompt_ids = sorted({prompt for prompt, _, _ in images})
     model_ids = sorted({model for _, model, _ in images})

@@ -117,10 +117,10 @@ class Vote(models.Model):
 
 
 class EloRatingQuerySet(models.QuerySet["EloRating"]):
-    def for_arena(self, arena: str) -> EloRatingQuerySet:
+    def for_arena(self, arena: Arena) -> EloRatingQuerySet:
         return self.filter(arena=arena)
 
-    def leaderboard(self, arena: str) -> EloRatingQuerySet:
+    def leaderboard(self, arena: Arena) -> EloRatingQuerySet:
         return (
             self.for_arena(arena)
             .filter(votes__gt=0)

@@ -16,6 +16,7 @@ from arena.battles import elo
 from arena.battles.matchmaking import battle_pick, matchmaking_changed
 from arena.battles.models import Battle, Choice, EloRating, PairingPlan, Vote, VoteRejected
 from arena.battles.outcomes import OUTCOMES
+from arena.catalog.models import Arena
 from arena.ratelimit import allowance_take
 
 
@@ -23,7 +24,7 @@ class NoBattleAvailable(Exception):
     """No prompt has two ready images yet in this arena."""
 
 
-def battle_create(*, arena: str, session_key: str) -> Battle:
+def battle_create(*, arena: Arena, session_key: str) -> Battle:
     pick = battle_pick(arena=arena, session_key=session_key)
     if pick is None:
         raise NoBattleAvailable(arena)
@@ -86,7 +87,7 @@ def vote_record(*, token: str, session_key: str, choice: str, ip: str = "") -> V
 
 def pairing_plan_store(
     *,
-    arena: str,
+    arena: Arena,
     model_ids: list[int],
     weights: np.ndarray,
     newcomer: np.ndarray,
@@ -125,7 +126,7 @@ class EloChange:
 
 
 def elo_apply(
-    *, arena: str, left_model_id: int, right_model_id: int, left_score: float
+    *, arena: Arena, left_model_id: int, right_model_id: int, left_score: float
 ) -> EloChange:
     """Apply one game to the two models' online Elo. Call inside the vote's transaction.
 
@@ -154,7 +155,7 @@ def elo_apply(
     return EloChange(left_before, left.rating, right_before, right.rating)
 
 
-def elo_rows_ensure(*, arena: str, model_ids: list[int]) -> None:
+def elo_rows_ensure(*, arena: Arena, model_ids: list[int]) -> None:
     """Create the rating rows these models need in this arena, if they are missing."""
     EloRating.objects.bulk_create(
         [EloRating(arena=arena, model_id=model_id) for model_id in sorted(model_ids)],
@@ -162,7 +163,7 @@ def elo_rows_ensure(*, arena: str, model_ids: list[int]) -> None:
     )
 
 
-def _locked(arena: str, model_ids: list[int]) -> dict[int, EloRating]:
+def _locked(arena: Arena, model_ids: list[int]) -> dict[int, EloRating]:
     rows = (
         EloRating.objects.select_for_update()
         .filter(arena=arena, model_id__in=model_ids)

@@ -30,7 +30,7 @@ def _template(request: HttpRequest) -> str:
 @never_cache
 @vary_on_headers("HX-Request")
 @require_GET
-def battle_new(request: HttpRequest, arena: str) -> HttpResponse:
+def battle_new(request: HttpRequest, arena: Arena) -> HttpResponse:
     try:
         battle = battle_create(arena=arena, session_key=visitor_session(request))
     except NoBattleAvailable:

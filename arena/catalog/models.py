@@ -46,7 +46,7 @@ class AIModelQuerySet(models.QuerySet["AIModel"]):
     def active(self) -> AIModelQuerySet:
         return self.filter(active=True)
 
-    def for_arena(self, arena: str) -> AIModelQuerySet:
+    def for_arena(self, arena: Arena) -> AIModelQuerySet:
         return (
             self.filter(can_edit=True) if arena == Arena.EDIT else self.filter(can_generate=True)
         )
@@ -86,7 +86,7 @@ class AIModel(models.Model):
         can = (("generate", self.can_generate), ("edit", self.can_edit))
         return [name for name, able in can if able]
 
-    def competes_in(self, arena: str) -> bool:
+    def competes_in(self, arena: Arena) -> bool:
         return self.can_edit if arena == Arena.EDIT else self.can_generate
 
 
@@ -116,7 +116,7 @@ class PromptQuerySet(models.QuerySet["Prompt"]):
         return self.filter(active=True)
 
     def in_competition_as(
-        self, arena: str, text: str, source_phashes: Iterable[str] = ()
+        self, arena: Arena, text: str, source_phashes: Iterable[str] = ()
     ) -> list[Prompt]:
         """The active prompts a request for this text (and, to edit, these source images)
         would reproduce: text-to-image, the same text as guard.prompt_key reads it; editing,
@@ -169,7 +169,7 @@ class Prompt(models.Model):
         self.fingerprint = self.fingerprint_for(self.arena, self.text, self.source_sha256)
 
     @staticmethod
-    def fingerprint_for(arena: str, text: str, source_digest: str = "") -> str:
+    def fingerprint_for(arena: Arena, text: str, source_digest: str = "") -> str:
         """Identity of a prompt's content, so importing the same prompt twice does nothing.
 
         Text is compared as an image model reads it (guard.prompt_key): a full stop, quotes or
@@ -195,7 +195,7 @@ class GenerationQuerySet(LeasedQuerySet):
             | Q(pk__in=revealed_battles.values("right"))
         )
 
-    def competing(self, arena: str) -> GenerationQuerySet:
+    def competing(self, arena: Arena) -> GenerationQuerySet:
         """Ready images that may appear in battles: active prompt, active model of that arena."""
         capability = "model__can_edit" if arena == Arena.EDIT else "model__can_generate"
         return self.ready().filter(

@@ -115,7 +115,7 @@ class ImportReport:
 
 
 def prompts_import(
-    *, arena: str, rows: Iterable[PromptRow], problems: Iterable[tuple[int, str]] = ()
+    *, arena: Arena, rows: Iterable[PromptRow], problems: Iterable[tuple[int, str]] = ()
 ) -> ImportReport:
     """Create text prompts from parsed rows; a prompt already present (same text) is skipped."""
     report = ImportReport(problems=list(problems))

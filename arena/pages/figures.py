@@ -22,7 +22,7 @@ from django.core.cache import cache
 from django.db.models import Min
 from django.utils import timezone
 
-from arena.catalog.models import Offering, ProviderCall
+from arena.catalog.models import Arena, Offering, ProviderCall
 from arena.ratings.models import Rating
 
 SPEED_DAYS = 30
@@ -83,7 +83,7 @@ def _measure() -> dict[tuple[int, int], Speed]:
     return speed_table(ProviderCall.objects.speed_rows(since=since))
 
 
-def arena_points(arena: str, speed: dict[tuple[int, int], Speed]) -> list[dict[str, Any]]:
+def arena_points(arena: Arena, speed: dict[tuple[int, int], Speed]) -> list[dict[str, Any]]:
     """One point per rated model of the arena: its rating, its cheapest price per image, and
     its fastest provider's median time (None without successful calls), for the charts."""
     ratings = Rating.objects.filter(arena=arena).select_related("model")

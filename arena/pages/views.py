@@ -19,13 +19,13 @@ def home(request: HttpRequest) -> HttpResponse:
     leaders = {
         arena: list(Rating.objects.leaderboard(arena).filter(preliminary=False)[:5])
         or list(EloRating.objects.leaderboard(arena)[:5])
-        for arena in Arena.values
+        for arena in Arena
     }
     return render(
         request,
         "pages/home.html",
         {
-            "leaders": [(Arena(arena), rows) for arena, rows in leaders.items()],
+            "leaders": list(leaders.items()),
             "votes": Vote.objects.count(),
             "models": AIModel.objects.active().count(),
             "prompts": Prompt.objects.active().count(),

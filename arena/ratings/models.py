@@ -29,7 +29,7 @@ class RatingRun(models.Model):
 
 
 class RatingQuerySet(models.QuerySet["Rating"]):
-    def leaderboard(self, arena: str) -> RatingQuerySet:
+    def leaderboard(self, arena: Arena) -> RatingQuerySet:
         return self.filter(arena=arena).select_related("model").order_by("rank", "-rating")
 
 

@@ -23,7 +23,7 @@ from arena.ratings.models import FlagPass, Rating, RatingRun, VoterFlag
 # --- Bradley-Terry ----------------------------------------------------------------------------
 
 
-def vote_counts(*, arena: str) -> engine.VoteCounts:
+def vote_counts(*, arena: Arena) -> engine.VoteCounts:
     """The arena's unflagged votes as a count table, aggregated by the database."""
     rows = (
         Vote.objects.filter(arena=arena, flagged=False)
@@ -43,7 +43,7 @@ def vote_counts(*, arena: str) -> engine.VoteCounts:
     )
 
 
-def ratings_recompute(*, arena: str) -> RatingRun:
+def ratings_recompute(*, arena: Arena) -> RatingRun:
     """Fit Bradley-Terry with bootstrap intervals on the arena's votes and store the result,
     then the pairing plan it implies for battles.
 
@@ -92,7 +92,7 @@ def ratings_recompute(*, arena: str) -> RatingRun:
     return run
 
 
-def pairing_plan_write(*, arena: str) -> PairingPlan:
+def pairing_plan_write(*, arena: Arena) -> PairingPlan:
     """Weigh every pair of the arena's models from the stored ratings and vote counts, and
     hand the weights to battles as the arena's pairing plan."""
     ratings = {row.model_id: row for row in Rating.objects.filter(arena=arena)}
@@ -124,7 +124,7 @@ def pairing_plan_write(*, arena: str) -> PairingPlan:
 FLAG_PASS_OVERLAP = timedelta(minutes=1)
 
 
-def voters_flag(*, arena: str) -> list[VoterFlag]:
+def voters_flag(*, arena: Arena) -> list[VoterFlag]:
     """Flag voters whose votes in this arena look unreliable against the last ratings.
 
     Their votes are then left out of every recompute. Only voters who voted since the last
@@ -148,7 +148,7 @@ def voters_flag(*, arena: str) -> list[VoterFlag]:
 
 
 def _flag(
-    rows: list[tuple[str, str, str, str]], ratings: dict[str, float], run: RatingRun, arena: str
+    rows: list[tuple[str, str, str, str]], ratings: dict[str, float], run: RatingRun, arena: Arena
 ) -> list[VoterFlag]:
     voters = sorted({row[0] for row in rows})
     models = sorted(ratings)
@@ -192,7 +192,7 @@ def voter_flags_clear(*, flag_ids: list[int], user_id: int | None) -> int:
 def ratings_refresh() -> list[RatingRun]:
     """What the beat task runs: judge voters, then refit every arena."""
     runs = []
-    for arena in Arena.values:
+    for arena in Arena:
         voters_flag(arena=arena)
         runs.append(ratings_recompute(arena=arena))
     return runs
@@ -203,7 +203,7 @@ def ratings_refresh() -> list[RatingRun]:
 EXPORT_DIR = "exports"
 
 
-def votes_export(*, out: IO[bytes], arena: str | None = None) -> int:
+def votes_export(*, out: IO[bytes], arena: Arena | None = None) -> int:
     """Write the votes the ratings count (flagged ones left out) as the public JSON Lines.
 
     `model_a` is the left image; voters appear under a keyed pseudonym. Returns the count.
@@ -244,7 +244,7 @@ def judge(voter: str) -> str:
 def votes_publish() -> list[str]:
     """Write each arena's vote file into storage, for the public download page."""
     names = []
-    for arena in Arena.values:
+    for arena in Arena:
         name = f"{EXPORT_DIR}/votes-{arena}.jsonl"
         with tempfile.TemporaryFile() as handle:
             votes_export(out=handle, arena=arena)

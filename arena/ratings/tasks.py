@@ -1,15 +1,10 @@
 from arena.celery import app
-from arena.ratings.services import ratings_recompute, ratings_refresh, votes_publish
+from arena.ratings.services import ratings_refresh, votes_publish
 
 
 @app.task
 def ratings_refresh_run() -> None:
     ratings_refresh()
-
-
-@app.task
-def ratings_recompute_run(arena: str) -> None:
-    ratings_recompute(arena=arena)
 
 
 @app.task

@@ -17,7 +17,7 @@ TEMPLATE = "ratings/leaderboard.html"
 
 @vary_on_headers("HX-Request")
 @require_GET
-def leaderboard(request: HttpRequest, arena: str) -> HttpResponse:
+def leaderboard(request: HttpRequest, arena: Arena) -> HttpResponse:
     elo = {row.model_id: row for row in EloRating.objects.for_arena(arena)}
     ratings = list(Rating.objects.leaderboard(arena))
     for rating in ratings:

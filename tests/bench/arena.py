@@ -39,6 +39,7 @@ def _configure() -> str:
             "DJANGO_SETTINGS_MODULE": "arena.settings",
             "SECRET_KEY": "bench-only",
             "ALLOWED_HOSTS": "testserver",
+            "ARENA_HTTPS": "0",  # the test client speaks plain HTTP
             "ARENA_VAR_DIR": scratch,
             "MEDIA_ROOT": os.path.join(scratch, "media"),
             "CELERY_TASK_ALWAYS_EAGER": "1",
