@@ -235,6 +235,14 @@ def ratings_refresh() -> list[RatingRun]:
     return runs
 
 
+def ratings_refresh_request() -> None:
+    """Have a worker refresh the ratings now (what beat does on its schedule), once the
+    current transaction commits."""
+    from arena.ratings.tasks import ratings_refresh_run  # the tasks module imports this one
+
+    transaction.on_commit(ratings_refresh_run.delay)
+
+
 # --- Open vote data ---------------------------------------------------------------------------
 
 WINNER = {"left": "model_a", "right": "model_b", "tie": "tie", "both_bad": "tie (bothbad)"}
