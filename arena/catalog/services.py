@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
@@ -340,14 +339,15 @@ def generation_execute(*, generation_id: int) -> Generation | None:
         )
     except UnreadableImage as exc:
         return _finish(generation, claimed_at, error=f"The provider returned {exc}.")
-    name = uuid.uuid4().hex
-    image = default_storage.save(f"generations/{name}.png", ContentFile(renditions.image))
-    thumbnail = default_storage.save(f"thumbs/{name}.webp", ContentFile(renditions.thumbnail))
-    finished = _finish(generation, claimed_at, image=image, thumbnail=thumbnail)
+    # Not saved with the files: _finish records them only if this worker still holds its claim.
+    generation.image.save("image.png", ContentFile(renditions.image), save=False)
+    generation.thumbnail.save("thumbnail.webp", ContentFile(renditions.thumbnail), save=False)
+    finished = _finish(
+        generation, claimed_at, image=generation.image.name, thumbnail=generation.thumbnail.name
+    )
     if finished is None:
-        default_storage.delete(image)
-        default_storage.delete(thumbnail)
-        return None
+        generation.image.delete(save=False)
+        generation.thumbnail.delete(save=False)
     return finished
 
 
