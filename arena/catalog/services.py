@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -99,21 +99,22 @@ def model_routable(model_id: str, router: gateway.Gateway | None = None) -> bool
 def model_save(*, model: AIModel) -> AIModel:
     """Store a model as a curator changed it. Retiring it or bringing it back goes through
     `model_set_active`, so the battles are told."""
-    with transaction.atomic():
-        active_changes = _active_changes(model)
-        model.save()
-        if active_changes:
-            model_set_active(model_ids=[model.pk], active=model.active)
+    _curated_save(
+        model, set_active=lambda: model_set_active(model_ids=[model.pk], active=model.active)
+    )
     return model
 
 
-def _active_changes(curated: AIModel | Prompt) -> bool:
-    """Whether saving this model or prompt changes whether it competes. A new one has no
+def _curated_save(curated: AIModel | Prompt, *, set_active: Callable[[], object]) -> None:
+    """Save a model or a prompt as a curator changed it; a change of whether it competes is
+    then made again by `set_active`, the service that tells the battles. A new one has no
     images yet: it joins the battles when they are ready, like any new image."""
-    if curated.pk is None:
-        return False
-    stored = type(curated).objects.filter(pk=curated.pk).values_list("active", flat=True)
-    return stored.get() != curated.active
+    with transaction.atomic():
+        stored = type(curated).objects.filter(pk=curated.pk).values_list("active", flat=True)
+        was_active = stored.first()  # None for a new one
+        curated.save()
+        if was_active is not None and was_active != curated.active:
+            set_active()
 
 
 def model_set_active(*, model_ids: Iterable[int], active: bool) -> int:
@@ -240,11 +241,9 @@ def prompt_save(*, prompt: Prompt, source: SourceImage | None = None) -> Prompt:
         prompt.source_phash = source.phash
         prompt.source_image.save(f"{uuid.uuid4().hex}.png", ContentFile(source.png), save=False)
     prompt.refresh_fingerprint()
-    with transaction.atomic():
-        active_changes = _active_changes(prompt)
-        prompt.save()
-        if active_changes:
-            prompt_set_active(prompt_ids=[prompt.pk], active=prompt.active)
+    _curated_save(
+        prompt, set_active=lambda: prompt_set_active(prompt_ids=[prompt.pk], active=prompt.active)
+    )
     return prompt
 
 
