@@ -26,16 +26,20 @@ from arena.catalog.models import (
 )
 from arena.catalog.services import (
     ImportReport,
+    PromptDuplicate,
+    SourceImage,
     edit_prompts_import,
     generations_retry,
+    model_save,
     model_set_active,
+    prompt_check,
     prompt_generate,
     prompt_save,
     prompt_set_active,
     prompts_import,
-    source_digest,
+    source_image_read,
 )
-from arena.catalog.uploads import UploadRejected, source_image_clean
+from arena.catalog.uploads import UploadRejected
 
 MAX_TEXT_IMPORT_BYTES = importing.MAX_TEXT_IMPORT_BYTES
 MAX_ZIP_IMPORT_BYTES = importing.MAX_ZIP_IMPORT_BYTES
@@ -127,28 +131,27 @@ class PromptAdminForm(forms.ModelForm):
             raise forms.ValidationError(f"{capfirst(importing.TAGS_PROBLEM)}.")
         return list(tags)
 
-    def clean(self) -> dict[str, object]:
-        cleaned = super().clean() or {}
-        arena, upload = cleaned.get("arena"), cleaned.get("source_upload")
-        self.source_png: bytes | None = None
-        if arena == Arena.T2I and upload:
-            self.add_error("source_upload", "Text-to-Image prompts have no source image.")
-        elif arena == Arena.EDIT and upload:
-            try:
-                self.source_png = source_image_clean(upload.read(), upload.name)
-            except UploadRejected as exc:
-                self.add_error("source_upload", str(exc))
-        elif arena == Arena.EDIT and not self.instance.source_image:
-            self.add_error("source_upload", "An Image Editing prompt needs a source image.")
-        if self.errors or not cleaned.get("text"):
-            return cleaned
-        digest = source_digest(self.source_png) if self.source_png else self.instance.source_sha256
-        fingerprint = Prompt.fingerprint_for(
-            cleaned["arena"], cleaned["text"], digest if arena == Arena.EDIT else ""
-        )
-        if Prompt.objects.filter(fingerprint=fingerprint).exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError("This prompt is already in the arena.")
-        return cleaned
+    def clean_source_upload(self) -> SourceImage | None:
+        upload = self.cleaned_data.get("source_upload")
+        if not upload:
+            return None
+        try:
+            return source_image_read(data=upload.read(), filename=upload.name)
+        except UploadRejected as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def _post_clean(self) -> None:
+        # Once the form has set the prompt's fields (as Django's UserCreationForm checks a
+        # password against its user): the prompt is checked as it would be stored.
+        super()._post_clean()
+        if self.errors:
+            return
+        try:
+            prompt_check(prompt=self.instance, source=self.cleaned_data.get("source_upload"))
+        except UploadRejected as exc:
+            self.add_error("source_upload", str(exc))
+        except PromptDuplicate as exc:
+            self.add_error(None, str(exc))
 
 
 @admin.register(Prompt)
@@ -182,7 +185,7 @@ class PromptAdmin(admin.ModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: Prompt, form: forms.Form, change: bool
     ) -> None:
-        prompt_save(prompt=obj, clean_source=getattr(form, "source_png", None))
+        prompt_save(prompt=obj, source=form.cleaned_data.get("source_upload"))
 
     @admin.display(description="Current source image")
     def source_preview(self, prompt: Prompt) -> str:
@@ -296,6 +299,11 @@ class AIModelAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [OfferingInline]
     actions = ["retire", "reactivate"]
+
+    def save_model(
+        self, request: HttpRequest, obj: AIModel, form: forms.Form, change: bool
+    ) -> None:
+        model_save(model=obj)
 
     @admin.action(description="Retire the selected models (they leave the battles)")
     def retire(self, request: HttpRequest, queryset: QuerySet[AIModel]) -> None:

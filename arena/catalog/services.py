@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
@@ -97,6 +96,27 @@ def model_routable(model_id: str, router: gateway.Gateway | None = None) -> bool
         return False
 
 
+def model_save(*, model: AIModel) -> AIModel:
+    """Store a model as a curator changed it. Retiring it or bringing it back goes through
+    `model_set_active`, so the battles are told."""
+    _curated_save(
+        model, set_active=lambda: model_set_active(model_ids=[model.pk], active=model.active)
+    )
+    return model
+
+
+def _curated_save(curated: AIModel | Prompt, *, set_active: Callable[[], object]) -> None:
+    """Save a model or a prompt as a curator changed it; a change of whether it competes is
+    then made again by `set_active`, the service that tells the battles. A new one has no
+    images yet: it joins the battles when they are ready, like any new image."""
+    with transaction.atomic():
+        stored = type(curated).objects.filter(pk=curated.pk).values_list("active", flat=True)
+        was_active = stored.first()  # None for a new one
+        curated.save()
+        if was_active is not None and was_active != curated.active:
+            set_active()
+
+
 def model_set_active(*, model_ids: Iterable[int], active: bool) -> int:
     """Retire (or bring back) models. Retired models leave the battles and keep their history."""
     count = AIModel.objects.filter(pk__in=list(model_ids)).update(active=active)
@@ -155,38 +175,76 @@ def edit_prompt_create(
     on the same picture is the same prompt: creating it again returns the existing one
     (and False, like get_or_create).
     """
-    clean = source_image_clean(source, filename)
-    prompt = Prompt(
-        arena=Arena.EDIT,
-        text=" ".join(instruction.split()),
-        tags=list(tags),
-        source_sha256=source_digest(clean),
-    )
-    prompt.refresh_fingerprint()
-    existing = Prompt.objects.filter(fingerprint=prompt.fingerprint).first()
-    if existing:
-        return existing, False
-    return prompt_save(prompt=prompt, clean_source=clean), True
+    image = source_image_read(data=source, filename=filename)
+    prompt = Prompt(arena=Arena.EDIT, text=" ".join(instruction.split()), tags=list(tags))
+    try:
+        prompt_check(prompt=prompt, source=image)
+    except PromptDuplicate as exc:
+        return exc.existing, False
+    return prompt_save(prompt=prompt, source=image), True
 
 
-def prompt_save(*, prompt: Prompt, clean_source: bytes | None = None) -> Prompt:
-    """Store a prompt as written or changed (by a curator, or an import).
+@dataclass(frozen=True, slots=True)
+class SourceImage:
+    """An editing prompt's source image as stored: a clean PNG, its digest (part of the
+    prompt's fingerprint) and its perceptual hash (what the competition guard compares)."""
 
-    Its text key and fingerprint follow its text; a new source image, already cleaned by
-    `source_image_clean`, gets its digest, its perceptual hash and a random file name.
+    png: bytes
+    sha256: str
+    phash: str
+
+
+class PromptDuplicate(ValueError):
+    """Another prompt has the same content: arena, text as a model reads it, source image."""
+
+    def __init__(self, existing: Prompt) -> None:
+        super().__init__("This prompt is already in the arena.")
+        self.existing = existing
+
+
+def source_image_read(*, data: bytes, filename: str = "") -> SourceImage:
+    """An uploaded source image, cleaned by `source_image_clean` and hashed.
+
+    Raises UploadRejected for an upload that is not an acceptable image.
     """
-    if clean_source is not None:
-        prompt.source_sha256 = source_digest(clean_source)
-        prompt.source_phash = image_phash(clean_source)
-        prompt.source_image.save(f"{uuid.uuid4().hex}.png", ContentFile(clean_source), save=False)
+    png = source_image_clean(data, filename)
+    return SourceImage(png=png, sha256=hashlib.sha256(png).hexdigest(), phash=image_phash(png))
+
+
+def prompt_check(*, prompt: Prompt, source: SourceImage | None = None) -> None:
+    """Check a prompt, new or changed, before `prompt_save` stores it with `source` (a new
+    source image; None keeps the prompt's own).
+
+    Raises UploadRejected when the source image does not fit the prompt's arena, and
+    PromptDuplicate when another prompt has the same content.
+    """
+    if prompt.arena == Arena.T2I and source is not None:
+        raise UploadRejected("Text-to-Image prompts have no source image.")
+    if prompt.arena == Arena.EDIT and source is None and not prompt.source_image:
+        raise UploadRejected("An Image Editing prompt needs a source image.")
+    digest = prompt.source_sha256 if source is None else source.sha256
+    fingerprint = Prompt.fingerprint_for(prompt.arena, prompt.text, digest)
+    existing = Prompt.objects.filter(fingerprint=fingerprint).exclude(pk=prompt.pk).first()
+    if existing is not None:
+        raise PromptDuplicate(existing)
+
+
+def prompt_save(*, prompt: Prompt, source: SourceImage | None = None) -> Prompt:
+    """Store a prompt, new or changed (by a curator, or an import), that `prompt_check` passed.
+
+    Its fingerprint follows its text; a new source image is stored under a random name, with
+    its digests. Retiring the prompt or bringing it back goes through `prompt_set_active`, so
+    the battles are told.
+    """
+    if source is not None:
+        prompt.source_sha256 = source.sha256
+        prompt.source_phash = source.phash
+        prompt.source_image.save(f"{uuid.uuid4().hex}.png", ContentFile(source.png), save=False)
     prompt.refresh_fingerprint()
-    prompt.save()
+    _curated_save(
+        prompt, set_active=lambda: prompt_set_active(prompt_ids=[prompt.pk], active=prompt.active)
+    )
     return prompt
-
-
-def source_digest(clean_source: bytes) -> str:
-    """The digest of a cleaned source image that goes into an editing prompt's fingerprint."""
-    return hashlib.sha256(clean_source).hexdigest()
 
 
 def edit_prompts_import(
@@ -338,14 +396,15 @@ def generation_execute(*, generation_id: int) -> Generation | None:
         )
     except UnreadableImage as exc:
         return _finish(generation, claimed_at, error=f"The provider returned {exc}.")
-    name = uuid.uuid4().hex
-    image = default_storage.save(f"generations/{name}.png", ContentFile(renditions.image))
-    thumbnail = default_storage.save(f"thumbs/{name}.webp", ContentFile(renditions.thumbnail))
-    finished = _finish(generation, claimed_at, image=image, thumbnail=thumbnail)
+    # Not saved with the files: _finish records them only if this worker still holds its claim.
+    generation.image.save("image.png", ContentFile(renditions.image), save=False)
+    generation.thumbnail.save("thumbnail.webp", ContentFile(renditions.thumbnail), save=False)
+    finished = _finish(
+        generation, claimed_at, image=generation.image.name, thumbnail=generation.thumbnail.name
+    )
     if finished is None:
-        default_storage.delete(image)
-        default_storage.delete(thumbnail)
-        return None
+        generation.image.delete(save=False)
+        generation.thumbnail.delete(save=False)
     return finished
 
 

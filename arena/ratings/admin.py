@@ -6,7 +6,7 @@ from django.urls import path
 
 from arena.admin import ReadOnlyAdmin
 from arena.ratings.models import Rating, RatingRun, VoterFlag
-from arena.ratings.services import voter_flags_clear
+from arena.ratings.services import ratings_refresh_request, voter_flags_clear
 
 
 @admin.register(Rating)
@@ -51,9 +51,7 @@ class RatingRunAdmin(ReadOnlyAdmin):
 
     def recompute_view(self, request: HttpRequest) -> HttpResponse:
         if request.method == "POST":
-            from arena.ratings.tasks import ratings_refresh_run
-
-            ratings_refresh_run.delay()
+            ratings_refresh_request()
             self.message_user(request, "Recomputing the ratings of both arenas.")
         return redirect("admin:ratings_ratingrun_changelist")
 

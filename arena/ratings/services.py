@@ -198,6 +198,14 @@ def ratings_refresh() -> list[RatingRun]:
     return runs
 
 
+def ratings_refresh_request() -> None:
+    """Have a worker refresh the ratings now (what beat does on its schedule), once the
+    current transaction commits."""
+    from arena.celery import task_send
+
+    transaction.on_commit(lambda: task_send("arena.ratings.tasks.ratings_refresh_run"))
+
+
 # --- Open vote data ---------------------------------------------------------------------------
 
 EXPORT_DIR = "exports"

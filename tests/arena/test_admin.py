@@ -2,17 +2,19 @@
 
 import hashlib
 
+import numpy as np
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from arena.battles.matchmaking import battle_pick
 from arena.catalog.guard import image_phash
 from arena.catalog.models import AIModel, Generation, Prompt
 from arena.catalog.services import catalog_sync, edit_prompt_create
 from arena.catalog.uploads import source_image_clean
 from tests.arena.helpers import use_local_gateway
-from tests.factories import GenerationFactory, PromptFactory, png_bytes
+from tests.factories import AIModelFactory, GenerationFactory, PromptFactory, png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +70,54 @@ def test_retire_a_model(staff):
 
     assert "Retired 1 models" in response.content.decode()
     assert not AIModel.objects.get(pk=model.pk).active
+
+
+@pytest.fixture
+def contest() -> tuple[list[Prompt], list[AIModel]]:
+    """Two prompts and three models, each with an image for each prompt, in built battles."""
+    prompts = [PromptFactory() for _ in range(2)]
+    models = [AIModelFactory() for _ in range(3)]
+    for prompt in prompts:
+        for model in models:
+            GenerationFactory(prompt=prompt, model=model)
+    battle_pick(arena="t2i", session_key="v")  # the battles' pool is built with all of them
+    return prompts, models
+
+
+def battles_shown(times: int = 60) -> list[tuple[Generation, Generation]]:
+    rng = np.random.default_rng(7)
+    return [battle_pick(arena="t2i", session_key="v", rng=rng) for _ in range(times)]
+
+
+def test_unticking_active_in_a_prompts_change_form_takes_it_out_of_the_battles(staff, contest):
+    (retired, kept), _ = contest
+    url = f"/admin/catalog/prompt/{retired.pk}/change/"
+
+    staff.post(url, {"tags": "[]"})  # an unticked box is not sent
+
+    assert {left.prompt_id for left, _ in battles_shown()} == {kept.pk}
+    staff.post(url, {"tags": "[]", "active": "on"})
+    assert {left.prompt_id for left, _ in battles_shown()} == {retired.pk, kept.pk}
+
+
+def test_unticking_active_in_a_models_change_form_takes_it_out_of_the_battles(staff, contest):
+    _, (retired, *kept) = contest
+    url = f"/admin/catalog/aimodel/{retired.pk}/change/"
+    form = {
+        "slug": retired.slug,
+        "name": retired.name,
+        "organization": retired.organization,
+        "can_generate": "on",
+        "offerings-TOTAL_FORMS": "0",
+        "offerings-INITIAL_FORMS": "0",
+    }
+
+    assert staff.post(url, form).status_code == 302
+    shown = {g.model_id for battle in battles_shown() for g in battle}
+    assert shown == {model.pk for model in kept}
+    staff.post(url, {**form, "active": "on"})
+    shown = {g.model_id for battle in battles_shown() for g in battle}
+    assert shown == {retired.pk, *(model.pk for model in kept)}
 
 
 def test_adding_a_prompt_by_hand(staff):
@@ -132,6 +182,32 @@ def test_an_editing_prompt_added_by_hand_gets_its_perceptual_hash(staff):
     assert not created  # the same prompt, by the same rule
     assert made_by_service == prompt
     assert prompt.source_phash == image_phash(source_image_clean(source))
+
+
+def test_an_editing_prompt_imported_before_is_refused_when_added_by_hand(staff):
+    source = png_bytes(size=(96, 96))
+    edit_prompt_create(instruction="Make it red", source=source)
+
+    response = staff.post(
+        "/admin/catalog/prompt/add/",
+        {"arena": "edit", "text": "Make it red.", "tags": "[]", "active": "on",
+         "source_upload": SimpleUploadedFile("cube.png", source, content_type="image/png")},
+    )  # fmt: skip
+
+    assert "already in the arena" in response.content.decode()
+    assert Prompt.objects.count() == 1
+
+
+def test_a_text_to_image_prompt_takes_no_source_image(staff):
+    upload = SimpleUploadedFile("cube.png", png_bytes(size=(96, 96)), content_type="image/png")
+
+    response = staff.post(
+        "/admin/catalog/prompt/add/",
+        {"arena": "t2i", "text": "A cube", "tags": "[]", "active": "on", "source_upload": upload},
+    )
+
+    assert "Text-to-Image prompts have no source image" in response.content.decode()
+    assert not Prompt.objects.exists()
 
 
 def test_replacing_the_source_of_an_editing_prompt_updates_its_hashes(staff):

@@ -1,6 +1,7 @@
 """Fan-out and generation: one image per prompt x model, every attempt recorded, no double work."""
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from django.utils import timezone
 from PIL import Image
 
 import gateway
+from arena.catalog.images import arena_renditions
 from arena.catalog.models import AIModel, Arena, Generation, Prompt, ProviderCall
 from arena.catalog.services import (
     catalog_sync,
@@ -154,6 +156,53 @@ def test_a_generation_whose_worker_died_is_claimed_after_its_lease(models, setti
 
     assert finished.status == Generation.Status.READY
     assert finished.runs == 2
+
+
+def test_an_image_is_stored_as_its_fields_name_it_with_the_bytes_of_its_renditions(
+    models, settings
+):
+    settings.ARENA_IMAGE_PAD_BYTES = 4096
+    returned = []
+    router = gateway.default_gateway()
+    original = router.generate
+    router.generate = lambda request: returned.append(original(request)) or returned[-1]
+    generation = Generation.objects.create(
+        prompt=PromptFactory(), model=AIModel.objects.get(slug="lumen-xl")
+    )
+
+    finished = generation_execute(generation_id=generation.pk)
+
+    renditions = arena_renditions(
+        returned[0].images[0], size=256, thumbnail_size=64, pad_step=4096
+    )
+    image_name = re.fullmatch(r"generations/([0-9a-f]{32})\.png", finished.image.name)
+    thumbnail_name = re.fullmatch(r"generations/([0-9a-f]{32})\.webp", finished.thumbnail.name)
+    assert image_name
+    assert thumbnail_name
+    assert image_name[1] != thumbnail_name[1]  # neither name leads to the other
+    with finished.image.open("rb") as image, finished.thumbnail.open("rb") as thumbnail:
+        assert (image.read(), thumbnail.read()) == (renditions.image, renditions.thumbnail)
+    assert len(renditions.image) % 4096 == 0
+
+
+def test_a_generation_taken_over_meanwhile_keeps_no_files_of_this_worker(models, media_root):
+    generation = Generation.objects.create(
+        prompt=PromptFactory(), model=AIModel.objects.get(slug="lumen-xl")
+    )
+    router = gateway.default_gateway()
+    original = router.generate
+
+    def slow_call_outlives_the_lease(request):
+        later = timezone.now() + timedelta(seconds=1)
+        Generation.objects.filter(pk=generation.pk).update(started_at=later)
+        return original(request)
+
+    router.generate = slow_call_outlives_the_lease
+
+    assert generation_execute(generation_id=generation.pk) is None
+
+    assert not [path for path in media_root.rglob("*") if path.is_file()]
+    assert Generation.objects.get(pk=generation.pk).image == ""
 
 
 def test_stale_generations_are_sent_again(models, settings, committed):

@@ -135,15 +135,31 @@ def test_ratings_compute_names_a_bad_line(tmp_path):
         call_command("ratings_compute", "--votes", str(path), stdout=io.StringIO())
 
 
-def test_recompute_from_the_admin(voted):
+def test_recompute_from_the_admin(voted, django_capture_on_commit_callbacks):
     client = Client()
     client.force_login(get_user_model().objects.create_superuser("c", "c@x.org", "pw"))
 
-    response = client.post("/admin/ratings/ratingrun/recompute/", follow=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/ratings/ratingrun/recompute/", follow=True)
 
     assert "Recomputing the ratings" in response.content.decode()
     assert RatingRun.objects.count() == 2
     assert client.get("/admin/ratings/ratingrun/").status_code == 200
+
+
+def test_the_admin_sends_the_recompute_only_once_its_transaction_commits(
+    voted, django_capture_on_commit_callbacks
+):
+    client = Client()
+    client.force_login(get_user_model().objects.create_superuser("c", "c@x.org", "pw"))
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        client.post("/admin/ratings/ratingrun/recompute/")
+
+    assert not RatingRun.objects.exists()
+    for callback in callbacks:
+        callback()
+    assert RatingRun.objects.count() == 2
 
 
 def test_the_public_data_page_links_the_nightly_files(voted, settings):
