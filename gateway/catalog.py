@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from gateway.errors import GatewayError
+from gateway.errors import RequestRefused
 from gateway.types import ErrorKind, Operation
 
 DEFAULT_PATH = Path(__file__).with_name("catalog.toml")
@@ -83,8 +83,11 @@ class Catalog:
         try:
             return self.models[model_id]
         except KeyError:
-            raise GatewayError(
-                ErrorKind.UNKNOWN_MODEL, f"Unknown model '{model_id}'.", http_status=404
+            raise RequestRefused(
+                ErrorKind.UNKNOWN_MODEL,
+                f"Unknown model '{model_id}'.",
+                param="model",
+                http_status=404,
             ) from None
 
     def __iter__(self):  # type: ignore[no-untyped-def]
