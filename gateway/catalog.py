@@ -78,6 +78,11 @@ class ModelSpec:
 @dataclass(frozen=True, slots=True)
 class Catalog:
     models: Mapping[str, ModelSpec]
+    provider_names: Mapping[str, str] = field(default_factory=dict)
+
+    def provider_name(self, provider: str) -> str:
+        """The name pages show for a provider: the catalog's, or its id if it has none."""
+        return self.provider_names.get(provider, provider)
 
     def model(self, model_id: str) -> ModelSpec:
         try:
@@ -114,7 +119,10 @@ class Catalog:
                 url=entry.get("url", ""),
                 license=entry.get("license", ""),
             )
-        return cls(models=models)
+        provider_names = {
+            provider: entry["name"] for provider, entry in data.get("providers", {}).items()
+        }
+        return cls(models=models, provider_names=provider_names)
 
     @classmethod
     def from_file(cls, path: Path | str) -> Catalog:

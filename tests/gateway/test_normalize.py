@@ -47,6 +47,15 @@ def test_every_catalog_offering_declares_a_mode_for_every_parameter() -> None:
             assert all(isinstance(rule.mode, ParamMode) for rule in table.values())
 
 
+def test_every_provider_an_offering_names_has_a_name_in_the_catalog() -> None:
+    catalog = default_catalog()
+    providers = {offering.provider for spec in catalog for offering in spec.offerings}
+
+    assert providers <= set(catalog.provider_names)
+    assert catalog.provider_name("gemini") == "Google Gemini API"
+    assert catalog.provider_name("elsewhere") == "elsewhere"  # unnamed: its id
+
+
 @pytest.mark.parametrize(
     ("model", "provider", "param", "mode", "wire"),
     [
