@@ -6,7 +6,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from gateway.catalog import Catalog, ModelSpec, OfferingSpec, default_catalog
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, RequestRefused
 from gateway.types import Attempt, ErrorKind, ImageRequest, ImageResult, Operation
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ __all__ = [
     "ParamMode",
     "ParamRule",
     "RedisWindow",
+    "RequestRefused",
     "Router",
     "RoutingPolicy",
     "default_catalog",

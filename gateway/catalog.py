@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from gateway.errors import GatewayError
+from gateway.errors import RequestRefused
 from gateway.types import ErrorKind, Operation
 
 DEFAULT_PATH = Path(__file__).with_name("catalog.toml")
@@ -78,13 +78,21 @@ class ModelSpec:
 @dataclass(frozen=True, slots=True)
 class Catalog:
     models: Mapping[str, ModelSpec]
+    provider_names: Mapping[str, str] = field(default_factory=dict)
+
+    def provider_name(self, provider: str) -> str:
+        """The name pages show for a provider: the catalog's, or its id if it has none."""
+        return self.provider_names.get(provider, provider)
 
     def model(self, model_id: str) -> ModelSpec:
         try:
             return self.models[model_id]
         except KeyError:
-            raise GatewayError(
-                ErrorKind.UNKNOWN_MODEL, f"Unknown model '{model_id}'.", http_status=404
+            raise RequestRefused(
+                ErrorKind.UNKNOWN_MODEL,
+                f"Unknown model '{model_id}'.",
+                param="model",
+                http_status=404,
             ) from None
 
     def __iter__(self):  # type: ignore[no-untyped-def]
@@ -111,7 +119,10 @@ class Catalog:
                 url=entry.get("url", ""),
                 license=entry.get("license", ""),
             )
-        return cls(models=models)
+        provider_names = {
+            provider: entry["name"] for provider, entry in data.get("providers", {}).items()
+        }
+        return cls(models=models, provider_names=provider_names)
 
     @classmethod
     def from_file(cls, path: Path | str) -> Catalog:

@@ -62,6 +62,11 @@ class Gateway:
     def edit(self, request: ImageRequest) -> ImageResult:
         return self._run(request, Operation.EDIT)
 
+    def check(self, request: ImageRequest, operation: Operation) -> None:
+        """Refuse a request the model can never fulfil (RequestRefused), before any call: a
+        caller that queues work checks here first, so what it queues can run."""
+        check(self.catalog.model(request.model), request, operation)
+
     def routable_offerings(self, model_id: str) -> list[OfferingSpec]:
         spec = self.catalog.model(model_id)
         return [
@@ -88,20 +93,19 @@ class Gateway:
         self.close()
 
     def _run(self, request: ImageRequest, operation: Operation) -> ImageResult:
-        spec = self.catalog.model(request.model)
-        check(spec, request, operation)
-        offerings = self.routable_offerings(spec.id)
+        self.check(request, operation)
+        offerings = self.routable_offerings(request.model)
         if not offerings:
             raise GatewayError(
                 ErrorKind.NOT_CONFIGURED,
-                f"No provider of '{spec.id}' is configured (missing API keys).",
+                f"No provider of '{request.model}' is configured (missing API keys).",
                 http_status=503,
             )
         plan = self.router.plan(offerings)
         if not plan.order:
             raise GatewayError(
                 ErrorKind.RATE_LIMITED,
-                f"Every provider of '{spec.id}' is resting after failures or rate limits.",
+                f"Every provider of '{request.model}' is resting after failures or rate limits.",
                 http_status=503,
                 retry_after=plan.retry_after,
             )
@@ -118,7 +122,7 @@ class Gateway:
                     failure = error
             if len(images) >= request.n:
                 return ImageResult(
-                    model=spec.id,
+                    model=request.model,
                     provider=offering.provider,
                     images=images[: request.n],
                     attempts=attempts,

@@ -36,3 +36,15 @@ class GatewayError(Exception):
 
 class ProviderError(GatewayError):
     """Raised by a provider adapter for one failed call; the router turns it into an Attempt."""
+
+
+class RequestRefused(GatewayError):
+    """A request refused before any call because no provider of the model could fulfil it (an
+    operation the model lacks, a size outside its bounds). `param` names the request's field at
+    fault, so a caller that speaks another API can point its own error at that field."""
+
+    def __init__(
+        self, kind: ErrorKind, message: str, *, param: str, http_status: int = 400
+    ) -> None:
+        super().__init__(kind, message, http_status=http_status)
+        self.param = param

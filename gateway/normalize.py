@@ -11,12 +11,13 @@ from __future__ import annotations
 import enum
 import hashlib
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from gateway.catalog import ModelSpec, OfferingSpec
-from gateway.errors import GatewayError
+from gateway.errors import RequestRefused
 from gateway.http import image_mime
 from gateway.types import ErrorKind, ImageRequest, Operation
 
@@ -43,6 +44,12 @@ DROPPABLE = ("quality", "style", "mask", "seed")
 # Providers take 32-bit seeds (Gemini's is an int32), so a seed is sent modulo this.
 SEED_RANGE = 2**31
 
+# "WIDTHxHEIGHT" in ASCII digits (int() reads full-width ones too), no leading zeros, so one
+# size has one spelling; five digits at most, so a side is never a number too long to read.
+SIZE = re.compile(r"([1-9][0-9]{0,4})x([1-9][0-9]{0,4})")
+# The smallest side a request may ask for; the largest is each model's, in the catalog.
+MIN_SIDE = 64
+
 ASPECT_RATIOS = ("1:1", "3:2", "2:3", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 # Sizes within this relative distance of a ratio count as that ratio (1344x768 is Gemini's own
 # 16:9), so only a real change of shape earns a warning.
@@ -62,60 +69,73 @@ def parse_size(size: str | None) -> tuple[int, int] | None:
     """(width, height) from "WIDTHxHEIGHT"; None for no size or OpenAI's "auto"."""
     if size is None or size == "auto":
         return None
-    width, sep, height = size.lower().partition("x")
-    if sep and width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0:
-        return int(width), int(height)
-    raise GatewayError(
-        ErrorKind.INVALID_REQUEST,
-        f"Size must look like 1024x1024, not '{size}'.",
-        http_status=400,
-    )
+    match = SIZE.fullmatch(size)
+    if match is None:
+        raise RequestRefused(
+            ErrorKind.INVALID_REQUEST,
+            "size must look like 1024x1024 (width x height) or be 'auto'.",
+            param="size",
+        )
+    return int(match[1]), int(match[2])
 
 
 def check(spec: ModelSpec, request: ImageRequest, operation: Operation) -> None:
     """Refuse, before any network call, a request the model cannot fulfil."""
     if operation not in spec.operations:
-        raise GatewayError(
+        able = " and ".join(sorted(able.value for able in spec.operations))
+        raise RequestRefused(
             ErrorKind.UNSUPPORTED,
-            f"Model '{spec.id}' cannot {operation.value} images.",
-            http_status=400,
+            f"Model '{spec.id}' cannot {operation.value} images, only {able} them.",
+            param="model",
         )
     if not 1 <= request.n <= spec.max_n:
-        raise GatewayError(
+        raise RequestRefused(
             ErrorKind.INVALID_REQUEST,
             f"n must be between 1 and {spec.max_n} for '{spec.id}', not {request.n}.",
-            http_status=400,
+            param="n",
         )
-    size = parse_size(request.size)
-    if size and (size[0] > spec.max_width or size[1] > spec.max_height):
-        raise GatewayError(
-            ErrorKind.UNSUPPORTED,
-            f"Model '{spec.id}' makes images up to {spec.max_width}x{spec.max_height}; "
-            f"{request.size} is larger.",
-            http_status=400,
-        )
+    _check_size(spec, request.size)
     if operation is Operation.EDIT:
         if not request.images:
-            raise GatewayError(
-                ErrorKind.INVALID_REQUEST, "An edit needs a source image.", http_status=400
+            raise RequestRefused(
+                ErrorKind.INVALID_REQUEST, "An edit needs a source image.", param="images"
             )
         if len(request.images) > spec.max_input_images:
-            raise GatewayError(
+            raise RequestRefused(
                 ErrorKind.UNSUPPORTED,
                 f"Model '{spec.id}' takes at most {spec.max_input_images} source image(s), "
                 f"not {len(request.images)}.",
-                http_status=400,
+                param="images",
             )
         for index, image in enumerate(request.images, start=1):
             if image_mime(image) is None:
-                raise GatewayError(
+                raise RequestRefused(
                     ErrorKind.INVALID_REQUEST,
                     f"Source image {index} is not a readable image.",
-                    http_status=400,
+                    param="images",
                 )
     if request.mask is not None and image_mime(request.mask) is None:
-        raise GatewayError(
-            ErrorKind.INVALID_REQUEST, "The mask is not a readable image.", http_status=400
+        raise RequestRefused(
+            ErrorKind.INVALID_REQUEST, "The mask is not a readable image.", param="mask"
+        )
+
+
+def _check_size(spec: ModelSpec, size: str | None) -> None:
+    dimensions = parse_size(size)
+    if dimensions is None:
+        return
+    if min(dimensions) < MIN_SIDE:
+        raise RequestRefused(
+            ErrorKind.INVALID_REQUEST,
+            f"size sides must be at least {MIN_SIDE} pixels, not {size}.",
+            param="size",
+        )
+    if dimensions[0] > spec.max_width or dimensions[1] > spec.max_height:
+        raise RequestRefused(
+            ErrorKind.UNSUPPORTED,
+            f"Model '{spec.id}' makes images up to {spec.max_width}x{spec.max_height}; "
+            f"{size} is larger.",
+            param="size",
         )
 
 

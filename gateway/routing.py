@@ -89,14 +89,6 @@ class Router:
             order.insert(0, order.pop(self.rng.randrange(1, len(order))))
         return Plan(order, resting)
 
-    def scores(self, offerings: Sequence[OfferingSpec]) -> dict[str, Score]:
-        now = self.clock()
-        health = self.window.health([offering.key for offering in offerings])
-        return {
-            offering.key: self._score(health.get(offering.key, Health()), now)
-            for offering in offerings
-        }
-
     def record(self, attempt: Attempt, retry_after: float | None = None) -> None:
         now = self.clock()
         streak = self.window.record(

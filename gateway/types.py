@@ -107,7 +107,3 @@ class ImageResult:
     images: list[bytes]
     attempts: list[Attempt]
     warnings: tuple[str, ...] = ()
-
-    @property
-    def cost(self) -> Decimal:
-        return sum((attempt.cost for attempt in self.attempts), Decimal("0"))

@@ -1,8 +1,10 @@
 """The images API's requests, read and checked: OpenAI's parameters, OpenAI's error shapes.
 
-A request the gateway could never serve is refused here, with the parameter at fault named,
-before any provider is called. Parameters this API does not know are passed through to the
-providers (the gateway drops or converts what a provider cannot take).
+This module checks the shape of a request (types, required fields); what a model can do with
+it (the operation, the size, n, the sources) is the gateway's to judge, and a request the
+gateway could never serve is refused here, with the parameter at fault named, before any job
+is queued. Parameters this API does not know are passed through to the providers (the gateway
+drops or converts what a provider cannot take).
 """
 
 from __future__ import annotations
@@ -22,14 +24,13 @@ from arena.catalog.models import AIModel, Arena, Prompt, new_seed
 from arena.catalog.uploads import MAX_BYTES, UploadRejected, mask_image_clean, source_image_clean
 
 MAX_PROMPT = MAX_PROMPT_CHARS
-MAX_N = 10
-SIZE = re.compile(r"([0-9]{2,5})x([0-9]{2,5})")  # ASCII digits: int() reads full-width too
 WHOLE_NUMBER = re.compile(r"[0-9]{1,4}")  # str.isdigit() takes "²", which int() refuses
 MAX_DEPTH = 16  # how deeply the values of parameters passed on to providers may nest
-MIN_SIDE, MAX_SIDE = 64, 4_096
 MAX_SEED = 2**63 - 1
 RESPONSE_FORMATS = ("url", "b64_json")
 KNOWN = {"model", "prompt", "n", "size", "quality", "style", "response_format", "user", "seed"}
+# The gateway's request fields whose name in OpenAI's API differs.
+OPENAI_PARAMS = {"images": "image"}
 
 
 class ApiError(Exception):
@@ -77,9 +78,11 @@ def image_params(
     files: Mapping[str, list[UploadedFile]] | None = None,
     *,
     edit: bool,
-    max_n: int = MAX_N,
+    max_n: int | None = None,
 ) -> ImageParams:
-    """Check a generations (JSON) or edits (multipart) request; ApiError at the first fault."""
+    """Check a generations (JSON) or edits (multipart) request; ApiError at the first fault.
+
+    `max_n` caps n below what the model takes (the playground's allowance)."""
     for name, value in data.items():
         _readable(name, value)
     prompt = data.get("prompt")
@@ -91,16 +94,15 @@ def image_params(
             f"prompt is {len(prompt):,} characters long; the limit is {MAX_PROMPT:,}.",
             param="prompt",
         )
-    model = _model(data.get("model"), edit=edit)
-    n, size = _n(data.get("n", 1), max_n), _size(data.get("size"))
+    model = _model(data.get("model"))
+    n, size = _n(data.get("n", 1), max_n), _text(data, "size")
     quality, style = _text(data, "quality"), _text(data, "style")
     response_format = _response_format(data.get("response_format"))
     images, mask = _uploads(files or {}) if edit else ((), None)
-    _not_in_competition(prompt, images, edit=edit)
     request = gateway.ImageRequest(
-        model=model.slug,
+        model=model,
         prompt=prompt,
-        size=size,
+        size=None if size == "auto" else size,
         n=n,
         quality=quality,
         style=style,
@@ -109,7 +111,24 @@ def image_params(
         seed=_seed(data.get("seed")),
         extra={key: value for key, value in data.items() if key not in KNOWN},
     )
+    _gateway_check(request, edit=edit)
+    _not_in_competition(prompt, images, edit=edit)
     return ImageParams(request, response_format)
+
+
+def _gateway_check(request: gateway.ImageRequest, *, edit: bool) -> None:
+    """The gateway's refusal of a request no provider of the model could fulfil, as OpenAI's
+    400 (or 404, for a model the gateway does not know) naming the parameter at fault."""
+    operation = gateway.Operation.EDIT if edit else gateway.Operation.GENERATE
+    try:
+        gateway.default_gateway().check(request, operation)
+    except gateway.RequestRefused as refused:
+        raise ApiError(
+            refused.http_status or 400,
+            refused.message,
+            param=OPENAI_PARAMS.get(refused.param, refused.param),
+            code="model_not_found" if refused.kind is gateway.ErrorKind.UNKNOWN_MODEL else None,
+        ) from None
 
 
 def _not_in_competition(prompt: str, images: tuple[bytes, ...], *, edit: bool) -> None:
@@ -139,24 +158,17 @@ def _not_in_competition(prompt: str, images: tuple[bytes, ...], *, edit: bool) -
     )
 
 
-def _model(slug: object, *, edit: bool) -> AIModel:
+def _model(slug: object) -> str:
     if not isinstance(slug, str) or not slug:
         raise ApiError(400, "model is required: GET /openai/v1/models lists them.", param="model")
-    model = AIModel.objects.filter(slug=slug).first()
-    if model is None:
+    if not AIModel.objects.filter(slug=slug).exists():
         raise ApiError(
             404,
             f"The model '{slug}' does not exist. GET /openai/v1/models lists the models.",
             param="model",
             code="model_not_found",
         )
-    if edit and not model.can_edit:
-        raise ApiError(400, f"The model '{slug}' cannot edit images.", param="model")
-    if not edit and not model.can_generate:
-        raise ApiError(
-            400, f"The model '{slug}' only edits images: use /images/edits.", param="model"
-        )
-    return model
+    return slug
 
 
 def _readable(name: str, value: object) -> None:
@@ -193,28 +205,14 @@ def _param(name: str) -> str | None:
     return None if unstorable(name) else name
 
 
-def _n(value: object, most: int) -> int:
+def _n(value: object, most: int | None) -> int:
     if isinstance(value, str) and WHOLE_NUMBER.fullmatch(value):
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ApiError(400, "n must be a whole number.", param="n")
+    if most is not None and not 1 <= value <= most:
         raise ApiError(400, f"n must be a whole number from 1 to {most}.", param="n")
     return value
-
-
-def _size(value: object) -> str | None:
-    if value is None or value == "auto":
-        return None
-    match = SIZE.fullmatch(value) if isinstance(value, str) else None
-    if match is None:
-        raise ApiError(
-            400, "size must look like '1024x1024' (width x height) or be 'auto'.", param="size"
-        )
-    width, height = int(match[1]), int(match[2])
-    if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
-        raise ApiError(
-            400, f"size sides must be from {MIN_SIDE} to {MAX_SIDE} pixels.", param="size"
-        )
-    return f"{width}x{height}"
 
 
 def _seed(value: object) -> int:

@@ -31,6 +31,11 @@ class Arena(models.TextChoices):
     EDIT = "edit", "Image Editing"
 
 
+# The AIModel field that says whether a model competes in each arena (catalog_sync copies it
+# from what the gateway's catalog says the model can do).
+CAPABILITY = {Arena.T2I: "can_generate", Arena.EDIT: "can_edit"}
+
+
 class Provider(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=100)
@@ -47,9 +52,7 @@ class AIModelQuerySet(models.QuerySet["AIModel"]):
         return self.filter(active=True)
 
     def for_arena(self, arena: Arena) -> AIModelQuerySet:
-        return (
-            self.filter(can_edit=True) if arena == Arena.EDIT else self.filter(can_generate=True)
-        )
+        return self.filter(**{CAPABILITY[Arena(arena)]: True})
 
 
 class AIModel(models.Model):
@@ -87,7 +90,7 @@ class AIModel(models.Model):
         return [name for name, able in can if able]
 
     def competes_in(self, arena: Arena) -> bool:
-        return self.can_edit if arena == Arena.EDIT else self.can_generate
+        return bool(getattr(self, CAPABILITY[Arena(arena)]))
 
 
 class Offering(models.Model):
@@ -197,9 +200,11 @@ class GenerationQuerySet(LeasedQuerySet):
 
     def competing(self, arena: Arena) -> GenerationQuerySet:
         """Ready images that may appear in battles: active prompt, active model of that arena."""
-        capability = "model__can_edit" if arena == Arena.EDIT else "model__can_generate"
         return self.ready().filter(
-            prompt__arena=arena, prompt__active=True, model__active=True, **{capability: True}
+            prompt__arena=arena,
+            prompt__active=True,
+            model__active=True,
+            **{f"model__{CAPABILITY[Arena(arena)]}": True},
         )
 
 

@@ -32,16 +32,6 @@ from arena.catalog.uploads import UploadRejected, source_image_clean
 
 log = logging.getLogger(__name__)
 
-PROVIDER_NAMES = {
-    "local": "Built-in (local)",
-    "openai": "OpenAI",
-    "gemini": "Google Gemini API",
-    "vertex": "Google Vertex AI",
-    "fal": "fal.ai",
-    "replicate": "Replicate",
-}
-
-
 # --- Catalog ----------------------------------------------------------------------------------
 
 
@@ -71,13 +61,9 @@ def catalog_sync(*, catalog: gateway.Catalog | None = None) -> list[AIModel]:
             create_defaults={**fields, "active": model_routable(spec.id, router)},
         )
         for offering in spec.offerings:
-            provider, _ = Provider.objects.get_or_create(
-                slug=offering.provider,
-                defaults={"name": PROVIDER_NAMES.get(offering.provider, offering.provider)},
-            )
             Offering.objects.update_or_create(
                 model=model,
-                provider=provider,
+                provider=_provider(offering.provider, catalog),
                 defaults={
                     "provider_model": offering.provider_model,
                     "price_per_image": offering.price,
@@ -86,6 +72,14 @@ def catalog_sync(*, catalog: gateway.Catalog | None = None) -> list[AIModel]:
             )
         synced.append(model)
     return synced
+
+
+def _provider(slug: str, catalog: gateway.Catalog) -> Provider:
+    """The provider's row, made on first sight with the name the gateway's catalog gives it."""
+    provider, _ = Provider.objects.get_or_create(
+        slug=slug, defaults={"name": catalog.provider_name(slug)}
+    )
+    return provider
 
 
 def model_routable(model_id: str, router: gateway.Gateway | None = None) -> bool:
@@ -465,12 +459,8 @@ def calls_record(
     models = dict(
         AIModel.objects.filter(slug__in={a.model for a in attempts}).values_list("slug", "pk")
     )
-    providers = {}
-    for slug in {a.provider for a in attempts}:
-        provider, _ = Provider.objects.get_or_create(
-            slug=slug, defaults={"name": PROVIDER_NAMES.get(slug, slug)}
-        )
-        providers[slug] = provider.pk
+    catalog = gateway.default_gateway().catalog
+    providers = {slug: _provider(slug, catalog).pk for slug in {a.provider for a in attempts}}
     return ProviderCall.objects.bulk_create(
         [
             ProviderCall(

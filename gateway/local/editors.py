@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
@@ -41,11 +42,11 @@ SKY_KINDS = {"sun", "moon", "star", "cloud", "bird", "kite", "balloon", "planet"
 
 @dataclass(frozen=True)
 class Editor:
-    edge: str  # "exact", "soft" or "crude": how closely a mask follows the object
+    edge: Literal["exact", "soft", "crude"]  # how closely a mask follows the object
     objects: bool  # can add and remove things
     finish: Finish  # how added things are drawn
-    placement: str  # "smart", "fixed" or "crude"
-    fill: str  # "texture", "smooth" or "patch": how a removed thing's hole is filled
+    placement: Literal["smart", "fixed", "crude"]
+    fill: Literal["texture", "smooth", "patch"]  # how a removed thing's hole is filled
     # How far exposure wanders across a re-rendered picture, at most, as a share of full scale.
     drift: float
     damage: Damage | None = None  # to everything else

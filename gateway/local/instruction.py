@@ -5,26 +5,31 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from gateway.local import colours
 from gateway.local.colours import RGB
-from gateway.local.parse import ObjectSpec, Token, parse_prompt, tokenize
+from gateway.local.parse import LightDirection, ObjectSpec, Token, parse_prompt, tokenize
 from gateway.local.vocab import ALIASES
+
+Action = Literal["recolour", "add", "remove", "style", "light", "tint", "enhance"]
+Region = Literal["sky", "background", "wall", "table", "ground", "water"]
+Relight = Literal[
+    "night", "sunset", "day", "brighter", "darker", "warmer", "cooler", "dramatic", "neon"
+]
 
 
 @dataclass(frozen=True)
 class EditSpec:
-    action: str  # "recolour", "add", "remove", "style", "light", "tint" or "enhance"
+    action: Action
     kind: str | None = None  # the object acted on or added
-    region: str | None = None  # "sky", "background", "wall", "table", "ground", "water"
+    region: Region | None = None
     plural: bool = False
     source_colour: RGB | None = None  # "the blue sphere"
     colour: RGB | None = None  # the new colour, or the added thing's colour
     style: str | None = None  # a key of effects.STYLES
-    light: str | None = (
-        None  # night, sunset, day, brighter, darker, warmer, cooler, dramatic, neon
-    )
-    direction: str | None = None
+    light: Relight | None = None
+    direction: LightDirection | None = None
     added: ObjectSpec | None = None
     anchor: str | None = None  # where an added thing goes: "add a hat to the cat"
 
@@ -37,7 +42,7 @@ STYLE_WORDS = [
     (r"water ?colou?r", "watercolor"),
     (r"oil paint|painterly|impasto", "oil"),
 ]
-LIGHT_WORDS = [
+LIGHT_WORDS: list[tuple[str, Relight]] = [
     (r"night|midnight|moonlight", "night"),
     (r"sunset|golden hour|dusk|evening", "sunset"),
     (r"neon|cyberpunk", "neon"),
@@ -52,7 +57,7 @@ ADD = re.compile(
     r"^\s*(please\s+)?(add|put|place|insert|draw|include|paint in|give (it|him|her|them) an?)\b"
 )
 REMOVE = re.compile(r"\b(remove|delete|erase|take away|take out|get rid of|eliminate|without)\b")
-REGIONS = {
+REGIONS: dict[str, Region] = {
     "sky": "sky",
     "background": "background",
     "wall": "wall",
@@ -67,8 +72,14 @@ REGIONS = {
     "lake": "water",
     "ocean": "water",
 }
-REGION_KINDS = {"lake": "water", "table": "table"}
-DIRECTIONS = {"left": "left", "right": "right", "above": "top", "top": "top", "behind": "back"}
+REGION_KINDS: dict[str, Region] = {"lake": "water", "table": "table"}
+DIRECTIONS: dict[str, LightDirection] = {
+    "left": "left",
+    "right": "right",
+    "above": "top",
+    "top": "top",
+    "behind": "back",
+}
 
 
 def parse_instruction(text: str) -> EditSpec:

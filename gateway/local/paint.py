@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -66,7 +66,7 @@ DEFAULT_LIGHTS = Lights(lamps=(Lamp(unit((-0.5, -0.7, 0.6))),), ambient=(0.5, 0.
 
 @dataclass(frozen=True)
 class Shade:
-    form: str = "flat"  # "flat", "round", "cylinder" or "plane"
+    form: Literal["flat", "round", "cylinder", "plane"] = "flat"
     normal: Vector = (0.0, 0.0, 1.0)  # for planes
     gloss: float = 0.0
     bounds: Box | None = None  # the ellipse a round/cylinder form spans; the shape's box if None

@@ -11,11 +11,27 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from gateway.local import colours
 from gateway.local.colours import RGB
 from gateway.local.vocab import ALIAS_COLOURS, ALIASES, KINDS, alias_table
+
+Position = Literal["left", "center", "right"]
+Depth = Literal["background", "foreground"]
+Height = Literal["top", "bottom"]  # for things in the sky
+Relation = Literal[
+    "on", "inside", "under", "behind", "in_front", "next_to", "left_of", "right_of", "above"
+]
+Material = Literal["glass", "wood", "metal"]
+LightDirection = Literal["left", "right", "top", "back", "front", "below"]
+LightQuality = Literal["soft", "dramatic", "neon", "candle", "backlit"]
+Setting = Literal["tabletop", "room", "outdoor", "space", "underwater", "studio"]
+TimeOfDay = Literal["day", "sunset", "night", "dawn"]
+Ground = Literal["grass", "snow", "sand", "moon"]  # moon: the lunar surface, in space
+Style = Literal["watercolor", "pixel", "flat", "photo", "sketch", "oil"]
+Weather = Literal["rain", "fog"]
+Season = Literal["autumn"]  # turns the trees
 
 
 @dataclass(frozen=True)
@@ -25,12 +41,12 @@ class ObjectSpec:
     count: int = 1
     colour: RGB | None = None
     colour_name: str | None = None
-    material: str | None = None
+    material: Material | None = None
     scale: float = 1.0
-    position: str | None = None  # "left", "center" or "right"
-    depth: str | None = None  # "background" or "foreground"
-    height: str | None = None  # "top" or "bottom", for things in the sky
-    relation: str | None = None  # on, inside, under, behind, in_front, next_to, left_of, ...
+    position: Position | None = None
+    depth: Depth | None = None
+    height: Height | None = None
+    relation: Relation | None = None
     anchor: int | None = None  # index of the related object in PromptSpec.objects
     text: str | None = None
     stacked: bool = False  # "a stack of books"
@@ -51,8 +67,8 @@ class ObjectSpec:
 
 @dataclass(frozen=True)
 class Lighting:
-    direction: str | None = None  # "left", "right", "top", "back", "front", "below"
-    quality: str | None = None  # "soft", "dramatic", "neon", "candle", "backlit"
+    direction: LightDirection | None = None
+    quality: LightQuality | None = None
     window: bool = False
 
 
@@ -61,14 +77,14 @@ class PromptSpec:
     text: str
     objects: tuple[ObjectSpec, ...] = ()
     colours: tuple[RGB, ...] = ()
-    setting: str = "outdoor"  # "tabletop", "room", "outdoor", "space", "underwater", "studio"
-    time: str = "day"  # "day", "sunset", "night", "dawn"
-    ground: str = "grass"  # "grass", "snow", "sand" or "moon" (the lunar surface, in space)
-    surface: str | None = None  # material of the table in a tabletop scene
+    setting: Setting = "outdoor"
+    time: TimeOfDay = "day"
+    ground: Ground = "grass"
+    surface: Material | None = None  # of the table in a tabletop scene
     lighting: Lighting = field(default_factory=Lighting)
-    style: str | None = None  # watercolor, pixel, flat, photo, sketch, oil
-    weather: str | None = None  # "rain" or "fog"
-    season: str | None = None  # "autumn" turns the trees
+    style: Style | None = None
+    weather: Weather | None = None
+    season: Season | None = None
 
     def kinds(self) -> set[str]:
         return {obj.kind for obj in self.objects}
@@ -116,7 +132,7 @@ SIZES = {
     "giant": 1.7,
     "enormous": 1.7,
 }
-MATERIALS = {
+MATERIALS: dict[str, Material] = {
     "glass": "glass",
     "crystal": "glass",
     "transparent": "glass",
@@ -169,7 +185,12 @@ RELATIONS = {
     "full of": "~inside",
     "containing": "~inside",
 }
-POSITIONS = {
+POSITIONS: dict[
+    str,
+    tuple[Literal["position"], Position]
+    | tuple[Literal["depth"], Depth]
+    | tuple[Literal["height"], Height],
+] = {
     "on the left": ("position", "left"),
     "to the left": ("position", "left"),
     "at the left": ("position", "left"),
@@ -206,7 +227,7 @@ POSITIONS = {
     "lower": ("height", "bottom"),
     "low": ("height", "bottom"),
 }
-LIGHT_DIRECTIONS = {
+LIGHT_DIRECTIONS: dict[str, LightDirection] = {
     "from the left": "left",
     "from left": "left",
     "from the right": "right",
@@ -220,7 +241,16 @@ LIGHT_DIRECTIONS = {
     "from below": "below",
     "from beneath": "below",
 }
-FLAGS: dict[str, tuple[str, str]] = {
+FLAGS: dict[
+    str,
+    tuple[Literal["setting"], Setting]
+    | tuple[Literal["ground"], Ground]
+    | tuple[Literal["weather"], Weather]
+    | tuple[Literal["season"], Season]
+    | tuple[Literal["time"], TimeOfDay]
+    | tuple[Literal["light"], LightQuality | Literal["window"]]
+    | tuple[Literal["style"], Style],
+] = {
     # setting
     "underwater": ("setting", "underwater"),
     "under water": ("setting", "underwater"),
@@ -459,12 +489,12 @@ class _Draft:
     count: int | None = None
     colour: RGB | None = None
     colour_name: str | None = None
-    material: str | None = None
+    material: Material | None = None
     scale: float = 1.0
-    position: str | None = None
-    depth: str | None = None
-    height: str | None = None
-    relation: str | None = None
+    position: Position | None = None
+    depth: Depth | None = None
+    height: Height | None = None
+    relation: str | None = None  # a RELATIONS word; "in" and "with" are resolved at the end
     anchor: int | None = None
     text: str | None = None
     stacked: bool = False
@@ -492,7 +522,7 @@ def _describe(draft: _Draft, tokens: list[Token]) -> None:
         elif token.tag == "size":
             draft.scale *= float(str(token.value))
         elif token.tag == "material" and draft.material is None:
-            draft.material = str(token.value)
+            draft.material = cast(Material, token.value)
         elif token.tag == "count":
             if draft.count is None:
                 draft.count = int(str(token.value))
@@ -621,20 +651,20 @@ def parse_prompt(text: str) -> PromptSpec:
         _describe(draft, tokens)
     _attach(drafts, at, tokens)
 
-    flags: dict[str, list[str]] = {}
-    direction: str | None = None
+    flags: dict[str, list[Any]] = {}  # a FLAGS field -> its values, as FLAGS types them
+    direction: LightDirection | None = None
     for token in tokens:
         if token.tag == "flag":
             kind, value = token.pair()
             flags.setdefault(kind, []).append(value)
         elif token.tag == "lightdir" and direction is None:
-            direction = str(token.value)
+            direction = cast(LightDirection, token.value)
 
     kinds = [ALIASES[d.alias] for d in drafts]
     setting = _setting(flags.get("setting", []), kinds)
-    ground = (flags.get("ground") or ["grass"])[0]
+    ground: Ground = (flags.get("ground") or ["grass"])[0]
     dropped: set[int] = set()
-    surface: str | None = None
+    surface: Material | None = None
     window = "window" in flags.get("light", [])
     for n, draft in enumerate(drafts):
         kind = kinds[n]
@@ -651,14 +681,14 @@ def parse_prompt(text: str) -> PromptSpec:
             window = window or "light" in text.lower()
     window_in_wall = "window" in kinds and setting in ("tabletop", "room")
 
-    quality = next((q for q in flags.get("light", []) if q != "window"), None)
+    quality: LightQuality | None = next((q for q in flags.get("light", []) if q != "window"), None)
     if window and quality is None:
         quality = "soft"
     if quality == "backlit" and direction is None:
         direction = "back"
     if window and direction is None:
         direction = "left"
-    time = "night" if setting == "space" else (flags.get("time") or ["day"])[0]
+    time: TimeOfDay = "night" if setting == "space" else (flags.get("time") or ["day"])[0]
 
     kept = [n for n in range(len(drafts)) if n not in dropped]
     renumber = {n: k for k, n in enumerate(kept)}
@@ -693,11 +723,14 @@ def _finish(
     signs: Iterator[str],
 ) -> ObjectSpec:
     kind = ALIASES[draft.alias]
-    relation, anchor = draft.relation, draft.anchor
+    relation: Relation | None = None
+    anchor = draft.anchor
     if anchor is not None and anchor in dropped:
-        relation, anchor = None, None
-    elif relation in ("in", "with") and anchor is not None:
+        anchor = None
+    elif draft.relation in ("in", "with") and anchor is not None:
         relation = _resolve(kind, kinds[anchor], draft.height == "top")
+    else:
+        relation = cast(Relation | None, draft.relation)  # every other word is final
     count = draft.count or 1
     if kind == "star" and draft.plural and count == 3:
         count = 40
@@ -722,7 +755,7 @@ def _finish(
     )
 
 
-def _resolve(kind: str, anchor_kind: str, on_top: bool) -> str:
+def _resolve(kind: str, anchor_kind: str, on_top: bool) -> Relation:
     """ "In" and "with" mean different things for different pairs of things."""
     if on_top or anchor_kind in ("lake", "table") or kind == "hat":
         return "on"
@@ -743,7 +776,7 @@ def _palette(tokens: list[Token]) -> list[RGB]:
     return found
 
 
-def _setting(named: list[str], kinds: list[str]) -> str:
+def _setting(named: list[Setting], kinds: list[str]) -> Setting:
     if "underwater" in named:
         return "underwater"
     if "space" in named:

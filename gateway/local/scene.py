@@ -10,12 +10,13 @@ seed decides that the prompt leaves open.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 import numpy as np
 
 from gateway.local.colours import RGB
 from gateway.local.paint import Box
-from gateway.local.parse import ObjectSpec, PromptSpec
+from gateway.local.parse import ObjectSpec, PromptSpec, Relation
 from gateway.local.vocab import KINDS
 
 
@@ -39,7 +40,7 @@ class Camera:
     zoom: float = 1.0  # scale of the standing things
     pan: float = 0.0  # shift of the free placements, as a share of the width
     mirror: bool = False  # free things without a position word go right to left
-    light_side: str = "left"  # the key light's side when nothing in the prompt sets it
+    light_side: Literal["left", "right"] = "left"  # the key light's, if the prompt names none
     light_lean: tuple[float, float] = (0.0, 0.0)  # the key light's wander off its side
     sky: tuple[float, float, float] = (
         1.0,
@@ -194,7 +195,12 @@ def _degrade(obj: ObjectSpec, rng: np.random.Generator, fidelity: Fidelity) -> O
     """A weaker model loses some relations, positions and counts; the draw is seeded."""
     relation, position, count = obj.relation, obj.position, obj.count
     if relation and rng.random() >= fidelity.relations:
-        loose = {"inside": "in_front", "on": "next_to", "behind": "next_to", "under": "next_to"}
+        loose: dict[Relation, Relation] = {
+            "inside": "in_front",
+            "on": "next_to",
+            "behind": "next_to",
+            "under": "next_to",
+        }
         relation = loose.get(relation, "next_to")
     if position and rng.random() >= fidelity.positions:
         position = None

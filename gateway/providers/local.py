@@ -24,7 +24,7 @@ from PIL import Image
 from gateway.catalog import OfferingSpec
 from gateway.errors import ProviderError
 from gateway.http import Deadline
-from gateway.normalize import ParamMode, ParamRule, ParamTable
+from gateway.normalize import ParamMode, ParamRule, ParamTable, parse_size
 from gateway.providers.base import ProviderResponse
 from gateway.types import ErrorKind, ImageRequest, Operation
 
@@ -73,7 +73,7 @@ class LocalProvider:
 
         started = time.perf_counter()
         self._simulate_service(offering, deadline)
-        width, height = parse_size(request.size) if request.size else DEFAULT_SIZE
+        width, height = parse_size(request.size) or DEFAULT_SIZE
         seed = secrets.randbits(63) if request.seed is None else request.seed
         model = offering.provider_model
         if operation is Operation.EDIT:
@@ -108,16 +108,6 @@ class LocalProvider:
                 ErrorKind.MODEL_FAILURE,
                 f"{offering.model} failed to produce an image (simulated overload).",
             )
-
-
-def parse_size(size: str) -> tuple[int, int]:
-    try:
-        width, height = (int(part) for part in size.lower().split("x"))
-    except ValueError:
-        raise ProviderError(
-            ErrorKind.INVALID_REQUEST, f"Size must look like 1024x1024, not '{size}'."
-        ) from None
-    return width, height
 
 
 def decode_image(data: bytes) -> Image.Image:

@@ -56,7 +56,7 @@ def local_catalog(fail_rates: dict[str, float] | None = None) -> gateway.Catalog
         )
         for model_id, spec in gateway.default_catalog().models.items()
     }
-    return gateway.Catalog(models=models)
+    return replace(gateway.default_catalog(), models=models)
 
 
 def use_local_gateway(fail_rates: dict[str, float] | None = None) -> gateway.Gateway:

@@ -174,6 +174,35 @@ def test_bad_requests_get_openais_error_shape_and_store_nothing(key, body, statu
     assert stored_nothing()
 
 
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"model": "lumen-xl", "size": "3000x3000"}, "size"),  # its sides go up to 2048
+        ({"model": "gemini-3.1-flash-lite-image", "size": "2048x2048"}, "size"),  # to 1536
+        ({"model": "gemini-3.1-flash-lite-image", "n": 5}, "n"),  # 4 images a request
+    ],
+)
+def test_what_the_model_itself_cannot_take_is_refused_before_any_job(key, body, param):
+    response = post_json(key, {"prompt": "a cat", **body})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == param
+    assert not ImageJob.objects.exists()
+    assert stored_nothing()
+
+
+def test_more_sources_than_the_model_takes_are_refused_naming_the_image(key):
+    image = png_bytes(size=(100, 100))
+    files = {"image[]": [upload(image), upload(image, "other.png")]}
+
+    response = post_edit(key, {"model": "lumen-xl", "prompt": "Make it red"}, files)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "image"
+    assert "at most 1 source image" in response.json()["error"]["message"]
+    assert not ImageJob.objects.exists()
+
+
 def test_competition_prompts_are_refused_while_they_are_in_battles(key):
     prompt = PromptFactory(text="A red ball on the left and a blue cube on the right")
     source = png_bytes(size=(128, 128))

@@ -11,7 +11,7 @@ from PIL import Image
 
 import gateway
 from arena.catalog.images import arena_renditions
-from arena.catalog.models import AIModel, Arena, Generation, Prompt, ProviderCall
+from arena.catalog.models import AIModel, Arena, Generation, Prompt, Provider, ProviderCall
 from arena.catalog.services import (
     catalog_sync,
     generation_execute,
@@ -63,6 +63,13 @@ def test_generate_makes_one_ready_image_per_active_model(models, committed):
     for generation in generations:
         with default_storage.open(generation.image.name) as handle:
             assert Image.open(handle).size == (256, 256)
+
+
+def test_providers_get_the_names_the_gateway_catalog_gives_them(models):
+    names = dict(Provider.objects.values_list("slug", "name"))
+
+    assert names["local"] == "Built-in (local)"
+    assert names["fal"] == "fal.ai"
 
 
 def test_every_attempt_is_recorded_with_its_cost(models, committed):

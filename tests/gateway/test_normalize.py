@@ -3,14 +3,21 @@ before any network call."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway import (
+    Catalog,
     ErrorKind,
     Gateway,
     GatewayError,
     ImageRequest,
+    Operation,
     ParamMode,
+    RequestRefused,
     default_catalog,
     normalization_table,
 )
@@ -38,6 +45,15 @@ def test_every_catalog_offering_declares_a_mode_for_every_parameter() -> None:
             table = normalization_table(offering)
             assert set(table) == PARAMETERS, offering.key
             assert all(isinstance(rule.mode, ParamMode) for rule in table.values())
+
+
+def test_every_provider_an_offering_names_has_a_name_in_the_catalog() -> None:
+    catalog = default_catalog()
+    providers = {offering.provider for spec in catalog for offering in spec.offerings}
+
+    assert providers <= set(catalog.provider_names)
+    assert catalog.provider_name("gemini") == "Google Gemini API"
+    assert catalog.provider_name("elsewhere") == "elsewhere"  # unnamed: its id
 
 
 @pytest.mark.parametrize(
@@ -200,6 +216,66 @@ def test_edits_with_unusable_sources_are_refused_before_any_call(
 
     assert words in caught.value.message
     assert provider.calls == []
+
+
+SMALL = ImageRequest(model="small", prompt="x")
+
+
+@pytest.mark.parametrize(
+    ("catalog_", "request_", "operation", "param"),
+    [
+        (IMPOSSIBLE, replace(SMALL, images=(png(),)), Operation.EDIT, "model"),
+        (IMPOSSIBLE, replace(SMALL, n=5), Operation.GENERATE, "n"),
+        (IMPOSSIBLE, replace(SMALL, size="2048x1024"), Operation.GENERATE, "size"),
+        (IMPOSSIBLE, replace(SMALL, size="63x512"), Operation.GENERATE, "size"),
+        (IMPOSSIBLE, replace(SMALL, size="１０２４x１０２４"), Operation.GENERATE, "size"),
+        (IMPOSSIBLE, replace(SMALL, size="0512x512"), Operation.GENERATE, "size"),
+        (IMPOSSIBLE, replace(SMALL, size="512x512\n"), Operation.GENERATE, "size"),
+        (IMPOSSIBLE, replace(SMALL, model="nope"), Operation.GENERATE, "model"),
+        (EDITOR, ImageRequest(model="editor", prompt="x"), Operation.EDIT, "images"),
+        (
+            EDITOR,
+            ImageRequest(model="editor", prompt="x", images=(png(),), mask=GARBAGE),
+            Operation.EDIT,
+            "mask",
+        ),
+    ],
+)
+def test_a_refusal_names_the_request_field_at_fault(
+    catalog_: Catalog, request_: ImageRequest, operation: Operation, param: str
+) -> None:
+    gateway = Gateway(catalog=catalog_, providers={"a": Scripted("a")})
+
+    with pytest.raises(RequestRefused) as caught:
+        gateway.check(request_, operation)
+
+    assert caught.value.param == param
+
+
+def fits_small(size: str) -> bool:
+    """Whether "small" (up to 1024x1024) takes this size: ASCII WxH, no leading zero, 64+."""
+    if size == "auto":
+        return True
+    width, x, height = size.partition("x")
+    sides = (width, height)
+    return (
+        x == "x"
+        and all(side.isascii() and side.isdigit() and not side.startswith("0") for side in sides)
+        and all(64 <= int(side) <= 1024 for side in sides)
+    )
+
+
+@given(size=st.text(max_size=12) | st.from_regex(r"0?[0-9]{1,5}x[0-9]{1,5}", fullmatch=True))
+def test_any_size_is_either_taken_or_refused_as_the_size(size: str) -> None:
+    gateway = Gateway(catalog=IMPOSSIBLE, providers={"a": Scripted("a")})
+    request = replace(SMALL, size=size)
+
+    if fits_small(size):
+        gateway.check(request, Operation.GENERATE)
+    else:
+        with pytest.raises(RequestRefused) as caught:
+            gateway.check(request, Operation.GENERATE)
+        assert caught.value.param == "size"
 
 
 def test_a_model_without_a_configured_provider_is_not_routable_and_says_so(

@@ -139,16 +139,17 @@ def test_a_more_reliable_offering_goes_first(window: Window) -> None:
 
 def test_at_a_like_success_rate_the_faster_median_goes_first(window: Window) -> None:
     clock = Clock()
-    # 97% and 100% share a 5-point step, so the median total time decides: b's calls, which
-    # include image generation, finish sooner.
+    # a and c succeed 29 times in 30, one 5-point step below b's 100%, so b goes first; between
+    # a and c the median total time decides: c's calls, which include image generation, finish
+    # sooner.
     history(window, "m@a", clock, *[(True, 9000)] * 29, (False, 100))
     history(window, "m@b", clock, *[(True, 4000)] * 10)
-    gateway = build(window, Scripted("a"), Scripted("b"), clock=clock)
+    history(window, "m@c", clock, *[(True, 8000)] * 29, (False, 100))
+    gateway = build(window, Scripted("a"), Scripted("b"), Scripted("c"), clock=clock)
 
     assert gateway.generate(ImageRequest(model="m", prompt="x")).provider == "b"
-    scores = gateway.router.scores(gateway.routable_offerings("m"))
-    assert scores["m@a"].p50_ms == 9000
-    assert scores["m@b"].p50_ms == 4000
+    plan = gateway.router.plan(gateway.routable_offerings("m"))
+    assert [o.provider for o in plan.order] == ["b", "c", "a"]
 
 
 def test_outcomes_older_than_the_window_age_no_longer_count(window: Window) -> None:
@@ -248,12 +249,14 @@ def test_when_every_offering_rests_the_call_fails_at_once_with_the_soonest_retry
 
 def test_failures_of_the_request_or_the_model_never_rest_an_offering(window: Window) -> None:
     a = Scripted("a", *[error(ErrorKind.MODEL_FAILURE)] * 5)
-    gateway = build(window, a, Scripted("b"))
+    gateway = build(window, a, Scripted("b"), Scripted("c"))
     for _ in range(5):
         gateway.generate(ImageRequest(model="m", prompt="x"))
 
-    assert gateway.router.plan(gateway.routable_offerings("m")).resting == {}
-    assert gateway.router.scores(gateway.routable_offerings("m"))["m@a"].success_rate == 0
+    plan = gateway.router.plan(gateway.routable_offerings("m"))
+    assert plan.resting == {}
+    # a's failures count against it: it now ranks after c, which has no record at all.
+    assert [o.provider for o in plan.order] == ["b", "c", "a"]
 
 
 def test_a_small_share_of_calls_explores_a_lower_ranked_offering(window: Window) -> None:
