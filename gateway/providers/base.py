@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 import httpx
 
 from gateway.catalog import OfferingSpec
 from gateway.errors import ProviderError
-from gateway.http import Deadline
-from gateway.normalize import ParamTable
+from gateway.http import Deadline, data_uri
+from gateway.normalize import ParamTable, wire_seed
 from gateway.types import ErrorKind, ImageRequest, Operation
 
 
@@ -106,3 +106,27 @@ class HTTPProvider(abc.ABC):
         operation: Operation,
         deadline: Deadline,
     ) -> ProviderResponse: ...
+
+
+def model_inputs(
+    arguments: dict[str, Any],
+    request: ImageRequest,
+    offering: OfferingSpec,
+    *,
+    image_field: str,
+    image_list: bool,
+) -> dict[str, Any]:
+    """Add what fal's and Replicate's flat model inputs share to `arguments`: the style, the
+    seed, the source images as data URIs under the model's own field (the catalog's
+    `image_field`, one URI or a list per `image_list`), then the caller's extras."""
+    options = offering.options
+    if request.style is not None:
+        arguments["style"] = request.style
+    if request.seed is not None:
+        arguments["seed"] = wire_seed(request.seed)
+    if request.images:
+        uris = [data_uri(image) for image in request.images]
+        field = options.get("image_field", image_field)
+        arguments[field] = uris if options.get("image_list", image_list) else uris[0]
+    arguments.update(request.extra)
+    return arguments

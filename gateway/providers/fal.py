@@ -13,7 +13,7 @@ import httpx
 
 from gateway.catalog import OfferingSpec
 from gateway.errors import ProviderError
-from gateway.http import Deadline, data_uri, failure, fetch_images, json_of, send
+from gateway.http import Deadline, failure, fetch_images, json_of, send
 from gateway.normalize import (
     ASPECT_RATIOS,
     ParamMode,
@@ -21,9 +21,8 @@ from gateway.normalize import (
     ParamTable,
     nearest_aspect_ratio,
     parse_size,
-    wire_seed,
 )
-from gateway.providers.base import HTTPProvider, ProviderResponse
+from gateway.providers.base import HTTPProvider, ProviderResponse, model_inputs
 from gateway.types import ErrorKind, ImageRequest, Operation
 
 WAITING = frozenset({"IN_QUEUE", "IN_PROGRESS"})
@@ -152,15 +151,7 @@ def _arguments(
             arguments["aspect_ratio"] = ratio
     elif size := parse_size(request.size):
         arguments["image_size"] = {"width": size[0], "height": size[1]}
-    if request.style is not None:
-        arguments["style"] = request.style
-    if request.seed is not None:
-        arguments["seed"] = wire_seed(request.seed)
-    if request.images:
-        uris = [data_uri(image) for image in request.images]
-        field = options.get("image_field", "image_url")
-        arguments[field] = uris if options.get("image_list", False) else uris[0]
-    arguments.update(request.extra)
+    model_inputs(arguments, request, offering, image_field="image_url", image_list=False)
     return arguments, warnings
 
 

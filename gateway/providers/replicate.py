@@ -14,16 +14,15 @@ import httpx
 
 from gateway.catalog import OfferingSpec
 from gateway.errors import ProviderError
-from gateway.http import Deadline, Reply, data_uri, failure, fetch_images, json_of, send
+from gateway.http import Deadline, Reply, failure, fetch_images, json_of, send
 from gateway.normalize import (
     ASPECT_RATIOS,
     ParamMode,
     ParamRule,
     ParamTable,
     nearest_aspect_ratio,
-    wire_seed,
 )
-from gateway.providers.base import HTTPProvider, ProviderResponse
+from gateway.providers.base import HTTPProvider, ProviderResponse, model_inputs
 from gateway.types import ErrorKind, ImageRequest, Operation
 
 RUNNING = frozenset({"starting", "processing"})
@@ -73,15 +72,7 @@ class ReplicateProvider(HTTPProvider):
         arguments: dict[str, Any] = {"prompt": request.prompt}
         if ratio:
             arguments["aspect_ratio"] = ratio
-        if request.style is not None:
-            arguments["style"] = request.style
-        if request.seed is not None:
-            arguments["seed"] = wire_seed(request.seed)
-        if request.images:
-            uris = [data_uri(image) for image in request.images]
-            field = options.get("image_field", "image_input")
-            arguments[field] = uris if options.get("image_list", True) else uris[0]
-        arguments.update(request.extra)
+        model_inputs(arguments, request, offering, image_field="image_input", image_list=True)
         headers = {"Authorization": f"Bearer {self.api_key}"}
         # Asking Replicate to hold the request no longer than our own budget leaves time to
         # learn the prediction's id, to poll or cancel it, instead of timing out blind.
