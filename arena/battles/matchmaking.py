@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count
 
 from arena.battles import sampling
@@ -62,7 +63,16 @@ _building = threading.Lock()
 
 
 def matchmaking_changed() -> None:
-    """Make every process rebuild its pools: models or prompts joined or left, or ratings moved."""
+    """Make every process rebuild its pools: models or prompts joined or left, or a new plan.
+
+    Called inside a transaction, it says so again once the transaction commits: a pool rebuilt
+    in between read the rows from before the change and would keep them until
+    ARENA_POOL_SECONDS."""
+    _version_bump()
+    transaction.on_commit(_version_bump)
+
+
+def _version_bump() -> None:
     cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
 
 

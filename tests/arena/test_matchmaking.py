@@ -1,12 +1,20 @@
 """Matchmaking through the sampler: valid pairs, no immediate repeats, fresh after curation."""
 
+import threading
+
 import numpy as np
 import pytest
+from django.db import connection, transaction
 
+from arena.battles import matchmaking
 from arena.battles.matchmaking import battle_pick
-from arena.battles.services import battle_create
+from arena.battles.models import EloRating
+from arena.battles.services import battle_create, vote_record
 from arena.catalog.models import AIModel
 from arena.catalog.services import model_set_active
+from arena.ratings.models import Rating
+from arena.ratings.pairing import pair_weights
+from arena.ratings.services import ratings_recompute
 from tests.factories import AIModelFactory, GenerationFactory, PromptFactory
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +110,59 @@ def test_a_visitor_meets_every_rendition_before_seeing_one_again():
     assert len(set(shown)) == 6  # three battles, six different images
     fourth = battle_create(arena="t2i", session_key="memoriser")
     assert {fourth.left_id, fourth.right_id} <= set(shown)  # only then does one come back
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pool_rebuilt_while_a_retirement_commits_is_rebuilt_once_it_has(arena):
+    _, models = arena
+
+    def rebuild_elsewhere() -> None:
+        # Another request, on its own connection, builds its pool before the retirement
+        # commits: it still sees the model, under the version the retirement has just set.
+        battle_pick(arena="t2i", session_key="other")
+        connection.close()
+
+    with transaction.atomic():
+        model_set_active(model_ids=[models[0].pk], active=False)
+        other = threading.Thread(target=rebuild_elsewhere)
+        other.start()
+        other.join()
+
+    rng = np.random.default_rng(4)
+    for _ in range(100):
+        left, right = battle_pick(arena="t2i", session_key="v", rng=rng)
+        assert models[0].pk not in {left.model_id, right.model_id}
+
+
+def test_battles_draw_from_the_pairing_plan_the_refit_wrote(arena, settings):
+    settings.ARENA_MIN_VOTES = 1
+    prompts, models = arena
+    for i in range(40):
+        battle = battle_create(arena="t2i", session_key=f"voter-{i}")
+        winner = "left" if battle.left.model_id == models[0].pk else "right"
+        vote_record(token=battle.token, session_key=f"voter-{i}", choice=winner)
+    ratings_recompute(arena="t2i")
+    newcomer = AIModelFactory()  # joins after the refit: no rating, no votes
+    for prompt in prompts:
+        GenerationFactory(prompt=prompt, model=newcomer)
+
+    battle_pick(arena="t2i", session_key="v")  # builds the pool with the newcomer
+
+    pool = matchmaking._pools["t2i"]
+    ids = sorted(pool.models, key=pool.models.get)
+    rated = {row.model_id: row for row in Rating.objects.filter(arena="t2i")}
+    votes = dict(EloRating.objects.filter(arena="t2i").values_list("model_id", "votes"))
+    assert newcomer.pk in ids
+    assert newcomer.pk not in rated
+
+    def column(field):
+        return np.array([getattr(rated[m], field) if m in rated else np.nan for m in ids])
+
+    expected = pair_weights(
+        column("rating"),
+        column("ci_low"),
+        column("ci_high"),
+        np.array([votes.get(m, 0) for m in ids]),
+    )
+    np.testing.assert_allclose(pool.pool.weights, expected)
+    assert len({round(w, 9) for w in expected[np.triu_indices(len(ids), 1)]}) > 1  # not uniform
