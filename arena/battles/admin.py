@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from arena.admin import ReadOnlyAdmin
-from arena.battles.models import Battle, EloRating, Vote
+from arena.battles.models import Battle, EloRating, PairingPlan, Vote
 
 
 @admin.register(Battle)
@@ -32,3 +32,12 @@ class EloRatingAdmin(ReadOnlyAdmin):
     list_display = ["model", "arena", "rating", "votes", "wins", "losses", "ties"]
     list_filter = ["arena"]
     list_select_related = ["model"]
+
+
+@admin.register(PairingPlan)
+class PairingPlanAdmin(ReadOnlyAdmin):
+    list_display = ["arena", "computed_at", "models", "newcomers"]
+
+    @admin.display(description="Models weighed")
+    def models(self, plan: PairingPlan) -> int:
+        return len(plan.model_ids)

@@ -9,10 +9,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from arena.battles.matchmaking import battle_pick
+from arena.battles.services import battle_create, vote_record
 from arena.catalog.guard import image_phash
 from arena.catalog.models import AIModel, Generation, Prompt
 from arena.catalog.services import catalog_sync, edit_prompt_create
 from arena.catalog.uploads import source_image_clean
+from arena.ratings.services import ratings_refresh
 from tests.arena.helpers import use_local_gateway
 from tests.factories import AIModelFactory, GenerationFactory, PromptFactory, png_bytes
 
@@ -140,9 +142,24 @@ def test_admin_pages_open(staff):
         "/admin/catalog/providercall/",
         "/admin/battles/vote/",
         "/admin/battles/elorating/",
+        "/admin/battles/pairingplan/",
         "/admin/catalog/aimodel/",
     ):
         assert staff.get(url).status_code == 200, url
+
+
+def test_the_pairing_plan_a_refit_wrote_is_listed(staff):
+    prompt = PromptFactory()
+    for _ in range(3):
+        GenerationFactory(prompt=prompt, model=AIModelFactory())
+    battle = battle_create(arena="t2i", session_key="voter")
+    vote_record(token=battle.token, session_key="voter", choice="left")
+    ratings_refresh()
+
+    page = staff.get("/admin/battles/pairingplan/").content.decode()
+
+    assert "Text-to-Image" in page
+    assert '<td class="field-models">2</td>' in page  # the two models that met in a vote
 
 
 def test_a_prompt_with_images_opens_and_its_tags_and_active_can_be_edited(staff):
