@@ -86,7 +86,7 @@ def _measure() -> dict[tuple[int, int], Speed]:
 def arena_points(arena: Arena, speed: dict[tuple[int, int], Speed]) -> list[dict[str, Any]]:
     """One point per rated model of the arena: its rating, its cheapest price per image, and
     its fastest provider's median time (None without successful calls), for the charts."""
-    ratings = Rating.objects.filter(arena=arena).select_related("model")
+    ratings = Rating.objects.board(arena).select_related("model")
     prices = dict(
         Offering.objects.values("model")
         .annotate(price=Min("price_per_image"))

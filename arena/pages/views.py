@@ -46,10 +46,11 @@ def model_list(request: HttpRequest) -> HttpResponse:
 @vary_on_cookie  # the gallery depends on what this visitor has voted on
 def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
     model = get_object_or_404(AIModel, slug=slug)
-    ratings = {row.arena: row for row in Rating.objects.filter(model=model)}
+    ratings = {row.arena: row for row in Rating.objects.main().filter(model=model)}
     elo = {row.arena: row for row in EloRating.objects.filter(model=model)}
     ranked = dict(
-        Rating.objects.filter(preliminary=False)
+        Rating.objects.main()
+        .filter(preliminary=False)
         .values("arena")
         .annotate(models=Count("pk"))
         .values_list("arena", "models")

@@ -5,11 +5,32 @@ from django.db import models
 
 from arena.catalog.models import AIModel, Arena
 
+# A board is an arena's votes, or a part of them: those on prompts of one category, or the
+# answers to one quality question asked after the main vote. The main board is ("", "").
+MAIN = ""
+
+
+class BoardQuerySet[T: models.Model](models.QuerySet[T]):
+    def board(
+        self, arena: Arena, *, category: str = MAIN, quality: str = MAIN
+    ) -> BoardQuerySet[T]:
+        return self.filter(arena=arena, category=category, quality=quality)
+
+    def main(self) -> BoardQuerySet[T]:
+        """Every arena's main board."""
+        return self.filter(category=MAIN, quality=MAIN)
+
 
 class RatingRun(models.Model):
-    """One Bradley-Terry recompute of one arena: what went in and what came out as a whole."""
+    """One Bradley-Terry recompute of one board: what went in and what came out as a whole."""
 
     arena = models.CharField(max_length=8, choices=Arena.choices)
+    category = models.CharField(
+        max_length=32, blank=True, default=MAIN, help_text="A category's slug; empty: all."
+    )
+    quality = models.CharField(
+        max_length=16, blank=True, default=MAIN, help_text="A quality question; empty: the vote."
+    )
     computed_at = models.DateTimeField(db_index=True)
     votes = models.PositiveIntegerField(help_text="Votes counted (flagged votes left out).")
     flagged_votes = models.PositiveIntegerField(default=0)
@@ -20,6 +41,8 @@ class RatingRun(models.Model):
     left_advantage_high = models.FloatField()
     duration_ms = models.FloatField()
 
+    objects = BoardQuerySet.as_manager()
+
     class Meta:
         get_latest_by = "computed_at"
         ordering = ["-computed_at"]
@@ -28,15 +51,23 @@ class RatingRun(models.Model):
         return f"{self.get_arena_display()} at {self.computed_at:%Y-%m-%d %H:%M}"
 
 
-class RatingQuerySet(models.QuerySet["Rating"]):
-    def leaderboard(self, arena: Arena) -> RatingQuerySet:
-        return self.filter(arena=arena).select_related("model").order_by("rank", "-rating")
+class RatingQuerySet(BoardQuerySet["Rating"]):
+    def leaderboard(
+        self, arena: Arena, *, category: str = MAIN, quality: str = MAIN
+    ) -> RatingQuerySet:
+        return (
+            self.board(arena, category=category, quality=quality)
+            .select_related("model")
+            .order_by("rank", "-rating")
+        )
 
 
 class Rating(models.Model):
-    """A model's Bradley-Terry rating in one arena, with its 95% interval, from the last run."""
+    """A model's Bradley-Terry rating on one board, with its 95% interval, from the last run."""
 
     arena = models.CharField(max_length=8, choices=Arena.choices)
+    category = models.CharField(max_length=32, blank=True, default=MAIN)
+    quality = models.CharField(max_length=16, blank=True, default=MAIN)
     model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="ratings")
     rating = models.FloatField()
     ci_low = models.FloatField()
@@ -51,7 +82,11 @@ class Rating(models.Model):
     objects = RatingQuerySet.as_manager()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["arena", "model"], name="rating_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["arena", "category", "quality", "model"], name="rating_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.model_id} {self.arena}: {self.rating:.0f}"

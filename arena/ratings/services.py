@@ -61,7 +61,7 @@ def ratings_recompute(*, arena: Arena) -> RatingRun:
     models = dict(AIModel.objects.filter(slug__in=counts.models).values_list("slug", "pk"))
     now = timezone.now()
     with transaction.atomic():
-        Rating.objects.filter(arena=arena).delete()
+        Rating.objects.board(arena).delete()
         Rating.objects.bulk_create(
             Rating(
                 arena=arena,
@@ -95,7 +95,7 @@ def ratings_recompute(*, arena: Arena) -> RatingRun:
 def pairing_plan_write(*, arena: Arena) -> PairingPlan:
     """Weigh every pair of the arena's models from the stored ratings and vote counts, and
     hand the weights to battles as the arena's pairing plan."""
-    ratings = {row.model_id: row for row in Rating.objects.filter(arena=arena)}
+    ratings = {row.model_id: row for row in Rating.objects.board(arena)}
     votes = dict(EloRating.objects.filter(arena=arena).values_list("model_id", "votes"))
     model_ids = sorted(ratings.keys() | votes.keys())
 
@@ -132,8 +132,8 @@ def voters_flag(*, arena: Arena) -> list[VoterFlag]:
     voter once flagged is not judged again: a flag a curator cleared stays cleared.
     """
     started = timezone.now()
-    run = RatingRun.objects.filter(arena=arena).first()
-    ratings = dict(Rating.objects.filter(arena=arena).values_list("model__slug", "rating"))
+    run = RatingRun.objects.board(arena).first()
+    ratings = dict(Rating.objects.board(arena).values_list("model__slug", "rating"))
     if run is None or not ratings:
         return []
     votes = Vote.objects.filter(arena=arena).exclude(voter__in=VoterFlag.objects.values("voter"))

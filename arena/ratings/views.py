@@ -28,7 +28,7 @@ def leaderboard(request: HttpRequest, arena: Arena) -> HttpResponse:
         "established": [rating for rating in ratings if not rating.preliminary],
         "preliminary": [rating for rating in ratings if rating.preliminary],
         "elo_only": [] if ratings else list(EloRating.objects.leaderboard(arena)),
-        "run": RatingRun.objects.filter(arena=arena).first(),
+        "run": RatingRun.objects.board(arena).first(),
         "min_votes": settings.ARENA_MIN_VOTES,
     }
     return render(request, f"{TEMPLATE}#board" if request.htmx else TEMPLATE, context)
