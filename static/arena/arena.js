@@ -3,9 +3,13 @@
 // form sends choice=<value> with or without htmx.
 (function () {
   "use strict";
+  var SLIDER_KEYS = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End", "PageUp", "PageDown"];
   document.addEventListener("keydown", function (event) {
     if (event.defaultPrevented || event.metaKey || event.ctrlKey || event.altKey) return;
-    if (event.target.closest("input, textarea, select, [contenteditable]")) return;
+    // Keys typed into a field belong to it; a slider (the editing arena's wipe) keeps only the
+    // keys that move it, so a vote key still votes while it has focus.
+    var field = event.target.closest("input, textarea, select, [contenteditable]");
+    if (field && !(field.type === "range" && SLIDER_KEYS.indexOf(event.key) === -1)) return;
     var targets = document.querySelectorAll("[data-keys]");
     for (var i = 0; i < targets.length; i++) {
       var element = targets[i];
