@@ -86,7 +86,8 @@ def open_edit_battle(browser, live_server, viewport, **context_options):
     page.expose_function("cspViolation", lambda line: errors.append(line))
     page.add_init_script(
         "document.addEventListener('securitypolicyviolation', "
-        "(event) => window.cspViolation(`${event.violatedDirective} blocked at ${event.sourceFile}:${event.lineNumber}:${event.columnNumber} ${event.sample}`))"
+        "(event) => window.cspViolation(`${event.violatedDirective} blocked at "
+        "${event.sourceFile}:${event.lineNumber}`))"
     )
     page.goto(f"{live_server.url}/battle/edit/")
     page.wait_for_function("() => window.htmx !== undefined")
