@@ -42,7 +42,9 @@ def leaderboard(request: HttpRequest, arena: Arena) -> HttpResponse:
         "asked_category": asked,
         "category_min_votes": settings.ARENA_CATEGORY_MIN_VOTES,
     }
-    template = f"{TEMPLATE}#board" if request.htmx else TEMPLATE
+    # Going back to a swapped-in board, htmx asks for the whole page (it replaces the body).
+    swap = request.htmx and not request.htmx.history_restore_request
+    template = f"{TEMPLATE}#board" if swap else TEMPLATE
     return render(request, template, context, status=200 if known else 404)
 
 
