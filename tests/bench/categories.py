@@ -8,6 +8,7 @@ Runs against a scratch database of its own (`arena_bench_categories` on PostgreS
 
 from __future__ import annotations
 
+import importlib
 import random
 import statistics
 import tempfile
@@ -16,14 +17,13 @@ import time
 from tests.bench import arena
 
 MODELS, PROMPTS, VOTES = 64, 400, 100_000
+# The text-to-image categories the data migration makes.
 SLUGS = [
-    "portrait",
-    "text-rendering",
-    "photorealism",
-    "illustration",
-    "multiple-objects",
-    "spatial-relations",
-    "counting",
+    slug
+    for arena_, slug, *_ in importlib.import_module(
+        "arena.catalog.migrations.0004_categories"
+    ).CATEGORIES
+    if arena_ == "t2i"
 ]
 REPEATS = 3
 PAGE_ROUNDS = 50
