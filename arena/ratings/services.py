@@ -23,20 +23,15 @@ from arena.ratings.models import MAIN, FlagPass, Rating, RatingRun, VoterFlag
 # --- Bradley-Terry ----------------------------------------------------------------------------
 
 
-def vote_counts(*, arena: Arena, category: Category | None = None) -> engine.VoteCounts:
-    """The arena's unflagged votes (those on the category's prompts, if one is named) as a
-    count table."""
-    return _counts(_board_votes(arena, category).filter(flagged=False))
-
-
 def _board_votes(arena: Arena, category: Category | None) -> QuerySet[Vote]:
+    """A board's votes: the arena's, or those on the prompts of one of its categories."""
     votes = Vote.objects.filter(arena=arena)
     if category is None:
         return votes
     return votes.filter(prompt__in=Prompt.objects.in_category(category))
 
 
-def _counts(votes: QuerySet[Vote]) -> engine.VoteCounts:
+def vote_counts(votes: QuerySet[Vote]) -> engine.VoteCounts:
     """These votes as a count table, aggregated by the database."""
     rows = (
         votes.values_list("left_model__slug", "right_model__slug", "choice")
@@ -99,7 +94,7 @@ def _board_store(
 ) -> RatingRun:
     """Fit a board on its votes; store its run, and its ratings if it has `min_total` votes."""
     started = time.perf_counter()
-    counts = _counts(votes.filter(flagged=False))
+    counts = vote_counts(votes.filter(flagged=False))
     board = engine.compute_leaderboard(
         counts,
         bootstrap=settings.ARENA_BOOTSTRAP_ROUNDS,
