@@ -283,6 +283,9 @@ ARENA_GENERATION_LEASE_SECONDS = env_int("ARENA_GENERATION_LEASE_SECONDS", 15 * 
 # Bradley-Terry leaderboards: recomputed every ARENA_RATINGS_EVERY_SECONDS by celery beat.
 # A model with fewer votes than ARENA_MIN_VOTES is listed apart as preliminary.
 ARENA_MIN_VOTES = env_int("ARENA_MIN_VOTES", 30)
+# A category's board (the votes on its prompts) is shown once it has this many votes, as
+# LMArena's per-category minimum; below it the page says how many it has.
+ARENA_CATEGORY_MIN_VOTES = env_int("ARENA_CATEGORY_MIN_VOTES", 300)
 ARENA_BOOTSTRAP_ROUNDS = env_int("ARENA_BOOTSTRAP_ROUNDS", 100)
 ARENA_RATINGS_SEED = env_int("ARENA_RATINGS_SEED", 0)
 ARENA_RATINGS_EVERY_SECONDS = env_int("ARENA_RATINGS_EVERY_SECONDS", 300)

@@ -18,6 +18,7 @@ from arena.catalog import importing
 from arena.catalog.models import (
     AIModel,
     Arena,
+    Category,
     Generation,
     Offering,
     Prompt,
@@ -154,10 +155,32 @@ class PromptAdminForm(forms.ModelForm):
             self.add_error(None, str(exc))
 
 
+class CategoryFilter(admin.SimpleListFilter):
+    title = "category"
+    parameter_name = "category"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(str(category.pk), str(category)) for category in Category.objects.all()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Prompt]) -> QuerySet[Prompt]:
+        if self.value() is None:
+            return queryset
+        chosen = [c for c in Category.objects.all() if str(c.pk) == self.value()]
+        return queryset.in_category(chosen[0]) if chosen else queryset.none()
+
+
 @admin.register(Prompt)
 class PromptAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "arena", "tag_list", "progress", "active", "created_at"]
-    list_filter = ["arena", "active"]
+    list_display = [
+        "__str__",
+        "arena",
+        "category_list",
+        "tag_list",
+        "progress",
+        "active",
+        "created_at",
+    ]
+    list_filter = ["arena", CategoryFilter, "active"]
     search_fields = ["text"]
     form = PromptAdminForm
     readonly_fields = ["created_at", "progress", "source_preview"]
@@ -166,6 +189,14 @@ class PromptAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Prompt]:
         return super().get_queryset(request).with_progress()
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        # The page's prompts are read once; each learns its categories from one list of them.
+        changelist = super().get_changelist_instance(request)
+        categories = list(Category.objects.all())
+        for prompt in changelist.result_list:
+            prompt.categories = prompt.categories_among(categories)
+        return changelist
 
     def get_fields(self, request: HttpRequest, obj: Prompt | None = None) -> list[str]:
         fields = ["arena", "text", "tags", "source_preview", "active"]
@@ -196,6 +227,10 @@ class PromptAdmin(admin.ModelAdmin):
     @admin.display(description="Tags")
     def tag_list(self, prompt: Prompt) -> str:
         return ", ".join(prompt.tags)
+
+    @admin.display(description="Categories")
+    def category_list(self, prompt: Prompt) -> str:
+        return ", ".join(category.name for category in getattr(prompt, "categories", ()))
 
     @admin.display(description="Images (ready / failed / total)")
     def progress(self, prompt: Prompt) -> str:
@@ -284,6 +319,22 @@ class PromptAdmin(admin.ModelAdmin):
 def _answered(prompt: Prompt | None) -> bool:
     """Whether images were made for the prompt already."""
     return prompt is not None and prompt.generations.exists()
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "arena", "description", "order", "prompts"]
+    list_display_links = ["name"]
+    list_editable = ["order"]
+    list_filter = ["arena"]
+    search_fields = ["name", "slug", "description"]
+    fields = ["arena", "name", "slug", "description", "order"]
+
+    @admin.display(description="Prompts")
+    def prompts(self, category: Category) -> str:
+        count = Prompt.objects.in_category(category).count()
+        url = reverse("admin:catalog_prompt_changelist") + f"?category={category.pk}"
+        return format_html('<a href="{}">{}</a>', url, count)
 
 
 class OfferingInline(admin.TabularInline):

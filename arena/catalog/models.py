@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import uuid
 from collections.abc import Iterable
@@ -135,6 +136,20 @@ class PromptQuerySet(models.QuerySet["Prompt"]):
             if any(near_duplicate(prompt.source_phash, phash) for phash in wanted)
         ]
 
+    def in_category(self, category: Category) -> PromptQuerySet:
+        """The prompts of a category (Prompt.categories_among says which)."""
+        candidates = self.filter(arena=category.arena).order_by().only("pk", "arena", "tags")
+        members = [prompt.pk for prompt in candidates if prompt.categories_among([category])]
+        return self.filter(pk__in=members)
+
+    def category_slugs(self) -> dict[int, list[str]]:
+        """Each prompt's categories, by slug in the categories' order (empty: none)."""
+        categories = list(Category.objects.all())
+        return {
+            prompt.pk: [category.slug for category in prompt.categories_among(categories)]
+            for prompt in self.order_by().only("pk", "arena", "tags")
+        }
+
     def with_progress(self) -> PromptQuerySet:
         return self.annotate(
             generations_total=Count("generations"),
@@ -168,6 +183,12 @@ class Prompt(models.Model):
     def __str__(self) -> str:
         return self.text if len(self.text) <= 80 else self.text[:77] + "..."
 
+    def categories_among(self, categories: Iterable[Category]) -> list[Category]:
+        """Which of these categories the prompt belongs to: those of its arena whose slug is
+        one of its tags. The one place that says which prompts a category holds."""
+        tags = self.tags if isinstance(self.tags, list) else []
+        return [c for c in categories if c.arena == self.arena and c.slug in tags]
+
     def refresh_fingerprint(self) -> None:
         self.fingerprint = self.fingerprint_for(self.arena, self.text, self.source_sha256)
 
@@ -181,6 +202,59 @@ class Prompt(models.Model):
         key = prompt_key(text)
         data = f"{arena}\0{key}\0{source_digest}".encode("utf-8", "surrogatepass")
         return hashlib.sha256(data).hexdigest()
+
+
+# A category's slug is a tag as prompts carry it (importing.tags_read stores tags in lower case)
+# and what a leaderboard's ?category= names; at most the 32 characters of Rating.category.
+CATEGORY_SLUG = r"[a-z0-9][a-z0-9_-]{0,31}"
+category_slug_validator = RegexValidator(
+    rf"\A{CATEGORY_SLUG}\Z",
+    "Use lower-case letters, digits, '-' and '_' (at most 32): the tag its prompts carry.",
+)
+
+
+class CategoryQuerySet(models.QuerySet["Category"]):
+    def for_arena(self, arena: Arena) -> CategoryQuerySet:
+        return self.filter(arena=arena)
+
+    def find(self, arena: Arena, slug: str) -> Category | None:
+        """The arena's category with this slug; None for any other text, asked of no one."""
+        if not re.fullmatch(CATEGORY_SLUG, slug):
+            return None
+        return self.for_arena(arena).filter(slug=slug).first()
+
+
+class Category(models.Model):
+    """A curated kind of prompt (portrait, counting, recolour...), with a leaderboard of its
+    own: the votes on its prompts. A prompt belongs to it when the prompt's tags hold its slug
+    (Prompt.categories_among)."""
+
+    arena = models.CharField(max_length=8, choices=Arena.choices)
+    slug = models.CharField(
+        max_length=32,
+        validators=[category_slug_validator],
+        help_text="The tag that puts a prompt of this arena in the category.",
+    )
+    name = models.CharField(max_length=60)
+    description = models.CharField(
+        max_length=200, blank=True, help_text="One short sentence: which prompts it holds."
+    )
+    order = models.PositiveSmallIntegerField(
+        default=0, help_text="Where it stands in the leaderboard's list (smallest first)."
+    )
+
+    objects = CategoryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["arena", "order", "name"]
+        verbose_name_plural = "categories"
+        constraints = [models.UniqueConstraint(fields=["arena", "slug"], name="category_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_arena_display()})"
+
+    def get_absolute_url(self) -> str:
+        return f"{reverse('ratings:leaderboard', args=[self.arena])}?category={self.slug}"
 
 
 class GenerationQuerySet(LeasedQuerySet):

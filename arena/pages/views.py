@@ -12,6 +12,7 @@ from arena.pages import figures
 from arena.ratings.models import Rating
 
 COMPETITION_IMAGES_SHOWN = 48
+BEST_FOR_SHOWN = 3
 
 
 @require_GET
@@ -85,6 +86,7 @@ def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "model": model,
             "standings": standings,
+            "best_for": Rating.objects.category_ranks(model)[:BEST_FOR_SHOWN],
             "offerings": offerings,
             "charts": charts,
             "speed_days": figures.SPEED_DAYS,

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import models
+from django.db.models import Count
 
-from arena.catalog.models import AIModel, Arena
+from arena.catalog.models import AIModel, Arena, Category
 
 # A board is an arena's votes, or a part of them: those on prompts of one category, or the
 # answers to one quality question asked after the main vote. The main board is ("", "").
@@ -51,6 +54,15 @@ class RatingRun(models.Model):
         return f"{self.get_arena_display()} at {self.computed_at:%Y-%m-%d %H:%M}"
 
 
+@dataclass(frozen=True)
+class CategoryRank:
+    """A model's place on one category's board, among `of` established models."""
+
+    category: Category
+    rating: Rating
+    of: int
+
+
 class RatingQuerySet(BoardQuerySet["Rating"]):
     def leaderboard(
         self, arena: Arena, *, category: str = MAIN, quality: str = MAIN
@@ -60,6 +72,28 @@ class RatingQuerySet(BoardQuerySet["Rating"]):
             .select_related("model")
             .order_by("rank", "-rating")
         )
+
+    def category_ranks(self, model: AIModel) -> list[CategoryRank]:
+        """Where the model ranks on the category boards it is established on, best first: by
+        rank, then by rating (every board's mean is 1000, so a higher one stands further above
+        its field): what it is best for."""
+        boards = self.filter(quality=MAIN, preliminary=False).exclude(category=MAIN)
+        ratings = list(boards.filter(model=model))
+        slugs = {rating.category for rating in ratings}
+        categories = {(c.arena, c.slug): c for c in Category.objects.filter(slug__in=slugs)}
+        sizes = {
+            (arena, slug): n
+            for arena, slug, n in boards.filter(category__in=slugs)
+            .values_list("arena", "category")
+            .annotate(n=Count("pk"))
+            .order_by()
+        }
+        ranks = [
+            CategoryRank(categories[key], rating, sizes[key])
+            for rating in ratings
+            if (key := (rating.arena, rating.category)) in categories
+        ]
+        return sorted(ranks, key=lambda r: (r.rating.rank, -r.rating.rating, r.category.order))
 
 
 class Rating(models.Model):

@@ -10,24 +10,31 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from arena.battles.models import EloRating, PairingPlan, Vote
 from arena.battles.outcomes import OUTCOMES, Choice
 from arena.battles.services import pairing_plan_store
-from arena.catalog.models import AIModel, Arena
+from arena.catalog.models import AIModel, Arena, Category, Prompt
 from arena.ratings import engine, pairing, quality, votefile
-from arena.ratings.models import FlagPass, Rating, RatingRun, VoterFlag
+from arena.ratings.models import MAIN, FlagPass, Rating, RatingRun, VoterFlag
 
 # --- Bradley-Terry ----------------------------------------------------------------------------
 
 
-def vote_counts(*, arena: Arena) -> engine.VoteCounts:
-    """The arena's unflagged votes as a count table, aggregated by the database."""
+def _board_votes(arena: Arena, category: Category | None) -> QuerySet[Vote]:
+    """A board's votes: the arena's, or those on the prompts of one of its categories."""
+    votes = Vote.objects.filter(arena=arena)
+    if category is None:
+        return votes
+    return votes.filter(prompt__in=Prompt.objects.in_category(category))
+
+
+def vote_counts(votes: QuerySet[Vote]) -> engine.VoteCounts:
+    """These votes as a count table, aggregated by the database."""
     rows = (
-        Vote.objects.filter(arena=arena, flagged=False)
-        .values_list("left_model__slug", "right_model__slug", "choice")
+        votes.values_list("left_model__slug", "right_model__slug", "choice")
         .annotate(n=Count("pk"))
         .order_by()
     )
@@ -50,21 +57,59 @@ def ratings_recompute(*, arena: Arena) -> RatingRun:
     Pages read the stored rows; `ratings_compute` on an export of the same votes prints the
     same numbers (same seed, same rounding).
     """
+    run = _board_store(arena=arena, votes=_board_votes(arena, None))
+    pairing_plan_write(arena=arena)
+    return run
+
+
+def category_ratings_recompute(*, arena: Arena) -> list[RatingRun]:
+    """Fit each category of the arena as a board of its own, on the votes on its prompts, as
+    `ratings_compute --category` does on the vote file.
+
+    A category with fewer than ARENA_CATEGORY_MIN_VOTES votes gets a run (which says how many
+    it has) but no ratings; one without votes, neither. Boards of deleted categories go.
+    """
+    categories = list(Category.objects.for_arena(arena))
+    Rating.objects.filter(arena=arena, quality=MAIN).exclude(category=MAIN).exclude(
+        category__in=[category.slug for category in categories]
+    ).delete()
+    runs = []
+    for category in categories:
+        votes = _board_votes(arena, category)
+        if not votes.filter(flagged=False).exists():
+            Rating.objects.board(arena, category=category.slug).delete()
+            continue
+        run = _board_store(
+            arena=arena,
+            votes=votes,
+            category=category.slug,
+            min_total=settings.ARENA_CATEGORY_MIN_VOTES,
+        )
+        runs.append(run)
+    return runs
+
+
+def _board_store(
+    *, arena: Arena, votes: QuerySet[Vote], category: str = MAIN, min_total: int = 0
+) -> RatingRun:
+    """Fit a board on its votes; store its run, and its ratings if it has `min_total` votes."""
     started = time.perf_counter()
-    counts = vote_counts(arena=arena)
+    counts = vote_counts(votes.filter(flagged=False))
     board = engine.compute_leaderboard(
         counts,
         bootstrap=settings.ARENA_BOOTSTRAP_ROUNDS,
         seed=settings.ARENA_RATINGS_SEED,
         min_votes=settings.ARENA_MIN_VOTES,
     )
+    listed = board.rows() if counts.total >= min_total else []
     models = dict(AIModel.objects.filter(slug__in=counts.models).values_list("slug", "pk"))
     now = timezone.now()
     with transaction.atomic():
-        Rating.objects.board(arena).delete()
+        Rating.objects.board(arena, category=category).delete()
         Rating.objects.bulk_create(
             Rating(
                 arena=arena,
+                category=category,
                 model_id=models[row["model"]],
                 rating=row["rating"],
                 ci_low=row["ci_low"],
@@ -74,13 +119,14 @@ def ratings_recompute(*, arena: Arena) -> RatingRun:
                 preliminary=row["preliminary"],
                 computed_at=now,
             )
-            for row in board.rows()
+            for row in listed
         )
-        run = RatingRun.objects.create(
+        return RatingRun.objects.create(
             arena=arena,
+            category=category,
             computed_at=now,
             votes=counts.total,
-            flagged_votes=Vote.objects.filter(arena=arena, flagged=True).count(),
+            flagged_votes=votes.filter(flagged=True).count(),
             bootstrap_rounds=board.bootstrap,
             seed=board.seed,
             left_advantage=board.left_advantage,
@@ -88,8 +134,6 @@ def ratings_recompute(*, arena: Arena) -> RatingRun:
             left_advantage_high=board.left_advantage_ci[1],
             duration_ms=(time.perf_counter() - started) * 1000,
         )
-    pairing_plan_write(arena=arena)
-    return run
 
 
 def pairing_plan_write(*, arena: Arena) -> PairingPlan:
@@ -190,11 +234,13 @@ def voter_flags_clear(*, flag_ids: list[int], user_id: int | None) -> int:
 
 
 def ratings_refresh() -> list[RatingRun]:
-    """What the beat task runs: judge voters, then refit every arena."""
+    """What the beat task runs: judge voters, then refit every arena and its categories.
+    Returns the runs of the arenas' main boards."""
     runs = []
     for arena in Arena:
         voters_flag(arena=arena)
         runs.append(ratings_recompute(arena=arena))
+        category_ratings_recompute(arena=arena)
     return runs
 
 
@@ -214,11 +260,16 @@ EXPORT_DIR = "exports"
 def votes_export(*, out: IO[bytes], arena: Arena | None = None) -> int:
     """Write the votes the ratings count (flagged ones left out) as the public JSON Lines.
 
-    `model_a` is the left image; voters appear under a keyed pseudonym. Returns the count.
+    `model_a` is the left image; voters appear under a keyed pseudonym; each vote names the
+    categories of its prompt, so that a category's board can be computed from the file too.
+    Returns the count.
     """
     votes = Vote.objects.filter(flagged=False).order_by("pk")
+    prompts = Prompt.objects.all()
     if arena:
         votes = votes.filter(arena=arena)
+        prompts = prompts.filter(arena=arena)
+    categories = prompts.category_slugs()
     rows = votes.values_list(
         "left_model__slug",
         "right_model__slug",
@@ -239,6 +290,7 @@ def votes_export(*, out: IO[bytes], arena: Arena | None = None) -> int:
                 arena_,
                 prompt,
                 judge(voter),
+                categories.get(prompt, []),
             )
             for a, b, choice, created, arena_, prompt, voter in rows
         ),

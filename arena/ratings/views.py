@@ -8,8 +8,8 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from arena.battles.models import EloRating
-from arena.catalog.models import Arena
-from arena.ratings.models import Rating, RatingRun
+from arena.catalog.models import Arena, Category
+from arena.ratings.models import MAIN, Rating, RatingRun
 from arena.ratings.services import EXPORT_DIR
 
 TEMPLATE = "ratings/leaderboard.html"
@@ -18,8 +18,15 @@ TEMPLATE = "ratings/leaderboard.html"
 @vary_on_headers("HX-Request")
 @require_GET
 def leaderboard(request: HttpRequest, arena: Arena) -> HttpResponse:
-    elo = {row.model_id: row for row in EloRating.objects.for_arena(arena)}
-    ratings = list(Rating.objects.leaderboard(arena))
+    """The arena's main board, or with ?category=<slug> the board of one of its categories
+    (an unknown one is a 404 that says so, with the arena's categories to pick from)."""
+    asked = request.GET.get("category", "")
+    category = Category.objects.find(arena, asked) if asked else None
+    known = not asked or category is not None
+    board = category.slug if category else MAIN
+    ratings = list(Rating.objects.leaderboard(arena, category=board)) if known else []
+    # Live Elo follows every vote of the arena, whatever the prompt: the main board's alone.
+    elo = {} if asked else {row.model_id: row for row in EloRating.objects.for_arena(arena)}
     for rating in ratings:
         rating.elo = elo.get(rating.model_id)
     context = {
@@ -27,11 +34,18 @@ def leaderboard(request: HttpRequest, arena: Arena) -> HttpResponse:
         "arenas": list(Arena),
         "established": [rating for rating in ratings if not rating.preliminary],
         "preliminary": [rating for rating in ratings if rating.preliminary],
-        "elo_only": [] if ratings else list(EloRating.objects.leaderboard(arena)),
-        "run": RatingRun.objects.board(arena).first(),
+        "elo_only": [] if ratings or asked else list(EloRating.objects.leaderboard(arena)),
+        "run": RatingRun.objects.board(arena, category=board).first() if known else None,
         "min_votes": settings.ARENA_MIN_VOTES,
+        "categories": list(Category.objects.for_arena(arena)),
+        "category": category,
+        "asked_category": asked,
+        "category_min_votes": settings.ARENA_CATEGORY_MIN_VOTES,
     }
-    return render(request, f"{TEMPLATE}#board" if request.htmx else TEMPLATE, context)
+    # Going back to a swapped-in board, htmx asks for the whole page (it replaces the body).
+    swap = request.htmx and not request.htmx.history_restore_request
+    template = f"{TEMPLATE}#board" if swap else TEMPLATE
+    return render(request, template, context, status=200 if known else 404)
 
 
 @require_GET

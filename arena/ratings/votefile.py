@@ -3,15 +3,17 @@
 One vote per line, fields in this order:
 
     {"model_a": "...", "model_b": "...", "winner": "model_a", "tstamp": 1730000000.5,
-     "arena": "t2i", "prompt_id": 12, "judge": "arena_user_3f2a..."}
+     "arena": "t2i", "prompt_id": 12, "judge": "arena_user_3f2a...", "categories": ["counting"]}
 
 `model_a` was shown on the left; `winner` is one of "model_a", "model_b", "tie" and
-"tie (bothbad)"; `tstamp` is Unix seconds; `judge` is an anonymised voter id.
+"tie (bothbad)"; `tstamp` is Unix seconds; `judge` is an anonymised voter id; `categories` are
+the slugs of the categories the prompt belongs to (each has a leaderboard of its own).
 
 `write_votes` makes such a file (`manage.py export_votes`); `compute_from_file` turns one back
-into the leaderboard the site shows (`manage.py ratings_compute`). Reading a million lines
-with json.loads takes seconds, so the reader maps the file and decodes only the three fields
-it needs with msgspec, a chunk of lines at a time, into small integer arrays for the count.
+into the leaderboard the site shows (`manage.py ratings_compute`), or a category's board.
+Reading a million lines with json.loads takes seconds, so the reader maps the file and decodes
+only the three fields it needs (more to select an arena or a category) with msgspec, a chunk of
+lines at a time, into small integer arrays for the count.
 msgspec holds the GIL while it decodes, so a big file is read by two processes, one per half,
 each counting its half; count tables add up exactly (`combine_counts`).
 """
@@ -45,7 +47,7 @@ from arena.ratings.engine import (
 )
 
 Winner = Literal["model_a", "model_b", "tie", "tie (bothbad)"]
-FIELDS = ("model_a", "model_b", "winner", "tstamp", "arena", "prompt_id", "judge")
+FIELDS = ("model_a", "model_b", "winner", "tstamp", "arena", "prompt_id", "judge", "categories")
 CHUNK_BYTES = 8 << 20
 PARALLEL_BYTES = 32 << 20  # files at least this big are read by two processes
 WRITE_BATCH = 10_000
@@ -63,6 +65,7 @@ class VoteLine(msgspec.Struct, gc=False):
     arena: str
     prompt_id: int | str
     judge: str
+    categories: list[str] = []
 
 
 class VoteFileError(ValueError):
@@ -90,8 +93,8 @@ def write_votes(
 ) -> int:
     """Write votes as JSON Lines; returns how many were written.
 
-    A vote is a VoteLine, a mapping with the FIELDS as keys, or a sequence in FIELDS order.
-    `tstamp` may be a datetime (aware) or Unix seconds.
+    A vote is a VoteLine, a mapping with the FIELDS as keys, or a sequence in FIELDS order;
+    `categories` may be left out (none). `tstamp` may be a datetime (aware) or Unix seconds.
     """
     encoder = msgspec.json.Encoder()
     written = 0
@@ -110,7 +113,7 @@ def _vote_line(vote: VoteLine | Mapping[str, Any] | Sequence[Any]) -> VoteLine:
     if isinstance(vote, VoteLine):
         line = vote
     elif isinstance(vote, Mapping):
-        line = VoteLine(**{field: vote[field] for field in FIELDS})
+        line = VoteLine(**{field: vote[field] for field in FIELDS if field in vote})
     else:
         line = VoteLine(*vote)
     if line.winner not in _OUTCOME:
@@ -122,18 +125,21 @@ def _vote_line(vote: VoteLine | Mapping[str, Any] | Sequence[Any]) -> VoteLine:
     return line
 
 
-def read_counts(path: str | os.PathLike[str], *, arena: str | None = None) -> VoteCounts:
-    """Aggregate a vote file (only the votes of `arena`, if given) into a count table.
+def read_counts(
+    path: str | os.PathLike[str], *, arena: str | None = None, category: str | None = None
+) -> VoteCounts:
+    """Aggregate a vote file (only the votes of `arena`, and of `category`, if given) into a
+    count table.
 
     Raises VoteFileError naming the first line that is not a valid vote.
     """
     data = _mapped(path)
     if len(data) < PARALLEL_BYTES or not _can_fork():
-        return _count_span(path, data, 0, len(data), arena)
+        return _count_span(path, data, 0, len(data), arena, category)
     middle = _line_end(data, len(data) // 2)
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as helper:
-        second = helper.submit(_count_file_span, path, middle, len(data), arena)
-        first = _count_span(path, data, 0, middle, arena)  # its errors come first
+        second = helper.submit(_count_file_span, path, middle, len(data), arena, category)
+        first = _count_span(path, data, 0, middle, arena, category)  # its errors come first
         return combine_counts(first, second.result())
 
 
@@ -148,9 +154,9 @@ def _can_fork() -> bool:
 
 
 def _count_file_span(
-    path: str | os.PathLike[str], start: int, end: int, arena: str | None
+    path: str | os.PathLike[str], start: int, end: int, arena: str | None, category: str | None
 ) -> VoteCounts:
-    return _count_span(path, _mapped(path), start, end, arena)
+    return _count_span(path, _mapped(path), start, end, arena, category)
 
 
 def _count_span(
@@ -159,9 +165,10 @@ def _count_span(
     start: int,
     end: int,
     arena: str | None,
+    category: str | None,
 ) -> VoteCounts:
     """The count table of the lines in data[start:end] (whole lines)."""
-    any_model = _decoder(str, arena)
+    any_model = _decoder(str, arena, category)
     known_models: msgspec.json.Decoder | None = None
     index: dict[str, int] = {}
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
@@ -182,15 +189,22 @@ def _count_span(
             for vote in votes:
                 index.setdefault(vote.model_a, len(index))
                 index.setdefault(vote.model_b, len(index))
-            known_models = _decoder(Literal[tuple(index)], arena)
+            known_models = _decoder(Literal[tuple(index)], arena, category)
         left = _small_ints([index[vote.model_a] for vote in votes])
         right = _small_ints([index[vote.model_b] for vote in votes])
         outcome = _small_ints([_OUTCOME[vote.winner] for vote in votes])
         if (self_play := np.flatnonzero(left == right)).size:
             line = _line_of_vote(data, offset, chunk, int(self_play[0]))
             raise VoteFileError(path, line, "model_a and model_b are the same model")
-        if arena is not None:
-            kept = np.array([vote.arena == arena for vote in votes], dtype=bool)
+        if arena is not None or category is not None:
+            kept = np.array(
+                [
+                    (arena is None or vote.arena == arena)
+                    and (category is None or category in vote.categories)
+                    for vote in votes
+                ],
+                dtype=bool,
+            )
             left, right, outcome = left[kept], right[kept], outcome[kept]
         parts.append((left, right, outcome))
     columns = [np.concatenate(column) for column in zip(*parts, strict=True)] or [[], [], []]
@@ -206,11 +220,15 @@ def _small_ints(values: list[int]) -> np.ndarray:
         return np.array(values, dtype=np.int64)
 
 
-def _decoder(model: Any, arena: str | None) -> msgspec.json.Decoder:
-    # Only the fields needed are decoded; the rest of each line is skipped.
-    fields = [("model_a", model), ("model_b", model), ("winner", Winner)]
+def _decoder(model: Any, arena: str | None, category: str | None) -> msgspec.json.Decoder:
+    # Only the fields needed are decoded; the rest of each line is skipped. A file written
+    # before votes carried their categories cannot give a category's votes: the missing field
+    # is named as the line's problem.
+    fields: list[tuple[str, Any]] = [("model_a", model), ("model_b", model), ("winner", Winner)]
     if arena is not None:
         fields.append(("arena", str))
+    if category is not None:
+        fields.append(("categories", list[str]))
     return msgspec.json.Decoder(msgspec.defstruct("Vote", fields, gc=False))
 
 
@@ -269,12 +287,13 @@ def compute_from_file(
     path: str | os.PathLike[str],
     *,
     arena: str | None = None,
+    category: str | None = None,
     bootstrap: int = DEFAULT_BOOTSTRAP,
     seed: int = DEFAULT_SEED,
     min_votes: int = 0,
 ) -> list[dict[str, Any]]:
     """The leaderboard rows of a vote file, exactly as the site computes them from its votes."""
-    counts = read_counts(path, arena=arena)
+    counts = read_counts(path, arena=arena, category=category)
     return compute_leaderboard(counts, bootstrap=bootstrap, seed=seed, min_votes=min_votes).rows()
 
 

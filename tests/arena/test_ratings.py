@@ -103,6 +103,7 @@ def test_the_export_uses_the_public_format_and_hides_voters(voted, tmp_path):
         "arena",
         "prompt_id",
         "judge",
+        "categories",
     }
     assert {line["winner"] for line in lines} <= {"model_a", "model_b", "tie", "tie (bothbad)"}
     assert all(line["judge"].startswith("arena_user_") for line in lines)

@@ -32,7 +32,7 @@ def _reachable(port: int) -> bool:
         return False
 
 
-def _configure() -> str:
+def _configure(database: str = "arena_bench") -> str:
     scratch = tempfile.mkdtemp(prefix="arena-bench-")
     os.environ.update(
         {
@@ -58,9 +58,9 @@ def _configure() -> str:
         with psycopg.connect(
             "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
         ) as c:
-            c.execute("DROP DATABASE IF EXISTS arena_bench WITH (FORCE)")
-            c.execute("CREATE DATABASE arena_bench")
-        os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/arena_bench"
+            c.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+            c.execute(f"CREATE DATABASE {database}")
+        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
     if _reachable(6379):
         os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/14"
     import django

@@ -59,8 +59,10 @@ def test_each_line_has_the_public_notebook_fields_in_order(tmp_path):
         "arena",
         "prompt_id",
         "judge",
+        "categories",
     ]
     assert json.loads(line)["winner"] == "tie (bothbad)"
+    assert json.loads(line)["categories"] == []
 
 
 def test_writer_takes_mappings_tuples_and_datetimes(tmp_path):

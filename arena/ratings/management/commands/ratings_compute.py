@@ -1,6 +1,7 @@
 """Compute a leaderboard from a vote file alone (no database) and print it as JSON.
 
-Run on `export_votes` output with the site's settings, it prints exactly the site's numbers.
+Run on `export_votes` output with the site's settings, it prints exactly the site's numbers:
+the main board, or with `--category <slug>` that category's board (the votes on its prompts).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--votes", type=Path, required=True, help="A JSON Lines vote file.")
         parser.add_argument("--arena", help="Only this arena's votes (default: all in the file).")
+        parser.add_argument(
+            "--category", help="Only the votes on this category's prompts (a slug, e.g. counting)."
+        )
         parser.add_argument("--bootstrap", type=int, default=settings.ARENA_BOOTSTRAP_ROUNDS)
         parser.add_argument("--seed", type=int, default=settings.ARENA_RATINGS_SEED)
         parser.add_argument("--min-votes", type=int, default=settings.ARENA_MIN_VOTES)
@@ -34,6 +38,7 @@ class Command(BaseCommand):
             rows = compute_from_file(
                 options["votes"],
                 arena=options["arena"],
+                category=options["category"],
                 bootstrap=options["bootstrap"],
                 seed=options["seed"],
                 min_votes=options["min_votes"],
@@ -41,3 +46,10 @@ class Command(BaseCommand):
         except (OSError, VoteFileError, ValueError) as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(rows_json(rows))
+        # Each vote counts for both its models.
+        votes = sum(row["votes"] for row in rows) // 2
+        if options["category"] and votes < settings.ARENA_CATEGORY_MIN_VOTES:
+            self.stderr.write(
+                f"{options['category']} has {votes} votes; the site shows a category's board "
+                f"from {settings.ARENA_CATEGORY_MIN_VOTES}."
+            )
