@@ -6,6 +6,8 @@
   document.addEventListener("keydown", function (event) {
     if (event.defaultPrevented || event.metaKey || event.ctrlKey || event.altKey) return;
     if (event.target.closest("input, textarea, select, [contenteditable]")) return;
+    // Enter or Space on a focused button or link presses that one, not a shortcut's target.
+    if ((event.key === "Enter" || event.key === " ") && event.target.closest("button, a")) return;
     var targets = document.querySelectorAll("[data-keys]");
     for (var i = 0; i < targets.length; i++) {
       var element = targets[i];
