@@ -14,6 +14,7 @@ class RatingAdmin(ReadOnlyAdmin):
     list_display = [
         "model",
         "arena",
+        "quality",
         "rank",
         "rating",
         "ci_low",
@@ -21,7 +22,7 @@ class RatingAdmin(ReadOnlyAdmin):
         "votes",
         "preliminary",
     ]
-    list_filter = ["arena", "preliminary"]
+    list_filter = ["arena", "quality", "preliminary"]
     list_select_related = ["model"]
     ordering = ["arena", "rank"]
 
@@ -31,12 +32,13 @@ class RatingRunAdmin(ReadOnlyAdmin):
     list_display = [
         "computed_at",
         "arena",
+        "quality",
         "votes",
         "flagged_votes",
         "left_advantage",
         "duration_ms",
     ]
-    list_filter = ["arena"]
+    list_filter = ["arena", "quality"]
     change_list_template = "admin/ratings/ratingrun/change_list.html"
 
     def get_urls(self) -> list:  # type: ignore[type-arg]

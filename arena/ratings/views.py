@@ -8,18 +8,31 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from arena.battles.models import EloRating
+from arena.battles.qualities import QUESTIONS, Question, question_for
 from arena.catalog.models import Arena
-from arena.ratings.models import Rating, RatingRun
-from arena.ratings.services import EXPORT_DIR
+from arena.ratings.models import MAIN, Rating, RatingRun
+from arena.ratings.services import vote_file_name
 
 TEMPLATE = "ratings/leaderboard.html"
+# The main board lists the models whose ranks on an arena's two quality boards are this far apart.
+RANK_GAP = 2
 
 
 @vary_on_headers("HX-Request")
 @require_GET
 def leaderboard(request: HttpRequest, arena: Arena) -> HttpResponse:
-    elo = {row.model_id: row for row in EloRating.objects.for_arena(arena)}
-    ratings = list(Rating.objects.leaderboard(arena))
+    quality = request.GET.get("quality", MAIN)
+    question = question_for(arena, quality) if quality else None
+    if quality and question is None:
+        return render(
+            request,
+            "ratings/no_board.html#board" if request.htmx else "ratings/no_board.html",
+            {"arena": Arena(arena), "questions": QUESTIONS[arena]},
+            status=400,
+        )
+    # Live Elo moves with the main vote only: a quality board has none.
+    elo = {} if quality else {row.model_id: row for row in EloRating.objects.for_arena(arena)}
+    ratings = list(Rating.objects.leaderboard(arena, quality=quality))
     for rating in ratings:
         rating.elo = elo.get(rating.model_id)
     context = {
@@ -27,27 +40,51 @@ def leaderboard(request: HttpRequest, arena: Arena) -> HttpResponse:
         "arenas": list(Arena),
         "established": [rating for rating in ratings if not rating.preliminary],
         "preliminary": [rating for rating in ratings if rating.preliminary],
-        "elo_only": [] if ratings else list(EloRating.objects.leaderboard(arena)),
-        "run": RatingRun.objects.board(arena).first(),
+        "elo_only": [] if ratings or quality else list(EloRating.objects.leaderboard(arena)),
+        "run": RatingRun.objects.board(arena, quality=quality).first(),
         "min_votes": settings.ARENA_MIN_VOTES,
+        **_qualities(arena, question),
     }
     return render(request, f"{TEMPLATE}#board" if request.htmx else TEMPLATE, context)
 
 
+def _qualities(arena: Arena, question: Question | None) -> dict[str, object]:
+    """The arena's quality boards, the one shown (None: the main board) and, on the main
+    board, how the models' ranks on the first two compare."""
+    questions = QUESTIONS[arena]
+    first, second = questions[0], questions[1]
+    paired = [] if question else Rating.objects.paired_ranks(arena, first.quality, second.quality)
+    return {
+        "question": question,
+        "questions": questions,
+        "disagreement": {
+            "first": first,
+            "second": second,
+            "gap": RANK_GAP,
+            "rows": [row for row in paired if abs(row[1] - row[2]) >= RANK_GAP],
+        }
+        if len(paired) > 1
+        else None,
+    }
+
+
 @require_GET
 def vote_data(request: HttpRequest) -> HttpResponse:
-    """The public vote files, rewritten every night, and how to reproduce the leaderboards."""
+    """The public vote files (the main vote's and each quality question's), rewritten every
+    night, and how to reproduce the leaderboards."""
     files = []
     for arena in Arena:
-        name = f"{EXPORT_DIR}/votes-{arena.value}.jsonl"
-        if default_storage.exists(name):
-            files.append(
-                {
-                    "arena": arena,
-                    "url": default_storage.url(name),
-                    "name": name.rsplit("/", 1)[-1],
-                    "size": default_storage.size(name),
-                    "modified": default_storage.get_modified_time(name),
-                }
-            )
+        for question in (None, *QUESTIONS[arena]):
+            name = vote_file_name(arena, question.quality if question else MAIN)
+            if default_storage.exists(name):
+                files.append(
+                    {
+                        "arena": arena,
+                        "question": question,
+                        "url": default_storage.url(name),
+                        "name": name.rsplit("/", 1)[-1],
+                        "size": default_storage.size(name),
+                        "modified": default_storage.get_modified_time(name),
+                    }
+                )
     return render(request, "ratings/data.html", {"files": files})
