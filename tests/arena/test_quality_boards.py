@@ -197,7 +197,7 @@ def test_the_nightly_files_include_one_per_question(answered, settings):
     assert "exports/votes-edit-preservation.jsonl" in names
     page = Client().get("/leaderboard/data/").content.decode()
     assert 'href="/media/exports/votes-t2i-aesthetics.jsonl"' in page
-    assert "Answers to “Which image looks better?”" in page
+    assert "<td>Looks better</td>" in page
 
 
 def test_the_leaderboard_offers_each_questions_board(answered):
