@@ -21,6 +21,7 @@ from arena.ratings.services import (
     ratings_refresh,
     votes_publish,
 )
+from arena.ratings.votefile import FIELDS
 from tests.arena.helpers import votes_bulk
 from tests.factories import AIModelFactory, GenerationFactory, PromptFactory
 
@@ -157,15 +158,8 @@ def test_ratings_compute_on_a_quality_export_prints_the_boards_numbers(answered,
     assert as_stored(list(printed.values())) == stored("aesthetics")
     lines = [json.loads(line) for line in export.read_text().splitlines()]
     assert len(lines) == RatingRun.objects.get(quality="aesthetics").votes
-    assert set(lines[0]) == {
-        "model_a",
-        "model_b",
-        "winner",
-        "tstamp",
-        "arena",
-        "prompt_id",
-        "judge",
-    }
+    assert tuple(lines[0]) == FIELDS  # the main vote files' format, field for field
+    assert all(line["judge"].startswith("arena_user_") for line in lines)
     assert {line["winner"] for line in lines} == {"model_a", "model_b", "tie"}
 
 

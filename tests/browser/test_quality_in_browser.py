@@ -4,9 +4,7 @@ N, at desktop and phone widths, without JavaScript; and the quality boards' tabs
 import pytest
 
 from arena.battles.models import QualityVote, Vote
-from arena.catalog.services import catalog_sync, prompt_generate
 from arena.ratings.services import ratings_refresh
-from tests.factories import PromptFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 # Where the Next battle button sits on the page (not in the viewport, which scrolls).
@@ -14,17 +12,6 @@ NEXT_BUTTON_BOX = """() => {
   const box = document.querySelector("a.next").getBoundingClientRect();
   return [box.left + window.scrollX, box.top + window.scrollY, box.width, box.height];
 }"""
-
-
-@pytest.fixture
-def arena_with_images(settings):
-    settings.ARENA_IMAGE_SIZE = 384
-    catalog_sync()
-    prompts = [
-        PromptFactory(text="A red ball on the left and a blue cube on the right"),
-        PromptFactory(text="A house under a starry night sky with a crescent moon"),
-    ]
-    prompt_generate(prompt_ids=[prompt.pk for prompt in prompts])
 
 
 def vote(page, key: str = "1") -> None:
