@@ -5,11 +5,14 @@ their own tabs on the leaderboard, and where the two questions disagree on the m
 import io
 import json
 import random
+import urllib.parse
 
 import numpy as np
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from arena.battles.models import QualityVote, Vote
 from arena.battles.outcomes import OUTCOMES, Choice
@@ -248,3 +251,14 @@ def test_the_main_refit_is_unchanged_by_the_answers(answered, settings):
 
     assert run.votes == BATTLES
     assert run.quality == ""
+
+
+@settings(max_examples=40, deadline=None)
+@given(query=st.binary(max_size=40), htmx=st.booleans())
+def test_the_leaderboard_takes_any_query_string(query, htmx):
+    response = Client().get(
+        f"/leaderboard/edit/?quality={urllib.parse.quote_from_bytes(query, safe='=&;%+')}",
+        headers={"HX-Request": "true"} if htmx else {},
+    )
+
+    assert response.status_code in (200, 400)
