@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from arena.admin import ReadOnlyAdmin
-from arena.battles.models import Battle, EloRating, PairingPlan, Vote
+from arena.battles.models import Battle, EloRating, PairingPlan, QualityVote, Vote
 
 
 @admin.register(Battle)
@@ -25,6 +25,13 @@ class VoteAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["arena", "choice", "flagged"]
     list_select_related = ["left_model", "right_model"]
+
+
+@admin.register(QualityVote)
+class QualityVoteAdmin(ReadOnlyAdmin):
+    list_display = ["id", "battle", "quality", "choice", "voter", "created_at"]
+    list_filter = ["quality", "choice"]
+    list_select_related = ["battle"]
 
 
 @admin.register(EloRating)

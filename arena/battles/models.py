@@ -12,10 +12,11 @@ from django.utils import timezone
 
 from arena.battles.elo import ELO_START
 from arena.battles.outcomes import CHOICES, Choice
+from arena.battles.qualities import QUALITY_CHOICES, Quality, question_for
 from arena.battles.sampling import Plan
 from arena.catalog.models import AIModel, Arena, Generation, Prompt
 
-__all__ = ["Battle", "Choice", "EloRating", "PairingPlan", "Vote", "VoteRejected"]
+__all__ = ["Battle", "Choice", "EloRating", "PairingPlan", "QualityVote", "Vote", "VoteRejected"]
 
 
 class VoteRejected(Exception):
@@ -69,12 +70,34 @@ class Battle(models.Model):
 
     def ensure_votable_by(self, session_key: str) -> None:
         """Raise VoteRejected unless this visitor may vote on this battle now."""
+        self._ensure_shown_to(session_key)
+        if hasattr(self, "vote"):
+            raise VoteRejected("You already voted on this battle.", 409)
+        self._ensure_open()
+
+    def ensure_quality_votable_by(self, session_key: str, quality: str) -> None:
+        """Raise VoteRejected unless this visitor may answer this quality question now: one
+        the battle's arena asks, after their vote, before the battle expires, once."""
+        self._ensure_shown_to(session_key)
+        if question_for(self.arena, quality) is None:
+            raise VoteRejected(
+                f"The {Arena(self.arena).label} arena does not ask that question; "
+                "answer one of those shown after your vote.",
+                400,
+            )
+        if not hasattr(self, "vote"):
+            raise VoteRejected("Vote on the battle first: these questions come after.", 409)
+        self._ensure_open()
+        if self.quality_votes.filter(quality=quality).exists():
+            raise VoteRejected("You already answered this question for this battle.", 409)
+
+    def _ensure_shown_to(self, session_key: str) -> None:
         if self.session_key != session_key:
             raise VoteRejected(
                 "This battle was shown to someone else; you cannot vote on it.", 403
             )
-        if hasattr(self, "vote"):
-            raise VoteRejected("You already voted on this battle.", 409)
+
+    def _ensure_open(self) -> None:
         if self.expired:
             raise VoteRejected("This battle has expired. Start a new one to keep voting.", 410)
 
@@ -114,6 +137,42 @@ class Vote(models.Model):
     @property
     def right_elo_delta(self) -> float:
         return self.right_elo_after - self.right_elo_before
+
+
+class QualityVoteQuerySet(models.QuerySet["QualityVote"]):
+    def board(self, arena: Arena, quality: str) -> QualityVoteQuerySet:
+        """The answers to one question in one arena: a quality leaderboard's votes."""
+        return self.filter(battle__arena=arena, quality=quality)
+
+    def counted(self) -> QualityVoteQuerySet:
+        """Without the answers of voters flagged as unreliable, left out like their votes."""
+        return self.filter(battle__vote__flagged=False)
+
+
+class QualityVote(models.Model):
+    """A voter's answer to one quality question about a battle they voted on, one per battle
+    and question. The battle's vote holds the models and whether its voter is flagged."""
+
+    battle = models.ForeignKey(Battle, on_delete=models.CASCADE, related_name="quality_votes")
+    quality = models.CharField(max_length=16, choices=Quality.choices)
+    choice = models.CharField(
+        max_length=8,
+        choices=[(value, label) for value, label in CHOICES if value in QUALITY_CHOICES],
+    )
+    voter = models.CharField(
+        max_length=32, help_text="Anonymised voter id (keyed hash of the session), as on the vote."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = QualityVoteQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["battle", "quality"], name="quality_vote_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"quality vote {self.pk}: {self.quality} {self.choice}"
 
 
 class EloRatingQuerySet(models.QuerySet["EloRating"]):

@@ -14,8 +14,17 @@ from django.utils import timezone
 
 from arena.battles import elo
 from arena.battles.matchmaking import battle_pick, matchmaking_changed
-from arena.battles.models import Battle, Choice, EloRating, PairingPlan, Vote, VoteRejected
+from arena.battles.models import (
+    Battle,
+    Choice,
+    EloRating,
+    PairingPlan,
+    QualityVote,
+    Vote,
+    VoteRejected,
+)
 from arena.battles.outcomes import OUTCOMES
+from arena.battles.qualities import QUALITY_CHOICES, Quality
 from arena.catalog.models import Arena
 from arena.ratelimit import allowance_take
 
@@ -82,6 +91,36 @@ def vote_record(*, token: str, session_key: str, choice: str, ip: str = "") -> V
             left_elo_after=change.left_after,
             right_elo_before=change.right_before,
             right_elo_after=change.right_after,
+        )
+
+
+def quality_vote_record(*, token: str, session_key: str, quality: str, choice: str) -> QualityVote:
+    """Store a visitor's answer to one quality question about the battle they just voted on.
+
+    Raises VoteRejected (with an HTTP status and a sentence for the visitor) for an unknown
+    question or answer, an unknown token, another visitor's battle, a question the battle's
+    arena does not ask, a battle not voted on yet, an expired battle or a second answer;
+    nothing is stored then.
+    """
+    if choice not in QUALITY_CHOICES:
+        raise VoteRejected("Choose left, right or tie.", 400)
+    if quality not in Quality.values:
+        raise VoteRejected(
+            "There is no such question; answer one of those shown after your vote.", 400
+        )
+    with transaction.atomic():
+        # The lock makes a second answer to the same question wait, and then see the first.
+        battle = (
+            Battle.objects.select_for_update(of=("self",))
+            .select_related("vote")
+            .filter(token=token)
+            .first()
+        )
+        if battle is None:
+            raise VoteRejected("There is no such battle. Start a new one to vote.", 404)
+        battle.ensure_quality_votable_by(session_key, quality)
+        return QualityVote.objects.create(
+            battle=battle, quality=quality, choice=choice, voter=anonymous_id(session_key)
         )
 
 

@@ -4,15 +4,18 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import retarget
 
 from arena.battles.models import Battle, Vote, VoteRejected
+from arena.battles.qualities import QUESTIONS
 from arena.battles.services import (
     NoBattleAvailable,
     battle_create,
+    quality_vote_record,
     vote_allowance_take,
     vote_record,
 )
@@ -21,6 +24,7 @@ from arena.catalog.models import Arena
 from arena.visitors import client_ip, visitor_session
 
 TEMPLATE = "battles/battle.html"
+QUALITY_STEP = "battles/_quality_step.html"
 
 
 def _template(request: HttpRequest) -> str:
@@ -39,9 +43,35 @@ def battle_new(request: HttpRequest, arena: Arena) -> HttpResponse:
     return render(request, _template(request), _context(battle, vote=None))
 
 
-def _context(battle: Battle, vote: Vote | None) -> dict[str, object]:
+def _context(
+    battle: Battle, vote: Vote | None, answers: dict[str, str] | None = None
+) -> dict[str, object]:
     nav = "edit" if battle.arena == Arena.EDIT else "vote"
-    return {"battle": battle, "arena": Arena(battle.arena), "vote": vote, "nav": nav}
+    return {
+        "battle": battle,
+        "arena": Arena(battle.arena),
+        "vote": vote,
+        "nav": nav,
+        "qualities": _qualities(battle, answers) if vote else None,
+    }
+
+
+def _qualities(battle: Battle, answers: dict[str, str] | None) -> dict[str, object] | None:
+    """The quality questions of a voted battle, each with the visitor's answer (a choice) or
+    None. `answers` None: read them (a vote just recorded passes {}: it has none yet)."""
+    if battle.expired:
+        return None
+    if answers is None:
+        answers = dict(battle.quality_votes.values_list("quality", "choice"))
+    questions = QUESTIONS[Arena(battle.arena)]
+    return {
+        "questions": [
+            {"question": question, "answer": answers.get(question.quality)}
+            for question in questions
+        ],
+        "done": all(question.quality in answers for question in questions),
+        "first": questions[0].quality,
+    }
 
 
 @never_cache
@@ -61,17 +91,42 @@ def _vote(request: HttpRequest, token: str) -> HttpResponse:
             token=token, session_key=session_key, choice=request.POST.get("choice", ""), ip=ip
         )
     except VoteRejected as exc:
-        arena = Battle.objects.filter(token=token).values_list("arena", flat=True).first()
-        response = render(
-            request,
-            "battles/rejected.html#notice" if request.htmx else "battles/rejected.html",
-            {"message": exc.message, "arena": arena or Arena.T2I},
-            status=exc.status,
-        )
-        return retarget(response, "#battle-notice") if request.htmx else response
+        return _rejected(request, token, exc, slot="#battle-notice")
     if not request.htmx:
         return redirect("battles:detail", token=token)
-    return render(request, _template(request), _context(vote.battle, vote))
+    return render(request, _template(request), _context(vote.battle, vote, answers={}))
+
+
+@never_cache
+@vary_on_headers("HX-Request")
+@require_POST
+def quality_vote(request: HttpRequest, token: str) -> HttpResponse:
+    """An answer to one quality question after the vote. Without JavaScript the page comes
+    back at the questions; with htmx only the questions are swapped."""
+    try:
+        quality_vote_record(
+            token=token,
+            session_key=visitor_session(request),
+            quality=request.POST.get("quality", ""),
+            choice=request.POST.get("choice", ""),
+        )
+    except VoteRejected as exc:
+        return _rejected(request, token, exc, slot="#quality-notice")
+    if not request.htmx:
+        return redirect(f"{reverse('battles:detail', args=[token])}#quality-step")
+    battle = _own_battle(request, token)
+    return render(request, QUALITY_STEP, _context(battle, battle.vote))
+
+
+def _rejected(request: HttpRequest, token: str, exc: VoteRejected, *, slot: str) -> HttpResponse:
+    arena = Battle.objects.filter(token=token).values_list("arena", flat=True).first()
+    response = render(
+        request,
+        "battles/rejected.html#notice" if request.htmx else "battles/rejected.html",
+        {"message": exc.message, "arena": arena or Arena.T2I},
+        status=exc.status,
+    )
+    return retarget(response, slot) if request.htmx else response
 
 
 def _shown(request: HttpRequest, token: str) -> HttpResponse:

@@ -15,6 +15,7 @@ class RatingAdmin(ReadOnlyAdmin):
         "model",
         "arena",
         "category",
+        "quality",
         "rank",
         "rating",
         "ci_low",
@@ -22,7 +23,7 @@ class RatingAdmin(ReadOnlyAdmin):
         "votes",
         "preliminary",
     ]
-    list_filter = ["arena", "category", "preliminary"]
+    list_filter = ["arena", "category", "quality", "preliminary"]
     list_select_related = ["model"]
     ordering = ["arena", "rank"]
 
@@ -33,12 +34,13 @@ class RatingRunAdmin(ReadOnlyAdmin):
         "computed_at",
         "arena",
         "category",
+        "quality",
         "votes",
         "flagged_votes",
         "left_advantage",
         "duration_ms",
     ]
-    list_filter = ["arena", "category"]
+    list_filter = ["arena", "category", "quality"]
     change_list_template = "admin/ratings/ratingrun/change_list.html"
 
     def get_urls(self) -> list:  # type: ignore[type-arg]

@@ -95,6 +95,22 @@ class RatingQuerySet(BoardQuerySet["Rating"]):
         ]
         return sorted(ranks, key=lambda r: (r.rating.rank, -r.rating.rating, r.category.order))
 
+    def paired_ranks(
+        self, arena: Arena, first: str, second: str
+    ) -> list[tuple[AIModel, int, int]]:
+        """(model, rank on the `first` quality board, rank on the `second`) for every model
+        established on both, those whose ranks differ most first."""
+        boards: dict[int, dict[str, Rating]] = {}
+        for row in self.filter(
+            arena=arena, category=MAIN, quality__in=[first, second], preliminary=False
+        ).select_related("model"):
+            boards.setdefault(row.model_id, {})[row.quality] = row
+        pairs = [(by[first], by[second]) for by in boards.values() if len(by) == 2]
+        return sorted(
+            ((a.model, a.rank, b.rank) for a, b in pairs),
+            key=lambda row: (-abs(row[1] - row[2]), row[1], row[0].name),
+        )
+
 
 class Rating(models.Model):
     """A model's Bradley-Terry rating on one board, with its 95% interval, from the last run."""

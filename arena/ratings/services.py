@@ -3,7 +3,7 @@ from __future__ import annotations
 import tempfile
 import time
 from datetime import timedelta
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 from django.conf import settings
@@ -13,8 +13,9 @@ from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from arena.battles.models import EloRating, PairingPlan, Vote
+from arena.battles.models import EloRating, PairingPlan, QualityVote, Vote
 from arena.battles.outcomes import OUTCOMES, Choice
+from arena.battles.qualities import QUESTIONS
 from arena.battles.services import pairing_plan_store
 from arena.catalog.models import AIModel, Arena, Category, Prompt
 from arena.ratings import engine, pairing, quality, votefile
@@ -33,11 +34,21 @@ def _board_votes(arena: Arena, category: Category | None) -> QuerySet[Vote]:
 
 def vote_counts(votes: QuerySet[Vote]) -> engine.VoteCounts:
     """These votes as a count table, aggregated by the database."""
-    rows = (
-        votes.values_list("left_model__slug", "right_model__slug", "choice")
-        .annotate(n=Count("pk"))
-        .order_by()
+    return _count_table(votes.values_list("left_model__slug", "right_model__slug", "choice"))
+
+
+def quality_vote_counts(*, arena: Arena, quality: str) -> engine.VoteCounts:
+    """The counted answers to one quality question in the arena as a count table."""
+    return _count_table(
+        QualityVote.objects.board(arena, quality)
+        .counted()
+        .values_list("battle__vote__left_model__slug", "battle__vote__right_model__slug", "choice")
     )
+
+
+def _count_table(votes: QuerySet[Any, tuple[str, str, str]]) -> engine.VoteCounts:
+    """(left model, right model, choice) rows as a count table, aggregated by the database."""
+    rows = votes.annotate(n=Count("pk")).order_by()
     left, right, choice, n = zip(*rows, strict=True) if rows else ((), (), (), ())
     models = sorted(set(left) | set(right))
     index = {slug: i for i, slug in enumerate(models)}
@@ -57,7 +68,7 @@ def ratings_recompute(*, arena: Arena) -> RatingRun:
     Pages read the stored rows; `ratings_compute` on an export of the same votes prints the
     same numbers (same seed, same rounding).
     """
-    run = _board_store(arena=arena, votes=_board_votes(arena, None))
+    run = _votes_fit(arena=arena, votes=_board_votes(arena, None))
     pairing_plan_write(arena=arena)
     return run
 
@@ -79,7 +90,7 @@ def category_ratings_recompute(*, arena: Arena) -> list[RatingRun]:
         if not votes.filter(flagged=False).exists():
             Rating.objects.board(arena, category=category.slug).delete()
             continue
-        run = _board_store(
+        run = _votes_fit(
             arena=arena,
             votes=votes,
             category=category.slug,
@@ -89,12 +100,47 @@ def category_ratings_recompute(*, arena: Arena) -> list[RatingRun]:
     return runs
 
 
-def _board_store(
+def quality_ratings_recompute(*, arena: Arena, quality: str) -> RatingRun:
+    """Fit the board of one of the arena's quality questions from the answers to it, the same
+    way as the main board: `ratings_compute` on its vote file prints the same numbers."""
+    started = time.perf_counter()
+    answers = QualityVote.objects.board(arena, quality)
+    return _board_store(
+        arena=arena,
+        quality=quality,
+        counts=quality_vote_counts(arena=arena, quality=quality),
+        flagged_votes=answers.filter(battle__vote__flagged=True).count(),
+        started=started,
+    )
+
+
+def _votes_fit(
     *, arena: Arena, votes: QuerySet[Vote], category: str = MAIN, min_total: int = 0
 ) -> RatingRun:
-    """Fit a board on its votes; store its run, and its ratings if it has `min_total` votes."""
+    """Fit a board of main votes (flagged ones left out) and store it."""
     started = time.perf_counter()
-    counts = vote_counts(votes.filter(flagged=False))
+    return _board_store(
+        arena=arena,
+        category=category,
+        counts=vote_counts(votes.filter(flagged=False)),
+        flagged_votes=votes.filter(flagged=True).count(),
+        started=started,
+        min_total=min_total,
+    )
+
+
+def _board_store(
+    *,
+    arena: Arena,
+    counts: engine.VoteCounts,
+    flagged_votes: int,
+    started: float,
+    category: str = MAIN,
+    quality: str = MAIN,
+    min_total: int = 0,
+) -> RatingRun:
+    """Fit Bradley-Terry with bootstrap intervals on a board's count table and store its run
+    in place of the last one, and its ratings if it has `min_total` votes."""
     board = engine.compute_leaderboard(
         counts,
         bootstrap=settings.ARENA_BOOTSTRAP_ROUNDS,
@@ -105,11 +151,12 @@ def _board_store(
     models = dict(AIModel.objects.filter(slug__in=counts.models).values_list("slug", "pk"))
     now = timezone.now()
     with transaction.atomic():
-        Rating.objects.board(arena, category=category).delete()
+        Rating.objects.board(arena, category=category, quality=quality).delete()
         Rating.objects.bulk_create(
             Rating(
                 arena=arena,
                 category=category,
+                quality=quality,
                 model_id=models[row["model"]],
                 rating=row["rating"],
                 ci_low=row["ci_low"],
@@ -124,9 +171,10 @@ def _board_store(
         return RatingRun.objects.create(
             arena=arena,
             category=category,
+            quality=quality,
             computed_at=now,
             votes=counts.total,
-            flagged_votes=votes.filter(flagged=True).count(),
+            flagged_votes=flagged_votes,
             bootstrap_rounds=board.bootstrap,
             seed=board.seed,
             left_advantage=board.left_advantage,
@@ -234,14 +282,26 @@ def voter_flags_clear(*, flag_ids: list[int], user_id: int | None) -> int:
 
 
 def ratings_refresh() -> list[RatingRun]:
-    """What the beat task runs: judge voters, then refit every arena and its categories.
-    Returns the runs of the arenas' main boards."""
+    """What the beat task runs: judge voters, then refit every arena, its categories and its
+    quality questions. Returns the runs of the arenas' main boards."""
     runs = []
     for arena in Arena:
         voters_flag(arena=arena)
         runs.append(ratings_recompute(arena=arena))
         category_ratings_recompute(arena=arena)
+        for question in QUESTIONS[arena]:
+            if _answered(arena, question.quality):
+                quality_ratings_recompute(arena=arena, quality=question.quality)
     return runs
+
+
+def _answered(arena: Arena, quality: str) -> bool:
+    """Whether a quality board has something to fit: answers, or a past fit to replace (its
+    answers gone with their battles). A question nobody answered gets no empty runs."""
+    return (
+        QualityVote.objects.board(arena, quality).exists()
+        or RatingRun.objects.board(arena, quality=quality).exists()
+    )
 
 
 def ratings_refresh_request() -> None:
@@ -257,28 +317,31 @@ def ratings_refresh_request() -> None:
 EXPORT_DIR = "exports"
 
 
-def votes_export(*, out: IO[bytes], arena: Arena | None = None) -> int:
-    """Write the votes the ratings count (flagged ones left out) as the public JSON Lines.
+def votes_export(*, out: IO[bytes], arena: Arena | None = None, quality: str = MAIN) -> int:
+    """Write the votes the ratings count (flagged ones left out) as the public JSON Lines;
+    with `quality`, the answers to that quality question instead, in the same format.
 
     `model_a` is the left image; voters appear under a keyed pseudonym; each vote names the
     categories of its prompt, so that a category's board can be computed from the file too.
     Returns the count.
     """
-    votes = Vote.objects.filter(flagged=False).order_by("pk")
     prompts = Prompt.objects.all()
+    if quality:
+        votes = QualityVote.objects.filter(quality=quality).counted().order_by("pk")
+        if arena:
+            votes = votes.filter(battle__arena=arena)
+        fields = ("battle__vote__left_model__slug", "battle__vote__right_model__slug")
+        fields += ("choice", "created_at", "battle__arena", "battle__prompt_id", "voter")
+    else:
+        votes = Vote.objects.filter(flagged=False).order_by("pk")
+        if arena:
+            votes = votes.filter(arena=arena)
+        fields = ("left_model__slug", "right_model__slug")
+        fields += ("choice", "created_at", "arena", "prompt_id", "voter")
     if arena:
-        votes = votes.filter(arena=arena)
         prompts = prompts.filter(arena=arena)
     categories = prompts.category_slugs()
-    rows = votes.values_list(
-        "left_model__slug",
-        "right_model__slug",
-        "choice",
-        "created_at",
-        "arena",
-        "prompt_id",
-        "voter",
-    ).iterator(chunk_size=20_000)
+    rows = votes.values_list(*fields).iterator(chunk_size=20_000)
     return votefile.write_votes(
         out,
         (
@@ -302,14 +365,21 @@ def judge(voter: str) -> str:
 
 
 def votes_publish() -> list[str]:
-    """Write each arena's vote file into storage, for the public download page."""
+    """Write each arena's vote file, and one per quality question, into storage, for the
+    public download page."""
     names = []
     for arena in Arena:
-        name = f"{EXPORT_DIR}/votes-{arena}.jsonl"
-        with tempfile.TemporaryFile() as handle:
-            votes_export(out=handle, arena=arena)
-            handle.seek(0)
-            if default_storage.exists(name):
-                default_storage.delete(name)
-            names.append(default_storage.save(name, File(handle)))
+        for asked in (MAIN, *(question.quality for question in QUESTIONS[arena])):
+            name = vote_file_name(arena, asked)
+            with tempfile.TemporaryFile() as handle:
+                votes_export(out=handle, arena=arena, quality=asked)
+                handle.seek(0)
+                if default_storage.exists(name):
+                    default_storage.delete(name)
+                names.append(default_storage.save(name, File(handle)))
     return names
+
+
+def vote_file_name(arena: Arena, quality: str = MAIN) -> str:
+    """Where an arena's vote file, or the file of one of its quality questions, is stored."""
+    return f"{EXPORT_DIR}/votes-{arena}{f'-{quality}' if quality else ''}.jsonl"

@@ -10,6 +10,8 @@
     // keys that move it, so a vote key still votes while it has focus.
     var field = event.target.closest("input, textarea, select, [contenteditable]");
     if (field && !(field.type === "range" && SLIDER_KEYS.indexOf(event.key) === -1)) return;
+    // Enter or Space on a focused button or link presses that one, not a shortcut's target.
+    if ((event.key === "Enter" || event.key === " ") && event.target.closest("button, a")) return;
     var targets = document.querySelectorAll("[data-keys]");
     for (var i = 0; i < targets.length; i++) {
       var element = targets[i];

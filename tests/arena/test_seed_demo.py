@@ -10,7 +10,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 
-from arena.battles.models import EloRating, Vote
+from arena.battles.models import EloRating, QualityVote, Vote
 from arena.catalog.models import Arena, Generation, Prompt
 from arena.ratings.models import Rating
 
@@ -37,10 +37,11 @@ def test_seed_demo_is_complete_and_idempotent(tmp_path, settings):
     prompts.write_text(PROMPTS)
 
     call_command("seed_demo", "--prompts", prompts, "--votes", "60", "--threads", "4")
-    counts = (Prompt.objects.count(), Generation.objects.count(), Vote.objects.count())
+    tables = (Prompt, Generation, Vote, QualityVote)
+    counts = [table.objects.count() for table in tables]
     call_command("seed_demo", "--prompts", prompts, "--votes", "60", "--threads", "4")
 
-    assert (Prompt.objects.count(), Generation.objects.count(), Vote.objects.count()) == counts
+    assert [table.objects.count() for table in tables] == counts
     assert Prompt.objects.filter(arena=Arena.T2I).count() == 2
     retired = Prompt.objects.get(text="Three yellow apples on a wooden table")
     assert not retired.active  # out of the battles after the votes, images kept for galleries
@@ -52,7 +53,10 @@ def test_seed_demo_is_complete_and_idempotent(tmp_path, settings):
     assert Vote.objects.count() == 60
     assert sum(EloRating.objects.values_list("votes", flat=True)) == 120
     assert Vote.objects.values("voter").distinct().count() > 5  # many simulated voters
-    assert Rating.objects.filter(arena=Arena.T2I).count() == 6
+    assert Rating.objects.board(Arena.T2I).count() == 6
+    # The simulated voters answer most questions after the vote: every question has a board.
+    assert Rating.objects.board(Arena.T2I, quality="aesthetics").count() == 6
+    assert Rating.objects.board(Arena.EDIT, quality="preservation").count() == 4
     assert default_storage.exists("exports/votes-t2i.jsonl")
 
 

@@ -65,3 +65,18 @@ def local_gateway():
 
     yield use_local_gateway()
     gateway.set_default_gateway(None)
+
+
+@pytest.fixture
+def arena_with_images(settings):
+    """Every built-in model's images for two text-to-image prompts."""
+    from arena.catalog.services import catalog_sync, prompt_generate
+    from tests.factories import PromptFactory
+
+    settings.ARENA_IMAGE_SIZE = 384
+    catalog_sync()
+    prompts = [
+        PromptFactory(text="A red ball on the left and a blue cube on the right"),
+        PromptFactory(text="A house under a starry night sky with a crescent moon"),
+    ]
+    prompt_generate(prompt_ids=[prompt.pk for prompt in prompts])

@@ -4,20 +4,8 @@ import pytest
 
 from arena.battles.models import Vote
 from arena.catalog.services import catalog_sync, prompt_generate
-from tests.factories import PromptFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def arena_with_images(settings):
-    settings.ARENA_IMAGE_SIZE = 384
-    catalog_sync()
-    prompts = [
-        PromptFactory(text="A red ball on the left and a blue cube on the right"),
-        PromptFactory(text="A house under a starry night sky with a crescent moon"),
-    ]
-    prompt_generate(prompt_ids=[prompt.pk for prompt in prompts])
 
 
 def images_loaded(page) -> bool:

@@ -25,7 +25,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections, connection, connections
 
 from arena.battles.models import Battle, Choice
-from arena.battles.services import NoBattleAvailable, battle_create, vote_record
+from arena.battles.qualities import QUESTIONS, Quality
+from arena.battles.services import (
+    NoBattleAvailable,
+    battle_create,
+    quality_vote_record,
+    vote_record,
+)
 from arena.catalog.importing import PromptRow
 from arena.catalog.models import Arena, Generation, Prompt
 from arena.catalog.services import (
@@ -56,6 +62,31 @@ TRUE_STRENGTH = {
     "daydream": 800,
 }
 
+# What they believe about each question after the vote: following the prompt is not looking
+# good (daydream ignores the prompt but paints a pleasant landscape; sketchbook's edits smudge
+# the rest of the picture, retouch leaves it alone). They answer ANSWER_SHARE of the questions.
+QUALITY_STRENGTH = {
+    Quality.ADHERENCE: {
+        "lumen-xl": 1300,
+        "prism-2": 1180,
+        "sketchbook": 1060,
+        "retouch": 1000,
+        "blockworld": 950,
+        "palette": 900,
+        "daydream": 700,
+    },
+    Quality.AESTHETICS: {
+        "lumen-xl": 1250,
+        "daydream": 1200,
+        "palette": 1120,
+        "prism-2": 1100,
+        "sketchbook": 950,
+        "blockworld": 750,
+    },
+    Quality.PRESERVATION: {"retouch": 1250, "lumen-xl": 1150, "prism-2": 1050, "sketchbook": 800},
+}
+ANSWER_SHARE = 0.6
+
 
 class Command(BaseCommand):
     help = __doc__
@@ -76,7 +107,12 @@ class Command(BaseCommand):
         self._generate(prompts, retired, threads=options["threads"])
         self._ensure_admin()
         if options["votes"]:
-            self._simulate_votes(options["votes"], random.Random(options["seed"]))
+            self._simulate_votes(
+                options["votes"],
+                random.Random(options["seed"]),
+                # The answers draw from their own stream: the votes stay those of the seed.
+                answers=random.Random(f"answers-{options['seed']}"),
+            )
         if retired:
             prompt_set_active(prompt_ids=[prompt.pk for prompt in retired], active=False)
             self.stdout.write(f"Retired {len(retired)} prompts: their images fill the galleries.")
@@ -84,7 +120,11 @@ class Command(BaseCommand):
         votes_publish()
         self.stdout.write(
             "Ratings: "
-            + "; ".join(f"{run.get_arena_display()} from {run.votes} votes" for run in runs)
+            + "; ".join(
+                f"{run.get_arena_display()}{f' ({run.quality})' if run.quality else ''} "
+                f"from {run.votes} votes"
+                for run in runs
+            )
             + ". Vote files published."
         )
 
@@ -183,7 +223,7 @@ class Command(BaseCommand):
         users.objects.create_superuser("admin", "admin@example.com", "admin")
         self.stdout.write("Admin: user 'admin', password 'admin' (local demo only).")
 
-    def _simulate_votes(self, wanted: int, rng: random.Random) -> None:
+    def _simulate_votes(self, wanted: int, rng: random.Random, *, answers: random.Random) -> None:
         simulated = Battle.objects.filter(
             session_key__startswith=SIMULATED_SESSIONS, vote__isnull=False
         )
@@ -196,6 +236,19 @@ class Command(BaseCommand):
                 continue
             choice = simulated_choice(battle.left.model.slug, battle.right.model.slug, rng)
             vote_record(token=battle.token, session_key=session, choice=choice)
+            for question in QUESTIONS[arena]:
+                if answers.random() < ANSWER_SHARE:
+                    quality_vote_record(
+                        token=battle.token,
+                        session_key=session,
+                        quality=question.quality,
+                        choice=simulated_answer(
+                            battle.left.model.slug,
+                            battle.right.model.slug,
+                            QUALITY_STRENGTH[question.quality],
+                            answers,
+                        ),
+                    )
             if (i + 1) % 200 == 0:
                 self.stdout.write(f"  {i + 1} votes...")
         self.stdout.write(f"Votes: {simulated.count()} simulated votes in all.")
@@ -270,4 +323,14 @@ def simulated_choice(left: str, right: str, rng: random.Random) -> Choice:
     if rng.random() < 0.08:
         return Choice.TIE
     p_left = 1 / (1 + math.pow(10, (right_strength - left_strength) / 400))
+    return Choice.LEFT if rng.random() < p_left else Choice.RIGHT
+
+
+def simulated_answer(
+    left: str, right: str, strength: dict[str, int], rng: random.Random
+) -> Choice:
+    """A voter answering one quality question by `strength`, sometimes "about the same"."""
+    if rng.random() < 0.1:
+        return Choice.TIE
+    p_left = 1 / (1 + math.pow(10, (strength.get(right, 1000) - strength.get(left, 1000)) / 400))
     return Choice.LEFT if rng.random() < p_left else Choice.RIGHT
