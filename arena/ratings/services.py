@@ -10,37 +10,23 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Count
 from django.utils import timezone
 
 from arena.battles.models import EloRating, PairingPlan, Vote
 from arena.battles.outcomes import OUTCOMES, Choice
-from arena.battles.services import pairing_plan_store
+from arena.battles.services import anonymous_id, pairing_plan_store
 from arena.catalog.models import AIModel, Arena
 from arena.ratings import engine, pairing, quality, votefile
-from arena.ratings.models import FlagPass, Rating, RatingRun, VoterFlag
+from arena.ratings.counts import count_table
+from arena.ratings.models import FlagPass, PersonalBoard, Rating, RatingRun, VoterFlag
+from arena.ratings.personal import PersonalRanking, personal_ranking
 
 # --- Bradley-Terry ----------------------------------------------------------------------------
 
 
 def vote_counts(*, arena: Arena) -> engine.VoteCounts:
     """The arena's unflagged votes as a count table, aggregated by the database."""
-    rows = (
-        Vote.objects.filter(arena=arena, flagged=False)
-        .values_list("left_model__slug", "right_model__slug", "choice")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    left, right, choice, n = zip(*rows, strict=True) if rows else ((), (), (), ())
-    models = sorted(set(left) | set(right))
-    index = {slug: i for i, slug in enumerate(models)}
-    repeats = np.asarray(n, dtype=np.int64)
-    return engine.count_votes(
-        models,
-        np.repeat([index[slug] for slug in left], repeats),
-        np.repeat([index[slug] for slug in right], repeats),
-        np.repeat([OUTCOMES[Choice(c)].code for c in choice], repeats),
-    )
+    return count_table(Vote.objects.filter(arena=arena, flagged=False))
 
 
 def ratings_recompute(*, arena: Arena) -> RatingRun:
@@ -204,6 +190,41 @@ def ratings_refresh_request() -> None:
     from arena.celery import task_send
 
     transaction.on_commit(lambda: task_send("arena.ratings.tasks.ratings_refresh_run"))
+
+
+# --- Personal boards -------------------------------------------------------------------------
+
+
+class NotEnoughVotes(Exception):
+    """A visitor asked to share their own leaderboard before it exists."""
+
+    def __init__(self, ranking: PersonalRanking) -> None:
+        super().__init__(
+            f"Your own {ranking.arena.label} leaderboard appears after {ranking.needed} votes "
+            f"in that arena; you have cast {ranking.votes}. Vote {ranking.to_go} more times, "
+            "then share it."
+        )
+        self.ranking = ranking
+
+
+def personal_board_share(*, arena: Arena, session_key: str, previous: str = "") -> PersonalBoard:
+    """Freeze the visitor's own leaderboard of this arena as it is now, for a link anyone may
+    open. The copy keeps the ranking and nothing that leads back to the visitor.
+
+    `previous` is the token of the copy this visitor shared last: while their ranking is still
+    the same, that copy is handed back and nothing new is stored, so pressing "share" again
+    and again makes at most one copy per vote. Raises NotEnoughVotes below
+    ARENA_PERSONAL_MIN_VOTES votes.
+    """
+    ranking = personal_ranking(arena=arena, voter=anonymous_id(session_key))
+    if not ranking.ready:
+        raise NotEnoughVotes(ranking)
+    last = PersonalBoard.objects.filter(token=previous, arena=arena).first() if previous else None
+    if last and (last.votes, last.rows, last.tau) == (ranking.votes, ranking.rows, ranking.tau):
+        return last
+    return PersonalBoard.objects.create(
+        arena=arena, rows=ranking.rows, votes=ranking.votes, tau=ranking.tau
+    )
 
 
 # --- Open vote data ---------------------------------------------------------------------------
