@@ -97,6 +97,19 @@ def kendall_tau(a: Sequence[float], b: Sequence[float]) -> float | None:
     return float((dx * dy).sum() / math.sqrt(untied))
 
 
+def shown(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """What a page shows of a ranking, live or shared: the rows with their interval bars, the
+    same models in the main board's order (those it has not rated last), and how many models
+    both rank (what tau is over)."""
+    return {
+        "rows": interval_bars(rows),
+        "everyone": sorted(
+            rows, key=lambda row: (row["main_rating"] is None, -(row["main_rating"] or 0))
+        ),
+        "compared": sum(row["main_rating"] is not None for row in rows),
+    }
+
+
 def interval_bars(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows, each with where its intervals and ratings fall on one scale from 0 to 100
     shared by the whole table (yours and the main board's), for the interval figure."""
