@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from datetime import timedelta
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 from django.conf import settings
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
@@ -15,7 +17,7 @@ from django.utils import timezone
 from arena.battles.models import EloRating, PairingPlan, Vote
 from arena.battles.outcomes import OUTCOMES, Choice
 from arena.battles.services import anonymous_id, pairing_plan_store
-from arena.catalog.models import AIModel, Arena
+from arena.catalog.models import AIModel, Arena, Generation
 from arena.ratings import engine, pairing, quality, votefile
 from arena.ratings.counts import count_table
 from arena.ratings.models import FlagPass, PersonalBoard, Rating, RatingRun, VoterFlag
@@ -270,15 +272,34 @@ def judge(voter: str) -> str:
     return votefile.anonymous_judge(voter, secret=settings.SECRET_KEY)
 
 
+def generations_export(*, arena: Arena) -> bytes:
+    """How each model's generations for this arena's prompts ended (made, failed, refused) and
+    the provider calls they took, as the public JSON file."""
+    reliability = Generation.objects.filter(prompt__arena=arena).reliability()
+    document = {
+        "arena": arena.value,
+        "written_at": timezone.now().isoformat(timespec="seconds"),
+        "models": [row.as_json() for row in reliability],
+    }
+    return json.dumps(document, indent=1).encode()
+
+
 def votes_publish() -> list[str]:
-    """Write each arena's vote file into storage, for the public download page."""
+    """Write each arena's vote file, and how its generations ended, into storage, for the
+    public download page."""
     names = []
     for arena in Arena:
-        name = f"{EXPORT_DIR}/votes-{arena}.jsonl"
         with tempfile.TemporaryFile() as handle:
             votes_export(out=handle, arena=arena)
             handle.seek(0)
-            if default_storage.exists(name):
-                default_storage.delete(name)
-            names.append(default_storage.save(name, File(handle)))
+            names.append(_publish(f"{EXPORT_DIR}/votes-{arena}.jsonl", File(handle)))
+        generations = ContentFile(generations_export(arena=arena))
+        names.append(_publish(f"{EXPORT_DIR}/generations-{arena}.json", generations))
     return names
+
+
+def _publish(name: str, content: File[Any]) -> str:
+    """Store a public file under its own name, in place of the last one."""
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    return default_storage.save(name, content)

@@ -10,7 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from arena.battles.models import EloRating
 from arena.battles.services import anonymous_id
-from arena.catalog.models import Arena
+from arena.catalog.models import Arena, Generation
 from arena.ratings.models import PersonalBoard, Rating, RatingRun
 from arena.ratings.personal import PersonalRanking, personal_ranking, shown
 from arena.ratings.services import EXPORT_DIR, NotEnoughVotes, personal_board_share
@@ -33,26 +33,31 @@ def leaderboard(request: HttpRequest, arena: Arena) -> HttpResponse:
         "elo_only": [] if ratings else list(EloRating.objects.leaderboard(arena)),
         "run": RatingRun.objects.board(arena).first(),
         "min_votes": settings.ARENA_MIN_VOTES,
+        "reliability": Generation.objects.filter(prompt__arena=arena).reliability(),
     }
     return render(request, f"{TEMPLATE}#board" if request.htmx else TEMPLATE, context)
 
 
 @require_GET
 def vote_data(request: HttpRequest) -> HttpResponse:
-    """The public vote files, rewritten every night, and how to reproduce the leaderboards."""
+    """The public vote files and how each model's generations ended, rewritten every night,
+    and how to reproduce the leaderboards."""
     files = []
     for arena in Arena:
-        name = f"{EXPORT_DIR}/votes-{arena.value}.jsonl"
-        if default_storage.exists(name):
-            files.append(
-                {
-                    "arena": arena,
-                    "url": default_storage.url(name),
-                    "name": name.rsplit("/", 1)[-1],
-                    "size": default_storage.size(name),
-                    "modified": default_storage.get_modified_time(name),
-                }
-            )
+        for name in (
+            f"{EXPORT_DIR}/votes-{arena.value}.jsonl",
+            f"{EXPORT_DIR}/generations-{arena.value}.json",
+        ):
+            if default_storage.exists(name):
+                files.append(
+                    {
+                        "arena": arena,
+                        "url": default_storage.url(name),
+                        "name": name.rsplit("/", 1)[-1],
+                        "size": default_storage.size(name),
+                        "modified": default_storage.get_modified_time(name),
+                    }
+                )
     return render(request, "ratings/data.html", {"files": files})
 
 
