@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,7 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from arena.battles.models import EloRating
 from arena.battles.services import anonymous_id
-from arena.catalog.models import Arena, Generation
+from arena.catalog.models import Arena, Generation, Reliability
 from arena.ratings.models import PersonalBoard, Rating, RatingRun
 from arena.ratings.personal import PersonalRanking, personal_ranking, shown
 from arena.ratings.services import EXPORT_DIR, NotEnoughVotes, personal_board_share
@@ -33,9 +34,22 @@ def leaderboard(request: HttpRequest, arena: Arena) -> HttpResponse:
         "elo_only": [] if ratings else list(EloRating.objects.leaderboard(arena)),
         "run": RatingRun.objects.board(arena).first(),
         "min_votes": settings.ARENA_MIN_VOTES,
-        "reliability": Generation.objects.filter(prompt__arena=arena).reliability(),
+        "reliability": _reliability(arena),
     }
     return render(request, f"{TEMPLATE}#board" if request.htmx else TEMPLATE, context)
+
+
+# How each model's images ended, for the failures table: counted over every generation of the
+# arena, so once per few minutes rather than per view.
+RELIABILITY_CACHE_SECONDS = 300
+
+
+def _reliability(arena: Arena) -> list[Reliability]:
+    return cache.get_or_set(
+        f"ratings:reliability:{arena}",
+        lambda: Generation.objects.filter(prompt__arena=arena).reliability(),
+        RELIABILITY_CACHE_SECONDS,
+    )
 
 
 @require_GET

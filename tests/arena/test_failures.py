@@ -172,11 +172,11 @@ def test_the_leaderboard_shows_each_models_rates_for_its_arena(unreliable):
     section = page.split('id="failures-t2i"', 1)[1].split("</section>", 1)[0]
     prude = section.split('href="/models/lumen-xl/"', 1)[1].split("</tr>", 1)[0]
     assert "40" in prude
-    assert '0.0% <span class="muted">(0)</span>' in prude
-    assert '25.0% <span class="muted">(10)</span>' in prude
+    assert '0.0% <span class="muted count">(0)</span>' in prude
+    assert '25.0% <span class="muted count">(10)</span>' in prude
     flaky = Generation.objects.filter(model__slug=FLAKY, status="failed").count()
     palette = section.split('href="/models/palette/"', 1)[1].split("</tr>", 1)[0]
-    assert f'{100 * flaky / 40:.1f}% <span class="muted">({flaky})</span>' in palette
+    assert f'{100 * flaky / 40:.1f}% <span class="muted count">({flaky})</span>' in palette
     assert "Failures and refusals" not in Client().get("/leaderboard/edit/").content.decode()
 
 
