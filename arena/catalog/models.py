@@ -7,14 +7,16 @@ import re
 import secrets
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 
+import gateway
 from arena.catalog.guard import near_duplicate, prompt_key
 from arena.catalog.leases import LeasedQuerySet, WorkStatus
 
@@ -280,6 +282,117 @@ class GenerationQuerySet(LeasedQuerySet):
             model__active=True,
             **{f"model__{CAPABILITY[Arena(arena)]}": True},
         )
+
+    def reliability(self) -> list[Reliability]:
+        """How these generations ended, per model and arena: made, failed, or refused (the
+        provider's content policy declined the prompt on the generation's last run), with the
+        provider calls behind them, retries and fallbacks included. Two queries.
+
+        Queued and running generations have not ended and are not counted."""
+        refused = Exists(
+            ProviderCall.objects.filter(
+                generation=OuterRef("pk"),
+                error_kind=gateway.ErrorKind.CONTENT_POLICY,
+                started_at__gte=OuterRef("started_at"),
+            )
+        )
+        failed = Q(status=Generation.Status.FAILED)
+        key = ("model_id", "model__slug", "model__name", "prompt__arena")
+        ended = (
+            self.order_by()
+            .values(*key)
+            .annotate(
+                ready=Count("pk", filter=Q(status=Generation.Status.READY)),
+                failed=Count("pk", filter=failed & ~refused),
+                refused=Count("pk", filter=failed & refused),
+            )
+        )
+        calls = {
+            (row["model_id"], row["generation__prompt__arena"]): (row["calls"], row["failed"])
+            for row in ProviderCall.objects.filter(generation__in=self.values("pk"))
+            .order_by()
+            .values("model_id", "generation__prompt__arena")
+            .annotate(calls=Count("pk"), failed=Count("pk", filter=Q(ok=False)))
+        }
+        rows = []
+        for row in ended:
+            call_count, failed_calls = calls.get((row["model_id"], row["prompt__arena"]), (0, 0))
+            rows.append(
+                Reliability(
+                    model_id=row["model_id"],
+                    slug=row["model__slug"],
+                    name=row["model__name"],
+                    arena=Arena(row["prompt__arena"]),
+                    ready=row["ready"],
+                    failed=row["failed"],
+                    refused=row["refused"],
+                    calls=call_count,
+                    failed_calls=failed_calls,
+                )
+            )
+        return sorted(
+            (row for row in rows if row.ended), key=lambda row: (row.arena, row.name, row.slug)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Reliability:
+    """How one model's generations for one arena's prompts ended, and the provider calls they
+    took. A failed or refused generation is never shown in a battle: the model simply sits
+    that prompt out, so its rating says nothing of these."""
+
+    model_id: int
+    slug: str
+    name: str
+    arena: Arena
+    ready: int
+    failed: int  # errors, timeouts, no image: refusals not included
+    refused: int
+    calls: int
+    failed_calls: int
+
+    @property
+    def ended(self) -> int:
+        return self.ready + self.failed + self.refused
+
+    @property
+    def failure_rate(self) -> float:
+        return self.failed / self.ended if self.ended else 0.0
+
+    @property
+    def refusal_rate(self) -> float:
+        return self.refused / self.ended if self.ended else 0.0
+
+    @property
+    def failed_call_rate(self) -> float:
+        return self.failed_calls / self.calls if self.calls else 0.0
+
+    # The same in percent, for pages.
+    @property
+    def failure_percent(self) -> float:
+        return 100 * self.failure_rate
+
+    @property
+    def refusal_percent(self) -> float:
+        return 100 * self.refusal_rate
+
+    @property
+    def failed_call_percent(self) -> float:
+        return 100 * self.failed_call_rate
+
+    def as_json(self) -> dict[str, Any]:
+        """The row of the public generations file."""
+        return {
+            "model": self.slug,
+            "attempts": self.ended,
+            "ready": self.ready,
+            "failures": self.failed,
+            "refusals": self.refused,
+            "failure_rate": round(self.failure_rate, 4),
+            "refusal_rate": round(self.refusal_rate, 4),
+            "provider_calls": self.calls,
+            "provider_calls_failed": self.failed_calls,
+        }
 
 
 def _generation_path(instance: Generation, filename: str) -> str:

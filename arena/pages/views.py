@@ -94,5 +94,6 @@ def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 "-prompt__active", "prompt__arena", "-prompt__created_at"
             )[:COMPETITION_IMAGES_SHOWN],
             "hidden": made.ready().exclude(pk__in=public.values("pk")).count(),
+            "reliability": made.reliability(),
         },
     )

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Count
+from django.urls import reverse
 
 from arena.catalog.models import AIModel, Arena, Category
 
@@ -183,3 +185,30 @@ class FlagPass(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_arena_display()} voters judged at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+def new_share_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class PersonalBoard(models.Model):
+    """A frozen copy of one visitor's own leaderboard, shared by its link.
+
+    It holds what the visitor saw and nothing that leads back to them: no session, no voter id,
+    no vote; `rows` are the ratings of the models they ranked, each beside the main board's.
+    """
+
+    token = models.CharField(max_length=32, unique=True, default=new_share_token, editable=False)
+    arena = models.CharField(max_length=8, choices=Arena.choices)
+    rows = models.JSONField(help_text="The visitor's ranking, each row beside the main board's.")
+    votes = models.PositiveIntegerField(help_text="How many votes the visitor's ranking is from.")
+    tau = models.FloatField(
+        null=True, blank=True, help_text="Kendall tau with the main board; empty: undefined."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"shared {self.get_arena_display()} board of {self.created_at:%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("ratings:personal_shared", args=[self.token])

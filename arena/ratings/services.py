@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from datetime import timedelta
@@ -8,18 +9,21 @@ from typing import IO, Any
 import numpy as np
 from django.conf import settings
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from arena.battles.models import EloRating, PairingPlan, QualityVote, Vote
 from arena.battles.outcomes import OUTCOMES, Choice
 from arena.battles.qualities import QUESTIONS
-from arena.battles.services import pairing_plan_store
-from arena.catalog.models import AIModel, Arena, Category, Prompt
+from arena.battles.services import anonymous_id, pairing_plan_store
+from arena.catalog.models import AIModel, Arena, Category, Generation, Prompt
 from arena.ratings import engine, pairing, quality, votefile
-from arena.ratings.models import MAIN, FlagPass, Rating, RatingRun, VoterFlag
+from arena.ratings.counts import count_table, pairs_count_table
+from arena.ratings.models import MAIN, FlagPass, PersonalBoard, Rating, RatingRun, VoterFlag
+from arena.ratings.personal import PersonalRanking, personal_ranking
 
 # --- Bradley-Terry ----------------------------------------------------------------------------
 
@@ -32,32 +36,12 @@ def _board_votes(arena: Arena, category: Category | None) -> QuerySet[Vote]:
     return votes.filter(prompt__in=Prompt.objects.in_category(category))
 
 
-def vote_counts(votes: QuerySet[Vote]) -> engine.VoteCounts:
-    """These votes as a count table, aggregated by the database."""
-    return _count_table(votes.values_list("left_model__slug", "right_model__slug", "choice"))
-
-
 def quality_vote_counts(*, arena: Arena, quality: str) -> engine.VoteCounts:
     """The counted answers to one quality question in the arena as a count table."""
-    return _count_table(
+    return pairs_count_table(
         QualityVote.objects.board(arena, quality)
         .counted()
         .values_list("battle__vote__left_model__slug", "battle__vote__right_model__slug", "choice")
-    )
-
-
-def _count_table(votes: QuerySet[Any, tuple[str, str, str]]) -> engine.VoteCounts:
-    """(left model, right model, choice) rows as a count table, aggregated by the database."""
-    rows = votes.annotate(n=Count("pk")).order_by()
-    left, right, choice, n = zip(*rows, strict=True) if rows else ((), (), (), ())
-    models = sorted(set(left) | set(right))
-    index = {slug: i for i, slug in enumerate(models)}
-    repeats = np.asarray(n, dtype=np.int64)
-    return engine.count_votes(
-        models,
-        np.repeat([index[slug] for slug in left], repeats),
-        np.repeat([index[slug] for slug in right], repeats),
-        np.repeat([OUTCOMES[Choice(c)].code for c in choice], repeats),
     )
 
 
@@ -122,7 +106,7 @@ def _votes_fit(
     return _board_store(
         arena=arena,
         category=category,
-        counts=vote_counts(votes.filter(flagged=False)),
+        counts=count_table(votes.filter(flagged=False)),
         flagged_votes=votes.filter(flagged=True).count(),
         started=started,
         min_total=min_total,
@@ -312,6 +296,41 @@ def ratings_refresh_request() -> None:
     transaction.on_commit(lambda: task_send("arena.ratings.tasks.ratings_refresh_run"))
 
 
+# --- Personal boards -------------------------------------------------------------------------
+
+
+class NotEnoughVotes(Exception):
+    """A visitor asked to share their own leaderboard before it exists."""
+
+    def __init__(self, ranking: PersonalRanking) -> None:
+        super().__init__(
+            f"Your own {ranking.arena.label} leaderboard appears after {ranking.needed} votes "
+            f"in that arena; you have cast {ranking.votes}. Vote {ranking.to_go} more times, "
+            "then share it."
+        )
+        self.ranking = ranking
+
+
+def personal_board_share(*, arena: Arena, session_key: str, previous: str = "") -> PersonalBoard:
+    """Freeze the visitor's own leaderboard of this arena as it is now, for a link anyone may
+    open. The copy keeps the ranking and nothing that leads back to the visitor.
+
+    `previous` is the token of the copy this visitor shared last: while their ranking is still
+    the same, that copy is handed back and nothing new is stored, so pressing "share" again
+    and again makes at most one copy per vote. Raises NotEnoughVotes below
+    ARENA_PERSONAL_MIN_VOTES votes.
+    """
+    ranking = personal_ranking(arena=arena, voter=anonymous_id(session_key))
+    if not ranking.ready:
+        raise NotEnoughVotes(ranking)
+    last = PersonalBoard.objects.filter(token=previous, arena=arena).first() if previous else None
+    if last and (last.votes, last.rows, last.tau) == (ranking.votes, ranking.rows, ranking.tau):
+        return last
+    return PersonalBoard.objects.create(
+        arena=arena, rows=ranking.rows, votes=ranking.votes, tau=ranking.tau
+    )
+
+
 # --- Open vote data ---------------------------------------------------------------------------
 
 EXPORT_DIR = "exports"
@@ -364,22 +383,40 @@ def judge(voter: str) -> str:
     return votefile.anonymous_judge(voter, secret=settings.SECRET_KEY)
 
 
+def generations_export(*, arena: Arena) -> bytes:
+    """How each model's generations for this arena's prompts ended (made, failed, refused) and
+    the provider calls they took, as the public JSON file."""
+    reliability = Generation.objects.filter(prompt__arena=arena).reliability()
+    document = {
+        "arena": arena.value,
+        "written_at": timezone.now().isoformat(timespec="seconds"),
+        "models": [row.as_json() for row in reliability],
+    }
+    return json.dumps(document, indent=1).encode()
+
+
 def votes_publish() -> list[str]:
-    """Write each arena's vote file, and one per quality question, into storage, for the
-    public download page."""
+    """Write each arena's vote file, one per quality question, and how its generations ended,
+    into storage, for the public download page."""
     names = []
     for arena in Arena:
         for asked in (MAIN, *(question.quality for question in QUESTIONS[arena])):
-            name = vote_file_name(arena, asked)
             with tempfile.TemporaryFile() as handle:
                 votes_export(out=handle, arena=arena, quality=asked)
                 handle.seek(0)
-                if default_storage.exists(name):
-                    default_storage.delete(name)
-                names.append(default_storage.save(name, File(handle)))
+                names.append(_publish(vote_file_name(arena, asked), File(handle)))
+        generations = ContentFile(generations_export(arena=arena))
+        names.append(_publish(f"{EXPORT_DIR}/generations-{arena}.json", generations))
     return names
 
 
 def vote_file_name(arena: Arena, quality: str = MAIN) -> str:
     """Where an arena's vote file, or the file of one of its quality questions, is stored."""
     return f"{EXPORT_DIR}/votes-{arena}{f'-{quality}' if quality else ''}.jsonl"
+
+
+def _publish(name: str, content: File[Any]) -> str:
+    """Store a public file under its own name, in place of the last one."""
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    return default_storage.save(name, content)

@@ -11,5 +11,7 @@ urlpatterns = [
         {"arena": "t2i"},
     ),
     path("data/", views.vote_data, name="data"),
+    path("me/", views.personal, name="personal"),
+    path("me/<slug:token>/", views.personal_shared, name="personal_shared"),
     path("<arena:arena>/", views.leaderboard, name="leaderboard"),
 ]

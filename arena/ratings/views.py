@@ -1,17 +1,26 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from arena.battles.models import EloRating
 from arena.battles.qualities import QUESTIONS, Question, question_for
-from arena.catalog.models import Arena, Category
-from arena.ratings.models import MAIN, Rating, RatingRun
-from arena.ratings.services import vote_file_name
+from arena.battles.services import anonymous_id
+from arena.catalog.models import Arena, Category, Generation, Reliability
+from arena.ratings.models import MAIN, PersonalBoard, Rating, RatingRun
+from arena.ratings.personal import PersonalRanking, personal_ranking, shown
+from arena.ratings.services import (
+    EXPORT_DIR,
+    NotEnoughVotes,
+    personal_board_share,
+    vote_file_name,
+)
 
 TEMPLATE = "ratings/leaderboard.html"
 # The main board lists the models whose ranks on an arena's two quality boards are this far apart.
@@ -63,6 +72,8 @@ def leaderboard(request: HttpRequest, arena: Arena) -> HttpResponse:
         "asked_category": asked,
         "category_min_votes": settings.ARENA_CATEGORY_MIN_VOTES,
         **_qualities(arena, question, main=main),
+        # How images ended is the arena's, whatever the board: shown with the main one.
+        "reliability": _reliability(arena) if main else [],
     }
     # Going back to a swapped-in board, htmx asks for the whole page (it replaces the body).
     swap = request.htmx and not request.htmx.history_restore_request
@@ -90,14 +101,31 @@ def _qualities(arena: Arena, question: Question | None, *, main: bool) -> dict[s
     }
 
 
+# How each model's images ended, for the failures table: counted over every generation of the
+# arena, so once per few minutes rather than per view.
+RELIABILITY_CACHE_SECONDS = 300
+
+
+def _reliability(arena: Arena) -> list[Reliability]:
+    return cache.get_or_set(
+        f"ratings:reliability:{arena}",
+        lambda: Generation.objects.filter(prompt__arena=arena).reliability(),
+        RELIABILITY_CACHE_SECONDS,
+    )
+
+
 @require_GET
 def vote_data(request: HttpRequest) -> HttpResponse:
-    """The public vote files (the main vote's and each quality question's), rewritten every
-    night, and how to reproduce the leaderboards."""
+    """The public vote files (the main vote's and each quality question's) and how each
+    model's generations ended, rewritten every night, and how to reproduce the leaderboards."""
     files = []
     for arena in Arena:
-        for question in (None, *QUESTIONS[arena]):
-            name = vote_file_name(arena, question.quality if question else MAIN)
+        named = [
+            (question, vote_file_name(arena, question.quality if question else MAIN))
+            for question in (None, *QUESTIONS[arena])
+        ]
+        named.append((None, f"{EXPORT_DIR}/generations-{arena.value}.json"))
+        for question, name in named:
             if default_storage.exists(name):
                 files.append(
                     {
@@ -110,3 +138,62 @@ def vote_data(request: HttpRequest) -> HttpResponse:
                     }
                 )
     return render(request, "ratings/data.html", {"files": files})
+
+
+PERSONAL = "ratings/personal.html"
+# The session remembers the copy a visitor shared last in each arena, so sharing again
+# without a new vote hands back the same link.
+SHARED_SESSION_KEY = "personal-shared-{arena}"
+
+
+@never_cache  # one visitor's own: no cache may keep it
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "POST"])
+def personal(request: HttpRequest) -> HttpResponse:
+    """The visitor's own leaderboard (GET ?arena=); a POST freezes a copy to share."""
+    data = request.POST if request.method == "POST" else request.GET
+    arena = _arena(data.get("arena", Arena.T2I.value))
+    if arena is None:
+        return _personal_page(request, None, error=UNKNOWN_ARENA, status=400)
+    session_key = request.session.session_key or ""
+    if request.method == "POST":
+        remembered = SHARED_SESSION_KEY.format(arena=arena.value)
+        try:
+            board = personal_board_share(
+                arena=arena, session_key=session_key, previous=request.session.get(remembered, "")
+            )
+        except NotEnoughVotes as exc:
+            return _personal_page(request, exc.ranking, error=str(exc), status=400)
+        request.session[remembered] = board.token
+        return redirect(board)
+    voter = anonymous_id(session_key) if session_key else ""
+    return _personal_page(request, personal_ranking(arena=arena, voter=voter))
+
+
+UNKNOWN_ARENA = "There is no such arena: choose Text-to-Image (t2i) or Image Editing (edit)."
+
+
+def _arena(value: str) -> Arena | None:
+    return Arena(value) if value in Arena.values else None
+
+
+def _personal_page(
+    request: HttpRequest, ranking: PersonalRanking | None, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    context = {
+        "arena": ranking.arena if ranking else None,
+        "arenas": list(Arena),
+        "ranking": ranking,
+        "error": error,
+        **shown(ranking.rows if ranking else []),
+    }
+    template = f"{PERSONAL}#personal" if request.htmx else PERSONAL
+    return render(request, template, context, status=status)
+
+
+@require_GET
+def personal_shared(request: HttpRequest, token: str) -> HttpResponse:
+    """A visitor's own leaderboard as they shared it: frozen, and open to anyone."""
+    board = get_object_or_404(PersonalBoard, token=token)
+    context = {"board": board, "arena": Arena(board.arena), **shown(board.rows)}
+    return render(request, "ratings/personal_shared.html", context)

@@ -1,9 +1,11 @@
 """Queries and server time per battle page and per vote, at a small and a large scale; then,
-at the large scale, the model page (with a month of provider calls behind its figures) and
-the images API's own cost over a direct gateway call.
+at the large scale, the model page (with a month of provider calls behind its figures), the
+leaderboard (with every image's outcome behind its failures table), a visitor's own board
+fitted on their votes, and the images API's own cost over a direct gateway call.
 
 Runs in-process through Django's test client against a scratch database: PostgreSQL
-(database `arena_bench`) and Redis when they answer, as in production, SQLite otherwise.
+(database `arena_bench`, or ARENA_BENCH_DATABASE) and Redis when they answer, as in
+production, SQLite otherwise.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ import time
 from datetime import timedelta
 
 SCALES = [(8, 50, 1_000), (64, 400, 100_000)]  # models, prompts, votes
+# Engineers running the bench side by side each give it a database and Redis db of their own.
+DATABASE = os.environ.get("ARENA_BENCH_DATABASE", "arena_bench")
+REDIS_DB = os.environ.get("ARENA_BENCH_REDIS_DB", "14")
 ROUNDS = 200
 GOALS = {"battle page": 8, "vote": 6, "htmx vote": 6, "pool rebuild": 8}
 REBUILDS = 20
@@ -32,7 +37,7 @@ def _reachable(port: int) -> bool:
         return False
 
 
-def _configure(database: str = "arena_bench") -> str:
+def _configure(database: str = DATABASE) -> str:
     scratch = tempfile.mkdtemp(prefix="arena-bench-")
     os.environ.update(
         {
@@ -62,7 +67,7 @@ def _configure(database: str = "arena_bench") -> str:
             c.execute(f"CREATE DATABASE {database}")
         os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
     if _reachable(6379):
-        os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/14"
+        os.environ["REDIS_URL"] = f"redis://127.0.0.1:6379/{REDIS_DB}"
     import django
 
     django.setup()
@@ -225,6 +230,8 @@ def _measure_model_page_and_api() -> None:
 
     import gateway
     from arena.api.services import api_key_create
+    from arena.battles.models import Vote
+    from arena.battles.services import anonymous_id
     from arena.catalog.services import catalog_sync
     from arena.ratings.services import ratings_recompute
     from tests.arena.helpers import use_local_gateway
@@ -247,7 +254,14 @@ def _measure_model_page_and_api() -> None:
     rows = {
         "model page, speed table cached": timed(page, 50),
         "model page, speed table rebuilt": timed(page, 10, before=cache.clear),
+        "leaderboard, failures table": timed(lambda: client.get("/leaderboard/t2i/"), 50),
     }
+    # A visitor with 1,000 of the votes: their own board is fitted on each view.
+    visitor = Client()
+    visitor.get("/battle/t2i/")
+    first = Vote.objects.order_by("pk").values("pk")[:1_000]
+    Vote.objects.filter(pk__in=first).update(voter=anonymous_id(visitor.session.session_key))
+    rows["personal board, 1,000 votes"] = timed(lambda: visitor.get("/leaderboard/me/"), 50)
     catalog_sync()
     key = api_key_create(name="bench")[1]
     use_local_gateway()  # the built-in models without their simulated failures
@@ -266,7 +280,7 @@ def _measure_model_page_and_api() -> None:
     request = gateway.ImageRequest(model="blockworld", prompt="A red ball", size="64x64")
     rows["API generation (64x64, b64)"] = timed(api, 100)
     rows["same call, gateway direct"] = timed(lambda: gateway.generate(request), 100)
-    scale = "64 models, 25,600 provider calls"
+    scale = "64 models, 25,600 images and calls"
     print(f"{scale:<38} {'request':<32} {'queries':>8} {'median ms':>10}")
     for name, (queries, median_ms) in rows.items():
         print(f"{'':<38} {name:<32} {queries:>8} {median_ms:>10.2f}")
