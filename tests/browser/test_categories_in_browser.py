@@ -40,6 +40,10 @@ def test_the_category_filter_swaps_the_board_in_place(live_server, browser, scre
         " return nav.scrollWidth - nav.clientWidth; }"
     )
     assert overflow <= 0  # the filter wraps at phone width instead of running off the side
+    page_overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert page_overflow <= 0  # and the table fits: no sideways scrolling of the page
     page.click("nav.categories >> text=All prompts")
     page.wait_for_url(f"{live_server.url}/leaderboard/t2i/")
     page.wait_for_selector(f'{CURRENT}:has-text("All prompts")')
