@@ -293,6 +293,10 @@ ARENA_PRUNE_EVERY_SECONDS = env_int("ARENA_PRUNE_EVERY_SECONDS", 3600)
 ARENA_EXPORT_HOUR = env_int("ARENA_EXPORT_HOUR", 3)
 # Each web process rebuilds its matchmaking pool (images, ratings) at least this often.
 ARENA_POOL_SECONDS = env_int("ARENA_POOL_SECONDS", 60)
+# Every model that can be in a battle is in at least this share of the battles an even share
+# would give it (2 / n of them with n models); 0 turns the floor off, 1 asks for an even share
+# (the floor holds up to about 0.5, beyond which it gives what it can).
+ARENA_FLOOR_SHARE = env_float("ARENA_FLOOR_SHARE", 0.5)
 # Vote caps per visitor (session) and per address; 0 turns one off.
 ARENA_VOTES_PER_MINUTE = env_int("ARENA_VOTES_PER_MINUTE", 20)
 ARENA_VOTES_PER_DAY = env_int("ARENA_VOTES_PER_DAY", 1000)

@@ -16,7 +16,8 @@ targets were met. Both policies see the same truths, images and starting votes (
 Assumptions, not tuned for the sampler: strengths ~ Normal(0, 100 Elo), about the spread of
 the public text-to-image arenas; each model has an image for 90% of the prompts; ties are
 strength-blind (the hardest case for any sampler). The sampler runs with the site's
-constants (exploration, new-model boost, SETTLED_VOTES).
+constants (exploration, new-model boost, SETTLED_VOTES) and its default floor share
+(ARENA_FLOOR_SHARE); uniform pairing has no floor (it needs none).
 
 Scenarios, from the launch of an arena to the life it then leads:
 - cold start: all 32 models new;
@@ -69,6 +70,7 @@ MAX_VOTES = 80_000
 SEEDS = 60
 BOUND_SEEDS = 10
 GOAL = 0.60
+FLOOR_SHARE = 0.5  # ARENA_FLOOR_SHARE's default
 
 
 @dataclass(frozen=True)
@@ -118,8 +120,9 @@ def simulate(policy: str, seed: int, scenario: Scenario) -> Run:
         column[: scenario.earlier_votes] = values
     done = scenario.earlier_votes
     exploration = 1.0 if policy == "uniform" else None
+    floor_share = 0.0 if policy == "uniform" else FLOOR_SHARE
     board = compute_leaderboard(count_votes(names, left[:done], right[:done], outcome[:done]))
-    pool = _pool(board, names, available)
+    pool = _pool(board, names, available, floor_share)
     last: dict[int, tuple[int, int, int]] = {}
     best_first = np.argsort(-truth)
     reached: dict[str, int] = {}
@@ -154,14 +157,16 @@ def simulate(policy: str, seed: int, scenario: Scenario) -> Run:
         if len(reached) == 2:
             break
         if refit:
-            pool = _pool(board, names, available)
+            pool = _pool(board, names, available, floor_share)
     measured = slice(scenario.earlier_votes, done)
     battles = np.bincount(left[measured], minlength=MODELS)
     battles += np.bincount(right[measured], minlength=MODELS)
     return Run(reached.get("tau", MAX_VOTES), reached.get("top", MAX_VOTES), battles[best_first])
 
 
-def _pool(board: Leaderboard, names: list[str], available: np.ndarray) -> BattlePool:
+def _pool(
+    board: Leaderboard, names: list[str], available: np.ndarray, floor_share: float
+) -> BattlePool:
     """The sampler's battle pool after a recompute; models with no votes count as unknown."""
     at = [names.index(model) for model in board.models]
     rating, low, high = (np.full(len(names), np.nan) for _ in range(3))
@@ -173,7 +178,7 @@ def _pool(board: Leaderboard, names: list[str], available: np.ndarray) -> Battle
         board.votes,
     )
     weights = pair_weights(rating, low, high, votes)
-    return battle_pool(weights, available)
+    return battle_pool(weights, available, floor_share=floor_share)
 
 
 def _run(job: tuple[str, int, Scenario]) -> Run:
@@ -299,16 +304,21 @@ def _speed() -> None:
     shown = rng.integers(0, 500, prompts)
     started = time.perf_counter()
     weights = pair_weights(rating, rating - half_width, rating + half_width, votes)
-    pool = battle_pool(weights, available)
+    pool = battle_pool(weights, available, floor_share=FLOOR_SHARE)
     build = time.perf_counter() - started
-    last = None
-    timings = []
-    for _ in range(2_000):
-        started = time.perf_counter()
-        last = choose_battle(pool, shown, rng=rng, last=last)
-        timings.append(time.perf_counter() - started)
-    print(
-        f"sampler, {models} models x {prompts:,} prompts: weights + pool {build * 1e3:.1f} ms "
-        f"(per recompute), choose_battle {statistics.median(timings) * 1e3:.3f} ms median, "
-        f"{np.percentile(timings, 99) * 1e3:.3f} ms p99 per battle (goal < 5 ms)"
-    )
+    # A visitor in their first five battles has up to four models left out.
+    first_five = np.zeros(models, dtype=bool)
+    first_five[rng.choice(models, 4, replace=False)] = True
+    for label, excluded in (("", None), (", 4 models excluded", first_five)):
+        last = None
+        timings = []
+        for _ in range(2_000):
+            started = time.perf_counter()
+            last = choose_battle(pool, shown, rng=rng, last=last, excluded=excluded)
+            timings.append(time.perf_counter() - started)
+        print(
+            f"sampler, {models} models x {prompts:,} prompts: weights + pool "
+            f"{build * 1e3:.1f} ms (per recompute), choose_battle{label} "
+            f"{statistics.median(timings) * 1e3:.3f} ms median, "
+            f"{np.percentile(timings, 99) * 1e3:.3f} ms p99 per battle (goal < 5 ms)"
+        )
