@@ -286,6 +286,13 @@ ARENA_MIN_VOTES = env_int("ARENA_MIN_VOTES", 30)
 ARENA_BOOTSTRAP_ROUNDS = env_int("ARENA_BOOTSTRAP_ROUNDS", 100)
 ARENA_RATINGS_SEED = env_int("ARENA_RATINGS_SEED", 0)
 ARENA_RATINGS_EVERY_SECONDS = env_int("ARENA_RATINGS_EVERY_SECONDS", 300)
+# Without a beat, a vote refits the ratings (in a thread of its own, never in the vote's way)
+# when the arena's last run is older than this many seconds; 0: never. Celery running eagerly
+# means no worker, hence no beat: that is the default's test (the demo, and any site without
+# REDIS_URL). A site that runs eagerly and still has a beat sets 0.
+ARENA_REFIT_AFTER_VOTE_SECONDS = env_int(
+    "ARENA_REFIT_AFTER_VOTE_SECONDS", 60 if CELERY_TASK_ALWAYS_EAGER else 0
+)
 # How often beat re-sends generations whose task was lost, and prunes old API images.
 ARENA_REQUEUE_EVERY_SECONDS = env_int("ARENA_REQUEUE_EVERY_SECONDS", 300)
 ARENA_PRUNE_EVERY_SECONDS = env_int("ARENA_PRUNE_EVERY_SECONDS", 3600)

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import logging
 import tempfile
+import threading
 import time
 from datetime import timedelta
 from typing import IO
 
 import numpy as np
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -19,6 +22,8 @@ from arena.battles.services import pairing_plan_store
 from arena.catalog.models import AIModel, Arena
 from arena.ratings import engine, pairing, quality, votefile
 from arena.ratings.models import FlagPass, Rating, RatingRun, VoterFlag
+
+logger = logging.getLogger(__name__)
 
 # --- Bradley-Terry ----------------------------------------------------------------------------
 
@@ -190,12 +195,58 @@ def voter_flags_clear(*, flag_ids: list[int], user_id: int | None) -> int:
 
 
 def ratings_refresh() -> list[RatingRun]:
-    """What the beat task runs: judge voters, then refit every arena."""
+    """What the beat task runs: judge voters, then refit every arena. A refit under way
+    elsewhere (one after a vote, say) is waited for: never two at once."""
+    while not cache.add(REFIT_LOCK, "refresh", timeout=REFIT_LOCK_SECONDS):
+        time.sleep(0.1)
+    try:
+        return _refresh()
+    finally:
+        cache.delete(REFIT_LOCK)
+
+
+def _refresh() -> list[RatingRun]:
     runs = []
     for arena in Arena:
         voters_flag(arena=arena)
         runs.append(ratings_recompute(arena=arena))
     return runs
+
+
+# One refit at a time, across processes: the lock lives in the shared cache. It expires on its
+# own after REFIT_LOCK_SECONDS, should a process die holding it (a refit of a million votes
+# takes seconds).
+REFIT_LOCK = "ratings:refit"
+REFIT_LOCK_SECONDS = 300
+REFIT_THREAD = "ratings-refit-after-vote"
+
+
+def ratings_refresh_when_stale(*, arena: Arena) -> threading.Thread | None:
+    """Where no Celery beat refits the ratings (ARENA_REFIT_AFTER_VOTE_SECONDS > 0): after a
+    vote, refresh them as beat would if the arena's last run is older than that, in a thread
+    of its own, so the vote's response never waits for it. Returns the thread, or None if
+    the ratings are fresh or a refit is already under way."""
+    seconds = settings.ARENA_REFIT_AFTER_VOTE_SECONDS
+    if seconds <= 0:
+        return None
+    fresh_since = timezone.now() - timedelta(seconds=seconds)
+    if RatingRun.objects.board(arena).filter(computed_at__gte=fresh_since).exists():
+        return None
+    if not cache.add(REFIT_LOCK, "after a vote", timeout=REFIT_LOCK_SECONDS):
+        return None
+    thread = threading.Thread(target=_refresh_in_background, name=REFIT_THREAD, daemon=True)
+    thread.start()
+    return thread
+
+
+def _refresh_in_background() -> None:
+    try:
+        _refresh()
+    except Exception:
+        logger.exception("The ratings refit after a vote failed; the next stale vote retries.")
+    finally:
+        cache.delete(REFIT_LOCK)
+        connection.close()  # this thread's own
 
 
 def ratings_refresh_request() -> None:
