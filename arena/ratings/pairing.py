@@ -75,13 +75,8 @@ def pair_weights(
     # Places on the board are held by rated models: one not rated yet takes none from them.
     expected_rank = 1.0 + (below * known[None, :]).sum(axis=1)
     position = 1.0 / np.log2(1.0 + expected_rank)
-    weights = (
-        misordered
-        * gap_sd
-        * boost[:, None]
-        * boost[None, :]
-        * np.maximum(position[:, None], position[None, :])
-    )
+    # Every factor is symmetric to the last bit, so the product is too.
+    weights = misordered * gap_sd * np.outer(boost, boost) * np.maximum.outer(position, position)
     np.fill_diagonal(weights, 0.0)
     return weights
 

@@ -41,6 +41,16 @@ def test_a_toss_up_near_the_top_outweighs_the_same_toss_up_at_the_bottom():
     weights = pair_weights(rating, rating - 30, rating + 30, np.full(7, 1_000))
 
     assert weights[0, 1] > 1.5 * weights[5, 6]  # same gap, same intervals, ranks 1-2 vs 6-7
+
+
+def test_pair_weights_are_symmetric_to_the_last_bit():
+    rng = np.random.default_rng(4)
+    rating = rng.normal(1000, 100, 12)
+    half_width = rng.uniform(5, 80, 12)
+    votes = rng.integers(0, 600, 12)  # new and settled models: boosts of every size
+
+    weights = pair_weights(rating, rating - half_width, rating + half_width, votes)
+
     np.testing.assert_array_equal(weights, weights.T)
 
 
