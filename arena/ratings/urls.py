@@ -11,5 +11,6 @@ urlpatterns = [
         {"arena": "t2i"},
     ),
     path("data/", views.vote_data, name="data"),
+    path("sampling/", views.sampling, name="sampling"),
     path("<arena:arena>/", views.leaderboard, name="leaderboard"),
 ]

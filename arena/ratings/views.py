@@ -7,9 +7,13 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from arena.battles.matchmaking import VARIETY_BATTLES, VARIETY_MAX
 from arena.battles.models import EloRating
+from arena.battles.sampling import EXPLORATION
 from arena.catalog.models import Arena
 from arena.ratings.models import Rating, RatingRun
+from arena.ratings.pairing import NEW_MODEL_BOOST, SETTLED_VOTES
+from arena.ratings.record import WINDOWS, sampling_record
 from arena.ratings.services import EXPORT_DIR
 
 TEMPLATE = "ratings/leaderboard.html"
@@ -32,6 +36,26 @@ def leaderboard(request: HttpRequest, arena: Arena) -> HttpResponse:
         "min_votes": settings.ARENA_MIN_VOTES,
     }
     return render(request, f"{TEMPLATE}#board" if request.htmx else TEMPLATE, context)
+
+
+@require_GET
+def sampling(request: HttpRequest) -> HttpResponse:
+    """The public sampling record: how battles are chosen, and what came of it."""
+    records, counted_at = sampling_record()
+    context = {
+        "records": records,
+        "counted_at": counted_at,
+        "windows": WINDOWS,
+        "exploration": EXPLORATION,
+        "floor_share": settings.ARENA_FLOOR_SHARE,
+        "boost_max": 1 + NEW_MODEL_BOOST,
+        "settled_votes": SETTLED_VOTES,
+        "variety_battles": VARIETY_BATTLES,
+        "variety_max": VARIETY_MAX,
+        "refit_seconds": settings.ARENA_RATINGS_EVERY_SECONDS,
+        "refit_after_vote_seconds": settings.ARENA_REFIT_AFTER_VOTE_SECONDS,
+    }
+    return render(request, "ratings/sampling.html", context)
 
 
 @require_GET
