@@ -291,6 +291,13 @@ ARENA_RATINGS_SEED = env_int("ARENA_RATINGS_SEED", 0)
 ARENA_RATINGS_EVERY_SECONDS = env_int("ARENA_RATINGS_EVERY_SECONDS", 300)
 # A visitor sees their own leaderboard of an arena (/leaderboard/me/) after this many votes in it.
 ARENA_PERSONAL_MIN_VOTES = env_int("ARENA_PERSONAL_MIN_VOTES", 30)
+# Without a beat, a vote refits the ratings (in a thread of its own, never in the vote's way)
+# when the arena's last run is older than this many seconds; 0: never. Celery running eagerly
+# means no worker, hence no beat: that is the default's test (the demo, and any site without
+# REDIS_URL). A site that runs eagerly and still has a beat sets 0.
+ARENA_REFIT_AFTER_VOTE_SECONDS = env_int(
+    "ARENA_REFIT_AFTER_VOTE_SECONDS", 60 if CELERY_TASK_ALWAYS_EAGER else 0
+)
 # How often beat re-sends generations whose task was lost, and prunes old API images.
 ARENA_REQUEUE_EVERY_SECONDS = env_int("ARENA_REQUEUE_EVERY_SECONDS", 300)
 ARENA_PRUNE_EVERY_SECONDS = env_int("ARENA_PRUNE_EVERY_SECONDS", 3600)
@@ -298,6 +305,10 @@ ARENA_PRUNE_EVERY_SECONDS = env_int("ARENA_PRUNE_EVERY_SECONDS", 3600)
 ARENA_EXPORT_HOUR = env_int("ARENA_EXPORT_HOUR", 3)
 # Each web process rebuilds its matchmaking pool (images, ratings) at least this often.
 ARENA_POOL_SECONDS = env_int("ARENA_POOL_SECONDS", 60)
+# Every model that can be in a battle is in at least this share of the battles an even share
+# would give it (2 / n of them with n models); 0 turns the floor off, 1 asks for an even share
+# (the floor holds up to about 0.5, beyond which it gives what it can).
+ARENA_FLOOR_SHARE = env_float("ARENA_FLOOR_SHARE", 0.5)
 # Vote caps per visitor (session) and per address; 0 turns one off.
 ARENA_VOTES_PER_MINUTE = env_int("ARENA_VOTES_PER_MINUTE", 20)
 ARENA_VOTES_PER_DAY = env_int("ARENA_VOTES_PER_DAY", 1000)

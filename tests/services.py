@@ -40,6 +40,9 @@ def pytest_load_initial_conftests(early_config, parser, args):
     # The test client and the live server speak plain http; HTTPS-only is tested on its own.
     os.environ.setdefault("ARENA_HTTPS", "0")
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+    # Eager Celery means no beat, so votes would refit the ratings in a thread of their own:
+    # only the tests of that ask for it.
+    os.environ.setdefault("ARENA_REFIT_AFTER_VOTE_SECONDS", "0")
     os.environ.setdefault("GATEWAY_LOCAL_LATENCY_SCALE", "0")
     # One image per prompt and model unless a test is about renditions: faster, same logic.
     os.environ.setdefault("ARENA_RENDITIONS", "1")

@@ -1,11 +1,13 @@
 """Which prompt and which two images a visitor sees next.
 
-Votes are spent where they teach the most: close and uncertain pairs, new models, prompts
-shown less, with a share of uniform exploration. The pair weights are the pairing plan the last
-ratings refit stored (PairingPlan); the draw is arena/battles/sampling.py. Both work on arrays
-that change slowly (which images exist, the plan), so each web process keeps them as a pool
-and rebuilds it when curation or a new plan bumps a shared version, or after
-ARENA_POOL_SECONDS (new images join within that time).
+Votes are spent where they teach the most: close and uncertain pairs (those near the top of
+the board first), new models, prompts shown less, with a share of uniform exploration and a
+floor share of battles for every model (ARENA_FLOOR_SHARE). A visitor's first battles in an
+arena have variety: no model in more than two of their first five. The pair weights are the
+pairing plan the last ratings refit stored (PairingPlan); the draw is arena/battles/sampling.py.
+Both work on arrays that change slowly (which images exist, the plan), so each web process
+keeps them as a pool and rebuilds it when curation or a new plan bumps a shared version, or
+after ARENA_POOL_SECONDS (new images join within that time).
 
 Each prompt and model has up to ARENA_RENDITIONS images, each from its own secret seed; the
 sampler chooses the prompt and the two models, and each side shows one of its renditions at
@@ -18,7 +20,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +34,11 @@ from arena.battles.models import Battle, PairingPlan
 from arena.catalog.models import Arena, Generation
 
 VERSION_KEY = "matchmaking:version"
+# A visitor's first VARIETY_BATTLES battles in an arena show no model more than VARIETY_MAX
+# times (unless only such battles are possible): first impressions of an arena should not be
+# one corner of its board.
+VARIETY_BATTLES = 5
+VARIETY_MAX = 2
 
 
 @dataclass(frozen=True)
@@ -84,8 +91,11 @@ def battle_pick(
     if pool is None:
         return None
     rng = rng or np.random.default_rng()
-    last = _last_battle(pool, arena, session_key)
-    choice = sampling.choose_battle(pool.pool, pool.shown, rng=rng, last=last)
+    last, excluded = _history(pool, arena, session_key)
+    choice = sampling.choose_battle(pool.pool, pool.shown, rng=rng, last=last, excluded=excluded)
+    if choice is None and excluded is not None:
+        # Every battle left would show a model a third time: variety yields.
+        choice = sampling.choose_battle(pool.pool, pool.shown, rng=rng, last=last)
     if choice is None and last is not None:
         # The visitor's last battle was the only one possible: showing it again beats nothing.
         choice = sampling.choose_battle(pool.pool, pool.shown, rng=rng)
@@ -117,19 +127,31 @@ def _seen(session_key: str, *, prompt_id: int) -> set[int]:
     return {pk for pair in shown.values_list("left_id", "right_id") for pk in pair}
 
 
-def _last_battle(pool: ArenaPool, arena: Arena, session_key: str) -> tuple[int, int, int] | None:
-    last = (
+def _history(
+    pool: ArenaPool, arena: Arena, session_key: str
+) -> tuple[tuple[int, int, int] | None, np.ndarray | None]:
+    """The visitor's last battle as (prompt, model, model) rows of the pool, or None; and,
+    while they have had fewer than VARIETY_BATTLES battles here, the models they have seen
+    VARIETY_MAX times, as a mask of the pool's columns (None once they have had them all)."""
+    recent = list(
         Battle.objects.filter(session_key=session_key, arena=arena)
         .order_by("-created_at")
-        .values_list("prompt_id", "left__model_id", "right__model_id")
-        .first()
+        .values_list("prompt_id", "left__model_id", "right__model_id")[:VARIETY_BATTLES]
     )
-    if last is None:
-        return None
-    left, right = pool.index(last[0], last[1]), pool.index(last[0], last[2])
-    if left is None or right is None:
-        return None
-    return left[0], left[1], right[1]
+    last = None
+    if recent:
+        prompt_id, left_id, right_id = recent[0]
+        left, right = pool.index(prompt_id, left_id), pool.index(prompt_id, right_id)
+        if left is not None and right is not None:
+            last = left[0], left[1], right[1]
+    if len(recent) >= VARIETY_BATTLES:
+        return last, None
+    seen = Counter(model_id for _, *pair in recent for model_id in pair)
+    excluded = np.zeros(len(pool.models), dtype=bool)
+    for model_id, times in seen.items():
+        if times >= VARIETY_MAX and model_id in pool.models:
+            excluded[pool.models[model_id]] = True
+    return last, excluded
 
 
 def _pool(arena: Arena) -> ArenaPool | None:
@@ -184,6 +206,8 @@ def _build(arena: Arena, version: str) -> ArenaPool:
         prompt_ids=prompt_ids,
         models=models,
         generations=generations,
-        pool=sampling.battle_pool(weights, (generations > 0).any(axis=2)),
+        pool=sampling.battle_pool(
+            weights, (generations > 0).any(axis=2), floor_share=settings.ARENA_FLOOR_SHARE
+        ),
         shown=shown,
     )

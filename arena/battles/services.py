@@ -6,6 +6,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 import numpy as np
 from django.conf import settings
@@ -25,6 +26,7 @@ from arena.battles.models import (
 )
 from arena.battles.outcomes import OUTCOMES
 from arena.battles.qualities import QUALITY_CHOICES, Quality
+from arena.battles.signals import vote_recorded
 from arena.catalog.models import Arena
 from arena.ratelimit import allowance_take
 
@@ -56,7 +58,7 @@ def vote_record(*, token: str, session_key: str, choice: str, ip: str = "") -> V
 
     Raises VoteRejected (with an HTTP status and a sentence for the visitor) for an unknown
     token, another visitor's battle, a second vote, an expired battle or an unknown choice;
-    nothing is stored then.
+    nothing is stored then. Once the vote commits, `vote_recorded` says so.
     """
     try:
         choice = Choice(choice)
@@ -78,7 +80,7 @@ def vote_record(*, token: str, session_key: str, choice: str, ip: str = "") -> V
             right_model_id=battle.right.model_id,
             left_score=OUTCOMES[choice].left_score,
         )
-        return Vote.objects.create(
+        vote = Vote.objects.create(
             battle=battle,
             arena=battle.arena,
             prompt_id=battle.prompt_id,
@@ -92,6 +94,12 @@ def vote_record(*, token: str, session_key: str, choice: str, ip: str = "") -> V
             right_elo_before=change.right_before,
             right_elo_after=change.right_after,
         )
+        # Robust: the vote is stored whatever a listener does with the news.
+        transaction.on_commit(
+            partial(vote_recorded.send, sender=Vote, arena=Arena(vote.arena), vote_id=vote.pk),
+            robust=True,
+        )
+    return vote
 
 
 def quality_vote_record(*, token: str, session_key: str, quality: str, choice: str) -> QualityVote:

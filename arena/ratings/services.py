@@ -1,17 +1,20 @@
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
+import threading
 import time
 from datetime import timedelta
 from typing import IO, Any
 
 import numpy as np
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -24,6 +27,8 @@ from arena.ratings import engine, pairing, quality, votefile
 from arena.ratings.counts import count_table, pairs_count_table
 from arena.ratings.models import MAIN, FlagPass, PersonalBoard, Rating, RatingRun, VoterFlag
 from arena.ratings.personal import PersonalRanking, personal_ranking
+
+logger = logging.getLogger(__name__)
 
 # --- Bradley-Terry ----------------------------------------------------------------------------
 
@@ -267,7 +272,17 @@ def voter_flags_clear(*, flag_ids: list[int], user_id: int | None) -> int:
 
 def ratings_refresh() -> list[RatingRun]:
     """What the beat task runs: judge voters, then refit every arena, its categories and its
-    quality questions. Returns the runs of the arenas' main boards."""
+    quality questions; returns the runs of the arenas' main boards. A refit under way
+    elsewhere (one after a vote, say) is waited for: never two at once."""
+    while not cache.add(REFIT_LOCK, "refresh", timeout=REFIT_LOCK_SECONDS):
+        time.sleep(0.1)
+    try:
+        return _refresh()
+    finally:
+        cache.delete(REFIT_LOCK)
+
+
+def _refresh() -> list[RatingRun]:
     runs = []
     for arena in Arena:
         voters_flag(arena=arena)
@@ -286,6 +301,42 @@ def _answered(arena: Arena, quality: str) -> bool:
         QualityVote.objects.board(arena, quality).exists()
         or RatingRun.objects.board(arena, quality=quality).exists()
     )
+
+
+# One refit at a time, across processes: the lock lives in the shared cache. It expires on its
+# own after REFIT_LOCK_SECONDS, should a process die holding it (a refit of a million votes
+# takes seconds).
+REFIT_LOCK = "ratings:refit"
+REFIT_LOCK_SECONDS = 300
+REFIT_THREAD = "ratings-refit-after-vote"
+
+
+def ratings_refresh_when_stale(*, arena: Arena) -> threading.Thread | None:
+    """Where no Celery beat refits the ratings (ARENA_REFIT_AFTER_VOTE_SECONDS > 0): after a
+    vote, refresh them as beat would if the arena's last run is older than that, in a thread
+    of its own, so the vote's response never waits for it. Returns the thread, or None if
+    the ratings are fresh or a refit is already under way."""
+    seconds = settings.ARENA_REFIT_AFTER_VOTE_SECONDS
+    if seconds <= 0:
+        return None
+    fresh_since = timezone.now() - timedelta(seconds=seconds)
+    if RatingRun.objects.board(arena).filter(computed_at__gte=fresh_since).exists():
+        return None
+    if not cache.add(REFIT_LOCK, "after a vote", timeout=REFIT_LOCK_SECONDS):
+        return None
+    thread = threading.Thread(target=_refresh_in_background, name=REFIT_THREAD, daemon=True)
+    thread.start()
+    return thread
+
+
+def _refresh_in_background() -> None:
+    try:
+        _refresh()
+    except Exception:
+        logger.exception("The ratings refit after a vote failed; the next stale vote retries.")
+    finally:
+        cache.delete(REFIT_LOCK)
+        connection.close()  # this thread's own
 
 
 def ratings_refresh_request() -> None:

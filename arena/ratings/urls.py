@@ -13,5 +13,6 @@ urlpatterns = [
     path("data/", views.vote_data, name="data"),
     path("me/", views.personal, name="personal"),
     path("me/<slug:token>/", views.personal_shared, name="personal_shared"),
+    path("sampling/", views.sampling, name="sampling"),
     path("<arena:arena>/", views.leaderboard, name="leaderboard"),
 ]

@@ -9,12 +9,16 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
+from arena.battles.matchmaking import VARIETY_BATTLES, VARIETY_MAX
 from arena.battles.models import EloRating
 from arena.battles.qualities import QUESTIONS, Question, question_for
+from arena.battles.sampling import EXPLORATION
 from arena.battles.services import anonymous_id
 from arena.catalog.models import Arena, Category, Generation, Reliability
 from arena.ratings.models import MAIN, PersonalBoard, Rating, RatingRun
+from arena.ratings.pairing import NEW_MODEL_BOOST, SETTLED_VOTES
 from arena.ratings.personal import PersonalRanking, personal_ranking, shown
+from arena.ratings.record import WINDOWS, sampling_record
 from arena.ratings.services import (
     EXPORT_DIR,
     NotEnoughVotes,
@@ -112,6 +116,26 @@ def _reliability(arena: Arena) -> list[Reliability]:
         lambda: Generation.objects.filter(prompt__arena=arena).reliability(),
         RELIABILITY_CACHE_SECONDS,
     )
+
+
+@require_GET
+def sampling(request: HttpRequest) -> HttpResponse:
+    """The public sampling record: how battles are chosen, and what came of it."""
+    records, counted_at = sampling_record()
+    context = {
+        "records": records,
+        "counted_at": counted_at,
+        "windows": WINDOWS,
+        "exploration": EXPLORATION,
+        "floor_share": settings.ARENA_FLOOR_SHARE,
+        "boost_max": 1 + NEW_MODEL_BOOST,
+        "settled_votes": SETTLED_VOTES,
+        "variety_battles": VARIETY_BATTLES,
+        "variety_max": VARIETY_MAX,
+        "refit_seconds": settings.ARENA_RATINGS_EVERY_SECONDS,
+        "refit_after_vote_seconds": settings.ARENA_REFIT_AFTER_VOTE_SECONDS,
+    }
+    return render(request, "ratings/sampling.html", context)
 
 
 @require_GET

@@ -8,13 +8,16 @@ buttons at random. As on the site, the leaderboard (100 bootstrap rounds) is rec
 every REFIT_EVERY votes, and the sampler's pair weights with it. The votes needed are the
 first multiple of CHECK_EVERY at which the ratings fitted on the votes so far have a Kendall
 tau with the true order of at least TARGET_TAU (checked more often than the sampler refits,
-so that a policy needing a few hundred votes is not rounded to whole recomputes).
-Both policies see the same truths, images and starting votes (paired seeds).
+so that a policy needing a few hundred votes is not rounded to whole recomputes). Each run
+also counts the votes until the fitted top 3 are the true top 3 in the true order (what a
+reader of the leaderboard looks at first), and the battles each model was in, until both
+targets were met. Both policies see the same truths, images and starting votes (paired seeds).
 
 Assumptions, not tuned for the sampler: strengths ~ Normal(0, 100 Elo), about the spread of
 the public text-to-image arenas; each model has an image for 90% of the prompts; ties are
 strength-blind (the hardest case for any sampler). The sampler runs with the site's
-constants (exploration, new-model boost, SETTLED_VOTES).
+constants (exploration, new-model boost, SETTLED_VOTES) and its default floor share
+(ARENA_FLOOR_SHARE); uniform pairing has no floor (it needs none).
 
 Scenarios, from the launch of an arena to the life it then leads:
 - cold start: all 32 models new;
@@ -62,10 +65,12 @@ VISITORS = 500
 REFIT_EVERY = 250
 CHECK_EVERY = 50
 TARGET_TAU = 0.9
+TOP = 3
 MAX_VOTES = 80_000
 SEEDS = 60
 BOUND_SEEDS = 10
 GOAL = 0.60
+FLOOR_SHARE = 0.5  # ARENA_FLOOR_SHARE's default
 
 
 @dataclass(frozen=True)
@@ -87,8 +92,16 @@ def kendall_tau(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(np.sign(a[i] - a[j]) * np.sign(b[i] - b[j])))
 
 
-def simulate(policy: str, seed: int, scenario: Scenario) -> int:
-    """Votes after which the leaderboard first has Kendall tau >= TARGET_TAU with the truth."""
+@dataclass(frozen=True)
+class Run:
+    tau: int  # votes until Kendall tau >= TARGET_TAU with the truth
+    top: int  # votes until the fitted top TOP are the true top TOP, in order
+    battles: np.ndarray  # (MODELS,) battles each model was in, best model first
+
+
+def simulate(policy: str, seed: int, scenario: Scenario) -> Run:
+    """Votes after which the leaderboard first has Kendall tau >= TARGET_TAU with the truth,
+    and first has the true top TOP in order; battles per model until both."""
     setup = np.random.default_rng(seed)
     truth = setup.normal(0, STRENGTH_SD_ELO, MODELS)
     available = setup.random((PROMPTS, MODELS)) < IMAGE_COVERAGE
@@ -107,9 +120,12 @@ def simulate(policy: str, seed: int, scenario: Scenario) -> int:
         column[: scenario.earlier_votes] = values
     done = scenario.earlier_votes
     exploration = 1.0 if policy == "uniform" else None
+    floor_share = 0.0 if policy == "uniform" else FLOOR_SHARE
     board = compute_leaderboard(count_votes(names, left[:done], right[:done], outcome[:done]))
-    pool = _pool(board, names, available)
+    pool = _pool(board, names, available, floor_share)
     last: dict[int, tuple[int, int, int]] = {}
+    best_first = np.argsort(-truth)
+    reached: dict[str, int] = {}
     for vote in range(1, MAX_VOTES + 1):
         visitor = int(rng.integers(VISITORS))
         extra = {} if exploration is None else {"exploration": exploration}
@@ -133,14 +149,24 @@ def simulate(policy: str, seed: int, scenario: Scenario) -> int:
         counts = count_votes(names, left[:done], right[:done], outcome[:done])
         # The ratings are the fit of all the votes; the bootstrap only makes the intervals.
         board = compute_leaderboard(counts, bootstrap=100 if refit else 1, seed=vote)
-        if len(board.models) == MODELS and kendall_tau(board.rating, truth) >= TARGET_TAU:
-            return vote
+        if len(board.models) == MODELS:
+            if kendall_tau(board.rating, truth) >= TARGET_TAU:
+                reached.setdefault("tau", vote)
+            if (np.argsort(-board.rating)[:TOP] == best_first[:TOP]).all():
+                reached.setdefault("top", vote)
+        if len(reached) == 2:
+            break
         if refit:
-            pool = _pool(board, names, available)
-    return MAX_VOTES
+            pool = _pool(board, names, available, floor_share)
+    measured = slice(scenario.earlier_votes, done)
+    battles = np.bincount(left[measured], minlength=MODELS)
+    battles += np.bincount(right[measured], minlength=MODELS)
+    return Run(reached.get("tau", MAX_VOTES), reached.get("top", MAX_VOTES), battles[best_first])
 
 
-def _pool(board: Leaderboard, names: list[str], available: np.ndarray) -> BattlePool:
+def _pool(
+    board: Leaderboard, names: list[str], available: np.ndarray, floor_share: float
+) -> BattlePool:
     """The sampler's battle pool after a recompute; models with no votes count as unknown."""
     at = [names.index(model) for model in board.models]
     rating, low, high = (np.full(len(names), np.nan) for _ in range(3))
@@ -152,10 +178,10 @@ def _pool(board: Leaderboard, names: list[str], available: np.ndarray) -> Battle
         board.votes,
     )
     weights = pair_weights(rating, low, high, votes)
-    return battle_pool(weights, available)
+    return battle_pool(weights, available, floor_share=floor_share)
 
 
-def _run(job: tuple[str, int, Scenario]) -> int:
+def _run(job: tuple[str, int, Scenario]) -> Run:
     return simulate(*job)
 
 
@@ -169,12 +195,11 @@ def main() -> None:
     )
     with ProcessPoolExecutor(max_workers=2) as pool:
         for scenario in SCENARIOS:
-            needed = {
-                policy: np.array(
-                    list(pool.map(_run, [(policy, seed, scenario) for seed in range(SEEDS)]))
-                )
+            runs = {
+                policy: list(pool.map(_run, [(policy, seed, scenario) for seed in range(SEEDS)]))
                 for policy in ("uniform", "sampler")
             }
+            needed = {p: np.array([run.tau for run in runs[p]]) for p in runs}
             uniform, sampler = (statistics.median(needed[p]) for p in ("uniform", "sampler"))
             paired = statistics.median(needed["sampler"] / needed["uniform"])
             low, high = _ratio_interval(needed["uniform"], needed["sampler"])
@@ -185,6 +210,17 @@ def main() -> None:
                 f"(90% {low:.2f}-{high:.2f}, paired median {paired:.2f}; "
                 f"goal {GOAL:.2f}: {verdict})"
             )
+            top = {p: np.array([run.top for run in runs[p]]) for p in runs}
+            uniform_top, sampler_top = (statistics.median(top[p]) for p in ("uniform", "sampler"))
+            low, high = _ratio_interval(top["uniform"], top["sampler"])
+            verdict = "ok" if sampler_top < uniform_top else "over"
+            print(
+                f"  {'':12s} votes to the top {TOP} in order: uniform {uniform_top:6,.0f}, "
+                f"sampler {sampler_top:6,.0f} (medians); ratio {sampler_top / uniform_top:.2f} "
+                f"(90% {low:.2f}-{high:.2f}; goal below uniform: {verdict})"
+            )
+            for policy in runs:
+                print(f"  {'':12s} {policy:7s} battles per model: {_shares(runs[policy])}")
             if scenario.newcomers == MODELS:
                 limits = list(pool.map(best_allocation, range(BOUND_SEEDS)))
                 print(
@@ -192,6 +228,20 @@ def main() -> None:
                     f"ratio {statistics.median(limits):.2f} (median of {BOUND_SEEDS} seeds, "
                     f"{min(limits):.2f}-{max(limits):.2f})"
                 )
+
+
+def _shares(runs: list[Run]) -> str:
+    """Each model's share of the battles until both targets, as a share of the even share
+    (2 / MODELS): the true top TOP, then the median, least and most shown model."""
+    # Each battle has two models: a model's share of battles is its count over half the sum.
+    shares = np.array([run.battles / run.battles.sum() * MODELS for run in runs])
+    by_rank = np.median(shares, axis=0)
+    top = " ".join(f"{share:.2f}" for share in by_rank[:TOP])
+    return (
+        f"true top {TOP} {top}, median {np.median(by_rank):.2f}, "
+        f"least {np.median(shares.min(axis=1)):.2f}, most {np.median(shares.max(axis=1)):.2f} "
+        f"(1.00 = even, {2 / MODELS:.1%} of battles)"
+    )
 
 
 def best_allocation(seed: int) -> float:
@@ -254,16 +304,21 @@ def _speed() -> None:
     shown = rng.integers(0, 500, prompts)
     started = time.perf_counter()
     weights = pair_weights(rating, rating - half_width, rating + half_width, votes)
-    pool = battle_pool(weights, available)
+    pool = battle_pool(weights, available, floor_share=FLOOR_SHARE)
     build = time.perf_counter() - started
-    last = None
-    timings = []
-    for _ in range(2_000):
-        started = time.perf_counter()
-        last = choose_battle(pool, shown, rng=rng, last=last)
-        timings.append(time.perf_counter() - started)
-    print(
-        f"sampler, {models} models x {prompts:,} prompts: weights + pool {build * 1e3:.1f} ms "
-        f"(per recompute), choose_battle {statistics.median(timings) * 1e3:.3f} ms median, "
-        f"{np.percentile(timings, 99) * 1e3:.3f} ms p99 per battle (goal < 5 ms)"
-    )
+    # A visitor in their first five battles has up to four models left out.
+    first_five = np.zeros(models, dtype=bool)
+    first_five[rng.choice(models, 4, replace=False)] = True
+    for label, excluded in (("", None), (", 4 models excluded", first_five)):
+        last = None
+        timings = []
+        for _ in range(2_000):
+            started = time.perf_counter()
+            last = choose_battle(pool, shown, rng=rng, last=last, excluded=excluded)
+            timings.append(time.perf_counter() - started)
+        print(
+            f"sampler, {models} models x {prompts:,} prompts: weights + pool "
+            f"{build * 1e3:.1f} ms (per recompute), choose_battle{label} "
+            f"{statistics.median(timings) * 1e3:.3f} ms median, "
+            f"{np.percentile(timings, 99) * 1e3:.3f} ms p99 per battle (goal < 5 ms)"
+        )

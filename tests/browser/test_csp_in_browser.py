@@ -82,6 +82,7 @@ def test_no_page_breaks_the_content_security_policy(live_server, browser, demo):
     visit(model.get_absolute_url())
     page.wait_for_function(CHARTS_DRAWN)
     visit("/leaderboard/data/")
+    visit("/leaderboard/sampling/")
     visit("/playground/")
     page.fill("#play-prompt", "Three yellow apples on a wooden table")
     page.get_by_role("button", name="Run").click()
