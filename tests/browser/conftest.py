@@ -1,8 +1,10 @@
+import io
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -80,3 +82,33 @@ def arena_with_images(settings):
         PromptFactory(text="A house under a starry night sky with a crescent moon"),
     ]
     prompt_generate(prompt_ids=[prompt.pk for prompt in prompts])
+
+
+SMALL_DEMO = """
+[[t2i]]
+text = "A red ball on the left and a blue cube on the right"
+
+[[t2i]]
+text = "A house under a starry night sky with a crescent moon"
+
+[[edit]]
+source_prompt = "A glass cube on a wooden table with a small blue sphere inside"
+instruction = "Make the sphere red"
+"""
+
+
+@pytest.fixture
+def small_demo(settings, tmp_path):
+    """`seed_demo` on two text-to-image prompts and one edit, small images; call it with the
+    number of simulated votes."""
+    settings.ARENA_IMAGE_SIZE = 128
+    settings.ARENA_THUMBNAIL_SIZE = 64
+
+    def seed(votes: int) -> None:
+        prompts = tmp_path / "prompts.toml"
+        prompts.write_text(SMALL_DEMO)
+        call_command(
+            "seed_demo", "--prompts", prompts, "--votes", str(votes), stdout=io.StringIO()
+        )
+
+    return seed

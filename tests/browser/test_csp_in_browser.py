@@ -1,27 +1,13 @@
 """Under the Content-Security-Policy, Chromium blocks nothing on any page: public pages, votes in
 both arenas, charts, htmx swaps, the playground, and the admin."""
 
-import io
-
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 
 from arena.catalog.models import AIModel, Prompt
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PROMPTS = """
-[[t2i]]
-text = "A red ball on the left and a blue cube on the right"
-
-[[t2i]]
-text = "A house under a starry night sky with a crescent moon"
-
-[[edit]]
-source_prompt = "A glass cube on a wooden table with a small blue sphere inside"
-instruction = "Make the sphere red"
-"""
 
 # Playwright injects this before any page script; CSP does not apply to it.
 WATCH = """
@@ -37,12 +23,8 @@ CHARTS_DRAWN = (
 
 
 @pytest.fixture
-def demo(settings, tmp_path):
-    settings.ARENA_IMAGE_SIZE = 128
-    settings.ARENA_THUMBNAIL_SIZE = 64
-    prompts = tmp_path / "prompts.toml"
-    prompts.write_text(PROMPTS)
-    call_command("seed_demo", "--prompts", prompts, "--votes", "40", stdout=io.StringIO())
+def demo(small_demo):
+    small_demo(40)
     get_user_model().objects.create_superuser("curator", "c@example.com", "pw")
 
 

@@ -1,35 +1,17 @@
 """The sampling record in Chromium, at desktop and phone widths, with and without JavaScript:
 every table readable, nothing wider than the screen but the tables that scroll on their own."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PROMPTS = """
-[[t2i]]
-text = "A red ball on the left and a blue cube on the right"
-
-[[t2i]]
-text = "A house under a starry night sky with a crescent moon"
-
-[[edit]]
-source_prompt = "A glass cube on a wooden table with a small blue sphere inside"
-instruction = "Make the sphere red"
-"""
 WIDEST = "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
 
 
 @pytest.fixture
-def demo(settings, tmp_path):
-    settings.ARENA_IMAGE_SIZE = 128
-    settings.ARENA_THUMBNAIL_SIZE = 64
+def demo(settings, small_demo):
     settings.ARENA_MIN_VOTES = 1
-    prompts = tmp_path / "prompts.toml"
-    prompts.write_text(PROMPTS)
-    call_command("seed_demo", "--prompts", prompts, "--votes", "60", stdout=io.StringIO())
+    small_demo(60)
 
 
 @pytest.mark.parametrize(("width", "javascript"), [(1280, True), (390, True), (390, False)])
