@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from django.core.cache import cache
 from django.db.models import Min
 from django.utils import timezone
 
-from arena.catalog.models import Arena, Offering, ProviderCall
+from arena.catalog.models import AIModel, Arena, Offering, Provider, ProviderCall
 from arena.ratings.models import Rating
 
 SPEED_DAYS = 30
@@ -83,6 +84,16 @@ def _measure() -> dict[tuple[int, int], Speed]:
     return speed_table(ProviderCall.objects.speed_rows(since=since))
 
 
+def fastest_providers(speed: dict[tuple[int, int], Speed]) -> dict[int, tuple[float, int]]:
+    """Per model id, its fastest provider's median time in ms and that provider's id; a model
+    without a successful call in the window is absent (no speed is made up for it)."""
+    fastest: dict[int, tuple[float, int]] = {}
+    for (model_id, provider_id), figures in speed.items():
+        if figures.p50_ms is not None and figures.p50_ms < fastest.get(model_id, (math.inf,))[0]:
+            fastest[model_id] = (figures.p50_ms, provider_id)
+    return fastest
+
+
 def arena_points(arena: Arena, speed: dict[tuple[int, int], Speed]) -> list[dict[str, Any]]:
     """One point per rated model of the arena: its rating, its cheapest price per image, and
     its fastest provider's median time (None without successful calls), for the charts."""
@@ -92,13 +103,10 @@ def arena_points(arena: Arena, speed: dict[tuple[int, int], Speed]) -> list[dict
         .annotate(price=Min("price_per_image"))
         .values_list("model", "price")
     )
-    fastest: dict[int, float] = {}
-    for (model_id, _), figures in speed.items():
-        if figures.p50_ms is not None:
-            fastest[model_id] = min(figures.p50_ms, fastest.get(model_id, math.inf))
+    fastest = fastest_providers(speed)
     points = []
     for row in ratings:
-        seconds = fastest.get(row.model_id)
+        seconds = fastest[row.model_id][0] if row.model_id in fastest else None
         points.append(
             {
                 "model": row.model.name,
@@ -109,3 +117,74 @@ def arena_points(arena: Arena, speed: dict[tuple[int, int], Speed]) -> list[dict
             }
         )
     return points
+
+
+KIND = {
+    (True, False): "Text-to-Image Model",
+    (False, True): "Image Editing Model",
+    (True, True): "Text-to-Image and Image Editing Model",
+    (False, False): "Image Model",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class IndexRow:
+    """One model of the models index: its main-board ratings by arena, its cheapest offering
+    and its fastest provider's median time over the speed window (None: no data yet)."""
+
+    model: AIModel
+    ratings: dict[str, Rating]
+    offerings: list[Offering]
+    fastest_ms: float | None
+    fastest_provider: Provider | None
+
+    @property
+    def kind(self) -> str:
+        return KIND[self.model.can_generate, self.model.can_edit]
+
+    @property
+    def cheapest(self) -> Offering | None:
+        return min(self.offerings, key=lambda offering: offering.price_per_image, default=None)
+
+    @property
+    def price(self) -> Decimal | None:
+        return self.cheapest.price_per_image if self.cheapest else None
+
+    @property
+    def provider_slugs(self) -> set[str]:
+        return {offering.provider.slug for offering in self.offerings}
+
+    @property
+    def standings(self) -> list[tuple[Arena, Rating | None]]:
+        """The arenas it competes or was rated in, with its main-board rating there."""
+        return [
+            (arena, self.ratings.get(arena))
+            for arena in Arena
+            if self.model.competes_in(arena) or arena in self.ratings
+        ]
+
+
+def model_index(
+    speed: dict[tuple[int, int], Speed], providers: dict[int, Provider]
+) -> list[IndexRow]:
+    """Every catalog model as the index lists it, in a fixed number of queries."""
+    ratings: dict[int, dict[str, Rating]] = defaultdict(dict)
+    for rating in Rating.objects.main():
+        ratings[rating.model_id][rating.arena] = rating
+    fastest = fastest_providers(speed)
+    rows = []
+    for model in AIModel.objects.prefetch_related("offerings"):
+        offerings = list(model.offerings.all())
+        for offering in offerings:
+            offering.provider = providers[offering.provider_id]
+        ms, provider_id = fastest.get(model.pk, (None, None))
+        rows.append(
+            IndexRow(
+                model=model,
+                ratings=ratings[model.pk],
+                offerings=offerings,
+                fastest_ms=ms,
+                fastest_provider=providers.get(provider_id) if provider_id else None,
+            )
+        )
+    return rows

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
-from django.views.decorators.vary import vary_on_cookie
+from django.views.decorators.vary import vary_on_cookie, vary_on_headers
 
 from arena.battles.models import Battle, EloRating, Vote
-from arena.catalog.models import AIModel, Arena, Generation, Offering, Prompt
+from arena.catalog.models import AIModel, Arena, Generation, Prompt, Provider
 from arena.pages import figures
+from arena.pages.index import SORTS, ModelIndexQuery
 from arena.ratings.models import Rating
 
 COMPETITION_IMAGES_SHOWN = 48
@@ -34,13 +35,20 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@vary_on_headers("HX-Request")
 @require_GET
 def model_list(request: HttpRequest) -> HttpResponse:
-    models = AIModel.objects.prefetch_related(
-        Prefetch("elo_ratings", to_attr="elos"),
-        Prefetch("offerings", queryset=Offering.objects.select_related("provider")),
-    ).order_by("-active", "name")
-    return render(request, "pages/model_list.html", {"models": models})
+    """Every catalog model, filtered and sorted by the query string; for htmx, just the list."""
+    providers = Provider.objects.in_bulk()
+    query = ModelIndexQuery(request.GET, providers=list(providers.values()))
+    template = "pages/model_list.html#index" if request.htmx else "pages/model_list.html"
+    if not query.is_valid():
+        context = {"query": query, "problems": query.problems()}
+        return render(request, template, context, status=400)
+    rows = query.select(figures.model_index(figures.provider_speed(), providers))
+    sorts = [(value, label, query.link(sort=value)) for value, label in SORTS]
+    context = {"query": query, "rows": rows, "sorts": sorts, "sort": query.sort_by}
+    return render(request, template, context)
 
 
 @require_GET
