@@ -1,0 +1,65 @@
+"""The models index in Chromium at desktop and phone widths: every catalog model is listed,
+a sort link and a filter swap the list in place with htmx and put the query in the address,
+and at 390 px the page does not scroll sideways."""
+
+import pytest
+
+from arena.catalog.services import catalog_sync
+from tests.arena.helpers import measured_models
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CARDS = "ul.model-cards > li.model-card"
+SIDEWAYS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_index_sorts_and_filters_in_place_and_fits(live_server, browser, screenshot, width):
+    catalog_sync()
+    measured_models()
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live_server.url}/models/")
+    page.wait_for_function("() => window.htmx")
+    page.evaluate("() => { window.samePage = true; }")
+    everyone = page.locator(CARDS).count()
+    screenshot(page, f"model-index-{width}")
+
+    assert everyone > 10
+    assert page.evaluate(SIDEWAYS) <= 0
+    page.click(".index-sorts >> text=Speed")
+    page.wait_for_url(f"{live_server.url}/models/?sort=speed")
+    page.wait_for_selector('.index-sorts a[aria-current="true"]:has-text("Speed")')
+    assert page.locator(f"{CARDS} h2").first.inner_text() == "Fast Model"  # 1,100 ms median
+    page.select_option(".index-filters select[name=provider]", "pricey")
+    page.wait_for_url("**/models/?*provider=pricey*sort=speed")
+    page.wait_for_function(f"() => document.querySelectorAll('{CARDS}').length === 1")
+    screenshot(page, f"model-index-filtered-{width}")
+
+    assert page.evaluate("() => window.samePage") is True  # swapped by htmx, not reloaded
+    assert page.locator(f"{CARDS} h2").inner_text() == "Fast Model"
+    assert page.evaluate(SIDEWAYS) <= 0
+    assert page.locator("header.site-header").count() == 1
+    assert errors == []
+
+
+def test_the_index_filters_without_javascript(live_server, browser):
+    catalog_sync()
+    measured_models()
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 390, "height": 900}
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/models/")
+
+    page.select_option(".index-filters select[name=capability]", "edit")
+    page.click(".index-filters button[type=submit]")
+    page.wait_for_url("**/models/?*capability=edit*")
+    kinds = page.locator(f"{CARDS} .kind").all_inner_texts()
+
+    assert kinds and all("Image Editing" in kind for kind in kinds)
+    page.click(".index-sorts >> text=Price")
+    page.wait_for_url("**/models/?capability=edit&sort=price")
+    assert page.locator(CARDS).count() == len(kinds)
+    context.close()
