@@ -55,6 +55,9 @@ def _configure(database: str = DATABASE) -> str:
             "ARENA_IP_VOTES_PER_MINUTE": "0",
             "ARENA_IP_VOTES_PER_DAY": "0",
             "ARENA_API_REQUESTS_PER_MINUTE": "0",
+            # Production's shape: a beat refits the ratings, not the votes themselves (the bench
+            # runs Celery eagerly, which would otherwise turn on the demo's refit after a vote).
+            "ARENA_REFIT_AFTER_VOTE_SECONDS": "0",
         }
     )
     if _reachable(5432):
