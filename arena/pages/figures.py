@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 from django.core.cache import cache
-from django.db.models import Min
+from django.db.models import Count, Min
 from django.utils import timezone
 
-from arena.catalog.models import AIModel, Arena, Offering, Provider, ProviderCall
+from arena.battles.models import EloRating
+from arena.catalog.models import AIModel, Arena, Generation, Offering, Provider, ProviderCall
 from arena.ratings.models import Rating
 
 SPEED_DAYS = 30
@@ -188,3 +189,47 @@ def model_index(
             )
         )
     return rows
+
+
+BEST_FOR_SHOWN = 3
+
+
+def model_figures(model: AIModel) -> dict[str, Any]:
+    """The context of the performance, benchmarks and landscape sections of the model page."""
+    ratings = {row.arena: row for row in Rating.objects.main().filter(model=model)}
+    elo = {row.arena: row for row in EloRating.objects.filter(model=model)}
+    ranked = dict(
+        Rating.objects.main()
+        .filter(preliminary=False)
+        .values("arena")
+        .annotate(models=Count("pk"))
+        .values_list("arena", "models")
+    )
+    standings = [
+        {
+            "arena": arena,
+            "rating": ratings.get(arena),
+            "elo": elo.get(arena),
+            "of": ranked.get(arena.value, 0),
+        }
+        for arena in Arena
+        if model.competes_in(arena) or arena.value in elo
+    ]
+    speed = provider_speed()
+    performance = [
+        (offering, speed.get((model.pk, offering.provider_id)))
+        for offering in model.offerings.select_related("provider")
+    ]
+    charts = [
+        {"arena": arena, "id": f"points-{arena}", "points": arena_points(arena, speed)}
+        for arena in Arena
+        if arena in ratings
+    ]
+    return {
+        "standings": standings,
+        "best_for": Rating.objects.category_ranks(model)[:BEST_FOR_SHOWN],
+        "performance": performance,
+        "charts": charts,
+        "speed_days": SPEED_DAYS,
+        "reliability": Generation.objects.filter(model=model).reliability(),
+    }
