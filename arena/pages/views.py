@@ -3,7 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_cookie, vary_on_headers
 
@@ -43,10 +44,17 @@ def model_list(request: HttpRequest) -> HttpResponse:
     if not query.is_valid():
         context = {"query": query, "problems": query.problems()}
         return render(request, template, context, status=400)
+    # A form submits its empty fields too: the address bar shows the query without them.
+    canonical = reverse("pages:model_list") + query.link().rstrip("?")
+    if not request.htmx and canonical != request.get_full_path():
+        return redirect(canonical)
     rows = query.select(figures.model_index(figures.provider_speed(), providers))
     sorts = [(value, label, query.link(sort=value)) for value, label in SORTS]
     context = {"query": query, "rows": rows, "sorts": sorts, "sort": query.sort_by}
-    return render(request, template, context)
+    response = render(request, template, context)
+    if request.htmx:
+        response["HX-Push-Url"] = canonical
+    return response
 
 
 @require_GET

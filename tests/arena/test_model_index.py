@@ -164,6 +164,19 @@ def test_filters_and_sorts_are_links_and_forms_for_htmx_and_without_javascript(i
     assert 'hx-push-url="true"' in page
 
 
+def test_the_forms_empty_fields_stay_out_of_the_address(index):
+    submitted = "/models/?arena=&provider=cheap&capability=&min_price=&max_price=&sort="
+
+    plain = Client().get(submitted)
+    swapped = Client().get(submitted, headers={"HX-Request": "true"})
+
+    assert plain.status_code == 302
+    assert plain["Location"] == "/models/?provider=cheap"
+    assert swapped.status_code == 200
+    assert swapped["HX-Push-Url"] == "/models/?provider=cheap"
+    assert names(swapped) == ["Fast Model", "Slow Model"]
+
+
 def test_a_keyless_real_model_is_listed_with_its_price_and_no_invented_speed():
     catalog_sync()
     response = Client().get("/models/")
@@ -217,6 +230,7 @@ def test_the_query_count_does_not_grow_with_the_models_or_their_calls(
     value=st.text(max_size=30),
 )
 def test_any_filter_value_is_an_answer_never_an_error(name, value):
-    response = Client().get("/models/", {name: value})
+    response = Client().get("/models/", {name: value}, follow=True)
 
     assert response.status_code in (200, 400)
+    assert len(response.redirect_chain) <= 1
