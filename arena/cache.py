@@ -1,4 +1,14 @@
-"""The cache of a production run without Redis: Django's database cache, shared by every process.
+"""The shared cache: Redis that a short outage cannot take the site down with, or, for a
+production run without Redis, Django's database cache shared by every process.
+
+Redis away (restarting, a network blip) must not be a 500 on every page. What the cache holds
+is a copy or a hint (pools' version, cached figures and sessions backed by the database), so a
+read is a miss and a write is skipped while it is away. What only the cache can answer (a lock
+taken with `add`, a counter's `incr`) raises CacheUnavailable instead: its caller says what
+stands in (see arena.ratelimit and arena.ratings.services). After a failure the cache is left
+alone for OUTAGE_SECONDS, so a visitor's request pays for at most one timed-out connection.
+
+The database cache:
 
 Django's own `incr` on the database cache reads, adds and writes back outside a transaction, so
 two processes counting at once lose counts, and the write resets the key's expiry to the
@@ -10,14 +20,118 @@ transaction, and its expiry is kept.
 from __future__ import annotations
 
 import base64
+import logging
 import pickle
+import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.cache.backends import db
+from django.core.cache.backends import db, redis
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.management import call_command
 from django.db import connections, router, transaction
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+
+OUTAGE_SECONDS = 5.0
+
+
+class CacheUnavailable(Exception):
+    """The shared cache cannot answer now; the caller falls back to what it can do alone."""
+
+
+class RedisCache(redis.RedisCache):
+    """Django's Redis cache, degrading to misses and skipped writes while Redis is away."""
+
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        options = params.setdefault("OPTIONS", {})
+        # Without these a blackholed Redis holds each request for the OS's TCP timeout.
+        options.setdefault("socket_connect_timeout", 0.5)
+        options.setdefault("socket_timeout", 1.0)
+        super().__init__(server, params)
+        self._down_until = 0.0
+        self._state = threading.Lock()
+
+    def _guarded(self, call: Callable[[], Any], operation: str) -> Any:
+        if time.monotonic() < self._down_until:
+            raise CacheUnavailable(f"Redis is away (cache {operation} skipped)")
+        try:
+            return call()
+        except (RedisConnectionError, RedisTimeoutError, OSError) as error:
+            with self._state:
+                first = time.monotonic() >= self._down_until
+                self._down_until = time.monotonic() + OUTAGE_SECONDS
+            if first:
+                logger.warning(
+                    "Redis is unreachable (%s); serving without the shared cache, "
+                    "trying again in %.0f s.",
+                    error,
+                    OUTAGE_SECONDS,
+                )
+            raise CacheUnavailable(f"Redis is away ({error})") from error
+
+    def _read(self, call: Callable[[], Any], operation: str, missing: Any) -> Any:
+        try:
+            return self._guarded(call, operation)
+        except CacheUnavailable:
+            return missing
+
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+        return self._read(
+            lambda: super(RedisCache, self).get(key, default, version), "get", default
+        )
+
+    def get_many(self, keys: Any, version: int | None = None) -> Any:
+        return self._read(lambda: super(RedisCache, self).get_many(keys, version), "get", {})
+
+    def has_key(self, key: Any, version: int | None = None) -> bool:
+        return self._read(lambda: super(RedisCache, self).has_key(key, version), "get", False)
+
+    def set(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> None:
+        self._read(lambda: super(RedisCache, self).set(key, value, timeout, version), "set", None)
+
+    def set_many(
+        self, data: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> list[Any]:
+        return self._read(
+            lambda: super(RedisCache, self).set_many(data, timeout, version), "set", list(data)
+        )
+
+    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+        return self._read(
+            lambda: super(RedisCache, self).touch(key, timeout, version), "set", False
+        )
+
+    def delete(self, key: Any, version: int | None = None) -> bool:
+        return self._read(lambda: super(RedisCache, self).delete(key, version), "delete", False)
+
+    def delete_many(self, keys: Any, version: int | None = None) -> None:
+        self._read(lambda: super(RedisCache, self).delete_many(keys, version), "delete", None)
+
+    def add(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> bool:
+        return self._guarded(
+            lambda: super(RedisCache, self).add(key, value, timeout, version), "add"
+        )
+
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        return self._guarded(lambda: super(RedisCache, self).incr(key, delta, version), "incr")
+
+    def get_or_set(
+        self, key: Any, default: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> Any:
+        try:
+            return super().get_or_set(key, default, timeout, version)
+        except CacheUnavailable:
+            return default() if callable(default) else default
 
 
 class DatabaseCache(db.DatabaseCache):

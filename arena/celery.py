@@ -1,13 +1,17 @@
+import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from celery import Celery, Task
 from celery.schedules import crontab
+from kombu.exceptions import OperationalError
 
 from arena import secret_key_require
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
 secret_key_require()
+logger = logging.getLogger(__name__)
 
 # Tasks are bound to this app (`@app.task`); processes that never send or run one (a
 # management command, say) never import Celery.
@@ -46,7 +50,8 @@ def task_send(name: str, *args: object, task_id: str | None = None) -> None:
     Services send their tasks by name: a tasks module imports its service, so the service
     importing the tasks module back would close a circle.
     """
-    _task(name).apply_async(args=args, task_id=task_id)
+    with _broker_guard(name):
+        _task(name).apply_async(args=args, task_id=task_id)
 
 
 def tasks_send(name: str, calls: Iterable[tuple[object, ...]]) -> None:
@@ -54,7 +59,19 @@ def tasks_send(name: str, calls: Iterable[tuple[object, ...]]) -> None:
     from celery import group
 
     task = _task(name)
-    group(task.s(*args) for args in calls).apply_async()
+    with _broker_guard(name):
+        group(task.s(*args) for args in calls).apply_async()
+
+
+@contextmanager
+def _broker_guard(name: str) -> Iterator[None]:
+    """A broker that is away (Redis restarting) loses the message, not the request that sent
+    it: what the task was for stays in the database (a queued generation, a stale rating),
+    and beat's passes send it again once the broker is back."""
+    try:
+        yield
+    except OperationalError:
+        logger.warning("The task broker is unreachable; %s was not sent this time.", name)
 
 
 def _task(name: str) -> Task:

@@ -6,6 +6,11 @@ database query. A leaf: any layer may use it, and it imports none of them.
     refused = allowance_take("vote", session=key, ip=ip)  # None, or the Cap that was exceeded
 
 A refused attempt still counts, so hammering a button does not open the gate sooner.
+
+While the shared cache is away (arena.cache.CacheUnavailable), each process counts on its own
+in its memory: the caps still hold per process, so with N web processes someone can get up to
+N times a limit until Redis is back. Refusing everyone instead would stop the votes, which the
+arena exists for.
 """
 
 from __future__ import annotations
@@ -16,6 +21,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
+
+from arena.cache import CacheUnavailable
+
+# The stand-in counters while the shared cache is away, this process's own.
+_local = LocMemCache("ratelimit-fallback", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +130,12 @@ def window_count(scope: str, identity: str, seconds: int) -> int:
     now = int(time.time())
     digest = hashlib.sha256(identity.encode()).hexdigest()[:24]
     key = f"limit:{scope}:{seconds}:{now // seconds}:{digest}"
-    cache.add(key, 0, timeout=seconds + 5)
-    return cache.incr(key)
+    try:
+        cache.add(key, 0, timeout=seconds + 5)
+        return cache.incr(key)
+    except CacheUnavailable:
+        _local.add(key, 0, timeout=seconds + 5)
+        return _local.incr(key)
 
 
 def window_left(seconds: int) -> int:

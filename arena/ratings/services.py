@@ -22,6 +22,7 @@ from arena.battles.models import EloRating, PairingPlan, QualityVote, Vote
 from arena.battles.outcomes import OUTCOMES, Choice
 from arena.battles.qualities import QUESTIONS
 from arena.battles.services import anonymous_id, pairing_plan_store
+from arena.cache import CacheUnavailable
 from arena.catalog.models import AIModel, Arena, Category, Generation, Prompt
 from arena.ratings import engine, pairing, quality, votefile
 from arena.ratings.counts import count_table, pairs_count_table
@@ -273,9 +274,14 @@ def voter_flags_clear(*, flag_ids: list[int], user_id: int | None) -> int:
 def ratings_refresh() -> list[RatingRun]:
     """What the beat task runs: judge voters, then refit every arena, its categories and its
     quality questions; returns the runs of the arenas' main boards. A refit under way
-    elsewhere (one after a vote, say) is waited for: never two at once."""
-    while not cache.add(REFIT_LOCK, "refresh", timeout=REFIT_LOCK_SECONDS):
-        time.sleep(0.1)
+    elsewhere (one after a vote, say) is waited for: never two at once. With the shared cache
+    away there is no lock to take, but then no refit after a vote starts either (it needs the
+    lock), so beat's refit runs alone."""
+    try:
+        while not cache.add(REFIT_LOCK, "refresh", timeout=REFIT_LOCK_SECONDS):
+            time.sleep(0.1)
+    except CacheUnavailable:
+        logger.warning("The shared cache is away: refitting the ratings without the lock.")
     try:
         return _refresh()
     finally:
@@ -322,8 +328,11 @@ def ratings_refresh_when_stale(*, arena: Arena) -> threading.Thread | None:
     fresh_since = timezone.now() - timedelta(seconds=seconds)
     if RatingRun.objects.board(arena).filter(computed_at__gte=fresh_since).exists():
         return None
-    if not cache.add(REFIT_LOCK, "after a vote", timeout=REFIT_LOCK_SECONDS):
-        return None
+    try:
+        if not cache.add(REFIT_LOCK, "after a vote", timeout=REFIT_LOCK_SECONDS):
+            return None
+    except CacheUnavailable:
+        return None  # no lock to be had: a later vote, or beat, refits
     thread = threading.Thread(target=_refresh_in_background, name=REFIT_THREAD, daemon=True)
     thread.start()
     return thread
