@@ -2,8 +2,9 @@ import logging
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from celery import Celery, Task
+from celery import Celery, Task, bootsteps
 from celery.schedules import crontab
 from kombu.exceptions import OperationalError
 
@@ -42,6 +43,24 @@ def schedule(sender: Celery, **kwargs: object) -> None:
             "schedule": float(settings.ARENA_PRUNE_EVERY_SECONDS),
         },
     }
+
+
+class Heartbeat(bootsteps.StartStopStep):
+    """Tell /readyz, while this worker consumes, which queues it serves."""
+
+    requires = ("celery.worker.consumer.tasks:Tasks",)
+
+    def start(self, consumer: Any) -> None:
+        from arena.health import heartbeat_start
+
+        self.beating = heartbeat_start([queue.name for queue in consumer.task_consumer.queues])
+
+    def stop(self, consumer: Any) -> None:
+        if beating := getattr(self, "beating", None):
+            beating.set()
+
+
+app.steps["consumer"].add(Heartbeat)
 
 
 def task_send(name: str, *args: object, task_id: str | None = None) -> None:

@@ -9,6 +9,7 @@ from arena.converters import (
     ModelIdConverter,
     SideConverter,
 )
+from arena.health import healthz, readyz
 
 register_converter(ArenaConverter, "arena")
 register_converter(SideConverter, "side")
@@ -21,6 +22,8 @@ urlpatterns = [
     path("leaderboard/", include("arena.ratings.urls")),
     path("", include("arena.api.urls")),
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,4 +1,8 @@
+import logging
+import os
+
 import pytest
+from celery.contrib.testing.worker import start_worker
 
 import gateway
 from tests.arena.helpers import reset_shared_state, use_local_gateway
@@ -24,3 +28,28 @@ def empty_cache():
     reset_shared_state()
     yield
     reset_shared_state()
+
+
+@pytest.fixture
+def worker(settings):
+    """A real Celery worker (threads) consuming Redis's generation and default queues."""
+    from arena.celery import app
+
+    if not os.environ.get("REDIS_URL"):
+        pytest.skip("needs Redis (required under CI=true)")
+    settings.ARENA_IMAGE_SIZE = 256
+    app.conf.task_always_eager = False
+    with app.connection_for_write() as connection:
+        connection.default_channel.client.flushdb()
+    root_level = logging.getLogger().level  # the testing worker sets its own on the root logger
+    with start_worker(
+        app,
+        pool="threads",
+        concurrency=8,
+        perform_ping_check=False,
+        queues=["generation", "celery"],
+        shutdown_timeout=30,
+    ) as running:
+        yield running
+    app.conf.task_always_eager = True
+    logging.getLogger().setLevel(root_level)

@@ -1,40 +1,14 @@
 """ "Generate" through a real Celery worker consuming Redis, as in production."""
 
-import logging
-import os
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 
 from arena.catalog.models import AIModel, Generation, ProviderCall
 from arena.catalog.services import catalog_sync, prompt_generate
-from arena.celery import app
 from tests.factories import PromptFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def worker(settings):
-    if not os.environ.get("REDIS_URL"):
-        pytest.skip("needs Redis (required under CI=true)")
-    settings.ARENA_IMAGE_SIZE = 256
-    app.conf.task_always_eager = False
-    with app.connection_for_write() as connection:
-        connection.default_channel.client.flushdb()
-    root_level = logging.getLogger().level  # the testing worker sets its own on the root logger
-    with start_worker(
-        app,
-        pool="threads",
-        concurrency=8,
-        perform_ping_check=False,
-        queues=["generation", "celery"],
-        shutdown_timeout=30,
-    ) as running:
-        yield running
-    app.conf.task_always_eager = True
-    logging.getLogger().setLevel(root_level)
 
 
 def wait_until_finished(count: int, timeout: float = 60) -> None:
