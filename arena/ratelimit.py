@@ -1,9 +1,14 @@
 """Every cap on how fast someone may use the site, declared as data in one table.
 
-Counters live in the cache (Redis in production), in fixed windows, so checking them costs no
-database query. A leaf: any layer may use it, and it imports none of them.
+Counters live in the cache (Redis in production), so checking them costs no database query.
+Each cap is a sliding window, estimated from two fixed windows as Cloudflare's limiter does:
+the current window's count plus the previous one's, weighted by how much of it still lies
+within the last `seconds`. A burst across a window's edge therefore counts in full (with fixed
+windows alone it could pass twice the limit), at the price of two counters per cap. A leaf: any
+layer may use it, and it imports none of them.
 
-    refused = allowance_take("vote", session=key, ip=ip)  # None, or the Cap that was exceeded
+    allowance = allowance_take("vote", session=key, ip=ip)
+    allowance.refused  # None, or the Usage of the first cap exceeded
 
 A refused attempt still counts, so hammering a button does not open the gate sooner.
 
@@ -16,6 +21,7 @@ arena exists for.
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from dataclasses import dataclass
 
@@ -45,9 +51,64 @@ class Cap:
     def sentence(self) -> str:
         return self.message.format(limit=self.limit)
 
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Where one cap stands after an event was counted against it: the counts of the current
+    and the previous fixed window, and how far into the current one we are."""
+
+    cap: Cap
+    current: int  # this event included
+    previous: int
+    elapsed: float
+
+    @property
+    def used(self) -> float:
+        """The sliding window's estimate of the events in the last `cap.seconds`."""
+        return self.current + self.previous * (1 - self.elapsed / self.cap.seconds)
+
+    @property
+    def exceeded(self) -> bool:
+        return self.used > self.cap.limit
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.cap.limit - math.ceil(self.used))
+
+    @property
+    def reset_seconds(self) -> int:
+        """Seconds until the window holds none of the events counted so far."""
+        left = math.ceil(self.cap.seconds - self.elapsed)
+        return left + self.cap.seconds if self.current else left
+
     @property
     def retry_after(self) -> int:
-        return window_left(self.seconds)
+        """Seconds until the next event would pass (0: it would now)."""
+        limit, seconds = self.cap.limit, self.cap.seconds
+        if self.used + 1 <= limit:
+            return 0
+        if self.current + 1 <= limit and self.previous:
+            # The previous window's weight has to fall until the estimate leaves room.
+            wait = seconds * (1 - (limit - self.current - 1) / self.previous) - self.elapsed
+        else:  # this window alone is full: into the next, where it is the previous one
+            wait = seconds - self.elapsed + seconds * (1 - (limit - 1) / max(self.current, 1))
+        return max(1, math.ceil(wait))
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """The caps one event was counted against: the first exceeded, if any, and the tightest."""
+
+    usages: tuple[Usage, ...]
+
+    @property
+    def refused(self) -> Usage | None:
+        """The first cap exceeded (its sentence for the person, when to retry), or None."""
+        return next((usage for usage in self.usages if usage.exceeded), None)
+
+    @property
+    def tightest(self) -> Usage | None:
+        return min(self.usages, key=lambda usage: usage.remaining, default=None)
 
 
 MINUTE, HOUR, DAY = 60, 3_600, 86_400
@@ -109,35 +170,34 @@ CAPS = (
 )
 
 
-def allowance_take(action: str, **identities: str) -> Cap | None:
-    """Count one `action` against each of its caps; return the first one exceeded, or None.
+def allowance_take(action: str, **identities: str) -> Allowance:
+    """Count one `action` against each of its caps, and say where each stands.
 
     `identities` name who acts in each scope (session=..., ip=..., key=...); a cap whose
     identity is empty or whose limit is 0 or less does not apply.
     """
+    usages = []
     for cap in CAPS:
         identity = identities.get(cap.scope, "")
         if cap.action != action or not identity or cap.limit <= 0:
             continue
-        if window_count(f"{cap.action}-{cap.scope}", identity, cap.seconds) > cap.limit:
-            return cap
-    return None
+        usages.append(window_count(cap, identity))
+    return Allowance(tuple(usages))
 
 
-def window_count(scope: str, identity: str, seconds: int) -> int:
-    """Count one more event for `identity` in the current `seconds`-long window; return the
-    count so far, this one included. Identities are hashed: no address sits in the cache."""
-    now = int(time.time())
+def window_count(cap: Cap, identity: str, *, now: float | None = None) -> Usage:
+    """Count one more event for `identity` against `cap`; return its usage, this event
+    included. Identities are hashed: no address sits in the cache."""
+    now = time.time() if now is None else now
+    window, elapsed = divmod(now, cap.seconds)
     digest = hashlib.sha256(identity.encode()).hexdigest()[:24]
-    key = f"limit:{scope}:{seconds}:{now // seconds}:{digest}"
+    key = f"limit:{cap.action}-{cap.scope}:{cap.seconds}:{{}}:{digest}"
+    current, previous = key.format(int(window)), key.format(int(window) - 1)
+    timeout = 2 * cap.seconds + 5  # the next window still reads this one
     try:
-        cache.add(key, 0, timeout=seconds + 5)
-        return cache.incr(key)
+        cache.add(current, 0, timeout=timeout)
+        counts = (cache.incr(current), cache.get(previous, 0))
     except CacheUnavailable:
-        _local.add(key, 0, timeout=seconds + 5)
-        return _local.incr(key)
-
-
-def window_left(seconds: int) -> int:
-    """Seconds until the current `seconds`-long window ends."""
-    return seconds - int(time.time()) % seconds
+        _local.add(current, 0, timeout=timeout)
+        counts = (_local.incr(current), _local.get(previous, 0))
+    return Usage(cap=cap, current=counts[0], previous=counts[1], elapsed=elapsed)

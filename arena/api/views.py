@@ -42,7 +42,7 @@ from arena.api.services import (
 )
 from arena.catalog.models import AIModel
 from arena.catalog.services import model_routable
-from arena.ratelimit import allowance_take
+from arena.ratelimit import Usage, allowance_take
 from arena.visitors import client_ip, visitor_session
 
 # What a failure of the providers means to the caller: (status, code, type).
@@ -76,26 +76,47 @@ def api_endpoint(method: str) -> Callable[[Handler], Handler]:
         @csrf_exempt  # a bearer key, not a cookie, authenticates these requests
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            usage = None
             try:
                 if request.method != method:
                     raise ApiError(405, f"Use {method} for this endpoint.")
                 key = request.api_key = _authenticate(request)
-                refused = allowance_take("api", key=str(key.pk))
-                if refused:
+                allowance = allowance_take("api", key=str(key.pk))
+                usage = allowance.tightest
+                if refused := allowance.refused:
                     raise ApiError(
                         429,
-                        refused.sentence,
+                        refused.cap.sentence,
                         code="rate_limit_exceeded",
                         kind="requests",
                         retry_after=refused.retry_after,
                     )
-                return view(request, *args, **kwargs)
+                response = view(request, *args, **kwargs)
             except ApiError as error:
-                return _error_response(error)
+                response = _error_response(error)
+            if usage is not None:
+                _rate_limit_headers(response, usage)
+            return response
 
         return wrapped
 
     return decorate
+
+
+def _rate_limit_headers(response: HttpResponse, usage: Usage) -> None:
+    """OpenAI's request-limit headers, so clients pace themselves before a 429."""
+    response["x-ratelimit-limit-requests"] = str(usage.cap.limit)
+    response["x-ratelimit-remaining-requests"] = str(usage.remaining)
+    response["x-ratelimit-reset-requests"] = _duration(usage.reset_seconds)
+
+
+def _duration(seconds: int) -> str:
+    """Seconds as OpenAI writes a reset time: "1s", "6m0s", "1h2m3s"."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{seconds}s"
+    return f"{minutes}m{seconds}s" if minutes else f"{seconds}s"
 
 
 def _authenticate(request: HttpRequest) -> ApiKey:
@@ -265,6 +286,6 @@ def _playground_size(size: str) -> str:
 
 
 def _playground_allowance(request: HttpRequest) -> None:
-    refused = allowance_take("playground", session=visitor_session(request), ip=client_ip(request))
-    if refused:
-        raise ApiError(429, refused.sentence)
+    session, ip = visitor_session(request), client_ip(request)
+    if refused := allowance_take("playground", session=session, ip=ip).refused:
+        raise ApiError(429, refused.cap.sentence)

@@ -159,9 +159,9 @@ def pairing_plan_store(
 def vote_allowance_take(*, session_key: str, ip: str) -> None:
     """Count one vote against every vote cap, or raise VoteRejected (429) naming the one
     exceeded."""
-    refused = allowance_take("vote", session=session_key, ip=ip)
+    refused = allowance_take("vote", session=session_key, ip=ip).refused
     if refused:
-        raise VoteRejected(refused.sentence, 429)
+        raise VoteRejected(refused.cap.sentence, 429)
 
 
 @dataclass(frozen=True, slots=True)

@@ -269,8 +269,22 @@ def test_each_key_has_a_rate_limit(key, settings):
 
     assert statuses == [200, 200, 429]
     assert limited.json()["error"]["code"] == "rate_limit_exceeded"
-    assert 1 <= int(limited["Retry-After"]) <= 60
+    assert 1 <= int(limited["Retry-After"]) <= 120
     assert post_json(other, body).status_code == 200
+
+
+def test_every_answer_to_a_key_carries_openais_request_limit_headers(key, settings):
+    settings.ARENA_API_REQUESTS_PER_MINUTE = 3
+    headers = {"Authorization": f"Bearer {key}"}
+
+    first = Client().get("/openai/v1/models", headers=headers)
+    refused = Client().post(GENERATIONS, "{", content_type="application/json", headers=headers)
+
+    assert first["x-ratelimit-limit-requests"] == "3"
+    assert first["x-ratelimit-remaining-requests"] == "2"
+    assert re.fullmatch(r"(1m)?\d+s", first["x-ratelimit-reset-requests"])
+    assert refused.status_code == 400  # a refused request counts too, and says so
+    assert refused["x-ratelimit-remaining-requests"] == "1"
 
 
 def test_edit_applies_the_instruction_to_the_uploaded_image(key):

@@ -132,9 +132,10 @@ COUNT = """
 import sys
 import django
 django.setup()
-from arena.ratelimit import window_count
+from arena.ratelimit import CAPS, window_count
+daily = next(cap for cap in CAPS if cap.action == "vote" and cap.seconds == 86400)
 for _ in range(int(sys.argv[1])):
-    window_count("vote", "203.0.113.7", 86400)
+    window_count(daily, "203.0.113.7")
 """
 
 LAST = """
@@ -143,8 +144,9 @@ django.setup()
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
-from arena.ratelimit import window_count
-print(window_count("vote", "203.0.113.7", 86400))
+from arena.ratelimit import CAPS, window_count
+daily = next(cap for cap in CAPS if cap.action == "vote" and cap.seconds == 86400)
+print(window_count(daily, "203.0.113.7").current)
 with connection.cursor() as cursor:
     cursor.execute("SELECT MIN(expires) FROM arena_cache")
     expires = cursor.fetchone()[0]
