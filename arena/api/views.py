@@ -141,17 +141,59 @@ def models_list(request: HttpRequest) -> HttpResponse:
         {
             "object": "list",
             "data": [
-                {
-                    "id": model.slug,
-                    "object": "model",
-                    "created": int(model.created_at.timestamp()),
-                    "owned_by": model.organization,
-                    "capabilities": model.capabilities,
-                }
+                _model_object(model)
                 for model in AIModel.objects.order_by("slug")
                 if model_routable(model.slug)  # only what can be called: keys are configured
             ],
         }
+    )
+
+
+@api_endpoint("GET")
+def model_retrieve(request: HttpRequest, model_id: str) -> HttpResponse:
+    """`client.models.retrieve(id)`: what the list says of one model, or a 404 in OpenAI's
+    shape for an id it does not list."""
+    model = AIModel.objects.filter(slug=model_id).first()
+    if model is None:
+        raise ApiError(
+            404,
+            f"The model '{model_id}' does not exist. GET /openai/v1/models lists the models "
+            "this server can call.",
+            param="model",
+            code="model_not_found",
+        )
+    if not model_routable(model.slug):
+        raise ApiError(
+            404,
+            f"The model '{model_id}' is in the catalog, but no provider key for it is set on "
+            "this server, so it cannot be called here.",
+            param="model",
+            code="model_not_found",
+        )
+    return JsonResponse(_model_object(model))
+
+
+def _model_object(model: AIModel) -> dict[str, Any]:
+    return {
+        "id": model.slug,
+        "object": "model",
+        "created": int(model.created_at.timestamp()),
+        "owned_by": model.organization,
+        "capabilities": model.capabilities,
+    }
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+    """Every other address under /openai/ answers JSON, as an SDK expects, never a page."""
+    return _error_response(
+        ApiError(
+            404,
+            f"Unknown endpoint: {request.method} {request.path}. This server answers "
+            "/openai/v1/models, /openai/v1/models/<id>, /openai/v1/images/generations and "
+            "/openai/v1/images/edits.",
+            code="unknown_url",
+        )
     )
 
 

@@ -252,6 +252,43 @@ def test_keys_are_required_checked_and_revocable(key):
     assert key not in str(list(ApiKey.objects.values()))  # only a hash is kept
 
 
+def test_one_model_is_retrieved_by_its_id_dots_and_all(key):
+    headers = {"Authorization": f"Bearer {key}"}
+    listed = Client().get("/openai/v1/models", headers=headers).json()["data"]
+
+    for model in listed:
+        response = Client().get(f"/openai/v1/models/{model['id']}", headers=headers)
+        assert response.status_code == 200
+        assert response.json() == model
+
+
+def test_a_catalog_model_without_a_provider_key_is_not_found_and_says_why(key):
+    response = Client().get(
+        "/openai/v1/models/gpt-image-1", headers={"Authorization": f"Bearer {key}"}
+    )
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "model_not_found"
+    assert "no provider key" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/openai/v1/models/no-such-model",
+        "/openai/v1/nothing",
+        "/openai/",
+        "/openai/v1/models/../x",
+    ],
+)
+def test_every_unknown_address_under_openai_answers_json(key, path):
+    response = Client().get(path, headers={"Authorization": f"Bearer {key}"})
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["message"]
+
+
 def test_wrong_method_is_refused_as_json(key):
     response = Client().get(GENERATIONS, headers={"Authorization": f"Bearer {key}"})
 
@@ -401,7 +438,13 @@ def test_the_official_openai_client_works_against_it(live_server):
     )
     with pytest.raises(openai.NotFoundError) as missing:
         client.images.generate(model="nope", prompt="A blue cube")
+    retrieved = client.models.retrieve("flux-1.1-pro" if "flux-1.1-pro" in listed else "prism-2")
+    with pytest.raises(openai.NotFoundError) as unknown:
+        client.models.retrieve("no-such-model")
 
+    assert retrieved.id in listed
+    assert retrieved.owned_by
+    assert unknown.value.body["code"] == "model_not_found"
     assert {"prism-2", "lumen-xl"} <= listed
     assert Image.open(io.BytesIO(base64.b64decode(made.data[0].b64_json))).size == (256, 256)
     assert edited.data[0].url.startswith(f"{live_server.url}/media/api/")
