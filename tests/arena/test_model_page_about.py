@@ -297,12 +297,12 @@ def test_the_faq_is_details_and_matching_faqpage_json_ld(model_id):
 
 
 def test_the_faq_answers_from_the_data():
-    answers = dict(
-        (html.unescape(q), html.unescape(a))
-        for q, a in re.findall(
+    answers = {
+        html.unescape(question): html.unescape(answer)
+        for question, answer in re.findall(
             r"<summary>(.*?)</summary><p>(.*?)</p>", section(KEYLESS, "faq"), re.S
         )
-    )
+    }
 
     assert answers["How much does GPT Image 1 cost?"].startswith(
         "GPT Image 1 costs from $0.042 per image through OpenAI."
@@ -321,7 +321,7 @@ def test_json_ld_cannot_close_its_script_element():
     tricky = {"text": "</script><script>alert(1)</script> & <!--"}
     escaped = json_ld(tricky)
 
-    assert "<" not in escaped and ">" not in escaped and "&" not in escaped
+    assert not {"<", ">", "&"} & set(escaped)
     assert json.loads(escaped) == tricky
 
 
