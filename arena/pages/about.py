@@ -266,10 +266,17 @@ def _examples(
     return examples
 
 
+def _arguments(params: dict[str, str]) -> tuple[str, str]:
+    """The request's parameters as keyword arguments in Python and as an object's lines in
+    JavaScript; a JSON string is a string literal in both."""
+    python = "".join(f"    {name}={json.dumps(value)},\n" for name, value in params.items())
+    javascript = "".join(f"  {name}: {json.dumps(value)},\n" for name, value in params.items())
+    return python, javascript
+
+
 def _generation_snippets(api_base: str, params: dict[str, str]) -> list[Snippet]:
     body = json.dumps(params, indent=2)
-    python_args = "".join(f"    {name}={json.dumps(value)},\n" for name, value in params.items())
-    js_args = "".join(f"  {name}: {json.dumps(value)},\n" for name, value in params.items())
+    python_args, js_args = _arguments(params)
     return [
         Snippet(
             "curl",
@@ -302,8 +309,7 @@ def _generation_snippets(api_base: str, params: dict[str, str]) -> list[Snippet]
 
 def _edit_snippets(api_base: str, params: dict[str, str]) -> list[Snippet]:
     fields = "".join(f"  -F {name}={json.dumps(value)} \\\n" for name, value in params.items())
-    python_args = "".join(f"    {name}={json.dumps(value)},\n" for name, value in params.items())
-    js_args = "".join(f"  {name}: {json.dumps(value)},\n" for name, value in params.items())
+    python_args, js_args = _arguments(params)
     return [
         Snippet(
             "curl",
