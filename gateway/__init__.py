@@ -11,8 +11,8 @@ from gateway.types import Attempt, ErrorKind, ImageRequest, ImageResult, Operati
 
 if TYPE_CHECKING:
     from gateway.client import Gateway, default_gateway, set_default_gateway
-    from gateway.normalize import ParamMode, ParamRule
-    from gateway.providers import normalization_table
+    from gateway.normalize import ParamMode, ParamRule, Shapes
+    from gateway.providers import normalization_table, offering_shapes
     from gateway.routing import Router, RoutingPolicy
     from gateway.window import MemoryWindow, RedisWindow
 
@@ -34,11 +34,13 @@ __all__ = [
     "RequestRefused",
     "Router",
     "RoutingPolicy",
+    "Shapes",
     "default_catalog",
     "default_gateway",
     "edit",
     "generate",
     "normalization_table",
+    "offering_shapes",
     "set_default_gateway",
 ]
 
@@ -51,7 +53,9 @@ _LAZY = {
     "set_default_gateway": "gateway.client",
     "ParamMode": "gateway.normalize",
     "ParamRule": "gateway.normalize",
+    "Shapes": "gateway.normalize",
     "normalization_table": "gateway.providers",
+    "offering_shapes": "gateway.providers",
     "Router": "gateway.routing",
     "RoutingPolicy": "gateway.routing",
     "MemoryWindow": "gateway.window",

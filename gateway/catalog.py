@@ -27,6 +27,7 @@ class OfferingSpec:
 
     `price` is per image; `quality_prices` overrides it for the qualities a provider prices
     differently (OpenAI's low / medium / high), so cost follows what the request asked for.
+    `pricing_note` says how the provider bills and how that became the per-image figures.
     """
 
     model: str
@@ -37,6 +38,7 @@ class OfferingSpec:
     edit_provider_model: str | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     quality_prices: Mapping[str, Decimal] = field(default_factory=dict)
+    pricing_note: str = ""
 
     @property
     def key(self) -> str:
@@ -138,6 +140,7 @@ def _offering(model_id: str, entry: Mapping[str, Any]) -> OfferingSpec:
         "batch_price",
         "edit_provider_model",
         "quality_prices",
+        "pricing_note",
     }
     return OfferingSpec(
         model=model_id,
@@ -151,6 +154,7 @@ def _offering(model_id: str, entry: Mapping[str, Any]) -> OfferingSpec:
             quality: Decimal(str(price))
             for quality, price in entry.get("quality_prices", {}).items()
         },
+        pricing_note=entry.get("pricing_note", ""),
     )
 
 

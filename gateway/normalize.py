@@ -39,6 +39,17 @@ class ParamRule:
 
 ParamTable = Mapping[str, ParamRule]
 
+
+@dataclass(frozen=True, slots=True)
+class Shapes:
+    """The image shapes an offering takes: the sizes it names, or the aspect ratios it names,
+    or (neither) any WIDTHxHEIGHT up to the model's maximum. A request's size goes to the
+    nearest of those named."""
+
+    sizes: tuple[str, ...] = ()
+    aspect_ratios: tuple[str, ...] = ()
+
+
 # Request fields that a provider may be unable to honour; they are dropped, not refused.
 DROPPABLE = ("quality", "style", "mask", "seed")
 # Providers take 32-bit seeds (Gemini's is an int32), so a seed is sent modulo this.

@@ -286,7 +286,7 @@ def playground(request: HttpRequest) -> HttpResponse:
     ]
     context: dict[str, Any] = {
         "models": sorted(models, key=lambda pair: not pair[1]),  # callable ones first
-        "form": request.POST,
+        "form": request.POST if request.method == "POST" else _preselected(request, models),
         "sizes": PLAYGROUND_SIZES,
         "counts": [str(n) for n in range(1, PLAYGROUND_MAX_N + 1)],
     }
@@ -294,6 +294,16 @@ def playground(request: HttpRequest) -> HttpResponse:
         context |= _play(request)
     template = "api/playground.html#result" if request.htmx else "api/playground.html"
     return render(request, template, context, status=context.get("status", 200))
+
+
+def _preselected(request: HttpRequest, models: list[tuple[AIModel, bool]]) -> dict[str, str]:
+    """The form as a model page's link opens it: `?model=<id>` chooses that model, and the
+    operation it can do, if it is one that can be called; anything else is ignored."""
+    slug = request.GET.get("model")
+    for model, callable_ in models:
+        if callable_ and model.slug == slug:
+            return {"model": model.slug, "operation": "generate" if model.can_generate else "edit"}
+    return {}
 
 
 def _play(request: HttpRequest) -> dict[str, Any]:

@@ -63,7 +63,7 @@ def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A model's catalogue page, section by section (templates/pages/model/)."""
     model = get_object_or_404(AIModel, slug=slug)
     context: dict[str, Any] = {"model": model}
-    context |= about.model_about(model)
+    context |= about.model_about(model, api_base=about.api_base(request))
     context |= figures.model_figures(model)
     context |= showcase.model_showcase(model, session_key=request.session.session_key)
     return render(request, "pages/model_detail.html", context)

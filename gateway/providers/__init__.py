@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import httpx
 
 from gateway.catalog import OfferingSpec
-from gateway.normalize import ParamRule, effective_params
+from gateway.normalize import ParamRule, Shapes, effective_params
 from gateway.providers.base import HTTPProvider, Provider
 from gateway.providers.fal import FalProvider
 from gateway.providers.gemini import GeminiProvider, VertexProvider
@@ -74,8 +74,16 @@ def normalization_table(offering: OfferingSpec) -> dict[str, ParamRule]:
 
     Known for every offering, configured or not: it describes the provider, not a connection.
     """
-    kind = LocalProvider if offering.provider == "local" else SERVICES[offering.provider].kind
-    return effective_params(kind.params, offering)
+    return effective_params(_kind(offering).params, offering)
+
+
+def offering_shapes(offering: OfferingSpec) -> Shapes:
+    """The sizes or aspect ratios the offering takes (for the model page), configured or not."""
+    return _kind(offering).shapes(offering)
+
+
+def _kind(offering: OfferingSpec) -> type[LocalProvider] | type[HTTPProvider]:
+    return LocalProvider if offering.provider == "local" else SERVICES[offering.provider].kind
 
 
 __all__ = [
@@ -89,5 +97,6 @@ __all__ = [
     "ReplicateProvider",
     "VertexProvider",
     "normalization_table",
+    "offering_shapes",
     "providers_from_env",
 ]

@@ -11,7 +11,7 @@ import httpx
 from gateway.catalog import OfferingSpec
 from gateway.errors import ProviderError
 from gateway.http import Deadline, data_uri
-from gateway.normalize import ParamTable, wire_seed
+from gateway.normalize import ParamTable, Shapes, wire_seed
 from gateway.types import ErrorKind, ImageRequest, Operation
 
 
@@ -39,6 +39,11 @@ class Provider(Protocol):
 
     def images_per_call(self, offering: OfferingSpec) -> int:
         """How many images one call can make; the gateway makes more by parallel calls."""
+        ...
+
+    @classmethod
+    def shapes(cls, offering: OfferingSpec) -> Shapes:
+        """The image shapes the offering takes (for the model page and the size it sends)."""
         ...
 
     def call(
@@ -76,6 +81,11 @@ class HTTPProvider(abc.ABC):
 
     def configured(self) -> bool:
         return bool(self.api_key)
+
+    @classmethod
+    def shapes(cls, offering: OfferingSpec) -> Shapes:
+        """The shapes the offering takes; by default any size, sent as it is."""
+        return Shapes()
 
     def images_per_call(self, offering: OfferingSpec) -> int:
         return int(offering.options.get("max_n_per_call", self.default_images_per_call))

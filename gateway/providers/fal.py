@@ -19,6 +19,7 @@ from gateway.normalize import (
     ParamMode,
     ParamRule,
     ParamTable,
+    Shapes,
     nearest_aspect_ratio,
     parse_size,
 )
@@ -61,6 +62,15 @@ class FalProvider(HTTPProvider):
         "extra": ParamRule(ParamMode.PASSTHROUGH, "", "merged into the input"),
     }
     default_images_per_call: ClassVar[int] = 4
+
+    @classmethod
+    def shapes(cls, offering: OfferingSpec) -> Shapes:
+        """Aspect ratios for the offerings sent as one (`size_param`), else any size."""
+        if offering.options.get("size_param", "image_size") == "aspect_ratio":
+            return Shapes(
+                aspect_ratios=tuple(offering.options.get("aspect_ratios", ASPECT_RATIOS))
+            )
+        return Shapes()
 
     def run(
         self,
@@ -137,16 +147,13 @@ class FalProvider(HTTPProvider):
 def _arguments(
     offering: OfferingSpec, request: ImageRequest
 ) -> tuple[dict[str, Any], tuple[str, ...]]:
-    options = offering.options
     arguments: dict[str, Any] = {"prompt": request.prompt}
     # Sent only when asked for, as some single-image endpoints refuse fields they lack.
     if request.n > 1:
         arguments["num_images"] = request.n
     warnings: tuple[str, ...] = ()
-    if options.get("size_param", "image_size") == "aspect_ratio":
-        ratio, warnings = nearest_aspect_ratio(
-            request.size, options.get("aspect_ratios", ASPECT_RATIOS)
-        )
+    if ratios := FalProvider.shapes(offering).aspect_ratios:
+        ratio, warnings = nearest_aspect_ratio(request.size, ratios)
         if ratio:
             arguments["aspect_ratio"] = ratio
     elif size := parse_size(request.size):

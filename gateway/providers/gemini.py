@@ -19,6 +19,7 @@ from gateway.normalize import (
     ParamMode,
     ParamRule,
     ParamTable,
+    Shapes,
     nearest_aspect_ratio,
     wire_seed,
 )
@@ -62,6 +63,10 @@ class GeminiProvider(HTTPProvider):
         "extra": ParamRule(ParamMode.PASSTHROUGH, "", "merged into the request body"),
     }
 
+    @classmethod
+    def shapes(cls, offering: OfferingSpec) -> Shapes:
+        return Shapes(aspect_ratios=tuple(offering.options.get("aspect_ratios", ASPECT_RATIOS)))
+
     def run(
         self,
         offering: OfferingSpec,
@@ -70,9 +75,7 @@ class GeminiProvider(HTTPProvider):
         deadline: Deadline,
     ) -> ProviderResponse:
         model = offering.provider_model_for(operation)
-        ratio, warnings = nearest_aspect_ratio(
-            request.size, offering.options.get("aspect_ratios", ASPECT_RATIOS)
-        )
+        ratio, warnings = nearest_aspect_ratio(request.size, self.shapes(offering).aspect_ratios)
         parts: list[dict[str, Any]] = [{"text": request.prompt}]
         parts += [
             {

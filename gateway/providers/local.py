@@ -24,7 +24,7 @@ from PIL import Image
 from gateway.catalog import OfferingSpec
 from gateway.errors import ProviderError
 from gateway.http import Deadline
-from gateway.normalize import ParamMode, ParamRule, ParamTable, parse_size
+from gateway.normalize import ParamMode, ParamRule, ParamTable, Shapes, parse_size
 from gateway.providers.base import ProviderResponse
 from gateway.types import ErrorKind, ImageRequest, Operation
 
@@ -56,6 +56,10 @@ class LocalProvider:
 
     def configured(self) -> bool:
         return True
+
+    @classmethod
+    def shapes(cls, offering: OfferingSpec) -> Shapes:
+        return Shapes()
 
     def images_per_call(self, offering: OfferingSpec) -> int:
         return int(offering.options.get("max_n_per_call", 10))

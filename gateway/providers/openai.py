@@ -21,7 +21,7 @@ from gateway.http import (
     json_of,
     send,
 )
-from gateway.normalize import ParamMode, ParamRule, ParamTable, nearest_size
+from gateway.normalize import ParamMode, ParamRule, ParamTable, Shapes, nearest_size
 from gateway.providers.base import HTTPProvider, ProviderResponse
 from gateway.types import ErrorKind, ImageRequest, Operation
 
@@ -56,6 +56,10 @@ class OpenAIProvider(HTTPProvider):
     }
     default_images_per_call: ClassVar[int] = 10
 
+    @classmethod
+    def shapes(cls, offering: OfferingSpec) -> Shapes:
+        return Shapes(sizes=tuple(offering.options.get("sizes", ())))
+
     def run(
         self,
         offering: OfferingSpec,
@@ -63,7 +67,7 @@ class OpenAIProvider(HTTPProvider):
         operation: Operation,
         deadline: Deadline,
     ) -> ProviderResponse:
-        size, warnings = nearest_size(request.size, offering.options.get("sizes", ()))
+        size, warnings = nearest_size(request.size, self.shapes(offering).sizes)
         fields: dict[str, Any] = {
             "model": offering.provider_model_for(operation),
             "prompt": request.prompt,

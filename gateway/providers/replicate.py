@@ -20,6 +20,7 @@ from gateway.normalize import (
     ParamMode,
     ParamRule,
     ParamTable,
+    Shapes,
     nearest_aspect_ratio,
 )
 from gateway.providers.base import HTTPProvider, ProviderResponse, model_inputs
@@ -58,6 +59,10 @@ class ReplicateProvider(HTTPProvider):
         "extra": ParamRule(ParamMode.PASSTHROUGH, "", "merged into input"),
     }
 
+    @classmethod
+    def shapes(cls, offering: OfferingSpec) -> Shapes:
+        return Shapes(aspect_ratios=tuple(offering.options.get("aspect_ratios", ASPECT_RATIOS)))
+
     def run(
         self,
         offering: OfferingSpec,
@@ -65,10 +70,7 @@ class ReplicateProvider(HTTPProvider):
         operation: Operation,
         deadline: Deadline,
     ) -> ProviderResponse:
-        options = offering.options
-        ratio, warnings = nearest_aspect_ratio(
-            request.size, options.get("aspect_ratios", ASPECT_RATIOS)
-        )
+        ratio, warnings = nearest_aspect_ratio(request.size, self.shapes(offering).aspect_ratios)
         arguments: dict[str, Any] = {"prompt": request.prompt}
         if ratio:
             arguments["aspect_ratio"] = ratio

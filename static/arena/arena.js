@@ -24,3 +24,37 @@
     }
   });
 })();
+
+// Copy buttons (model page): <button data-copy="element-id" hidden> copies that element's text.
+// They are hidden until this runs: without JavaScript the text is still there to select.
+(function () {
+  "use strict";
+  function select(target) {
+    var range = document.createRange();
+    range.selectNodeContents(target);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+  var buttons = document.querySelectorAll("button[data-copy]");
+  for (var i = 0; i < buttons.length; i++) {
+    var button = buttons[i];
+    button.hidden = false;
+    button.addEventListener("click", function (event) {
+      var pressed = event.currentTarget;
+      var target = document.getElementById(pressed.getAttribute("data-copy"));
+      if (!target) return;
+      var copied = function () {
+        pressed.textContent = "Copied";
+        setTimeout(function () { pressed.textContent = "Copy"; }, 1500);
+      };
+      // The clipboard API needs a secure context (HTTPS or localhost); elsewhere the text is
+      // selected for the visitor to copy.
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(target.textContent).then(copied, function () { select(target); });
+      } else {
+        select(target);
+      }
+    });
+  }
+})();
