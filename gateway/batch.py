@@ -12,129 +12,34 @@ tests/gateway/fakes/openai_batch/ and gemini_batch/, with the documentation they
 
 from __future__ import annotations
 
-import abc
-import contextlib
-import enum
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import ClassVar, Protocol
 
 import httpx
 
 from gateway.catalog import Catalog, OfferingSpec, default_catalog
 from gateway.errors import GatewayError, ProviderError
 from gateway.http import Deadline, build_client
-from gateway.normalize import ParamTable, check, effective_params, prepare
+from gateway.normalize import check, effective_params, prepare
+from gateway.providers import SERVICES
+from gateway.providers.batchbase import (
+    BatchClient,
+    BatchState,
+    HTTPBatchClient,
+    LineOutcome,
+)
+from gateway.providers.gemini_batch import GeminiBatchClient
+from gateway.providers.openai_batch import OpenAIBatchClient
 from gateway.types import Attempt, ErrorKind, ImageRequest, Operation
 
 # Submitting uploads a file of every request and polling downloads every image: a budget for
 # one such exchange, not for the batch, which the provider runs for up to a day.
 BATCH_CALL_SECONDS = 300.0
-
-
-class BatchState(enum.StrEnum):
-    RUNNING = "running"  # queued, validating, in progress or finalizing at the provider
-    COMPLETED = "completed"
-    FAILED = "failed"  # the batch as a whole (a bad input file, say): no line ran
-    EXPIRED = "expired"  # not done within the provider's window; done lines are kept
-    CANCELLED = "cancelled"
-
-    @property
-    def ended(self) -> bool:
-        return self is not BatchState.RUNNING
-
-
-@dataclass(frozen=True, slots=True)
-class LineOutcome:
-    """What a provider's batch said of one line: its images, or why there are none."""
-
-    images: list[bytes] = field(default_factory=list)
-    error: ProviderError | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderPoll:
-    """A batch as its provider reports it. `lines` holds the lines it answered, by key; a key
-    submitted but absent from an ended batch did not run."""
-
-    state: BatchState
-    lines: Mapping[str, LineOutcome] = field(default_factory=dict)
-    error: str = ""
-
-
-class BatchClient(Protocol):
-    """One provider's batch API."""
-
-    name: str
-    params: ClassVar[ParamTable]
-
-    def configured(self) -> bool: ...
-
-    def submit(
-        self, offering: OfferingSpec, requests: Mapping[str, ImageRequest], *, deadline: Deadline
-    ) -> str:
-        """Send the requests as one batch; the provider's batch id."""
-        ...
-
-    def poll(
-        self, offering: OfferingSpec, batch_id: str, keys: Sequence[str], *, deadline: Deadline
-    ) -> ProviderPoll:
-        """The batch's state and, once it ended, its lines (`keys`: those submitted, in order)."""
-        ...
-
-
-class HTTPBatchClient(abc.ABC):
-    """A batch API reached over HTTP with the key and base URL of its provider's direct API."""
-
-    params: ClassVar[ParamTable]
-
-    def __init__(self, *, name: str, api_key: str, base_url: str, client: httpx.Client) -> None:
-        self.name = name
-        self.api_key = api_key
-        self.base_url = base_url.rstrip("/")
-        self.client = client
-
-    def configured(self) -> bool:
-        return bool(self.api_key)
-
-    def submit(
-        self, offering: OfferingSpec, requests: Mapping[str, ImageRequest], *, deadline: Deadline
-    ) -> str:
-        with _shape_errors(self.name):
-            return self.run_submit(offering, requests, deadline)
-
-    def poll(
-        self, offering: OfferingSpec, batch_id: str, keys: Sequence[str], *, deadline: Deadline
-    ) -> ProviderPoll:
-        with _shape_errors(self.name):
-            return self.run_poll(offering, batch_id, keys, deadline)
-
-    @abc.abstractmethod
-    def run_submit(
-        self, offering: OfferingSpec, requests: Mapping[str, ImageRequest], deadline: Deadline
-    ) -> str: ...
-
-    @abc.abstractmethod
-    def run_poll(
-        self, offering: OfferingSpec, batch_id: str, keys: Sequence[str], deadline: Deadline
-    ) -> ProviderPoll: ...
-
-
-@contextlib.contextmanager
-def _shape_errors(name: str) -> Iterator[None]:
-    # A body of the wrong shape is the provider's fault, as in HTTPProvider.call.
-    try:
-        yield
-    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
-        raise ProviderError(
-            ErrorKind.BAD_RESPONSE,
-            f"{name}'s batch API answered in an unexpected shape ({type(exc).__name__}: {exc}).",
-        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,8 +89,6 @@ class BatchGateway:
         self.timeout = timeout
         self.client = build_client(timeout=timeout, transport=transport)
         if clients is None:
-            from gateway.providers.batches import batch_clients_from_env
-
             clients = batch_clients_from_env(
                 os.environ if environ is None else environ, self.client
             )
@@ -305,6 +208,30 @@ class BatchGateway:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+BATCH_CLIENTS: dict[str, type[HTTPBatchClient]] = {
+    "openai": OpenAIBatchClient,
+    "gemini": GeminiBatchClient,
+}
+
+
+def batch_clients_from_env(
+    environ: Mapping[str, str], client: httpx.Client
+) -> dict[str, BatchClient]:
+    """A batch client for each provider that has a batch API and whose key is set; keys and
+    base URLs are those of the provider's direct API (gateway.providers.SERVICES)."""
+    clients: dict[str, BatchClient] = {}
+    for name, kind in BATCH_CLIENTS.items():
+        service = SERVICES[name]
+        if key := environ.get(service.key_env):
+            clients[name] = kind(
+                name=name,
+                api_key=key,
+                base_url=environ.get(service.base_env) or service.default_base,
+                client=client,
+            )
+    return clients
 
 
 _default: BatchGateway | None = None

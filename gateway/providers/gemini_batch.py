@@ -17,11 +17,11 @@ from typing import Any, ClassVar
 
 import httpx
 
-from gateway.batch import BatchState, HTTPBatchClient, LineOutcome, ProviderPoll
 from gateway.catalog import OfferingSpec
 from gateway.errors import ProviderError
 from gateway.http import Deadline, failure, json_of, send
 from gateway.normalize import ParamTable
+from gateway.providers.batchbase import BatchState, HTTPBatchClient, LineOutcome, ProviderPoll
 from gateway.providers.gemini import GeminiProvider, request_body, response_images
 from gateway.types import ErrorKind, ImageRequest
 

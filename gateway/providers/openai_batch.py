@@ -15,11 +15,11 @@ from typing import Any, ClassVar
 
 import httpx
 
-from gateway.batch import BatchState, HTTPBatchClient, LineOutcome, ProviderPoll
 from gateway.catalog import OfferingSpec
 from gateway.errors import ProviderError
 from gateway.http import Deadline, failure, json_of, send
 from gateway.normalize import ParamTable
+from gateway.providers.batchbase import BatchState, HTTPBatchClient, LineOutcome, ProviderPoll
 from gateway.providers.openai import OpenAIProvider, error_kind, request_fields, response_images
 from gateway.types import ErrorKind, ImageRequest, Operation
 
