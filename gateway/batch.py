@@ -37,6 +37,18 @@ from gateway.providers.gemini_batch import GeminiBatchClient
 from gateway.providers.openai_batch import OpenAIBatchClient
 from gateway.types import Attempt, ErrorKind, ImageRequest, Operation
 
+__all__ = [
+    "BATCH_CLIENTS",
+    "BatchGateway",
+    "BatchLine",
+    "BatchPoll",
+    "BatchState",
+    "Submission",
+    "batch_clients_from_env",
+    "default_batch_gateway",
+    "set_default_batch_gateway",
+]
+
 # Submitting uploads a file of every request and polling downloads every image: a budget for
 # one such exchange, not for the batch, which the provider runs for up to a day.
 BATCH_CALL_SECONDS = 300.0
