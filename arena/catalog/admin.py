@@ -471,6 +471,11 @@ class GenerationBatchAdmin(ReadOnlyAdmin):
     readonly_fields = ["requests"]
     date_hierarchy = "submitted_at"
 
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # The provider runs (and bills) the batch whatever happens to this row; without it,
+        # the images it makes would never be stored.
+        return False
+
     @admin.display(description="Requests")
     def requests(self, batch: GenerationBatch) -> int:
         return len(batch.generation_ids)
