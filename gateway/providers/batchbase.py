@@ -7,9 +7,9 @@ from __future__ import annotations
 import abc
 import contextlib
 import enum
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 import httpx
 
@@ -106,6 +106,22 @@ class HTTPBatchClient(abc.ABC):
     def run_poll(
         self, offering: OfferingSpec, batch_id: str, keys: Sequence[str], deadline: Deadline
     ) -> ProviderPoll: ...
+
+
+def line_outcome(read: Callable[[Any], LineOutcome], line: Any, source: str) -> LineOutcome:
+    """One line of a batch's results, read by `read`; a line of the wrong shape fails alone
+    (BAD_RESPONSE, so it is made directly) instead of failing every poll of its batch."""
+    try:
+        return read(line)
+    except ProviderError as exc:
+        return LineOutcome(error=exc)
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+        return LineOutcome(
+            error=ProviderError(
+                ErrorKind.BAD_RESPONSE,
+                f"{source} answered a line in an unexpected shape ({type(exc).__name__}: {exc}).",
+            )
+        )
 
 
 @contextlib.contextmanager

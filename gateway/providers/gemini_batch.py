@@ -21,7 +21,13 @@ from gateway.catalog import OfferingSpec
 from gateway.errors import ProviderError
 from gateway.http import Deadline, failure, json_of, send
 from gateway.normalize import ParamTable
-from gateway.providers.batchbase import BatchState, HTTPBatchClient, LineOutcome, ProviderPoll
+from gateway.providers.batchbase import (
+    BatchState,
+    HTTPBatchClient,
+    LineOutcome,
+    ProviderPoll,
+    line_outcome,
+)
 from gateway.providers.gemini import GeminiProvider, request_body, response_images
 from gateway.types import ErrorKind, ImageRequest
 
@@ -81,11 +87,14 @@ class GeminiBatchClient(HTTPBatchClient):
         lines: dict[str, LineOutcome] = {}
         for index, item in enumerate(responses):
             # Each response carries its request's metadata; by position where it does not.
-            key = (item.get("metadata") or {}).get("key")
+            metadata = item.get("metadata") if isinstance(item, dict) else None
+            key = metadata.get("key") if isinstance(metadata, dict) else None
             if key is None and index < len(keys):
                 key = keys[index]
             if key is not None:
-                lines[str(key)] = _outcome(offering.provider_model, item)
+                lines[str(key)] = line_outcome(
+                    lambda item: read_line(offering.provider_model, item), item, "Gemini's batch"
+                )
         error = operation.get("error") or {}
         return ProviderPoll(state=state, lines=lines, error=str(error.get("message") or ""))
 
@@ -103,12 +112,10 @@ class GeminiBatchClient(HTTPBatchClient):
         return json_of(reply.response)
 
 
-def _outcome(model: str, item: Mapping[str, Any]) -> LineOutcome:
+def read_line(model: str, item: Mapping[str, Any]) -> LineOutcome:
+    """One inlined response: the images of its GenerateContentResponse, or its error."""
     if item.get("response") is not None:
-        try:
-            return LineOutcome(images=response_images(model, item["response"]))
-        except ProviderError as exc:
-            return LineOutcome(error=exc)
+        return LineOutcome(images=response_images(model, item["response"]))
     error = item.get("error") or {}
     code = error.get("code")
     kind = RETRYABLE_CODES.get(code, ErrorKind.INVALID_REQUEST) if isinstance(code, int) else None

@@ -19,7 +19,13 @@ from gateway.catalog import OfferingSpec
 from gateway.errors import ProviderError
 from gateway.http import Deadline, failure, json_of, send
 from gateway.normalize import ParamTable
-from gateway.providers.batchbase import BatchState, HTTPBatchClient, LineOutcome, ProviderPoll
+from gateway.providers.batchbase import (
+    BatchState,
+    HTTPBatchClient,
+    LineOutcome,
+    ProviderPoll,
+    line_outcome,
+)
 from gateway.providers.openai import OpenAIProvider, error_kind, request_fields, response_images
 from gateway.types import ErrorKind, ImageRequest, Operation
 
@@ -106,9 +112,13 @@ class OpenAIBatchClient(HTTPBatchClient):
             raise _failure(reply.response)
         lines = {}
         for text in reply.response.text.splitlines():
-            if text.strip():
+            try:
                 line = json.loads(text)
-                lines[str(line["custom_id"])] = _outcome(line)
+                key = str(line["custom_id"])
+            # A line without its custom_id names no request: its request counts as not run.
+            except (ValueError, TypeError, KeyError):
+                continue
+            lines[key] = line_outcome(read_line, line, "OpenAI's batch")
         return lines
 
     def _json(self, method: str, path: str, deadline: Deadline, **kwargs: Any) -> Any:
@@ -123,16 +133,16 @@ class OpenAIBatchClient(HTTPBatchClient):
         return {"headers": {"Authorization": f"Bearer {self.api_key}"}}
 
 
-def _outcome(line: Mapping[str, Any]) -> LineOutcome:
+def read_line(line: Mapping[str, Any]) -> LineOutcome:
     """One line of an output or error file: the response the endpoint gave, or the batch's own
     error for a request that never reached it."""
     response = line.get("response") or {}
     status = response.get("status_code")
     if status == 200:
-        try:
-            return LineOutcome(images=response_images(response.get("body") or {}))
-        except ProviderError as exc:
-            return LineOutcome(error=exc)
+        images = response_images(response.get("body") or {})
+        if not images:
+            raise ProviderError(ErrorKind.EMPTY, "OpenAI batch line: no image in `data`.")
+        return LineOutcome(images=images)
     error = line.get("error") or (response.get("body") or {}).get("error") or {}
     code = error.get("code")
     kind = error_kind(code)

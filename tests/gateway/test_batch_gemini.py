@@ -6,10 +6,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway import ErrorKind, ImageRequest
 from gateway.batch import BatchState
 from gateway.errors import GatewayError
+from gateway.providers.batchbase import line_outcome
+from gateway.providers.gemini_batch import read_line
 from tests.gateway.conftest import catalog
 from tests.gateway.fakes import IMAGE, FakeGeminiBatch
 
@@ -103,3 +107,19 @@ def test_an_unknown_batch_is_an_error_not_a_state(batches):
         batches.poll(offering, "batches/nope", keys=["g0"], submitted_at=datetime.now(UTC))
 
     assert raised.value.http_status == 404
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(item=st.fixed_dictionaries({}, optional={"response": JSON, "error": JSON}) | JSON)
+def test_any_inlined_response_fails_alone_never_the_whole_batch(item):
+    outcome = line_outcome(lambda line: read_line(MODEL, line), item, "Gemini's batch")
+
+    assert outcome.images or outcome.error is not None

@@ -7,9 +7,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway import ErrorKind, ImageRequest
 from gateway.batch import BatchState
+from gateway.providers.batchbase import line_outcome
+from gateway.providers.openai_batch import read_line
 from tests.gateway.conftest import catalog
 from tests.gateway.fakes import IMAGE, FakeOpenAIBatch
 
@@ -137,3 +141,30 @@ def test_the_uploaded_file_is_jsonl(batches, openai_batch):
     text = openai_batch.files[openai_batch.batches[submission.batch_id]["input_file_id"]]
     assert text.endswith("\n")
     assert [json.loads(line)["custom_id"] for line in text.splitlines()] == ["g0", "g1", "g2"]
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+LINE = st.fixed_dictionaries(
+    {},
+    optional={
+        "response": JSON
+        | st.fixed_dictionaries(
+            {"status_code": st.sampled_from([200, 400, 429, 500]) | JSON, "body": JSON}
+        ),
+        "error": JSON,
+    },
+)
+
+
+@given(line=LINE | JSON)
+def test_any_output_line_fails_alone_never_the_whole_batch(line):
+    outcome = line_outcome(read_line, line, "OpenAI's batch")
+
+    assert outcome.images or outcome.error is not None
+    assert outcome.error is None or isinstance(outcome.error.kind, ErrorKind)
