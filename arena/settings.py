@@ -280,6 +280,11 @@ ARENA_THUMBNAIL_SIZE = env_int("ARENA_THUMBNAIL_SIZE", 384)
 ARENA_IMAGE_PAD_BYTES = env_int("ARENA_IMAGE_PAD_BYTES", 256 * 1024)
 # A generation claimed by a worker that died is claimable again after this many seconds.
 ARENA_GENERATION_LEASE_SECONDS = env_int("ARENA_GENERATION_LEASE_SECONDS", 15 * 60)
+# Provider batches ("Generate (batch)"): beat polls the running ones this often; one that
+# cannot be polled for this many hours (providers keep a batch 24 h) gives its requests back
+# to direct calls.
+ARENA_BATCH_POLL_EVERY_SECONDS = env_int("ARENA_BATCH_POLL_EVERY_SECONDS", 120)
+ARENA_BATCH_GIVE_UP_HOURS = env_int("ARENA_BATCH_GIVE_UP_HOURS", 48)
 # Bradley-Terry leaderboards: recomputed every ARENA_RATINGS_EVERY_SECONDS by celery beat.
 # A model with fewer votes than ARENA_MIN_VOTES is listed apart as preliminary.
 ARENA_MIN_VOTES = env_int("ARENA_MIN_VOTES", 30)

@@ -10,6 +10,14 @@ from gateway.errors import GatewayError, RequestRefused
 from gateway.types import Attempt, ErrorKind, ImageRequest, ImageResult, Operation
 
 if TYPE_CHECKING:
+    from gateway.batch import (
+        BatchGateway,
+        BatchLine,
+        BatchPoll,
+        BatchState,
+        default_batch_gateway,
+        set_default_batch_gateway,
+    )
     from gateway.client import Gateway, default_gateway, set_default_gateway
     from gateway.normalize import ParamMode, ParamRule, Shapes
     from gateway.providers import normalization_table, offering_shapes
@@ -18,6 +26,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Attempt",
+    "BatchGateway",
+    "BatchLine",
+    "BatchPoll",
+    "BatchState",
     "Catalog",
     "ErrorKind",
     "Gateway",
@@ -35,12 +47,14 @@ __all__ = [
     "Router",
     "RoutingPolicy",
     "Shapes",
+    "default_batch_gateway",
     "default_catalog",
     "default_gateway",
     "edit",
     "generate",
     "normalization_table",
     "offering_shapes",
+    "set_default_batch_gateway",
     "set_default_gateway",
 ]
 
@@ -48,6 +62,12 @@ __all__ = [
 # process that only needs the gateway's types (a web page, a management command) does not pay
 # for it at start-up.
 _LAZY = {
+    "BatchGateway": "gateway.batch",
+    "BatchLine": "gateway.batch",
+    "BatchPoll": "gateway.batch",
+    "BatchState": "gateway.batch",
+    "default_batch_gateway": "gateway.batch",
+    "set_default_batch_gateway": "gateway.batch",
     "Gateway": "gateway.client",
     "default_gateway": "gateway.client",
     "set_default_gateway": "gateway.client",

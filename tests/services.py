@@ -9,6 +9,12 @@ import socket
 import tempfile
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Tests don't time things (make bench does): on a shared 2-core machine a slow example is load,
+# not a bug, so hypothesis's per-example deadline is off.
+hypothesis_settings.register_profile("arena", deadline=None)
+hypothesis_settings.load_profile("arena")
 
 POSTGRES = ("127.0.0.1", 5432, "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/arena")
 REDIS = ("127.0.0.1", 6379, "REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -20,6 +20,7 @@ from arena.catalog.models import (
     Arena,
     Category,
     Generation,
+    GenerationBatch,
     Offering,
     Prompt,
     Provider,
@@ -30,6 +31,7 @@ from arena.catalog.services import (
     PromptDuplicate,
     SourceImage,
     edit_prompts_import,
+    generations_batch_submit,
     generations_retry,
     model_save,
     model_set_active,
@@ -184,7 +186,7 @@ class PromptAdmin(admin.ModelAdmin):
     search_fields = ["text"]
     form = PromptAdminForm
     readonly_fields = ["created_at", "progress", "source_preview"]
-    actions = ["generate_images", "retry_failed", "retire", "reactivate"]
+    actions = ["generate_images", "generate_batch", "retry_failed", "retire", "reactivate"]
     change_list_template = "admin/catalog/prompt/change_list.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Prompt]:
@@ -257,6 +259,23 @@ class PromptAdmin(admin.ModelAdmin):
             request,
             f"Queued {queued} generations. Images already made are kept and not paid for again.",
         )
+
+    @admin.action(description="Generate (batch): images for the selected prompts at batch prices")
+    def generate_batch(self, request: HttpRequest, queryset: QuerySet[Prompt]) -> None:
+        report = generations_batch_submit(prompt_ids=queryset.values_list("pk", flat=True))
+        self.message_user(
+            request,
+            f"Sent {report.batched} generations in {len(report.batches)} provider batches "
+            f"(made within 24 hours at the batch price); queued {report.direct} for direct "
+            "calls (models without a batch offering, editing prompts). Images already made "
+            "are kept and not paid for again.",
+        )
+        for error in report.errors:
+            self.message_user(
+                request,
+                f"A batch was refused, its generations go direct: {error}",
+                messages.WARNING,
+            )
 
     @admin.action(description="Retry failed generations of the selected prompts")
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[Prompt]) -> None:
@@ -385,6 +404,7 @@ class GenerationAdmin(admin.ModelAdmin):
         "preview",
         "error",
         "runs",
+        "batch",
         "created_at",
         "started_at",
         "finished_at",
@@ -431,3 +451,31 @@ class ProviderCallAdmin(ReadOnlyAdmin):
     list_filter = ["ok", "source", "provider", "error_kind", "model"]
     list_select_related = ["model", "provider"]
     date_hierarchy = "started_at"
+
+
+@admin.register(GenerationBatch)
+class GenerationBatchAdmin(ReadOnlyAdmin):
+    list_display = [
+        "submitted_at",
+        "model",
+        "provider",
+        "status",
+        "requests",
+        "made",
+        "given_back",
+        "refused",
+        "finished_at",
+    ]
+    list_filter = ["status", "provider", "model"]
+    list_select_related = ["model", "provider"]
+    readonly_fields = ["requests"]
+    date_hierarchy = "submitted_at"
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # The provider runs (and bills) the batch whatever happens to this row; without it,
+        # the images it makes would never be stored.
+        return False
+
+    @admin.display(description="Requests")
+    def requests(self, batch: GenerationBatch) -> int:
+        return len(batch.generation_ids)

@@ -263,6 +263,15 @@ class GenerationQuerySet(LeasedQuerySet):
     def ready(self) -> GenerationQuerySet:
         return self.filter(status=Generation.Status.READY)
 
+    def unbatched(self) -> GenerationQuerySet:
+        """Generations no running batch holds: a held one is made by its batch, and run
+        directly only once the batch gives it back."""
+        return self.filter(batch__isnull=True)
+
+    def claimable(self, *, lease_seconds: int) -> GenerationQuerySet:
+        # On the row itself, so a claim that waited on a batch's submission sees the hold.
+        return super().claimable(lease_seconds=lease_seconds).unbatched()
+
     def public(self, *, revealed_battles: models.QuerySet[Any]) -> GenerationQuerySet:
         """Ready images that cannot tell anyone which model made a battle image before the vote:
         those no battle shows any more (retired prompt or model), and those of the battles the
@@ -424,6 +433,14 @@ class Generation(models.Model):
     thumbnail = models.ImageField(upload_to=_generation_path, blank=True)
     error = models.TextField(blank=True)
     runs = models.PositiveIntegerField(default=0, help_text="How many times a worker claimed it.")
+    batch = models.ForeignKey(
+        "GenerationBatch",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="held",
+        help_text="The running provider batch that is making it (none: made directly).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -442,11 +459,65 @@ class Generation(models.Model):
         return f"{self.model} on prompt {self.prompt_id} #{self.rendition} ({self.status})"
 
 
+class GenerationBatchQuerySet(models.QuerySet["GenerationBatch"]):
+    def running(self) -> GenerationBatchQuerySet:
+        return self.filter(status=GenerationBatch.Status.RUNNING)
+
+
+class GenerationBatch(models.Model):
+    """Generations sent to one provider's batch API as one job, at its batch price.
+
+    While it runs it holds its generations (Generation.batch), so no worker makes them
+    directly; when it ends, each is stored as made, or given back to be made directly.
+    """
+
+    class Status(models.TextChoices):
+        # The values of gateway.batch.BatchState.
+        RUNNING = "running"
+        COMPLETED = "completed"
+        FAILED = "failed"
+        EXPIRED = "expired"
+        CANCELLED = "cancelled"
+
+    model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="batches")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="batches")
+    provider_batch_id = models.CharField(max_length=200)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    generation_ids = models.JSONField(
+        default=list, help_text="The generations submitted, one request each."
+    )
+    made = models.PositiveIntegerField(default=0, help_text="Images the batch made and stored.")
+    given_back = models.PositiveIntegerField(
+        default=0, help_text="Requests the batch failed, sent to direct calls."
+    )
+    refused = models.PositiveIntegerField(
+        default=0, help_text="Requests the provider refused (content policy)."
+    )
+    error = models.TextField(blank=True)
+    submitted_at = models.DateTimeField()
+    polled_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = GenerationBatchQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_batch_id"], name="generation_batch_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id} batch {self.provider_batch_id} ({self.status})"
+
+
 class ProviderCallQuerySet(models.QuerySet["ProviderCall"]):
     def speed_rows(self, *, since: datetime) -> models.QuerySet[Any]:
-        """(model id, provider id, ok, total_ms, ttfb_ms) of the calls started since then."""
+        """(model id, provider id, ok, total_ms, ttfb_ms) of the direct calls started since
+        then: a batch line's time is the batch's queue, not the provider's speed."""
         return (
-            self.filter(started_at__gte=since)
+            self.filter(started_at__gte=since, batch=False)
             .order_by()
             .values_list("model_id", "provider_id", "ok", "total_ms", "ttfb_ms")
         )

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 import gateway
@@ -22,6 +23,7 @@ from arena.catalog.models import (
     AIModel,
     Arena,
     Generation,
+    GenerationBatch,
     Offering,
     Prompt,
     Provider,
@@ -319,9 +321,9 @@ def generations_plan(*, prompt_ids: Iterable[int], renditions: int | None = None
         ignore_conflicts=True,
     )
     return list(
-        Generation.objects.filter(prompt__in=prompts, status=Generation.Status.QUEUED).values_list(
-            "pk", flat=True
-        )
+        Generation.objects.filter(prompt__in=prompts, status=Generation.Status.QUEUED)
+        .unbatched()
+        .values_list("pk", flat=True)
     )
 
 
@@ -381,25 +383,39 @@ def generation_execute(*, generation_id: int) -> Generation | None:
         calls_record(attempts=exc.attempts, generation=generation)
         return _finish(generation, claimed_at, error=exc.message)
     calls_record(attempts=result.attempts, generation=generation)
+    error = _renditions_save(generation, result.images[0])
+    if error:
+        return _finish(generation, claimed_at, error=error)
+    # Not saved with the files: _finish records them only if this worker still holds its claim.
+    finished = _finish(
+        generation, claimed_at, image=generation.image.name, thumbnail=generation.thumbnail.name
+    )
+    if finished is None:
+        _renditions_delete(generation)
+    return finished
+
+
+def _renditions_save(generation: Generation, image: bytes) -> str:
+    """Store the battle renditions of a provider's image in files, and name them on the
+    generation without saving it: whoever stores the outcome records them if it still may.
+    Returns why the image cannot be used, or "" once stored."""
     try:
         renditions = arena_renditions(
-            result.images[0],
+            image,
             size=settings.ARENA_IMAGE_SIZE,
             thumbnail_size=settings.ARENA_THUMBNAIL_SIZE,
             pad_step=settings.ARENA_IMAGE_PAD_BYTES,
         )
     except UnreadableImage as exc:
-        return _finish(generation, claimed_at, error=f"The provider returned {exc}.")
-    # Not saved with the files: _finish records them only if this worker still holds its claim.
+        return f"The provider returned {exc}."
     generation.image.save("image.png", ContentFile(renditions.image), save=False)
     generation.thumbnail.save("thumbnail.webp", ContentFile(renditions.thumbnail), save=False)
-    finished = _finish(
-        generation, claimed_at, image=generation.image.name, thumbnail=generation.thumbnail.name
-    )
-    if finished is None:
-        generation.image.delete(save=False)
-        generation.thumbnail.delete(save=False)
-    return finished
+    return ""
+
+
+def _renditions_delete(generation: Generation) -> None:
+    generation.image.delete(save=False)
+    generation.thumbnail.delete(save=False)
 
 
 def _call_gateway(generation: Generation) -> gateway.ImageResult:
@@ -413,14 +429,17 @@ def _call_gateway(generation: Generation) -> gateway.ImageResult:
                 seed=generation.seed,
             )
         return gateway.edit(request)
+    return gateway.generate(_generate_request(generation))
+
+
+def _generate_request(generation: Generation) -> gateway.ImageRequest:
+    """What a text-to-image generation asks its model for, made directly or in a batch."""
     size = settings.ARENA_IMAGE_SIZE
-    return gateway.generate(
-        gateway.ImageRequest(
-            model=generation.model.slug,
-            prompt=prompt.text,
-            size=f"{size}x{size}",
-            seed=generation.seed,
-        )
+    return gateway.ImageRequest(
+        model=generation.model.slug,
+        prompt=generation.prompt.text,
+        size=f"{size}x{size}",
+        seed=generation.seed,
     )
 
 
@@ -484,4 +503,229 @@ def calls_record(
             for attempt in attempts
             if attempt.model in models
         ]
+    )
+
+
+# --- Batch generation -------------------------------------------------------------------------
+
+# Requests per provider batch: far inside both APIs' limits (OpenAI 50,000 lines and 200 MB;
+# Gemini's inlined requests 20 MB), so one failed submission gives back little.
+BATCH_MAX_REQUESTS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSubmitReport:
+    batches: list[GenerationBatch]
+    batched: int  # generations now held by a batch
+    direct: int  # generations queued for direct calls
+    errors: list[str]
+
+
+def generations_batch_submit(*, prompt_ids: Iterable[int]) -> BatchSubmitReport:
+    """Make the missing images of these prompts at the batch price where that is on sale.
+
+    The queued generations of each model whose offering takes batches (a batch price in the
+    catalog and a configured batch API) go to that provider as batches; the rest, and any
+    batch the provider refuses, are queued for direct calls as `prompt_generate` does.
+    Editing prompts are always made directly. A generation is held by one batch at most.
+    """
+    queued = generations_plan(prompt_ids=prompt_ids)
+    batches = gateway.default_batch_gateway()
+    by_model: dict[str, list[int]] = {}
+    for pk, slug in (
+        Generation.objects.filter(pk__in=queued, prompt__arena=Arena.T2I)
+        .order_by("pk")
+        .values_list("pk", "model__slug")
+    ):
+        by_model.setdefault(slug, []).append(pk)
+    submitted: list[GenerationBatch] = []
+    errors: list[str] = []
+    held: set[int] = set()
+    for slug, ids in by_model.items():
+        offering = batches.offering(slug)
+        if offering is None:
+            continue
+        for start in range(0, len(ids), BATCH_MAX_REQUESTS):
+            try:
+                batch = _batch_submit(batches, offering, ids[start : start + BATCH_MAX_REQUESTS])
+            except gateway.GatewayError as exc:
+                errors.append(f"{offering.key}: {exc.message}")
+                continue
+            if batch is not None:
+                submitted.append(batch)
+                held.update(batch.generation_ids)
+    direct = [pk for pk in queued if pk not in held]
+    _enqueue(direct)
+    return BatchSubmitReport(
+        batches=submitted, batched=len(held), direct=len(direct), errors=errors
+    )
+
+
+def _batch_submit(
+    batches: gateway.BatchGateway, offering: gateway.OfferingSpec, generation_ids: list[int]
+) -> GenerationBatch | None:
+    """Submit these generations as one batch and hold them by it. The rows stay locked until
+    the batch is recorded, so a second submission skips them and a worker's claim waits, then
+    sees the hold; a generation another submission holds is left out."""
+    with transaction.atomic():
+        generations = list(
+            Generation.objects.filter(pk__in=generation_ids, status=Generation.Status.QUEUED)
+            .unbatched()
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("prompt", "model")
+            .order_by("pk")
+        )
+        if not generations:
+            return None
+        submitted_at = timezone.now()
+        submission = batches.submit(
+            offering,
+            {str(generation.pk): _generate_request(generation) for generation in generations},
+        )
+        batch = GenerationBatch.objects.create(
+            model=generations[0].model,
+            provider=_provider(offering.provider, batches.catalog),
+            provider_batch_id=submission.batch_id,
+            generation_ids=[generation.pk for generation in generations],
+            submitted_at=submitted_at,
+        )
+        Generation.objects.filter(pk__in=batch.generation_ids).update(batch=batch)
+    return batch
+
+
+def generation_batches_poll() -> int:
+    """Poll every running batch once (beat runs this); returns how many have ended."""
+    ended = 0
+    for batch_id in GenerationBatch.objects.running().values_list("pk", flat=True):
+        batch = generation_batch_poll(batch_id=batch_id)
+        ended += batch.status != GenerationBatch.Status.RUNNING
+    return ended
+
+
+def generation_batch_poll(*, batch_id: int) -> GenerationBatch:
+    """Ask the provider about a running batch; once it ended, store each image it made as its
+    generation's (with the call at the batch price) and give each request it failed back to
+    direct calls. A refusal stands, as it would made directly.
+
+    Safe to run twice, or after a worker died halfway: each line is stored by a conditional
+    UPDATE of a generation the batch still holds, with its call in the same transaction.
+    """
+    batch = GenerationBatch.objects.select_related("model", "provider").get(pk=batch_id)
+    if batch.status != GenerationBatch.Status.RUNNING:
+        return batch
+    batches = gateway.default_batch_gateway()
+    now = timezone.now()
+    try:
+        offering = _batch_offering(batches, batch)
+        poll = batches.poll(
+            offering,
+            batch.provider_batch_id,
+            keys=[str(pk) for pk in batch.generation_ids],
+            submitted_at=batch.submitted_at,
+        )
+    except gateway.GatewayError as exc:
+        return _batch_poll_failed(batch, exc.message, now)
+    if not poll.state.ended:
+        GenerationBatch.objects.filter(pk=batch.pk).update(polled_at=now)
+        batch.refresh_from_db()
+        return batch
+    for line in poll.lines:
+        _batch_line_store(batch, line)
+    GenerationBatch.objects.filter(pk=batch.pk, status=GenerationBatch.Status.RUNNING).update(
+        status=poll.state.value, error=poll.error, polled_at=now, finished_at=timezone.now()
+    )
+    batch.refresh_from_db()
+    return batch
+
+
+def _batch_offering(batches: gateway.BatchGateway, batch: GenerationBatch) -> gateway.OfferingSpec:
+    spec = batches.catalog.model(batch.model.slug)
+    for offering in spec.offerings:
+        if offering.provider == batch.provider.slug:
+            return offering
+    raise gateway.GatewayError(
+        gateway.ErrorKind.NOT_CONFIGURED,
+        f"The catalog no longer has {batch.model.slug} at {batch.provider.slug}.",
+    )
+
+
+def _batch_poll_failed(batch: GenerationBatch, error: str, now: datetime) -> GenerationBatch:
+    """A poll that failed is tried again at the next beat, until the batch is older than any
+    provider keeps one: then what it still holds is given back to direct calls."""
+    give_up = batch.submitted_at + timedelta(hours=settings.ARENA_BATCH_GIVE_UP_HOURS)
+    if now < give_up:
+        GenerationBatch.objects.filter(pk=batch.pk).update(polled_at=now, error=error)
+    else:
+        with transaction.atomic():
+            ended = GenerationBatch.objects.filter(
+                pk=batch.pk, status=GenerationBatch.Status.RUNNING
+            ).update(
+                status=GenerationBatch.Status.EXPIRED,
+                polled_at=now,
+                finished_at=now,
+                error=f"Given up after {settings.ARENA_BATCH_GIVE_UP_HOURS} h: {error}",
+            )
+            if ended:
+                held = list(batch.held.values_list("pk", flat=True))
+                released = Generation.objects.filter(pk__in=held, batch=batch).update(batch=None)
+                GenerationBatch.objects.filter(pk=batch.pk).update(
+                    given_back=F("given_back") + released
+                )
+                _enqueue(held)
+    batch.refresh_from_db()
+    return batch
+
+
+def _batch_line_store(batch: GenerationBatch, line: gateway.BatchLine) -> None:
+    generation = Generation.objects.filter(pk=int(line.key), batch=batch).first()
+    if generation is None:  # stored or given back by an earlier poll
+        return
+    error = _renditions_save(generation, line.images[0]) if line.ok else line.attempt.error
+    if not error:
+        with transaction.atomic():
+            stored = _batch_release(
+                batch,
+                generation,
+                status=Generation.Status.READY,
+                image=generation.image.name,
+                thumbnail=generation.thumbnail.name,
+                error="",
+                finished_at=timezone.now(),
+                started_at=batch.submitted_at,
+                runs=F("runs") + 1,
+            )
+            if stored:
+                calls_record(attempts=[line.attempt], generation=generation)
+                GenerationBatch.objects.filter(pk=batch.pk).update(made=F("made") + 1)
+        if not stored:
+            _renditions_delete(generation)
+        return
+    refused = line.attempt.error_kind is gateway.ErrorKind.CONTENT_POLICY
+    with transaction.atomic():
+        if refused:
+            released = _batch_release(
+                batch,
+                generation,
+                status=Generation.Status.FAILED,
+                error=error,
+                started_at=batch.submitted_at,
+                finished_at=timezone.now(),
+                runs=F("runs") + 1,
+            )
+        else:
+            released = _batch_release(batch, generation)
+        if released:
+            calls_record(attempts=[line.attempt], generation=generation)
+            counter = "refused" if refused else "given_back"
+            GenerationBatch.objects.filter(pk=batch.pk).update(**{counter: F(counter) + 1})
+            if not refused:
+                _enqueue([generation.pk])
+
+
+def _batch_release(batch: GenerationBatch, generation: Generation, **fields: object) -> bool:
+    """Take a generation out of its batch with these changes, if the batch still holds it."""
+    return bool(
+        Generation.objects.filter(
+            pk=generation.pk, batch=batch, status=Generation.Status.QUEUED
+        ).update(batch=None, **fields)
     )

@@ -1,4 +1,8 @@
-from arena.catalog.services import generation_execute, generations_requeue_stale
+from arena.catalog.services import (
+    generation_batches_poll,
+    generation_execute,
+    generations_requeue_stale,
+)
 from arena.celery import app
 
 
@@ -10,3 +14,8 @@ def generation_run(generation_id: int) -> None:
 @app.task
 def generations_requeue_stale_run() -> None:
     generations_requeue_stale()
+
+
+@app.task
+def generation_batches_poll_run() -> None:
+    generation_batches_poll()

@@ -75,29 +75,7 @@ class GeminiProvider(HTTPProvider):
         deadline: Deadline,
     ) -> ProviderResponse:
         model = offering.provider_model_for(operation)
-        ratio, warnings = nearest_aspect_ratio(request.size, self.shapes(offering).aspect_ratios)
-        parts: list[dict[str, Any]] = [{"text": request.prompt}]
-        parts += [
-            {
-                "inline_data": {
-                    "mime_type": image_mime(image),
-                    "data": base64.b64encode(image).decode(),
-                }
-            }
-            for image in request.images
-        ]
-        config: dict[str, Any] = {
-            "responseModalities": offering.options.get("response_modalities", ["TEXT", "IMAGE"])
-        }
-        if ratio:
-            config["imageConfig"] = {"aspectRatio": ratio}
-        if request.seed is not None:
-            config["seed"] = wire_seed(request.seed)
-        body = {
-            "contents": [{"role": "user", "parts": parts}],
-            "generationConfig": config,
-            **request.extra,
-        }
+        body, warnings = request_body(offering, request)
         reply = send(
             self.client,
             "POST",
@@ -110,7 +88,7 @@ class GeminiProvider(HTTPProvider):
         if response.is_error:
             raise _error(response)
         return ProviderResponse(
-            images=_images(model, json_of(response)),
+            images=response_images(model, json_of(response)),
             http_status=response.status_code,
             ttfb_ms=reply.ttfb_ms,
             warnings=warnings,
@@ -121,7 +99,39 @@ class VertexProvider(GeminiProvider):
     path: ClassVar[str] = "v1/publishers/google/models/{model}:generateContent"
 
 
-def _images(model: str, body: dict[str, Any]) -> list[bytes]:
+def request_body(
+    offering: OfferingSpec, request: ImageRequest
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """A GenerateContentRequest (direct, or inlined in a batch), and its warnings."""
+    ratio, warnings = nearest_aspect_ratio(
+        request.size, GeminiProvider.shapes(offering).aspect_ratios
+    )
+    parts: list[dict[str, Any]] = [{"text": request.prompt}]
+    parts += [
+        {
+            "inline_data": {
+                "mime_type": image_mime(image),
+                "data": base64.b64encode(image).decode(),
+            }
+        }
+        for image in request.images
+    ]
+    config: dict[str, Any] = {
+        "responseModalities": offering.options.get("response_modalities", ["TEXT", "IMAGE"])
+    }
+    if ratio:
+        config["imageConfig"] = {"aspectRatio": ratio}
+    if request.seed is not None:
+        config["seed"] = wire_seed(request.seed)
+    body = {
+        "contents": [{"role": "user", "parts": parts}],
+        "generationConfig": config,
+        **request.extra,
+    }
+    return body, warnings
+
+
+def response_images(model: str, body: dict[str, Any]) -> list[bytes]:
     candidates = body.get("candidates") or []
     if not candidates:
         reason = (body.get("promptFeedback") or {}).get("blockReason")

@@ -67,15 +67,7 @@ class OpenAIProvider(HTTPProvider):
         operation: Operation,
         deadline: Deadline,
     ) -> ProviderResponse:
-        size, warnings = nearest_size(request.size, self.shapes(offering).sizes)
-        fields: dict[str, Any] = {
-            "model": offering.provider_model_for(operation),
-            "prompt": request.prompt,
-            "n": request.n,
-        }
-        optional = {"size": size, "quality": request.quality, "style": request.style}
-        fields.update({name: value for name, value in optional.items() if value is not None})
-        fields.update(request.extra)
+        fields, warnings = request_fields(offering, request, operation)
         headers = {"Authorization": f"Bearer {self.api_key}"}
         if operation is Operation.GENERATE:
             reply = send(
@@ -104,11 +96,7 @@ class OpenAIProvider(HTTPProvider):
             raise ProviderError(
                 ErrorKind.EMPTY, "The answer had no images in `data`.", http_status=200
             )
-        images = [
-            checked_image(decode_base64(item["b64_json"], "b64_json"), "b64_json")
-            for item in items
-            if item.get("b64_json")
-        ]
+        images = response_images(json_of(response))
         images += fetch_images(
             self.client,
             [item["url"] for item in items if not item.get("b64_json") and item.get("url")],
@@ -120,6 +108,31 @@ class OpenAIProvider(HTTPProvider):
             ttfb_ms=reply.ttfb_ms,
             warnings=warnings,
         )
+
+
+def request_fields(
+    offering: OfferingSpec, request: ImageRequest, operation: Operation
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The body of one images request (direct, or a line of a batch), and its warnings."""
+    size, warnings = nearest_size(request.size, OpenAIProvider.shapes(offering).sizes)
+    fields: dict[str, Any] = {
+        "model": offering.provider_model_for(operation),
+        "prompt": request.prompt,
+        "n": request.n,
+    }
+    optional = {"size": size, "quality": request.quality, "style": request.style}
+    fields.update({name: value for name, value in optional.items() if value is not None})
+    fields.update(request.extra)
+    return fields, warnings
+
+
+def response_images(body: Any) -> list[bytes]:
+    """The base64 images of an images answer (a batch's output lines carry only these)."""
+    return [
+        checked_image(decode_base64(item["b64_json"], "b64_json"), "b64_json")
+        for item in body.get("data") or []
+        if item.get("b64_json")
+    ]
 
 
 def _files(request: ImageRequest) -> list[tuple[str, tuple[str, bytes, str]]]:
@@ -140,5 +153,9 @@ def _error(response: httpx.Response) -> ProviderError:
         message, code = str(error.get("message") or ""), error.get("code")
     except (ValueError, KeyError, TypeError, AttributeError):
         message, code = response.text[:300], None
-    kind = ErrorKind.CONTENT_POLICY if code in POLICY_CODES else None
-    return failure(response, f"OpenAI HTTP {response.status_code}: {message}", kind)
+    return failure(response, f"OpenAI HTTP {response.status_code}: {message}", error_kind(code))
+
+
+def error_kind(code: object) -> ErrorKind | None:
+    """The kind an OpenAI error code names, where the HTTP status alone would not say it."""
+    return ErrorKind.CONTENT_POLICY if code in POLICY_CODES else None

@@ -1,8 +1,12 @@
-"""The gateway's own overhead per call.
+"""The gateway's own overhead per call, and what batch pre-generation saves.
 
 A loopback server answers an OpenAI-compatible images endpoint with one small PNG. The same
 request is made directly with httpx and through `Gateway.generate` (routing, normalization,
 image check, metrics, cost), alternately; the difference of the medians is the overhead.
+
+Batch pre-generation: 100 prompts x 2 models through the loopback fakes of OpenAI's and
+Gemini's batch APIs (tests/gateway/fakes), submitted and polled to the end: the HTTP requests
+it takes and its cost at the batch price, against one direct call per image at the list price.
 No Django.
 """
 
@@ -11,12 +15,15 @@ from __future__ import annotations
 import base64
 import io
 import json
+import logging
 import os
 import statistics
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
@@ -24,11 +31,29 @@ import redis
 from PIL import Image
 
 from gateway import Catalog, Gateway, ImageRequest, MemoryWindow, RedisWindow, Router
+from gateway.batch import BatchGateway
 from gateway.window import Window
 
 CALLS = 300
 WARMUP = 30
 GOAL_MS = 2.0
+BATCH_PROMPTS = 100
+BATCH_CATALOG = {
+    "models": {
+        "gpt-image-1": {
+            "name": "GPT Image 1",
+            "organization": "OpenAI",
+            "operations": ["generate"],
+            "offerings": [{"provider": "openai", "price": "0.042", "batch_price": "0.021"}],
+        },
+        "gemini-3.1-flash-lite-image": {
+            "name": "Gemini 3.1 Flash-Lite Image",
+            "organization": "Google",
+            "operations": ["generate"],
+            "offerings": [{"provider": "gemini", "price": "0.0336", "batch_price": "0.0168"}],
+        },
+    }
+}
 
 
 def _answer() -> bytes:
@@ -136,6 +161,71 @@ def main() -> None:
         keys = list(redis_client.scan_iter(f"{window.prefix}:*"))
         if keys:
             redis_client.delete(*keys)
+    batch_pregeneration()
+
+
+def batch_pregeneration() -> None:
+    # The fakes live with the tests (pytest-httpserver), so only this figure needs them.
+    from pytest_httpserver import HTTPServer
+
+    from tests.gateway.fakes import FakeGeminiBatch, FakeOpenAIBatch
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access line per request
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    release = threading.Event()
+    fakes = [FakeOpenAIBatch(server, release), FakeGeminiBatch(server, release)]
+    environ = {key: value for fake in fakes for key, value in fake.env().items()}
+    prompts = [
+        f"prompt {index}: a red cube beside a blue sphere" for index in range(BATCH_PROMPTS)
+    ]
+    print(
+        f"batch pre-generation of {BATCH_PROMPTS} prompts x 2 models, loopback fakes of "
+        "OpenAI's and Gemini's batch APIs"
+    )
+    total_requests = total_images = 0
+    batch_cost = direct_cost = Decimal(0)
+    with BatchGateway(catalog=Catalog.from_dict(BATCH_CATALOG), environ=environ) as batches:
+        for model_id in BATCH_CATALOG["models"]:
+            offering = batches.offering(model_id)
+            assert offering is not None
+            before = len(server.log)
+            requests = {
+                str(index): ImageRequest(model=model_id, prompt=prompt, size="1024x1024")
+                for index, prompt in enumerate(prompts)
+            }
+            submission = batches.submit(offering, requests)
+            submitted_at = datetime.now(UTC)
+            polls = 0
+            while True:
+                polls += 1
+                poll = batches.poll(
+                    offering, submission.batch_id, keys=list(requests), submitted_at=submitted_at
+                )
+                if poll.state.ended:
+                    break
+            made = sum(len(line.images) for line in poll.lines)
+            cost = sum((line.attempt.cost for line in poll.lines), Decimal(0))
+            listed = offering.price * len(requests)
+            made_requests = len(server.log) - before
+            print(
+                f"  {offering.key:36} {made_requests:3} HTTP requests ({polls} polls) for "
+                f"{made} images; ${cost:.2f} at the batch price vs ${listed:.2f} direct "
+                f"({len(requests)} calls)"
+            )
+            total_requests += made_requests
+            total_images += made
+            batch_cost += cost
+            direct_cost += listed
+    saved = 100 * (1 - batch_cost / direct_cost)
+    print(
+        f"  {'total':36} {total_requests:3} HTTP requests for {total_images} images "
+        f"(direct: {total_images} calls); ${batch_cost:.2f} vs ${direct_cost:.2f}, "
+        f"{saved:.0f}% saved"
+    )
+    release.set()
+    server.clear()
+    server.stop()
 
 
 if __name__ == "__main__":

@@ -25,13 +25,22 @@ from gateway import (
     Router,
     RoutingPolicy,
 )
+from gateway.batch import BatchGateway
 from gateway.errors import ProviderError
 from gateway.http import Deadline
 from gateway.normalize import ParamTable
 from gateway.providers import LocalProvider
 from gateway.providers.base import ProviderResponse
 from gateway.window import Window
-from tests.gateway.fakes import IMAGE, FakeFal, FakeGemini, FakeOpenAI, FakeReplicate
+from tests.gateway.fakes import (
+    IMAGE,
+    FakeFal,
+    FakeGemini,
+    FakeGeminiBatch,
+    FakeOpenAI,
+    FakeOpenAIBatch,
+    FakeReplicate,
+)
 
 # A provider call's budget: ample for a loopback answer even on a busy machine...
 TIMEOUT = 2.0
@@ -205,3 +214,28 @@ def window(request: pytest.FixtureRequest) -> Iterator[Window]:
     if keys:
         client.delete(*keys)
     client.close()
+
+
+@pytest.fixture
+def openai_batch(httpserver: HTTPServer, release: threading.Event) -> FakeOpenAIBatch:
+    return FakeOpenAIBatch(httpserver, release)
+
+
+@pytest.fixture
+def gemini_batch(httpserver: HTTPServer, release: threading.Event) -> FakeGeminiBatch:
+    return FakeGeminiBatch(httpserver, release)
+
+
+@pytest.fixture
+def make_batches() -> Iterator[Callable[..., BatchGateway]]:
+    made: list[BatchGateway] = []
+
+    def make(env: dict[str, str], **kwargs: Any) -> BatchGateway:
+        kwargs.setdefault("timeout", TIMEOUT)
+        batches = BatchGateway(environ=env, **kwargs)
+        made.append(batches)
+        return batches
+
+    yield make
+    for batches in made:
+        batches.close()

@@ -260,3 +260,195 @@ class FakeReplicate(Fake):
 
     def created(self, model: str) -> list[dict[str, Any]]:
         return [request.get_json() for request in self.seen(f"/v1/models/{model}/predictions")]
+
+
+class FakeOpenAIBatch(Fake):
+    """OpenAI's Batch API for images: a JSONL upload to /v1/files, a batch on
+    /v1/images/generations walked through `statuses`, then output and error files.
+
+    A line whose prompt is a key of `failing` ends with that error fixture ("server",
+    "policy"); when a batch ends "expired", the lines whose prompt is in `unfinished` end
+    `batch_expired` in the error file and the others complete."""
+
+    def __init__(
+        self,
+        server: HTTPServer,
+        release: threading.Event,
+        *,
+        statuses: tuple[str, ...] = ("validating", "in_progress", "finalizing", "completed"),
+    ) -> None:
+        super().__init__(server, release)
+        self.statuses = statuses
+        self.failing: dict[str, str] = {}
+        self.unfinished: set[str] = set()
+        self.files: dict[str, str] = {}
+        self.batches: dict[str, dict[str, Any]] = {}
+        self.on("/v1/files", self._upload)
+        self.on("/v1/batches", self._create)
+        self.on(re.compile(r"^/v1/batches/[^/]+$"), self._get, "GET")
+        self.on(re.compile(r"^/v1/files/[^/]+/content$"), self._content, "GET")
+
+    def env(self) -> dict[str, str]:
+        return {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": f"{self.url}/v1"}
+
+    def lines(self, batch_id: str) -> list[dict[str, Any]]:
+        """The request lines of a batch, as uploaded."""
+        text = self.files[self.batches[batch_id]["input_file_id"]]
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    def _upload(self, request: Request) -> Response:
+        if request.form.get("purpose") != "batch":
+            return reply({"error": {"message": "purpose must be batch.", "code": None}}, 400)
+        file_id = f"file-{next(self.ids)}"
+        self.files[file_id] = request.files["file"].read().decode()
+        return reply(fixture("openai_batch/file", file_id=file_id))
+
+    def _create(self, request: Request) -> Response:
+        body = request.get_json()
+        if body["endpoint"] != "/v1/images/generations" or body["completion_window"] != "24h":
+            return reply(
+                {"error": {"message": "Unsupported endpoint or window.", "code": None}}, 400
+            )
+        batch_id = f"batch_{next(self.ids)}"
+        self.batches[batch_id] = {
+            "input_file_id": body["input_file_id"],
+            "progress": itertools.chain(self.statuses, itertools.repeat(self.statuses[-1])),
+        }
+        return reply(self._batch(batch_id, "validating"))
+
+    def _get(self, request: Request) -> Response:
+        batch_id = request.path.rsplit("/", 1)[-1]
+        if batch_id not in self.batches:
+            return reply({"error": {"message": "No such batch.", "code": None}}, 404)
+        status = next(self.batches[batch_id]["progress"])
+        body = self._batch(batch_id, status)
+        if status in ("completed", "expired", "cancelled"):
+            body.update(self._results(batch_id, status))
+        if status == "failed":
+            body["errors"] = {
+                "object": "list",
+                "data": [{"code": "invalid_request", "message": "The input file is invalid."}],
+            }
+        return reply(body)
+
+    def _batch(self, batch_id: str, status: str) -> dict[str, Any]:
+        input_file_id = self.batches[batch_id]["input_file_id"]
+        return fixture(
+            "openai_batch/batch", batch_id=batch_id, input_file_id=input_file_id, status=status
+        )
+
+    def _results(self, batch_id: str, status: str) -> dict[str, Any]:
+        output, errors = [], []
+        for line_number, line in enumerate(self.lines(batch_id)):
+            values = {"line": str(line_number), "custom_id": line["custom_id"]}
+            prompt = line["body"]["prompt"]
+            if status != "completed" and prompt in self.unfinished:
+                errors.append(fixture("openai_batch/error_line_expired", **values))
+            elif prompt in self.failing:
+                errors.append(fixture(f"openai_batch/error_line_{self.failing[prompt]}", **values))
+            else:
+                output.append(fixture("openai_batch/output_line", image_b64=b64(IMAGE), **values))
+        ids: dict[str, Any] = {"output_file_id": None, "error_file_id": None}
+        for name, lines in (("output_file_id", output), ("error_file_id", errors)):
+            if lines:
+                file_id = f"file-{next(self.ids)}"
+                self.files[file_id] = "".join(json.dumps(line) + "\n" for line in lines)
+                ids[name] = file_id
+        counts = {
+            "total": len(output) + len(errors),
+            "completed": len(output),
+            "failed": len(errors),
+        }
+        return {**ids, "request_counts": counts}
+
+    def _content(self, request: Request) -> Response:
+        file_id = request.path.split("/")[-2]
+        return Response(self.files[file_id], 200, content_type="application/octet-stream")
+
+
+OUTPUT_TYPE = "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatchOutput"
+
+
+class FakeGeminiBatch(Fake):
+    """The Gemini API's Batch Mode with inlined requests: batchGenerateContent answers an
+    operation `batches/{id}`, walked through `states`; a succeeded one carries one inlined
+    response per request, an error for those whose prompt is in `failing`."""
+
+    def __init__(
+        self,
+        server: HTTPServer,
+        release: threading.Event,
+        *,
+        states: tuple[str, ...] = (
+            "BATCH_STATE_PENDING",
+            "BATCH_STATE_RUNNING",
+            "BATCH_STATE_SUCCEEDED",
+        ),
+    ) -> None:
+        super().__init__(server, release)
+        self.states = states
+        self.failing: set[str] = set()
+        self.batches: dict[str, dict[str, Any]] = {}
+        self.on(re.compile(r"^/v1beta/models/[^/]+:batchGenerateContent$"), self._create)
+        self.on(re.compile(r"^/v1beta/batches/[^/]+$"), self._get, "GET")
+
+    def env(self) -> dict[str, str]:
+        return {"GEMINI_API_KEY": "gemini-test", "GEMINI_BASE_URL": self.url}
+
+    def requests(self, name: str) -> list[dict[str, Any]]:
+        """The inlined requests of a batch, as submitted."""
+        return self.batches[name]["requests"]
+
+    def _create(self, request: Request) -> Response:
+        model = request.path.split("/")[-1].split(":")[0]
+        batch = request.get_json()["batch"]
+        name = f"batches/b{next(self.ids)}"
+        self.batches[name] = {
+            "model": model,
+            "display_name": batch["displayName"],
+            "requests": batch["inputConfig"]["requests"]["requests"],
+            "progress": itertools.chain(self.states, itertools.repeat(self.states[-1])),
+        }
+        return reply(self._operation(name, "BATCH_STATE_PENDING"))
+
+    def _get(self, request: Request) -> Response:
+        name = request.path.removeprefix("/v1beta/")
+        if name not in self.batches:
+            return reply(fixture("gemini_batch/error_not_found"), 404)
+        state = next(self.batches[name]["progress"])
+        body = self._operation(name, state)
+        if state != "BATCH_STATE_SUCCEEDED":
+            if state in ("BATCH_STATE_FAILED", "BATCH_STATE_CANCELLED", "BATCH_STATE_EXPIRED"):
+                body["done"] = True
+            return reply(body)
+        batch = self.batches[name]
+        responses = []
+        for item in batch["requests"]:
+            key = item["metadata"]["key"]
+            prompt = item["request"]["contents"][0]["parts"][0]["text"]
+            if prompt in self.failing:
+                responses.append(fixture("gemini_batch/line_error", key=key))
+            else:
+                response = fixture(
+                    "gemini/generate_image", image_b64=b64(IMAGE), model=batch["model"]
+                )
+                responses.append({"response": response, "metadata": {"key": key}})
+        output = {"inlinedResponses": {"inlinedResponses": responses}}
+        body["metadata"]["output"] = output
+        body["done"] = True
+        body["response"] = {
+            "@type": OUTPUT_TYPE,
+            **output,
+        }
+        return reply(body)
+
+    def _operation(self, name: str, state: str) -> dict[str, Any]:
+        batch = self.batches[name]
+        return fixture(
+            "gemini_batch/operation",
+            batch_name=name,
+            model=batch["model"],
+            display_name=batch["display_name"],
+            count=str(len(batch["requests"])),
+            state=state,
+        )
