@@ -183,6 +183,9 @@ class PromptAdmin(admin.ModelAdmin):
     ]
     list_filter = ["arena", CategoryFilter, "competitions", "active"]
     search_fields = ["text"]
+    # Said again here: a model's default ordering does not reach the grouped query that
+    # with_progress makes, and the competitions' prompt autocomplete pages through it.
+    ordering = ["-created_at", "-id"]
     form = PromptAdminForm
     readonly_fields = ["created_at", "progress", "source_preview", "competition_links"]
     actions = ["generate_images", "retry_failed", "retire", "reactivate"]
