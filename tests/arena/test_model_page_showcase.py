@@ -6,6 +6,8 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from arena.catalog.models import Arena, Competition, Generation
 from arena.catalog.services import edit_prompt_create
@@ -256,6 +258,26 @@ def test_a_gallery_page_number_that_is_no_page_gives_the_nearest_page(contest, n
 
     assert response.status_code == 200
     assert "A harbour at dawn" in response.content.decode()
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(number=st.text(st.characters(codec="utf-8"), max_size=40))
+def test_any_page_number_gives_a_page_never_an_error(contest, number):
+    for path in ("/models/hero/images/", "/models/hero/competitions/skies/"):
+        assert Client().get(path, {"page": number}).status_code == 200, number
+
+
+def test_a_gallery_page_costs_the_same_queries_for_few_or_many_images(contest):
+    hero = contest[0]
+    few = measure("/models/hero/images/")
+    for i in range(40):
+        GenerationFactory(prompt=PromptFactory(text=f"Gallery {i}", active=False), model=hero)
+
+    assert measure("/models/hero/images/?page=2") == few
 
 
 def test_no_gallery_page_shows_a_stranger_an_image_still_in_battles(contest):
