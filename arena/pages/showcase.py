@@ -58,13 +58,11 @@ class PromptResult:
     opponents_hidden: int  # other models whose image this visitor may not see yet
     record: PromptRecord | None  # None: no votes yet
 
-    @property
-    def own_hidden(self) -> bool:
-        return self.own is None
-
 
 @dataclass(frozen=True, slots=True)
 class CompetitionResults:
+    """A competition's prompts on a model page, or on a page of its own."""
+
     competition: Competition
     prompts: list[PromptResult]
     total: int  # the competition's prompts this model has an image for
@@ -91,19 +89,14 @@ def model_showcase(model: AIModel, *, session_key: str | None) -> dict[str, Any]
 
 def gallery_page(model: AIModel, *, session_key: str | None, number: object) -> Page:
     """One page of the model's visible images; any `number` that is no page is clamped."""
-    public = Generation.objects.filter(model=model).public(
-        revealed_battles=Battle.objects.revealed_to(session_key)
-    )
-    return Paginator(_gallery_order(public), GALLERY_PAGE_SIZE).get_page(number)
+    visible = _gallery_order(_visible(model, session_key))
+    return Paginator(visible, GALLERY_PAGE_SIZE).get_page(number)
 
 
 def gallery_image(model: AIModel, *, session_key: str | None, pk: int) -> Generation | None:
     """One of the model's images, if this visitor may see it (None otherwise, as for an image
     that does not exist, so the answer tells nothing)."""
-    public = Generation.objects.filter(model=model).public(
-        revealed_battles=Battle.objects.revealed_to(session_key)
-    )
-    return public.select_related("prompt").filter(pk=pk).first()
+    return _visible(model, session_key).select_related("prompt").filter(pk=pk).first()
 
 
 def competition_page(
@@ -141,6 +134,11 @@ def competition_results(
         )
         for competition in competitions
     ]
+
+
+def _visible(model: AIModel, session_key: str | None) -> QuerySet[Generation]:
+    revealed = Battle.objects.revealed_to(session_key)
+    return Generation.objects.filter(model=model).public(revealed_battles=revealed)
 
 
 def _gallery_order(generations: QuerySet[Generation]) -> QuerySet[Generation]:
