@@ -113,11 +113,12 @@ def test_a_stranger_sees_no_trace_of_the_images_still_in_battles(contest):
     _, _, live, images = contest
 
     for slug in ("hero", "rival-a", "rival-b"):
-        page = Client().get(f"/models/{slug}/").content.decode()
-        for model_slug in ("hero", "rival-a", "rival-b"):
-            assert_nothing_of(page, images[(live, model_slug)])
-        assert "Hidden until you vote" in page
-        assert "2 opponents' images hidden until you vote" in page
+        for path in (f"/models/{slug}/", f"/models/{slug}/competitions/skies/"):
+            page = Client().get(path).content.decode()
+            for model_slug in ("hero", "rival-a", "rival-b"):
+                assert_nothing_of(page, images[(live, model_slug)])
+            assert "Hidden until you vote" in page
+            assert "2 opponents' images hidden until you vote" in page
 
     kite = prompt_block(Client().get("/models/hero/").content.decode(), "A kite over a hill")
     assert "Rival A" not in kite  # no opponent named beside a hidden image
@@ -160,9 +161,11 @@ def test_an_edit_prompt_shows_its_source_image_first(settings):
     competition.prompts.add(prompt)
 
     page = Client().get("/models/editor/").content.decode()
+    large = Client().get(f"/models/editor/images/{mine.pk}/").content.decode()
 
     assert prompt.source_image.url in page
     assert page.index(prompt.source_image.url) < page.index(mine.thumbnail.url)
+    assert large.index(prompt.source_image.url) < large.index(mine.image.url)
 
 
 def test_a_model_without_images_in_any_competition_has_no_competition_section(contest):
