@@ -10,7 +10,7 @@ from django.forms.fields import InvalidJSONInput
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 
 from arena.admin import ReadOnlyAdmin
@@ -19,6 +19,7 @@ from arena.catalog.models import (
     AIModel,
     Arena,
     Category,
+    Competition,
     Generation,
     GenerationBatch,
     Offering,
@@ -182,10 +183,13 @@ class PromptAdmin(admin.ModelAdmin):
         "active",
         "created_at",
     ]
-    list_filter = ["arena", CategoryFilter, "active"]
+    list_filter = ["arena", CategoryFilter, "competitions", "active"]
     search_fields = ["text"]
+    # Said again here: a model's default ordering does not reach the grouped query that
+    # with_progress makes, and the competitions' prompt autocomplete pages through it.
+    ordering = ["-created_at", "-id"]
     form = PromptAdminForm
-    readonly_fields = ["created_at", "progress", "source_preview"]
+    readonly_fields = ["created_at", "progress", "source_preview", "competition_links"]
     actions = ["generate_images", "generate_batch", "retry_failed", "retire", "reactivate"]
     change_list_template = "admin/catalog/prompt/change_list.html"
 
@@ -205,7 +209,7 @@ class PromptAdmin(admin.ModelAdmin):
         if not _answered(obj):
             fields.insert(4, "source_upload")
         if obj is not None:
-            fields += ["progress", "created_at"]
+            fields += ["competition_links", "progress", "created_at"]
         return fields
 
     def get_readonly_fields(self, request: HttpRequest, obj: Prompt | None = None) -> list[str]:
@@ -225,6 +229,18 @@ class PromptAdmin(admin.ModelAdmin):
         if not prompt.source_image:
             return "–"
         return format_html('<img src="{}" alt="" width="320">', prompt.source_image.url)
+
+    @admin.display(description="Competitions")
+    def competition_links(self, prompt: Prompt) -> str:
+        links = [
+            format_html(
+                '<a href="{}">{}</a>',
+                reverse("admin:catalog_competition_change", args=[competition.pk]),
+                competition,
+            )
+            for competition in prompt.competitions.all()
+        ]
+        return format_html_join(", ", "{}", ((link,) for link in links)) if links else "–"
 
     @admin.display(description="Tags")
     def tag_list(self, prompt: Prompt) -> str:
@@ -354,6 +370,52 @@ class CategoryAdmin(admin.ModelAdmin):
         count = Prompt.objects.in_category(category).count()
         url = reverse("admin:catalog_prompt_changelist") + f"?category={category.pk}"
         return format_html('<a href="{}">{}</a>', url, count)
+
+
+class CompetitionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Competition
+        fields = ["arena", "name", "slug", "description", "order", "prompts"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        arena, prompts = cleaned.get("arena"), cleaned.get("prompts")
+        if arena and prompts is not None:
+            strays = [prompt for prompt in prompts if prompt.arena != arena]
+            if strays:
+                self.add_error(
+                    "prompts",
+                    f"A {Arena(arena).label} competition holds {Arena(arena).label} prompts "
+                    f"only; remove {len(strays)} of the other arena: "
+                    + "; ".join(str(prompt) for prompt in strays[:3])
+                    + ("..." if len(strays) > 3 else "."),
+                )
+        return cleaned
+
+
+@admin.register(Competition)
+class CompetitionAdmin(admin.ModelAdmin):
+    list_display = ["name", "arena", "slug", "order", "prompt_count", "created_at"]
+    list_display_links = ["name"]
+    list_editable = ["order"]
+    list_filter = ["arena"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    # Autocomplete rather than a list of every prompt: a competition may draw from thousands.
+    autocomplete_fields = ["prompts"]
+    form = CompetitionAdminForm
+    readonly_fields = ["created_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Competition]:
+        return super().get_queryset(request).with_prompt_counts()
+
+    @admin.display(description="Prompts", ordering="prompt_count")
+    def prompt_count(self, competition: Competition) -> str:
+        url = (
+            reverse("admin:catalog_prompt_changelist")
+            + f"?competitions__id__exact={competition.pk}"
+        )
+        return format_html('<a href="{}">{}</a>', url, competition.prompt_count)
 
 
 class OfferingInline(admin.TabularInline):

@@ -259,6 +259,45 @@ class Category(models.Model):
         return f"{reverse('ratings:leaderboard', args=[self.arena])}?category={self.slug}"
 
 
+class CompetitionQuerySet(models.QuerySet["Competition"]):
+    def with_prompt_counts(self) -> CompetitionQuerySet:
+        return self.annotate(prompt_count=Count("prompts", distinct=True))
+
+    def entered_by(self, model: AIModel) -> CompetitionQuerySet:
+        """The competitions with a prompt this model has a ready image for."""
+        made = Generation.objects.ready().filter(model=model)
+        return self.filter(prompts__in=made.values("prompt")).distinct()
+
+
+class Competition(models.Model):
+    """Prompts a curator groups under one name ("Counting", "Night scenes"): each model's page
+    shows its images for them beside its opponents', with its win rate on each."""
+
+    arena = models.CharField(max_length=8, choices=Arena.choices)
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=60, unique=True)
+    description = models.TextField(
+        blank=True, help_text="A sentence or two for the model pages: what it puts to the test."
+    )
+    prompts = models.ManyToManyField(Prompt, related_name="competitions", blank=True)
+    order = models.PositiveSmallIntegerField(
+        default=0, help_text="Where it stands on the model pages (smallest first)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CompetitionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["arena", "name"], name="competition_name_unique"),
+            models.CheckConstraint(condition=~Q(name=""), name="competition_named"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_arena_display()})"
+
+
 class GenerationQuerySet(LeasedQuerySet):
     def ready(self) -> GenerationQuerySet:
         return self.filter(status=Generation.Status.READY)

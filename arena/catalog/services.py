@@ -22,6 +22,7 @@ from arena.catalog.importing import EditRow, PromptRow
 from arena.catalog.models import (
     AIModel,
     Arena,
+    Competition,
     Generation,
     GenerationBatch,
     Offering,
@@ -281,6 +282,30 @@ def prompt_set_active(*, prompt_ids: Iterable[int], active: bool) -> int:
     count = Prompt.objects.filter(pk__in=list(prompt_ids)).update(active=active)
     curation_changed.send(sender=Prompt)
     return count
+
+
+def competition_define(
+    *,
+    arena: Arena,
+    slug: str,
+    name: str,
+    prompts: Iterable[Prompt],
+    description: str = "",
+    order: int = 0,
+) -> Competition:
+    """Create the competition with this slug, or bring it up to date, and add these prompts
+    (those it holds already stay): running a seed twice changes nothing."""
+    members = list(prompts)
+    strays = [prompt for prompt in members if prompt.arena != arena]
+    if strays:
+        raise ValueError(f"{len(strays)} prompts are not of the {Arena(arena).label} arena.")
+    with transaction.atomic():
+        competition, _ = Competition.objects.update_or_create(
+            slug=slug,
+            defaults={"arena": arena, "name": name, "description": description, "order": order},
+        )
+        competition.prompts.add(*members)
+    return competition
 
 
 # --- Generation -------------------------------------------------------------------------------

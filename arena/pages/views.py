@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_cookie, vary_on_headers
 
 from arena.battles.models import EloRating, Vote
-from arena.catalog.models import AIModel, Arena, Prompt, Provider
+from arena.catalog.models import AIModel, Arena, Competition, Prompt, Provider
 from arena.pages import about, figures, showcase
 from arena.pages.index import SORTS, ModelIndexQuery
 from arena.ratings.models import Rating
@@ -67,3 +67,40 @@ def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
     context |= figures.model_figures(model)
     context |= showcase.model_showcase(model, session_key=request.session.session_key)
     return render(request, "pages/model_detail.html", context)
+
+
+@require_GET
+@vary_on_cookie  # what shows depends on what this visitor has voted on
+def model_images(request: HttpRequest, slug: str) -> HttpResponse:
+    """The model's gallery, a page at a time (?page=N; anything else is the nearest page)."""
+    model = get_object_or_404(AIModel, slug=slug)
+    page = showcase.gallery_page(
+        model, session_key=request.session.session_key, number=request.GET.get("page")
+    )
+    return render(request, "pages/model_images.html", {"model": model, "page": page})
+
+
+@require_GET
+@vary_on_cookie
+def model_image(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """One of the model's images, large, with its prompt."""
+    model = get_object_or_404(AIModel, slug=slug)
+    generation = showcase.gallery_image(model, session_key=request.session.session_key, pk=pk)
+    if generation is None:
+        raise Http404("No such image, or one still in battles that you have not voted on.")
+    return render(request, "pages/model_image.html", {"model": model, "generation": generation})
+
+
+@require_GET
+@vary_on_cookie
+def model_competition(request: HttpRequest, slug: str, competition: str) -> HttpResponse:
+    """Every prompt of one competition with this model's image beside its opponents'."""
+    model = get_object_or_404(AIModel, slug=slug)
+    contest = get_object_or_404(Competition, slug=competition)
+    page, result = showcase.competition_page(
+        model, contest, session_key=request.session.session_key, number=request.GET.get("page")
+    )
+    if not result.total:
+        raise Http404("This model has no images for that competition's prompts.")
+    context = {"model": model, "page": page, "result": result}
+    return render(request, "pages/model_competition.html", context)

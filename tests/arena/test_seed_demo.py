@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 
 from arena.battles.models import EloRating, QualityVote, Vote
-from arena.catalog.models import Arena, Generation, Prompt
+from arena.catalog.models import Arena, Competition, Generation, Prompt
 from arena.ratings.models import Rating
 
 PROMPTS = """
@@ -22,11 +22,24 @@ tags = ["objects"]
 [[t2i]]
 text = "Three yellow apples on a wooden table"
 retired = true
+competition = "fruit"
 
 [[edit]]
 source_prompt = "A glass cube on a wooden table with a small blue sphere inside"
 instruction = "Make the sphere red"
 tags = ["recolor"]
+competition = "spheres"
+
+[[competition]]
+slug = "fruit"
+arena = "t2i"
+name = "Fruit"
+
+[[competition]]
+slug = "spheres"
+arena = "edit"
+name = "Spheres"
+description = "Round things."
 """
 
 
@@ -37,7 +50,7 @@ def test_seed_demo_is_complete_and_idempotent(tmp_path, settings):
     prompts.write_text(PROMPTS)
 
     call_command("seed_demo", "--prompts", prompts, "--votes", "60", "--threads", "4")
-    tables = (Prompt, Generation, Vote, QualityVote)
+    tables = (Prompt, Generation, Vote, QualityVote, Competition, Competition.prompts.through)
     counts = [table.objects.count() for table in tables]
     call_command("seed_demo", "--prompts", prompts, "--votes", "60", "--threads", "4")
 
@@ -47,6 +60,8 @@ def test_seed_demo_is_complete_and_idempotent(tmp_path, settings):
     assert not retired.active  # out of the battles after the votes, images kept for galleries
     assert Generation.objects.filter(prompt=retired, status=Generation.Status.READY).count() == 6
     edit = Prompt.objects.get(arena=Arena.EDIT)
+    assert list(Competition.objects.get(slug="fruit").prompts.all()) == [retired]
+    assert list(Competition.objects.get(slug="spheres").prompts.all()) == [edit]
     assert edit.source_image.name.startswith("sources/")
     assert Generation.objects.exclude(status=Generation.Status.READY).count() == 0
     assert Generation.objects.filter(prompt=edit).count() == 4  # the models that can edit
@@ -73,6 +88,12 @@ def test_the_shipped_demo_prompts_are_enough(settings):
     assert any(
         entry["text"].startswith("A glass cube on a wooden table.") for entry in data["t2i"]
     )
+    # One competition per arena, each with prompts retired (whose images everyone may see).
+    for competition in data["competition"]:
+        entries = data[competition["arena"]]
+        members = [entry for entry in entries if entry.get("competition") == competition["slug"]]
+        assert any(entry.get("retired") for entry in members), competition["slug"]
+    assert {competition["arena"] for competition in data["competition"]} == {"t2i", "edit"}
 
 
 def test_the_demo_command_spreads_its_images_over_processes_and_shows_a_moving_bar(tmp_path):

@@ -83,6 +83,24 @@ def test_no_public_page_scrolls_sideways_on_a_phone(live_server, browser, demo, 
         screenshot(page, f"phone-battle-{arena}-voted")
         assert_fits(page, f"battle-{arena} after a vote")
 
+    # Each arena's prompts in a competition; the two battles just voted on show their images.
+    from arena.battles.models import Battle
+    from arena.catalog.models import Competition, Prompt
+
+    for arena in ("t2i", "edit"):
+        competition = Competition.objects.create(arena=arena, name=arena, slug=f"all-{arena}")
+        competition.prompts.set(Prompt.objects.filter(arena=arena))
+    voted = Battle.objects.filter(vote__isnull=False).exclude(session_key__startswith="seed-")
+    assert voted.count() == 2
+    for battle in voted.select_related("left__model"):
+        slug, arena = battle.left.model.slug, battle.arena
+        for name, path in {
+            f"gallery-{slug}": f"/models/{slug}/images/",
+            f"image-{slug}-{arena}": f"/models/{slug}/images/{battle.left_id}/",
+            f"competition-{slug}-{arena}": f"/models/{slug}/competitions/all-{arena}/",
+        }.items():
+            visit(page, f"{live_server.url}{path}", name, screenshot)
+
     model_ids = list(AIModel.objects.order_by("slug").values_list("slug", flat=True))
     assert any("." in model_id for model_id in model_ids)  # ids with dots are among them
     for model_id in model_ids:

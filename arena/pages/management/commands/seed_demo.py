@@ -33,9 +33,10 @@ from arena.battles.services import (
     vote_record,
 )
 from arena.catalog.importing import PromptRow
-from arena.catalog.models import Arena, Generation, Prompt
+from arena.catalog.models import Arena, Competition, Generation, Prompt
 from arena.catalog.services import (
     catalog_sync,
+    competition_define,
     edit_prompt_create,
     generation_execute,
     generations_plan,
@@ -104,6 +105,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Models: {len(models)} in the catalog.")
         prompts, retired = self._load_prompts(options["prompts"])
         self.stdout.write(f"Prompts: {len(prompts)} demo prompts present.")
+        competitions = self._load_competitions(options["prompts"], prompts)
+        self.stdout.write(f"Competitions: {len(competitions)} demo competitions present.")
         self._generate(prompts, retired, threads=options["threads"])
         self._ensure_admin()
         if options["votes"]:
@@ -160,6 +163,43 @@ class Command(BaseCommand):
             if entry.get("retired", False):
                 retired.append(prompt)
         return [*text_prompts, *edit_prompts], retired
+
+    def _load_competitions(self, path: Path, prompts: list[Prompt]) -> list[Competition]:
+        """The `[[competition]]` tables, each holding the demo prompts that name its slug
+        (`competition = "..."`), in the order of `prompts` (t2i entries, then edit ones)."""
+        data = tomllib.loads(path.read_text())
+        entries = [*data.get("t2i", []), *data.get("edit", [])]
+        declared = {table["slug"]: table for table in data.get("competition", [])}
+        members: dict[str, list[Prompt]] = {slug: [] for slug in declared}
+        by_entry = self._entry_prompts(data, prompts)
+        for entry, prompt in zip(entries, by_entry, strict=True):
+            slug = entry.get("competition")
+            if slug is None:
+                continue
+            if slug not in declared:
+                raise CommandError(f"No [[competition]] with slug {slug!r} for {prompt}.")
+            members[slug].append(prompt)
+        return [
+            competition_define(
+                arena=Arena(table["arena"]),
+                slug=slug,
+                name=table["name"],
+                description=table.get("description", ""),
+                order=order,
+                prompts=members[slug],
+            )
+            for order, (slug, table) in enumerate(declared.items())
+        ]
+
+    @staticmethod
+    def _entry_prompts(data: dict[str, Any], prompts: list[Prompt]) -> list[Prompt]:
+        """The prompt of each t2i entry then each edit entry, as _load_prompts made them."""
+        by_fingerprint = {prompt.fingerprint: prompt for prompt in prompts}
+        text = [
+            by_fingerprint[Prompt.fingerprint_for(Arena.T2I, entry["text"])]
+            for entry in data.get("t2i", [])
+        ]
+        return [*text, *(prompt for prompt in prompts if prompt.arena == Arena.EDIT)]
 
     def _generate(self, prompts: list[Prompt], retired: list[Prompt], *, threads: int) -> None:
         """Every image of the demo: ARENA_RENDITIONS of each prompt and model, but one for the
