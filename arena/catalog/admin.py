@@ -270,28 +270,11 @@ class PromptAdmin(admin.ModelAdmin):
 
     @admin.action(description="Generate images for the selected prompts")
     def generate_images(self, request: HttpRequest, queryset: QuerySet[Prompt]) -> None:
-        queued = prompt_generate(prompt_ids=queryset.values_list("pk", flat=True))
-        self.message_user(
-            request,
-            f"Queued {queued} generations. Images already made are kept and not paid for again.",
-        )
+        _generate(self, request, queryset.values_list("pk", flat=True))
 
     @admin.action(description="Generate (batch): images for the selected prompts at batch prices")
     def generate_batch(self, request: HttpRequest, queryset: QuerySet[Prompt]) -> None:
-        report = generations_batch_submit(prompt_ids=queryset.values_list("pk", flat=True))
-        self.message_user(
-            request,
-            f"Sent {report.batched} generations in {len(report.batches)} provider batches "
-            f"(made within 24 hours at the batch price); queued {report.direct} for direct "
-            "calls (models without a batch offering, editing prompts). Images already made "
-            "are kept and not paid for again.",
-        )
-        for error in report.errors:
-            self.message_user(
-                request,
-                f"A batch was refused, its generations go direct: {error}",
-                messages.WARNING,
-            )
+        _generate_batch(self, request, queryset.values_list("pk", flat=True))
 
     @admin.action(description="Retry failed generations of the selected prompts")
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[Prompt]) -> None:
@@ -393,6 +376,29 @@ class CompetitionAdminForm(forms.ModelForm):
         return cleaned
 
 
+def _generate(modeladmin: admin.ModelAdmin, request: HttpRequest, prompt_ids: Any) -> None:
+    queued = prompt_generate(prompt_ids=prompt_ids)
+    modeladmin.message_user(
+        request,
+        f"Queued {queued} generations. Images already made are kept and not paid for again.",
+    )
+
+
+def _generate_batch(modeladmin: admin.ModelAdmin, request: HttpRequest, prompt_ids: Any) -> None:
+    report = generations_batch_submit(prompt_ids=prompt_ids)
+    modeladmin.message_user(
+        request,
+        f"Sent {report.batched} generations in {len(report.batches)} provider batches "
+        f"(made within 24 hours at the batch price); queued {report.direct} for direct "
+        "calls (models without a batch offering, editing prompts). Images already made "
+        "are kept and not paid for again.",
+    )
+    for error in report.errors:
+        modeladmin.message_user(
+            request, f"A batch was refused, its generations go direct: {error}", messages.WARNING
+        )
+
+
 @admin.register(Competition)
 class CompetitionAdmin(admin.ModelAdmin):
     list_display = ["name", "arena", "slug", "order", "prompt_count", "created_at"]
@@ -406,8 +412,20 @@ class CompetitionAdmin(admin.ModelAdmin):
     form = CompetitionAdminForm
     readonly_fields = ["created_at"]
 
+    actions = ["generate_images", "generate_batch"]
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Competition]:
         return super().get_queryset(request).with_prompt_counts()
+
+    @admin.action(description="Generate images for the selected competitions' prompts")
+    def generate_images(self, request: HttpRequest, queryset: QuerySet[Competition]) -> None:
+        _generate(self, request, _competition_prompts(queryset))
+
+    @admin.action(
+        description="Generate (batch): the selected competitions' prompts at batch prices"
+    )
+    def generate_batch(self, request: HttpRequest, queryset: QuerySet[Competition]) -> None:
+        _generate_batch(self, request, _competition_prompts(queryset))
 
     @admin.display(description="Prompts", ordering="prompt_count")
     def prompt_count(self, competition: Competition) -> str:
@@ -416,6 +434,14 @@ class CompetitionAdmin(admin.ModelAdmin):
             + f"?competitions__id__exact={competition.pk}"
         )
         return format_html('<a href="{}">{}</a>', url, competition.prompt_count)
+
+
+def _competition_prompts(competitions: QuerySet[Competition]) -> list[int]:
+    return list(
+        Prompt.objects.filter(competitions__in=competitions)
+        .distinct()
+        .values_list("pk", flat=True)
+    )
 
 
 class OfferingInline(admin.TabularInline):

@@ -16,7 +16,7 @@ from django.test import Client
 
 import gateway
 from arena.catalog import services
-from arena.catalog.models import Generation, GenerationBatch, ProviderCall
+from arena.catalog.models import Competition, Generation, GenerationBatch, ProviderCall
 from arena.catalog.services import (
     catalog_sync,
     generation_execute,
@@ -286,3 +286,25 @@ def test_a_worker_killed_mid_store_never_stores_or_charges_twice(provider, commi
         assert generation.status == Generation.Status.READY
         assert ProviderCall.objects.filter(generation=generation).count() == 1
     assert sum(GenerationBatch.objects.values_list("made", flat=True)) == 4
+
+
+def test_a_competitions_prompts_go_to_the_batch_apis_from_its_admin_page(
+    provider, django_capture_on_commit_callbacks
+):
+    staff = Client()
+    staff.force_login(get_user_model().objects.create_superuser("curator", "c@x.org", "pw"))
+    inside = [PromptFactory(text=f"a cube number {n}") for n in range(2)]
+    PromptFactory(text="not in the competition")
+    cup = Competition.objects.create(arena="t2i", name="Cube Cup", slug="cube-cup")
+    cup.prompts.set(inside)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(
+            "/admin/catalog/competition/",
+            {"action": "generate_batch", "_selected_action": [str(cup.pk)]},
+            follow=True,
+        )
+
+    assert "Sent 4 generations in 2 provider batches" in response.content.decode()
+    sent = [request for batch in provider.submitted.values() for request in batch.values()]
+    assert {request.prompt for request in sent} == {prompt.text for prompt in inside}
