@@ -12,11 +12,12 @@ from gateway.types import Attempt, ErrorKind, ImageRequest, ImageResult, Operati
 if TYPE_CHECKING:
     from gateway.client import Gateway, default_gateway, set_default_gateway
     from gateway.normalize import ParamMode, ParamRule
-    from gateway.providers import normalization_table
+    from gateway.providers import PROVIDER_IDS, normalization_table
     from gateway.routing import Router, RoutingPolicy
     from gateway.window import MemoryWindow, RedisWindow
 
 __all__ = [
+    "PROVIDER_IDS",
     "Attempt",
     "Catalog",
     "ErrorKind",
@@ -52,6 +53,7 @@ _LAZY = {
     "ParamMode": "gateway.normalize",
     "ParamRule": "gateway.normalize",
     "normalization_table": "gateway.providers",
+    "PROVIDER_IDS": "gateway.providers",
     "Router": "gateway.routing",
     "RoutingPolicy": "gateway.routing",
     "MemoryWindow": "gateway.window",
