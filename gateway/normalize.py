@@ -61,6 +61,8 @@ RATIO_TOLERANCE = 0.03
 QUALITY_LEVELS = {"low": 0, "standard": 1, "medium": 1, "hd": 2, "high": 2}
 # Gemini's imageConfig.imageSize tiers, by the side of the square image each makes.
 IMAGE_SIZE_SIDES = {"1K": 1024, "2K": 2048, "4K": 4096}
+# How much of a caller's option name a warning quotes (warnings travel in a response header).
+MAX_NAME = 40
 
 
 def effective_params(table: ParamTable, offering: OfferingSpec) -> dict[str, ParamRule]:
@@ -212,8 +214,8 @@ def scoped_extras(
             sent[name] = value
         else:
             warnings.append(
-                f"{provider} does not take the option {name!r} at the top level; it was not "
-                f'sent (put it under "{provider}" to send it to {provider} as given).'
+                f"{provider} does not take the option {name[:MAX_NAME]!r} at the top level; "
+                f'it was not sent (put it under "{provider}" to send it to {provider} as given).'
             )
     scoped = extra.get(provider)
     if scoped is not None and not isinstance(scoped, Mapping):

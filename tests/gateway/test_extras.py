@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
-from gateway import ImageRequest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gateway import ImageRequest, OfferingSpec
+from gateway.normalize import prepare
+from gateway.providers import PROVIDER_IDS
 from tests.gateway.conftest import MakeGateway
 from tests.gateway.fakes import IMAGE, FakeFal, FakeGemini, FakeOpenAI, FakeReplicate
 
@@ -127,3 +133,35 @@ def test_options_of_an_openai_edit_are_sent_as_json_not_python(
     assert form["background"] == "transparent"
     assert json.loads(form["flags"]) == {"keep": True}
     assert form["strict"] == "false"
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+PROVIDERS = sorted(PROVIDER_IDS)
+
+
+@given(
+    extra=st.dictionaries(st.sampled_from(PROVIDERS) | st.text(max_size=60), JSON, max_size=5),
+    provider=st.sampled_from(PROVIDERS),
+)
+def test_any_options_leave_only_this_providers_own(extra: dict, provider: str) -> None:
+    offering = OfferingSpec(model="m", provider=provider, provider_model="m", price=Decimal("0"))
+    declared = frozenset({"moderation"})
+
+    request, warnings = prepare(
+        {},
+        offering,
+        ImageRequest(model="m", prompt="x", extra=extra),
+        extra_params=declared,
+        scopes=PROVIDER_IDS,
+    )
+
+    own = extra.get(provider) if isinstance(extra.get(provider), dict) else {}
+    top = {k: v for k, v in extra.items() if k in declared}
+    assert request.extra == {**top, **own}
+    assert all(len(warning) < 300 for warning in warnings)
