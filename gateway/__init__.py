@@ -20,11 +20,12 @@ if TYPE_CHECKING:
     )
     from gateway.client import Gateway, default_gateway, set_default_gateway
     from gateway.normalize import ParamMode, ParamRule, Shapes
-    from gateway.providers import normalization_table, offering_shapes
+    from gateway.providers import PROVIDER_IDS, normalization_table, offering_shapes
     from gateway.routing import Router, RoutingPolicy
     from gateway.window import MemoryWindow, RedisWindow
 
 __all__ = [
+    "PROVIDER_IDS",
     "Attempt",
     "BatchGateway",
     "BatchLine",
@@ -76,6 +77,7 @@ _LAZY = {
     "Shapes": "gateway.normalize",
     "normalization_table": "gateway.providers",
     "offering_shapes": "gateway.providers",
+    "PROVIDER_IDS": "gateway.providers",
     "Router": "gateway.routing",
     "RoutingPolicy": "gateway.routing",
     "MemoryWindow": "gateway.window",

@@ -26,7 +26,7 @@ from gateway.catalog import Catalog, OfferingSpec, default_catalog
 from gateway.errors import GatewayError, ProviderError
 from gateway.http import Deadline, build_client
 from gateway.normalize import check, effective_params, prepare
-from gateway.providers import SERVICES
+from gateway.providers import PROVIDER_IDS, SERVICES
 from gateway.providers.batchbase import (
     BatchClient,
     BatchState,
@@ -134,7 +134,9 @@ class BatchGateway:
         warnings: list[str] = []
         for key, request in requests.items():
             check(spec, request, Operation.GENERATE)
-            prepared[key], dropped = prepare(rules, offering, request)
+            prepared[key], dropped = prepare(
+                rules, offering, request, extra_params=client.extra_params, scopes=PROVIDER_IDS
+            )
             warnings += dropped
         batch_id = client.submit(offering, prepared, deadline=Deadline(self.timeout))
         return Submission(batch_id=batch_id, warnings=tuple(dict.fromkeys(warnings)))

@@ -6,9 +6,10 @@ once into frozen dataclasses. The arena copies it into its database; the router 
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -19,6 +20,12 @@ from gateway.errors import RequestRefused
 from gateway.types import ErrorKind, Operation
 
 DEFAULT_PATH = Path(__file__).with_name("catalog.toml")
+# Token prices are quoted in USD per million tokens, as the providers publish them.
+PER_TOKEN = Decimal("0.000001")
+# The token kinds a price may be given for; a kind without a price costs nothing.
+TOKEN_KINDS = frozenset({"input_text", "input_image", "output_text", "output_image"})
+# fal prices "per megapixel" with 1024x1024 as one, rounding each image up to whole ones.
+MEGAPIXEL = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +35,10 @@ class OfferingSpec:
     `price` is per image; `quality_prices` overrides it for the qualities a provider prices
     differently (OpenAI's low / medium / high), so cost follows what the request asked for.
     `pricing_note` says how the provider bills and how that became the per-image figures.
+    Where the provider reports what it bills by, the catalog prices that instead and `price`
+    is the fallback for an answer that does not say: `token_prices` (USD per million tokens
+    of each of TOKEN_KINDS, for the usage OpenAI and Gemini report) and `megapixel_price`
+    (USD per started megapixel of each image, for fal models that bill by area).
     """
 
     model: str
@@ -39,6 +50,8 @@ class OfferingSpec:
     options: Mapping[str, Any] = field(default_factory=dict)
     quality_prices: Mapping[str, Decimal] = field(default_factory=dict)
     pricing_note: str = ""
+    token_prices: Mapping[str, Decimal] = field(default_factory=dict)
+    megapixel_price: Decimal | None = None
 
     @property
     def key(self) -> str:
@@ -46,6 +59,31 @@ class OfferingSpec:
 
     def price_for(self, quality: str | None) -> Decimal:
         return self.quality_prices.get(quality or "", self.price)
+
+    def token_cost(self, tokens: Mapping[str, int]) -> Decimal | None:
+        """The price of the tokens a provider reported, by kind; None when the catalog has no
+        token prices for this offering (the caller then falls back to the per-image price)."""
+        if not self.token_prices:
+            return None
+        return sum(
+            (
+                self.token_prices.get(kind, Decimal("0")) * PER_TOKEN * max(0, count)
+                for kind, count in tokens.items()
+            ),
+            Decimal("0"),
+        )
+
+    def megapixel_cost(self, dimensions: Iterable[tuple[int, int]]) -> Decimal | None:
+        """The price of images billed by their started megapixels; None without a price."""
+        if self.megapixel_price is None:
+            return None
+        return sum(
+            (
+                self.megapixel_price * max(1, math.ceil(width * height / MEGAPIXEL))
+                for width, height in dimensions
+            ),
+            Decimal("0"),
+        )
 
     def provider_model_for(self, operation: Operation) -> str:
         if operation is Operation.EDIT and self.edit_provider_model:
@@ -141,7 +179,12 @@ def _offering(model_id: str, entry: Mapping[str, Any]) -> OfferingSpec:
         "edit_provider_model",
         "quality_prices",
         "pricing_note",
+        "token_prices",
+        "megapixel_price",
     }
+    unknown = set(entry.get("token_prices", {})) - TOKEN_KINDS
+    if unknown:
+        raise ValueError(f"{model_id}: unknown token kinds {sorted(unknown)} in token_prices")
     return OfferingSpec(
         model=model_id,
         provider=entry["provider"],
@@ -155,6 +198,12 @@ def _offering(model_id: str, entry: Mapping[str, Any]) -> OfferingSpec:
             for quality, price in entry.get("quality_prices", {}).items()
         },
         pricing_note=entry.get("pricing_note", ""),
+        token_prices={
+            kind: Decimal(str(price)) for kind, price in entry.get("token_prices", {}).items()
+        },
+        megapixel_price=(
+            Decimal(str(entry["megapixel_price"])) if "megapixel_price" in entry else None
+        ),
     )
 
 

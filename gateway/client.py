@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from functools import partial
 from types import TracebackType
 
@@ -18,7 +19,7 @@ from gateway.catalog import Catalog, OfferingSpec, default_catalog
 from gateway.errors import GatewayError, ProviderError
 from gateway.http import Deadline, build_client, timeout_from_env
 from gateway.normalize import call_seed, check, effective_params, prepare
-from gateway.providers import Provider, providers_from_env
+from gateway.providers import PROVIDER_IDS, Provider, providers_from_env
 from gateway.routing import Router
 from gateway.types import Attempt, ErrorKind, ImageRequest, ImageResult, Operation
 from gateway.window import window_from_env
@@ -120,20 +121,34 @@ class Gateway:
                 images += made
                 if error and (failure is None or failure.retryable):
                     failure = error
-            if len(images) >= request.n:
+            # Images a safety checker withheld are a refusal: another provider is not asked for
+            # them, and the caller gets the ones that passed.
+            if len(images) >= request.n or (images and any(a.withheld for a in attempts)):
+                succeeded = [a for a in attempts if a.ok]
                 return ImageResult(
                     model=request.model,
                     provider=offering.provider,
                     images=images[: request.n],
                     attempts=attempts,
-                    warnings=tuple(dict.fromkeys(w for a in attempts if a.ok for w in a.warnings)),
+                    warnings=tuple(dict.fromkeys(w for a in succeeded for w in a.warnings)),
+                    seeds=tuple(seed for a in succeeded for seed in a.seeds),
+                    revised_prompts=tuple(text for a in succeeded for text in a.revised_prompts),
+                    safety=tuple(flag for a in succeeded for flag in a.safety),
                 )
             if failure and not failure.retryable:
                 break
         assert failure is not None
+        message = failure.message
+        if failure.kind is ErrorKind.CONTENT_POLICY:
+            billed = sum((a.cost for a in attempts), Decimal("0"))
+            message += (
+                f" The provider billed ${billed.normalize():f} for it."
+                if billed
+                else " The provider did not bill for it."
+            )
         raise GatewayError(
             failure.kind,
-            failure.message,
+            message,
             attempts=attempts,
             http_status=failure.http_status,
             retry_after=failure.retry_after,
@@ -146,7 +161,11 @@ class Gateway:
         the provider makes fewer per call."""
         provider = self.providers[offering.provider]
         prepared, warnings = prepare(
-            effective_params(provider.params, offering), offering, request
+            effective_params(provider.params, offering),
+            offering,
+            request,
+            extra_params=provider.extra_params,
+            scopes=PROVIDER_IDS,
         )
         per_call = max(1, provider.images_per_call(offering))
         counts = [min(per_call, request.n - start) for start in range(0, request.n, per_call)]
@@ -189,6 +208,7 @@ class Gateway:
                 error_kind=exc.kind,
                 error=exc.message,
                 warnings=warnings,
+                cost=exc.billed,
             )
             self.router.record(attempt, exc.retry_after)
             return attempt, [], exc
@@ -198,11 +218,19 @@ class Gateway:
             ttfb_ms=response.ttfb_ms,
             http_status=response.http_status,
             images=len(response.images),
-            # Providers bill the images they deliver, so a failed call is recorded at 0. What
-            # an answer cannot show is not counted: the input tokens of a prompt Gemini
-            # refuses, an image fal made but its safety checker withheld.
-            cost=offering.price_for(request.quality) * len(response.images),
+            # What the provider reported it bills (tokens, megapixels), else the catalog's
+            # price for every image it made, those withheld for safety included.
+            cost=(
+                response.cost
+                if response.cost is not None
+                else offering.price_for(request.quality)
+                * (len(response.images) + response.withheld)
+            ),
             warnings=warnings + response.warnings,
+            withheld=response.withheld,
+            seeds=response.seeds,
+            revised_prompts=response.revised_prompts,
+            safety=response.safety,
         )
         self.router.record(attempt)
         return attempt, response.images, None

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from gateway.types import Attempt, ErrorKind
 
 
@@ -30,12 +32,32 @@ class GatewayError(Exception):
     def retryable(self) -> bool:
         return self.kind.retryable
 
+    @property
+    def cost(self) -> Decimal:
+        """What the failed request was billed, over all its attempts."""
+        return sum((attempt.cost for attempt in self.attempts), Decimal("0"))
+
     def __repr__(self) -> str:
         return f"GatewayError({self.kind.value!r}, {self.message!r})"
 
 
 class ProviderError(GatewayError):
-    """Raised by a provider adapter for one failed call; the router turns it into an Attempt."""
+    """Raised by a provider adapter for one failed call; the router turns it into an Attempt.
+
+    `cost` is what the provider bills for the failed call where it bills one (a prompt Gemini
+    refused still used input tokens; fal charges for images its safety checker withheld)."""
+
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        http_status: int | None = None,
+        retry_after: float | None = None,
+        cost: Decimal = Decimal("0"),
+    ) -> None:
+        super().__init__(kind, message, http_status=http_status, retry_after=retry_after)
+        self.billed = cost
 
 
 class RequestRefused(GatewayError):

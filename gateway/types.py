@@ -59,7 +59,9 @@ class ImageRequest:
     `response_format` is accepted for OpenAI compatibility: the gateway always returns bytes,
     and the API layer serves base64 or a URL. `seed` makes a provider that takes one draw the
     same picture again for the same request; None lets it choose. `extra` holds provider
-    options passed through untouched.
+    options: under a provider's id (`{"fal": {"enable_safety_checker": False}}`) they go to
+    that provider only, as given; at the top level only to the providers whose `extra_params`
+    name them, and dropped with a warning elsewhere (normalize.scoped_extras).
     """
 
     model: str
@@ -93,6 +95,12 @@ class Attempt:
     cost: Decimal = Decimal("0")
     batch: bool = False
     warnings: tuple[str, ...] = ()
+    # What the provider told about the images: see ImageResult. `withheld` counts images it
+    # made (and billed) but kept back for safety.
+    withheld: int = 0
+    seeds: tuple[int, ...] = ()
+    revised_prompts: tuple[str, ...] = ()
+    safety: tuple[str, ...] = ()
 
     @property
     def offering(self) -> str:
@@ -102,8 +110,20 @@ class Attempt:
 
 @dataclass(frozen=True, slots=True)
 class ImageResult:
+    """The images, every attempt behind them, and what the provider told about them: the seeds
+    it reports having used, the prompts it actually drew (OpenAI rewrites them), and what its
+    safety checks flagged, each in the order of the calls that made the images."""
+
     model: str
     provider: str
     images: list[bytes]
     attempts: list[Attempt]
     warnings: tuple[str, ...] = ()
+    seeds: tuple[int, ...] = ()
+    revised_prompts: tuple[str, ...] = ()
+    safety: tuple[str, ...] = ()
+
+    @property
+    def cost(self) -> Decimal:
+        """What the request cost in all, failed and fallen-back attempts included."""
+        return sum((attempt.cost for attempt in self.attempts), Decimal("0"))

@@ -3,12 +3,14 @@
 This module checks the shape of a request (types, required fields); what a model can do with
 it (the operation, the size, n, the sources) is the gateway's to judge, and a request the
 gateway could never serve is refused here, with the parameter at fault named, before any job
-is queued. Parameters this API does not know are passed through to the providers (the gateway
-drops or converts what a provider cannot take).
+is queued. Parameters this API does not know are passed to the providers: under a provider's
+id to that provider only, at the top level to the providers that declare them (the gateway
+drops, with a warning, what a provider cannot take).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -109,7 +111,7 @@ def image_params(
         images=images,
         mask=mask,
         seed=_seed(data.get("seed")),
-        extra={key: value for key, value in data.items() if key not in KNOWN},
+        extra=_extra(data),
     )
     _gateway_check(request, edit=edit)
     _not_in_competition(prompt, images, edit=edit)
@@ -203,6 +205,29 @@ def _readable(name: str, value: object) -> None:
 def _param(name: str) -> str | None:
     """The parameter's name as an error may quote it, or None if the name itself is bad."""
     return None if unstorable(name) else name
+
+
+def _extra(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters this API does not know, for the providers. Those named after a provider
+    (`{"fal": {...}}`, which the OpenAI SDK's `extra_body` sends at the top level) go to that
+    provider only and must be an object; a multipart edit sends it as a JSON text."""
+    extra = {key: value for key, value in data.items() if key not in KNOWN}
+    for provider in gateway.PROVIDER_IDS & extra.keys():
+        options = extra[provider]
+        if isinstance(options, str):
+            try:
+                options = json.loads(options)
+            except ValueError:
+                options = None
+        if not isinstance(options, dict):
+            raise ApiError(
+                400,
+                f"{provider} must be an object of {provider}'s own options, "
+                f'e.g. {{"{provider}": {{"option": "value"}}}}.',
+                param=provider,
+            )
+        extra[provider] = options
+    return extra
 
 
 def _n(value: object, most: int | None) -> int:

@@ -52,6 +52,10 @@ SERVICES: dict[str, Service] = {
 }
 
 
+# Every provider id, each a scope of a request's `extra` (normalize.scoped_extras).
+PROVIDER_IDS = frozenset({"local", *SERVICES})
+
+
 def providers_from_env(
     environ: Mapping[str, str], client: httpx.Client, *, poll_interval: float = 0.5
 ) -> dict[str, Provider]:
@@ -87,6 +91,7 @@ def _kind(offering: OfferingSpec) -> type[LocalProvider] | type[HTTPProvider]:
 
 
 __all__ = [
+    "PROVIDER_IDS",
     "SERVICES",
     "FalProvider",
     "GeminiProvider",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, ClassVar, Protocol
 
 import httpx
@@ -20,18 +21,29 @@ class ProviderResponse:
     """What one successful provider call returned.
 
     `ttfb_ms` is measured from the start of the call to the first byte of the first response
-    that carried (or led to) the images; the router measures the total itself.
+    that carried (or led to) the images; the router measures the total itself. `cost` is what
+    the call is billed as computed from what the provider reported (tokens, megapixels), None
+    when it reported nothing to price (the catalog's per-image price then applies). `withheld`
+    counts images the provider made, and billed, but kept back for safety.
     """
 
     images: list[bytes]
     http_status: int | None = None
     ttfb_ms: float | None = None
     warnings: tuple[str, ...] = ()
+    cost: Decimal | None = None
+    withheld: int = 0
+    seeds: tuple[int, ...] = ()
+    revised_prompts: tuple[str, ...] = ()
+    safety: tuple[str, ...] = ()
 
 
 class Provider(Protocol):
     name: str
     params: ClassVar[ParamTable]
+    # Options a caller may give at the top level of `extra` for this provider; anything else
+    # reaches it only under its own id (normalize.scoped_extras).
+    extra_params: ClassVar[frozenset[str]]
 
     def configured(self) -> bool:
         """Whether this provider has what it needs (a key, a base URL) to be called."""
@@ -62,6 +74,7 @@ class HTTPProvider(abc.ABC):
     """A provider reached over HTTP with one key and one base URL, through a shared client."""
 
     params: ClassVar[ParamTable]
+    extra_params: ClassVar[frozenset[str]] = frozenset()
     default_images_per_call: ClassVar[int] = 1
 
     def __init__(
@@ -128,7 +141,8 @@ def model_inputs(
 ) -> dict[str, Any]:
     """Add what fal's and Replicate's flat model inputs share to `arguments`: the style, the
     seed, the source images as data URIs under the model's own field (the catalog's
-    `image_field`, one URI or a list per `image_list`), then the caller's extras."""
+    `image_field`, one URI or a list per `image_list`), then the caller's extras for this
+    provider."""
     options = offering.options
     if request.style is not None:
         arguments["style"] = request.style

@@ -55,6 +55,7 @@ class BatchClient(Protocol):
 
     name: str
     params: ClassVar[ParamTable]
+    extra_params: ClassVar[frozenset[str]]  # the direct provider's top-level extras
 
     def configured(self) -> bool: ...
 
@@ -75,6 +76,7 @@ class HTTPBatchClient(abc.ABC):
     """A batch API reached over HTTP with the key and base URL of its provider's direct API."""
 
     params: ClassVar[ParamTable]
+    extra_params: ClassVar[frozenset[str]]
 
     def __init__(self, *, name: str, api_key: str, base_url: str, client: httpx.Client) -> None:
         self.name = name

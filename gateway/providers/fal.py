@@ -20,13 +20,27 @@ from gateway.normalize import (
     ParamRule,
     ParamTable,
     Shapes,
+    fit_sides,
     nearest_aspect_ratio,
-    parse_size,
 )
 from gateway.providers.base import HTTPProvider, ProviderResponse, model_inputs
 from gateway.types import ErrorKind, ImageRequest, Operation
 
 WAITING = frozenset({"IN_QUEUE", "IN_PROGRESS"})
+# Input fields fal's image models share (their API pages on fal.ai/models, e.g.
+# fal-ai/flux-pro/v1.1/api: enable_safety_checker, safety_tolerance, output_format), which a
+# caller may give at the top level. `sync_mode` is not: it swaps the URLs for data URIs.
+EXTRA_PARAMS = frozenset(
+    {
+        "enable_safety_checker",
+        "safety_tolerance",
+        "output_format",
+        "negative_prompt",
+        "guidance_scale",
+        "num_inference_steps",
+        "enhance_prompt",
+    }
+)
 
 
 class FalProvider(HTTPProvider):
@@ -35,8 +49,8 @@ class FalProvider(HTTPProvider):
         "size": ParamRule(
             ParamMode.CONVERTED,
             "image_size",
-            "{width, height}; or the nearest aspect_ratio for offerings with "
-            'size_param = "aspect_ratio"',
+            "{width, height} (scaled into the offering's side_range); or the nearest "
+            'aspect_ratio for offerings with size_param = "aspect_ratio"',
         ),
         "n": ParamRule(
             ParamMode.RENAMED,
@@ -59,8 +73,14 @@ class FalProvider(HTTPProvider):
             "seed",
             "modulo 2^31, for the models whose input schema has one (catalog params)",
         ),
-        "extra": ParamRule(ParamMode.PASSTHROUGH, "", "merged into the input"),
+        "extra": ParamRule(
+            ParamMode.PASSTHROUGH,
+            "",
+            "merged into the input: the options under `fal`, and at the top level "
+            + ", ".join(sorted(EXTRA_PARAMS)),
+        ),
     }
+    extra_params: ClassVar[frozenset[str]] = EXTRA_PARAMS
     default_images_per_call: ClassVar[int] = 4
 
     @classmethod
@@ -104,29 +124,42 @@ class FalProvider(HTTPProvider):
         if reply.response.is_error:
             raise _error(reply.response)
         result = json_of(reply.response)
-        flagged = result.get("has_nsfw_concepts") or []
-        urls = [
-            image["url"]
-            for index, image in enumerate(result.get("images") or [])
-            if not (index < len(flagged) and flagged[index])
+        made = [image for image in result.get("images") or [] if isinstance(image, dict)]
+        flagged = [bool(flag) for flag in result.get("has_nsfw_concepts") or []]
+        kept = [image["url"] for i, image in enumerate(made) if not _flagged(flagged, i)]
+        status = reply.response.status_code
+        # fal bills every image the model made, those its safety checker withheld included;
+        # by area where the catalog says so, when the result gives every image's size.
+        sizes = [
+            (int(i["width"]), int(i["height"])) for i in made if i.get("width") and i.get("height")
         ]
-        if not urls:
+        cost = offering.megapixel_cost(sizes) if len(sizes) == len(made) else None
+        if not kept:
             if any(flagged):
+                billed = offering.price * len(made) if cost is None else cost
                 raise ProviderError(
                     ErrorKind.CONTENT_POLICY,
-                    "fal's safety checker withheld every image.",
-                    http_status=reply.response.status_code,
+                    f"fal's safety checker withheld every image (has_nsfw_concepts); fal "
+                    f"bills for the {len(made)} it made.",
+                    http_status=status,
+                    cost=billed,
                 )
-            raise ProviderError(
-                ErrorKind.EMPTY,
-                "The result had no images.",
-                http_status=reply.response.status_code,
-            )
+            raise ProviderError(ErrorKind.EMPTY, "The result had no images.", http_status=status)
+        seed = result.get("seed")
         return ProviderResponse(
-            images=fetch_images(self.client, urls, deadline),
-            http_status=reply.response.status_code,
+            images=fetch_images(self.client, kept, deadline),
+            http_status=status,
             ttfb_ms=reply.ttfb_ms,
             warnings=warnings,
+            cost=cost,
+            withheld=len(made) - len(kept),
+            seeds=(seed,) if isinstance(seed, int) and not isinstance(seed, bool) else (),
+            safety=tuple(
+                f"fal's safety checker found NSFW concepts in image {i + 1} of {len(made)} "
+                "and withheld it."
+                for i in range(len(made))
+                if _flagged(flagged, i)
+            ),
         )
 
     def _wait(self, status_url: str, headers: dict[str, str], deadline: Deadline) -> None:
@@ -156,10 +189,16 @@ def _arguments(
         ratio, warnings = nearest_aspect_ratio(request.size, ratios)
         if ratio:
             arguments["aspect_ratio"] = ratio
-    elif size := parse_size(request.size):
-        arguments["image_size"] = {"width": size[0], "height": size[1]}
+    else:
+        size, warnings = fit_sides(request.size, offering.options.get("side_range"))
+        if size:
+            arguments["image_size"] = {"width": size[0], "height": size[1]}
     model_inputs(arguments, request, offering, image_field="image_url", image_list=False)
     return arguments, warnings
+
+
+def _flagged(flags: list[bool], index: int) -> bool:
+    return index < len(flags) and flags[index]
 
 
 def _error(response: httpx.Response) -> ProviderError:

@@ -7,6 +7,7 @@ Wire format: tests/gateway/fakes/gemini/ (recorded shapes, with the documentatio
 from __future__ import annotations
 
 import base64
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import httpx
@@ -21,6 +22,7 @@ from gateway.normalize import (
     ParamTable,
     Shapes,
     nearest_aspect_ratio,
+    nearest_image_size,
     wire_seed,
 )
 from gateway.providers.base import HTTPProvider, ProviderResponse
@@ -38,6 +40,11 @@ POLICY_FINISH_REASONS = frozenset(
         "SPII",
     }
 )
+# Top-level GenerateContentRequest fields a caller may set (ai.google.dev/api/generate-content;
+# python-genai google/genai/types.py GenerateContentConfig.safety_settings, system_instruction).
+EXTRA_PARAMS = frozenset({"safetySettings", "systemInstruction", "cachedContent"})
+# Safety ratings worth telling the caller about (python-genai types.HarmProbability).
+FLAGGED_PROBABILITIES = frozenset({"MEDIUM", "HIGH"})
 
 
 class GeminiProvider(HTTPProvider):
@@ -47,7 +54,9 @@ class GeminiProvider(HTTPProvider):
         "size": ParamRule(
             ParamMode.CONVERTED,
             "generationConfig.imageConfig.aspectRatio",
-            f"nearest of {', '.join(ASPECT_RATIOS)}",
+            f"nearest of {', '.join(ASPECT_RATIOS)} (or of the offering's aspect_ratios); "
+            "and generationConfig.imageConfig.imageSize, the smallest of the offering's "
+            "image_sizes (1K, 2K, 4K) that holds the size",
         ),
         "n": ParamRule(ParamMode.EMULATED, "", "one image per call: n calls in parallel"),
         "quality": ParamRule(ParamMode.UNSUPPORTED),
@@ -60,8 +69,15 @@ class GeminiProvider(HTTPProvider):
         ),
         "mask": ParamRule(ParamMode.UNSUPPORTED),
         "seed": ParamRule(ParamMode.RENAMED, "generationConfig.seed", "modulo 2^31 (an int32)"),
-        "extra": ParamRule(ParamMode.PASSTHROUGH, "", "merged into the request body"),
+        "extra": ParamRule(
+            ParamMode.PASSTHROUGH,
+            "",
+            "merged into the request body (objects one level deep, so generationConfig adds "
+            "to the gateway's): the options under the provider's id, and at the top level "
+            + ", ".join(sorted(EXTRA_PARAMS)),
+        ),
     }
+    extra_params: ClassVar[frozenset[str]] = EXTRA_PARAMS
 
     @classmethod
     def shapes(cls, offering: OfferingSpec) -> Shapes:
@@ -87,11 +103,15 @@ class GeminiProvider(HTTPProvider):
         response = reply.response
         if response.is_error:
             raise _error(response)
+        answer = json_of(response)
+        cost = usage_cost(offering, answer.get("usageMetadata"))
         return ProviderResponse(
-            images=response_images(model, json_of(response)),
+            images=response_images(model, answer, cost),
             http_status=response.status_code,
             ttfb_ms=reply.ttfb_ms,
             warnings=warnings,
+            cost=cost,
+            safety=_flags(answer),
         )
 
 
@@ -119,19 +139,72 @@ def request_body(
     config: dict[str, Any] = {
         "responseModalities": offering.options.get("response_modalities", ["TEXT", "IMAGE"])
     }
+    image_size, said = nearest_image_size(request.size, offering.options.get("image_sizes", ()))
+    warnings += said
+    image_config = {"aspectRatio": ratio, "imageSize": image_size}
     if ratio:
-        config["imageConfig"] = {"aspectRatio": ratio}
+        config["imageConfig"] = {k: v for k, v in image_config.items() if v is not None}
     if request.seed is not None:
         config["seed"] = wire_seed(request.seed)
-    body = {
+    body: dict[str, Any] = {
         "contents": [{"role": "user", "parts": parts}],
         "generationConfig": config,
-        **request.extra,
     }
+    for name, value in request.extra.items():
+        given = body.get(name)
+        body[name] = (
+            {**given, **value} if isinstance(given, dict) and isinstance(value, dict) else value
+        )
     return body, warnings
 
 
-def response_images(model: str, body: dict[str, Any]) -> list[bytes]:
+def usage_cost(offering: OfferingSpec, usage: Any) -> Decimal | None:
+    """The price of the tokens in `usageMetadata` (python-genai types.py
+    GenerateContentResponseUsageMetadata: promptTokenCount and candidatesTokenCount, split by
+    modality in promptTokensDetails and candidatesTokensDetails; thoughtsTokenCount billed as
+    output text). Candidate tokens without a split are priced as image tokens; None without
+    usage. A refused prompt reports its input tokens too, and they are billed."""
+    if not isinstance(usage, dict):
+        return None
+    prompt = _by_modality(usage.get("promptTokensDetails"))
+    made = _by_modality(usage.get("candidatesTokensDetails"))
+    if not prompt:
+        prompt = {"TEXT": int(usage.get("promptTokenCount") or 0)}
+    if not made:
+        made = {"IMAGE": int(usage.get("candidatesTokenCount") or 0)}
+    return offering.token_cost(
+        {
+            "input_text": sum(count for kind, count in prompt.items() if kind != "IMAGE"),
+            "input_image": prompt.get("IMAGE", 0),
+            "output_text": sum(count for kind, count in made.items() if kind != "IMAGE")
+            + int(usage.get("thoughtsTokenCount") or 0),
+            "output_image": made.get("IMAGE", 0),
+        }
+    )
+
+
+def _by_modality(details: Any) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for detail in details or []:
+        if isinstance(detail, dict):
+            modality = str(detail.get("modality") or "TEXT")
+            counts[modality] = counts.get(modality, 0) + int(detail.get("tokenCount") or 0)
+    return counts
+
+
+def _flags(body: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(
+        f"{rating.get('category')}: {rating.get('probability')}"
+        for candidate in body.get("candidates") or []
+        for rating in candidate.get("safetyRatings") or []
+        if rating.get("blocked") or rating.get("probability") in FLAGGED_PROBABILITIES
+    )
+
+
+def response_images(model: str, body: dict[str, Any], cost: Decimal | None = None) -> list[bytes]:
+    """The images of a GenerateContentResponse (direct, or a batch's line), or the
+    ProviderError saying why there are none (with what was billed for it)."""
+    billed = cost or Decimal("0")
     candidates = body.get("candidates") or []
     if not candidates:
         reason = (body.get("promptFeedback") or {}).get("blockReason")
@@ -140,8 +213,11 @@ def response_images(model: str, body: dict[str, Any]) -> list[bytes]:
                 ErrorKind.CONTENT_POLICY,
                 f"{model} refused the prompt (blockReason {reason}).",
                 http_status=200,
+                cost=billed,
             )
-        raise ProviderError(ErrorKind.EMPTY, f"{model} returned no candidates.", http_status=200)
+        raise ProviderError(
+            ErrorKind.EMPTY, f"{model} returned no candidates.", http_status=200, cost=billed
+        )
     images: list[bytes] = []
     texts: list[str] = []
     reasons: list[str] = []
@@ -161,7 +237,10 @@ def response_images(model: str, body: dict[str, Any]) -> list[bytes]:
     said = f" It said: {' '.join(texts)[:200]}" if texts else ""
     kind = ErrorKind.CONTENT_POLICY if reason in POLICY_FINISH_REASONS else ErrorKind.EMPTY
     raise ProviderError(
-        kind, f"{model} returned no image (finishReason {reason}).{said}", http_status=200
+        kind,
+        f"{model} returned no image (finishReason {reason}).{said}",
+        http_status=200,
+        cost=billed,
     )
 
 

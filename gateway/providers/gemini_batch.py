@@ -51,6 +51,7 @@ RETRYABLE_CODES = {
 
 class GeminiBatchClient(HTTPBatchClient):
     params: ClassVar[ParamTable] = GeminiProvider.params
+    extra_params: ClassVar[frozenset[str]] = GeminiProvider.extra_params
 
     def run_submit(
         self, offering: OfferingSpec, requests: Mapping[str, ImageRequest], deadline: Deadline

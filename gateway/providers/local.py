@@ -47,6 +47,7 @@ class LocalProvider:
         ),
         "extra": ParamRule(ParamMode.UNSUPPORTED, "", "ignored"),
     }
+    extra_params: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, *, latency_scale: float | None = None, rng: random.Random | None = None):
         if latency_scale is None:

@@ -5,6 +5,8 @@ Wire format: tests/gateway/fakes/openai/ (recorded shapes, with the documentatio
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import httpx
@@ -27,6 +29,13 @@ from gateway.types import ErrorKind, ImageRequest, Operation
 
 # gpt-image models answer a refused prompt with `moderation_blocked`, DALL-E with the other.
 POLICY_CODES = frozenset({"content_policy_violation", "moderation_blocked"})
+# The Images API's own options besides the gateway's (platform.openai.com/docs/api-reference/
+# images/create; openai-python src/openai/resources/images.py `generate` and `edit`), which an
+# OpenAI-compatible caller sends at the top level. Streaming (`stream`, `partial_images`) is
+# not: the gateway returns whole images.
+EXTRA_PARAMS = frozenset(
+    {"background", "moderation", "output_compression", "output_format", "input_fidelity"}
+)
 
 
 class OpenAIProvider(HTTPProvider):
@@ -42,7 +51,11 @@ class OpenAIProvider(HTTPProvider):
             "n",
             "up to the offering's max_n_per_call in one request, more by parallel requests",
         ),
-        "quality": ParamRule(ParamMode.PASSTHROUGH, "quality"),
+        "quality": ParamRule(
+            ParamMode.CONVERTED,
+            "quality",
+            "as given, or the nearest of the offering's `qualities` when the catalog lists them",
+        ),
         "style": ParamRule(ParamMode.PASSTHROUGH, "style"),
         "response_format": ParamRule(
             ParamMode.EMULATED,
@@ -52,8 +65,14 @@ class OpenAIProvider(HTTPProvider):
         "images": ParamRule(ParamMode.CONVERTED, "image[]", "multipart files"),
         "mask": ParamRule(ParamMode.PASSTHROUGH, "mask", "multipart file"),
         "seed": ParamRule(ParamMode.UNSUPPORTED, "", "the Images API takes no seed"),
-        "extra": ParamRule(ParamMode.PASSTHROUGH, "", "merged into the request body"),
+        "extra": ParamRule(
+            ParamMode.PASSTHROUGH,
+            "",
+            "merged into the request body: the options under `openai`, and at the top level "
+            + ", ".join(sorted(EXTRA_PARAMS)),
+        ),
     }
+    extra_params: ClassVar[frozenset[str]] = EXTRA_PARAMS
     default_images_per_call: ClassVar[int] = 10
 
     @classmethod
@@ -84,19 +103,20 @@ class OpenAIProvider(HTTPProvider):
                 "POST",
                 f"{self.base_url}/images/edits",
                 deadline,
-                data={name: str(value) for name, value in fields.items()},
+                data={name: _form_value(value) for name, value in fields.items()},
                 files=_files(request),
                 headers=headers,
             )
         response = reply.response
         if response.is_error:
             raise _error(response)
-        items = json_of(response).get("data") or []
+        body = json_of(response)
+        items = body.get("data") or []
         if not items:
             raise ProviderError(
                 ErrorKind.EMPTY, "The answer had no images in `data`.", http_status=200
             )
-        images = response_images(json_of(response))
+        images = response_images(body)
         images += fetch_images(
             self.client,
             [item["url"] for item in items if not item.get("b64_json") and item.get("url")],
@@ -107,6 +127,10 @@ class OpenAIProvider(HTTPProvider):
             http_status=response.status_code,
             ttfb_ms=reply.ttfb_ms,
             warnings=warnings,
+            cost=usage_cost(offering, body.get("usage")),
+            revised_prompts=tuple(
+                item["revised_prompt"] for item in items if item.get("revised_prompt")
+            ),
         )
 
 
@@ -133,6 +157,34 @@ def response_images(body: Any) -> list[bytes]:
         for item in body.get("data") or []
         if item.get("b64_json")
     ]
+
+
+def usage_cost(offering: OfferingSpec, usage: Any) -> Decimal | None:
+    """The price of the tokens in the answer's `usage` (openai-python
+    src/openai/types/images_response.py `Usage`: input_tokens, whose input_tokens_details split
+    text from image tokens, the source images of an edit included; output_tokens, all image
+    tokens unless output_tokens_details says otherwise); None without usage."""
+    if not isinstance(usage, dict) or "output_tokens" not in usage:
+        return None
+    given = usage.get("input_tokens_details") or {}
+    input_tokens = int(usage.get("input_tokens") or 0)
+    input_image = int(given.get("image_tokens") or 0)
+    made = usage.get("output_tokens_details") or {}
+    output_tokens = int(usage.get("output_tokens") or 0)
+    output_text = int(made.get("text_tokens") or 0)
+    return offering.token_cost(
+        {
+            "input_text": int(given.get("text_tokens", input_tokens - input_image)),
+            "input_image": input_image,
+            "output_text": output_text,
+            "output_image": int(made.get("image_tokens", output_tokens - output_text)),
+        }
+    )
+
+
+def _form_value(value: Any) -> str:
+    """A multipart field: text as it is, anything else as JSON (true, not Python's True)."""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _files(request: ImageRequest) -> list[tuple[str, tuple[str, bytes, str]]]:

@@ -45,6 +45,7 @@ STATES = {
 
 class OpenAIBatchClient(HTTPBatchClient):
     params: ClassVar[ParamTable] = OpenAIProvider.params
+    extra_params: ClassVar[frozenset[str]] = OpenAIProvider.extra_params
 
     def run_submit(
         self, offering: OfferingSpec, requests: Mapping[str, ImageRequest], deadline: Deadline

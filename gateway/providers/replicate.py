@@ -21,6 +21,7 @@ from gateway.normalize import (
     ParamRule,
     ParamTable,
     Shapes,
+    fit_sides,
     nearest_aspect_ratio,
 )
 from gateway.providers.base import HTTPProvider, ProviderResponse, model_inputs
@@ -31,6 +32,19 @@ RUNNING = frozenset({"starting", "processing"})
 MAX_WAIT_SECONDS = 60
 # A failed prediction only carries the model's own words; these mean a safety filter said no.
 POLICY_WORDS = re.compile(r"nsfw|safety|sensitive|content polic|flagged", re.IGNORECASE)
+# Input fields the image models share (their API pages: google/imagen-4 safety_filter_level,
+# black-forest-labs/flux-1.1-pro safety_tolerance, output_format, prompt_upsampling), which a
+# caller may give at the top level.
+EXTRA_PARAMS = frozenset(
+    {
+        "safety_filter_level",
+        "safety_tolerance",
+        "output_format",
+        "output_quality",
+        "negative_prompt",
+        "prompt_upsampling",
+    }
+)
 
 
 class ReplicateProvider(HTTPProvider):
@@ -39,7 +53,9 @@ class ReplicateProvider(HTTPProvider):
         "size": ParamRule(
             ParamMode.CONVERTED,
             "input.aspect_ratio",
-            "nearest of the offering's aspect_ratios (default: the common ten)",
+            "nearest of the offering's aspect_ratios (default: the common ten); or, for "
+            'offerings with size_param = "custom", input.size "custom" with input.width and '
+            "input.height scaled into the offering's side_range",
         ),
         "n": ParamRule(ParamMode.EMULATED, "", "one prediction per image, in parallel"),
         "quality": ParamRule(ParamMode.UNSUPPORTED),
@@ -56,11 +72,20 @@ class ReplicateProvider(HTTPProvider):
             "input.seed",
             "modulo 2^31, for the models whose input schema has one (catalog params)",
         ),
-        "extra": ParamRule(ParamMode.PASSTHROUGH, "", "merged into input"),
+        "extra": ParamRule(
+            ParamMode.PASSTHROUGH,
+            "",
+            "merged into input: the options under `replicate`, and at the top level "
+            + ", ".join(sorted(EXTRA_PARAMS)),
+        ),
     }
+    extra_params: ClassVar[frozenset[str]] = EXTRA_PARAMS
 
     @classmethod
     def shapes(cls, offering: OfferingSpec) -> Shapes:
+        """Aspect ratios, except for a model sent its own width and height (`custom`)."""
+        if offering.options.get("size_param") == "custom":
+            return Shapes()
         return Shapes(aspect_ratios=tuple(offering.options.get("aspect_ratios", ASPECT_RATIOS)))
 
     def run(
@@ -70,10 +95,7 @@ class ReplicateProvider(HTTPProvider):
         operation: Operation,
         deadline: Deadline,
     ) -> ProviderResponse:
-        ratio, warnings = nearest_aspect_ratio(request.size, self.shapes(offering).aspect_ratios)
-        arguments: dict[str, Any] = {"prompt": request.prompt}
-        if ratio:
-            arguments["aspect_ratio"] = ratio
+        arguments, warnings = _arguments(offering, request)
         model_inputs(arguments, request, offering, image_field="image_input", image_list=True)
         headers = {"Authorization": f"Bearer {self.api_key}"}
         # Asking Replicate to hold the request no longer than our own budget leaves time to
@@ -134,6 +156,26 @@ class ReplicateProvider(HTTPProvider):
                 raise _error(reply.response)
             prediction = json_of(reply.response)
         return reply, prediction
+
+
+def _arguments(
+    offering: OfferingSpec, request: ImageRequest
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    options = offering.options
+    arguments: dict[str, Any] = {"prompt": request.prompt}
+    if options.get("size_param") == "custom":
+        # replicate.com/bytedance/seedream-4/api: size "custom" makes width x height (each
+        # 1024 to 4096); its aspect_ratio applies only to the 1K / 2K / 4K presets.
+        size, warnings = fit_sides(request.size, options.get("side_range"))
+        if size:
+            arguments.update(size="custom", width=size[0], height=size[1])
+        return arguments, warnings
+    ratio, warnings = nearest_aspect_ratio(
+        request.size, ReplicateProvider.shapes(offering).aspect_ratios
+    )
+    if ratio:
+        arguments["aspect_ratio"] = ratio
+    return arguments, warnings
 
 
 def _error(response: httpx.Response) -> ProviderError:

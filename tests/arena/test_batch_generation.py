@@ -47,6 +47,7 @@ class ScriptedBatches:
 
     name = "local"
     params: ClassVar[ParamTable] = LocalProvider.params
+    extra_params: ClassVar[frozenset[str]] = LocalProvider.extra_params
 
     def __init__(self) -> None:
         self.state = BatchState.COMPLETED

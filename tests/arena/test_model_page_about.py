@@ -263,12 +263,14 @@ def test_normalization_shows_each_providers_table_from_the_gateway(catalog, mode
 
 
 def test_normalization_says_where_unknown_parameters_go_as_the_providers_do():
-    assert "Unknown parameters pass straight through to OpenAI: merged into the request body." in (
-        section(KEYLESS, "normalization")
+    keyless, dotted = section(KEYLESS, "normalization"), section(DOTTED, "normalization")
+
+    assert "Provider options pass straight through to OpenAI, merged into the request body: " in (
+        keyless
     )
-    assert "Unknown parameters pass straight through to Replicate: merged into input." in (
-        section(DOTTED, "normalization")
-    )
+    assert "the options under `openai`, and at the top level background" in keyless
+    assert "Provider options pass straight through to Replicate, merged into input: " in dotted
+    assert "is sent to no provider, with a warning" in dotted
     assert "Built-in (local) ignores parameters it does not know." in section(
         LOCAL, "normalization"
     )

@@ -55,7 +55,9 @@ def test_a_configured_provider_makes_its_model_compete(google, django_capture_on
     assert generation.status == Generation.Status.READY
     (call,) = ProviderCall.objects.filter(generation=generation)
     assert (call.provider.slug, call.ok, call.http_status, call.images) == ("gemini", True, 200, 1)
-    assert call.cost == Decimal("0.0336")
+    # priced from the answer's usageMetadata (12 tokens in, 1120 image and 20 text tokens out),
+    # stored to four places
+    assert call.cost == Decimal("0.0337")
     assert call.ttfb_ms is not None
     assert call.ttfb_ms <= call.total_ms
     (sent,) = google.seen(google.path(MODEL))
@@ -78,7 +80,7 @@ def test_a_rate_limited_provider_falls_back_and_both_attempts_are_kept(
         ("gemini", False, 429, "rate_limited"),
         ("vertex", True, 200, ""),
     ]
-    assert [c.cost for c in calls] == [Decimal("0"), Decimal("0.0336")]
+    assert [c.cost for c in calls] == [Decimal("0"), Decimal("0.0337")]  # from usageMetadata
 
 
 def test_a_provider_refusing_the_prompt_fails_the_generation_with_its_reason(

@@ -133,6 +133,7 @@ class Scripted:
     """
 
     params: ClassVar[ParamTable] = LocalProvider.params
+    extra_params: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,

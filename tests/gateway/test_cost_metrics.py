@@ -13,7 +13,7 @@ import pytest
 
 from gateway import ErrorKind, Gateway, GatewayError, ImageRequest, MemoryWindow, Router
 from tests.gateway.conftest import MakeGateway, Scripted, catalog, error, quiet_router
-from tests.gateway.fakes import FakeFal, FakeGemini, FakeOpenAI, fails
+from tests.gateway.fakes import IMAGE, FakeFal, FakeGemini, FakeOpenAI, fails, fixture, reply
 
 REAL = "gemini-3.1-flash-lite-image"
 
@@ -36,7 +36,7 @@ def test_cost_is_the_catalog_price_times_the_images_returned(
     assert sum(a.cost for a in result.attempts) == Decimal("0.12")
 
 
-def test_openai_cost_follows_the_quality_asked_for(
+def test_openai_cost_is_priced_from_the_tokens_the_answer_reports(
     openai: FakeOpenAI, make_gateway: MakeGateway
 ) -> None:
     openai.on("/v1/images/generations", openai.images())
@@ -45,8 +45,77 @@ def test_openai_cost_follows_the_quality_asked_for(
     high = gateway.generate(ImageRequest(model="gpt-image-1", prompt="x", quality="high", n=2))
     plain = gateway.generate(ImageRequest(model="gpt-image-1", prompt="x"))
 
-    assert sum(a.cost for a in high.attempts) == Decimal("0.334")
-    assert sum(a.cost for a in plain.attempts) == Decimal("0.042")
+    # gpt-image-1: $5 per million text tokens in, $40 per million image tokens out.
+    assert high.cost == Decimal(10 * 5 + 2 * 4160 * 40) / 1_000_000
+    assert plain.cost == Decimal(10 * 5 + 1056 * 40) / 1_000_000
+
+
+def test_an_openai_edit_pays_for_its_source_images_as_input_image_tokens(
+    openai: FakeOpenAI, make_gateway: MakeGateway
+) -> None:
+    openai.on("/v1/images/edits", openai.images())
+    gateway = make_gateway(openai.env())
+
+    result = gateway.edit(
+        ImageRequest(model="gpt-image-1-mini", prompt="x", quality="low", images=(IMAGE, IMAGE))
+    )
+
+    # gpt-image-1-mini: $2 text in, $2.50 image in, $8 image out, per million tokens.
+    assert result.cost == (10 * 2 + 2 * 323 * Decimal("2.5") + 272 * 8) / 1_000_000
+
+
+def test_without_usage_an_openai_answer_costs_the_catalog_price_per_image(
+    openai: FakeOpenAI, make_gateway: MakeGateway
+) -> None:
+    openai.on("/v1/images/generations", openai.images(as_url=True))
+    gateway = make_gateway(openai.env())
+
+    result = gateway.generate(ImageRequest(model="gpt-image-1", prompt="x", quality="low", n=2))
+
+    assert result.cost == Decimal("0.022")
+
+
+def test_gemini_cost_is_priced_from_usage_metadata(
+    gemini: FakeGemini, make_gateway: MakeGateway
+) -> None:
+    gemini.on(gemini.path(REAL), gemini.image(REAL))
+    env = {k: v for k, v in gemini.env().items() if k.startswith("GEMINI")}
+
+    result = make_gateway(env).generate(ImageRequest(model=REAL, prompt="x"))
+
+    # the fixture's usageMetadata: 12 text tokens in ($0.30 per million), 1120 image tokens
+    # and 20 text tokens out ($30 and $2.50 per million)
+    assert result.cost == (12 * Decimal("0.30") + 1120 * 30 + 20 * Decimal("2.5")) / 1_000_000
+
+
+def test_a_prompt_gemini_blocks_costs_its_input_tokens_and_says_so(
+    gemini: FakeGemini, fal: FakeFal, make_gateway: MakeGateway
+) -> None:
+    gemini.on(gemini.path(REAL), lambda request: reply(fixture("gemini/blocked_prompt")))
+    fal.model(f"fal-ai/{REAL}")
+    env = {**{k: v for k, v in gemini.env().items() if k.startswith("GEMINI")}, **fal.env()}
+
+    with pytest.raises(GatewayError) as caught:
+        make_gateway(env).generate(ImageRequest(model=REAL, prompt="x"))
+
+    (attempt,) = caught.value.attempts
+    assert attempt.error_kind is ErrorKind.CONTENT_POLICY
+    assert caught.value.cost == attempt.cost == 12 * Decimal("0.30") / 1_000_000
+    assert "blockReason PROHIBITED_CONTENT" in caught.value.message
+    assert "The provider billed $0.0000036 for it." in caught.value.message
+    assert fal.submitted(f"fal-ai/{REAL}") == []
+
+
+def test_fal_billed_by_the_megapixel_costs_the_images_started_megapixels(
+    fal: FakeFal, make_gateway: MakeGateway
+) -> None:
+    fal.model("fal-ai/flux-pro/v1.1", width=1440, height=1024)
+    gateway = make_gateway(fal.env())
+
+    result = gateway.generate(ImageRequest(model="flux-1.1-pro", prompt="x", n=2))
+
+    # 1440x1024 is 1.4 megapixels of 1024x1024, billed as 2 at $0.04
+    assert result.cost == Decimal("0.16")
 
 
 def test_failed_attempts_are_recorded_with_their_metrics_and_cost_nothing(

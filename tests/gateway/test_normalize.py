@@ -23,7 +23,7 @@ from gateway import (
 )
 from gateway.normalize import ASPECT_RATIOS, nearest_aspect_ratio, nearest_size
 from tests.gateway.conftest import MakeGateway, Scripted, catalog
-from tests.gateway.fakes import GARBAGE, FakeFal, FakeGemini, FakeOpenAI, FakeReplicate, png
+from tests.gateway.fakes import GARBAGE, FakeFal, FakeGemini, png
 
 PARAMETERS = {
     "prompt",
@@ -64,7 +64,7 @@ def test_every_provider_an_offering_names_has_a_name_in_the_catalog() -> None:
         ("gemini-3.1-flash-lite-image", "vertex", "quality", "unsupported", ""),
         ("gemini-3.1-flash-lite-image", "fal", "n", "renamed", "num_images"),
         ("gemini-3.1-flash-lite-image", "replicate", "size", "converted", "input.aspect_ratio"),
-        ("gpt-image-1", "openai", "quality", "passthrough", "quality"),
+        ("gpt-image-1", "openai", "quality", "converted", "quality"),
         ("gpt-image-1", "openai", "style", "unsupported", "style"),  # the catalog's override
         ("gpt-image-1", "openai", "response_format", "emulated", ""),
         ("recraft-v3", "fal", "style", "passthrough", "style"),  # the catalog's override
@@ -288,54 +288,6 @@ def test_a_model_without_a_configured_provider_is_not_routable_and_says_so(
     with pytest.raises(GatewayError) as caught:
         gateway.generate(ImageRequest(model="gemini-3.1-flash-lite-image", prompt="x"))
     assert caught.value.kind is ErrorKind.NOT_CONFIGURED
-
-
-EXTRA = {"seed": 7, "output_format": "webp"}
-
-
-def test_unknown_parameters_pass_through_to_openai(
-    openai: FakeOpenAI, make_gateway: MakeGateway
-) -> None:
-    openai.on("/v1/images/generations", openai.images())
-    gateway = make_gateway(openai.env(), catalog=default_catalog())
-
-    gateway.generate(ImageRequest(model="gpt-image-1", prompt="x", extra=EXTRA))
-
-    assert openai.seen("/v1/images/generations")[0].get_json().items() >= EXTRA.items()
-
-
-def test_unknown_parameters_pass_through_to_gemini(
-    gemini: FakeGemini, make_gateway: MakeGateway
-) -> None:
-    model = "gemini-3.1-flash-lite-image"
-    gemini.on(gemini.path(model), gemini.image(model))
-    env = {k: v for k, v in gemini.env().items() if k.startswith("GEMINI")}
-    gateway = make_gateway(env, catalog=default_catalog())
-
-    gateway.generate(ImageRequest(model=model, prompt="x", extra={"safetySettings": []}))
-
-    assert gemini.seen(gemini.path(model))[0].get_json()["safetySettings"] == []
-
-
-def test_unknown_parameters_pass_through_to_fal(fal: FakeFal, make_gateway: MakeGateway) -> None:
-    fal.model("fal-ai/flux-pro/v1.1")
-    gateway = make_gateway(fal.env(), catalog=default_catalog())
-
-    gateway.generate(ImageRequest(model="flux-1.1-pro", prompt="x", extra=EXTRA))
-
-    assert fal.submitted("fal-ai/flux-pro/v1.1")[0].items() >= EXTRA.items()
-
-
-def test_unknown_parameters_pass_through_to_replicate(
-    replicate: FakeReplicate, make_gateway: MakeGateway
-) -> None:
-    replicate.model("black-forest-labs/flux-1.1-pro")
-    gateway = make_gateway(replicate.env(), catalog=default_catalog())
-
-    gateway.generate(ImageRequest(model="flux-1.1-pro", prompt="x", extra=EXTRA))
-
-    sent = replicate.created("black-forest-labs/flux-1.1-pro")[0]["input"]
-    assert sent.items() >= EXTRA.items()
 
 
 def test_a_style_the_catalog_enables_reaches_the_provider(

@@ -158,7 +158,7 @@ def test_error_answers_keep_the_provider_message_and_kind(
 
     error = caught.value
     assert (error.kind, error.http_status) == (kind, status)
-    assert error.message == f"OpenAI HTTP {status}: {fixture(name)['error']['message']}"
+    assert error.message.startswith(f"OpenAI HTTP {status}: {fixture(name)['error']['message']}")
     (attempt,) = error.attempts
     assert (attempt.ok, attempt.error_kind, attempt.cost) == (False, kind, 0)
 

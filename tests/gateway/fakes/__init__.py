@@ -16,7 +16,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from PIL import Image
 from pytest_httpserver import HTTPServer
@@ -131,9 +131,29 @@ class FakeOpenAI(Fake):
                 return reply({"created": 1713833628, "data": [item] * count})
             body = fixture("openai/generation_b64", image_b64=b64(IMAGE), prompt=fields["prompt"])
             body["data"] = body["data"] * count
+            sources = len(request.files.getlist("image[]"))
+            body["usage"] = self.usage(fields.get("quality"), count, sources)
             return reply(body)
 
         return handle
+
+    # Output image tokens of one 1024x1024 gpt-image-1 image by quality, and the input tokens
+    # of a prompt and of one source image (README: openai/).
+    OUTPUT_TOKENS: ClassVar[dict[str, int]] = {"low": 272, "medium": 1056, "high": 4160}
+    PROMPT_TOKENS = 10
+    SOURCE_IMAGE_TOKENS = 323
+
+    def usage(self, quality: str | None, count: int, sources: int) -> dict[str, Any]:
+        """`usage` as gpt-image models report it: the edit's source images among the input
+        tokens, every image made among the output tokens ("auto" draws at medium here)."""
+        images = self.SOURCE_IMAGE_TOKENS * sources
+        output = self.OUTPUT_TOKENS.get(quality or "medium", self.OUTPUT_TOKENS["medium"]) * count
+        return {
+            "total_tokens": self.PROMPT_TOKENS + images + output,
+            "input_tokens": self.PROMPT_TOKENS + images,
+            "output_tokens": output,
+            "input_tokens_details": {"text_tokens": self.PROMPT_TOKENS, "image_tokens": images},
+        }
 
 
 class FakeGemini(Fake):
@@ -176,7 +196,12 @@ class FakeFal(Fake):
         *,
         statuses: tuple[str, ...] = ("in_queue", "in_progress", "completed"),
         result: Handler | None = None,
+        width: int = 1024,
+        height: int = 1024,
+        nsfw: tuple[bool, ...] = (),
     ) -> None:
+        """`nsfw` flags the result's images as fal's safety checker does (has_nsfw_concepts),
+        the first images first; `width` and `height` are each image's reported size."""
         inputs, progress = self.inputs, self.progress
         # Status and result live under the app (owner/name), not under an endpoint's sub-path.
         app = "/".join(model_id.split("/", 2)[:2])
@@ -202,8 +227,10 @@ class FakeFal(Fake):
                 "fal/result", base=self.url, request_id=request_id, prompt=arguments["prompt"]
             )
             count = int(arguments.get("num_images", 1))
-            body["images"] = body["images"] * count
-            body["has_nsfw_concepts"] = [False] * count
+            body["images"] = [
+                {**image, "width": width, "height": height} for image in body["images"] * count
+            ]
+            body["has_nsfw_concepts"] = [*nsfw, *[False] * count][:count]
             return reply(body)
 
         self.on(f"/{model_id}", submit)
