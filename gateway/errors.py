@@ -35,7 +35,37 @@ class GatewayError(Exception):
 
 
 class ProviderError(GatewayError):
-    """Raised by a provider adapter for one failed call; the router turns it into an Attempt."""
+    """Raised by a provider adapter for one failed call; the router turns it into an Attempt.
+
+    `billed_images` is how many images the provider may charge for although the call failed
+    (a job that ran, or may have, before it was given up on); the attempt is recorded at
+    their price. `provider_request_id` is the provider's id of the call, when it gave one.
+    """
+
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        http_status: int | None = None,
+        retry_after: float | None = None,
+        billed_images: int = 0,
+        provider_request_id: str = "",
+    ) -> None:
+        super().__init__(kind, message, http_status=http_status, retry_after=retry_after)
+        self.billed_images = billed_images
+        self.provider_request_id = provider_request_id
+
+    def of_job(self, provider_request_id: str, *, billed_images: int) -> ProviderError:
+        """This error, as the failure of the provider's job of that id."""
+        return ProviderError(
+            self.kind,
+            self.message,
+            http_status=self.http_status,
+            retry_after=self.retry_after,
+            billed_images=billed_images,
+            provider_request_id=provider_request_id,
+        )
 
 
 class RequestRefused(GatewayError):

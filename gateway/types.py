@@ -32,6 +32,9 @@ class ErrorKind(enum.StrEnum):
     NOT_CONFIGURED = "not_configured"  # no offering of the model has credentials
     # the model itself failed (local models, a provider's "failed" status)
     MODEL_FAILURE = "model_failure"
+    # the account is out of credit: the provider rests until an operator tops it up (OpenAI's
+    # own code for it, which its 429 carries)
+    QUOTA_EXHAUSTED = "insufficient_quota"
 
     @property
     def retryable(self) -> bool:
@@ -47,6 +50,8 @@ _RETRYABLE = frozenset(
         ErrorKind.EMPTY,
         ErrorKind.BAD_RESPONSE,
         ErrorKind.MODEL_FAILURE,
+        # another provider's account may still have credit
+        ErrorKind.QUOTA_EXHAUSTED,
     }
 )
 
@@ -59,7 +64,8 @@ class ImageRequest:
     `response_format` is accepted for OpenAI compatibility: the gateway always returns bytes,
     and the API layer serves base64 or a URL. `seed` makes a provider that takes one draw the
     same picture again for the same request; None lets it choose. `extra` holds provider
-    options passed through untouched.
+    options passed through untouched. `timeout` is the caller's deadline in seconds for the
+    whole request, fallbacks included; the gateway's own deadline caps it, None means that one.
     """
 
     model: str
@@ -73,6 +79,7 @@ class ImageRequest:
     mask: bytes | None = None
     seed: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    timeout: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +100,9 @@ class Attempt:
     cost: Decimal = Decimal("0")
     batch: bool = False
     warnings: tuple[str, ...] = ()
+    # the provider's own id of this call (fal request_id, Replicate prediction id, OpenAI
+    # x-request-id, Gemini responseId), which its support asks for
+    provider_request_id: str = ""
 
     @property
     def offering(self) -> str:

@@ -27,6 +27,7 @@ class ProviderResponse:
     http_status: int | None = None
     ttfb_ms: float | None = None
     warnings: tuple[str, ...] = ()
+    request_id: str = ""  # the provider's id of the call, when it gives one
 
 
 class Provider(Protocol):

@@ -106,11 +106,13 @@ class GeminiProvider(HTTPProvider):
         response = reply.response
         if response.is_error:
             raise _error(response)
+        answer = json_of(response)
         return ProviderResponse(
-            images=_images(model, json_of(response)),
+            images=_images(model, answer),
             http_status=response.status_code,
             ttfb_ms=reply.ttfb_ms,
             warnings=warnings,
+            request_id=str(answer.get("responseId") or ""),
         )
 
 

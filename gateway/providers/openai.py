@@ -115,6 +115,7 @@ class OpenAIProvider(HTTPProvider):
             http_status=response.status_code,
             ttfb_ms=reply.ttfb_ms,
             warnings=warnings,
+            request_id=response.headers.get("x-request-id", ""),
         )
 
 
@@ -137,4 +138,8 @@ def _error(response: httpx.Response) -> ProviderError:
     except (ValueError, KeyError, TypeError, AttributeError):
         message, code = response.text[:300], None
     kind = ErrorKind.CONTENT_POLICY if code in POLICY_CODES else None
+    # Out of credit comes as a 429 like a rate limit, told apart by its code
+    # (platform.openai.com/docs/guides/error-codes: "You exceeded your current quota").
+    if code == "insufficient_quota":
+        kind = ErrorKind.QUOTA_EXHAUSTED
     return failure(response, f"OpenAI HTTP {response.status_code}: {message}", kind)
