@@ -46,6 +46,9 @@ class GatewaySettings:
     poll_retries: int = DEFAULT_POLL_RETRIES
     quota_rest_seconds: float = QUOTA_REST_SECONDS
 
+    def budget(self) -> RetryBudget:
+        return RetryBudget(self.poll_retries)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> GatewaySettings:
         """GATEWAY_TIMEOUT_SECONDS, GATEWAY_MAX_OFFERINGS, GATEWAY_POLL_RETRIES and
@@ -120,7 +123,7 @@ class Gateway:
     def deadline(self, request: ImageRequest) -> Deadline:
         """The request's one deadline: the caller's timeout within the gateway's own."""
         seconds = min(request.timeout or self.timeout, self.timeout)
-        return Deadline(seconds, retries=RetryBudget(self.settings.poll_retries))
+        return Deadline(seconds, retries=self.settings.budget())
 
     def routable_offerings(self, model_id: str) -> list[OfferingSpec]:
         spec = self.catalog.model(model_id)

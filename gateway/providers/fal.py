@@ -22,7 +22,7 @@ from gateway.normalize import (
     nearest_aspect_ratio,
     parse_size,
 )
-from gateway.providers.base import HTTPProvider, ProviderResponse, model_inputs
+from gateway.providers.base import SHAPE_ERRORS, HTTPProvider, ProviderResponse, model_inputs
 from gateway.types import ErrorKind, ImageRequest, Operation
 
 WAITING = frozenset({"IN_QUEUE", "IN_PROGRESS"})
@@ -92,17 +92,19 @@ class FalProvider(HTTPProvider):
         seen = ["IN_QUEUE"]
         try:
             self._wait(queued["status_url"], headers, deadline, seen)
-        except ProviderError as exc:
-            answer = cancel(self.client, "PUT", queued["cancel_url"], headers)
+        except (ProviderError, *SHAPE_ERRORS) as exc:
+            answer = cancel(self.client, "PUT", queued.get("cancel_url", ""), headers)
             removed = seen[-1] == "IN_QUEUE" and _status(answer) == "CANCELLATION_REQUESTED"
-            raise exc.of_job(job, billed_images=0 if removed else request.n) from None
+            error = self.shape_error(exc)
+            raise error.of_job(job, billed_images=0 if removed else request.n) from None
         try:
             return self._result(queued["response_url"], headers, deadline, warnings, job)
-        except ProviderError as exc:
+        except (ProviderError, *SHAPE_ERRORS) as exc:
             # A refusal of fal's own is for the refusals' rules to price; any other failure
             # after COMPLETED lost images that were made, and billed.
-            billed = 0 if exc.kind is ErrorKind.CONTENT_POLICY else request.n
-            raise exc.of_job(job, billed_images=billed) from None
+            error = self.shape_error(exc)
+            billed = 0 if error.kind is ErrorKind.CONTENT_POLICY else request.n
+            raise error.of_job(job, billed_images=billed) from None
 
     def _result(
         self,

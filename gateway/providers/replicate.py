@@ -30,7 +30,7 @@ from gateway.normalize import (
     ParamTable,
     nearest_aspect_ratio,
 )
-from gateway.providers.base import HTTPProvider, ProviderResponse, model_inputs
+from gateway.providers.base import SHAPE_ERRORS, HTTPProvider, ProviderResponse, model_inputs
 from gateway.types import ErrorKind, ImageRequest, Operation
 
 RUNNING = frozenset({"starting", "processing"})
@@ -102,20 +102,24 @@ class ReplicateProvider(HTTPProvider):
         seen = [prediction["status"]]
         try:
             reply, prediction = self._wait(reply, prediction, headers, deadline, seen)
-        except ProviderError as exc:
+        except (ProviderError, *SHAPE_ERRORS) as exc:
             # Replicate bills the time a prediction ran (and an official model its outputs).
             # One given up on that we never saw processing, and whose cancel answered
             # "canceled", never ran; any other may have, and is charged.
-            answer = cancel(self.client, "POST", prediction["urls"]["cancel"], headers)
+            url = (prediction.get("urls") or {}).get("cancel")
+            answer = cancel(
+                self.client, "POST", url or f"{self.base_url}/v1/predictions/{job}/cancel", headers
+            )
             never_ran = "processing" not in seen and _status(answer) == "canceled"
-            raise exc.of_job(job, billed_images=0 if never_ran else request.n) from None
+            error = self.shape_error(exc)
+            raise error.of_job(job, billed_images=0 if never_ran else request.n) from None
         try:
             return self._output(reply, prediction, deadline, warnings)
-        except ProviderError as exc:
+        except (ProviderError, *SHAPE_ERRORS) as exc:
             # A prediction that failed is not billed by an official model; one that succeeded
             # made images we then could not have.
-            billed = request.n if prediction["status"] in MADE else 0
-            raise exc.of_job(job, billed_images=billed) from None
+            billed = request.n if prediction.get("status") in MADE else 0
+            raise self.shape_error(exc).of_job(job, billed_images=billed) from None
 
     def _output(
         self,

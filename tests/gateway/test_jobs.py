@@ -189,3 +189,19 @@ def test_replicate_output_that_came_with_prefer_wait_is_used_without_polling(
     assert result.images == [IMAGE]
     assert replicate.seen("/v1/predictions/p1", "GET") == []
     assert result.attempts[0].cost == Decimal("0.04")
+
+
+def test_a_fal_job_whose_status_answer_makes_no_sense_is_cancelled(
+    fal: FakeFal, make_gateway: MakeGateway
+) -> None:
+    fal.once(f"{FAL_JOB}/status", lambda request: reply(["IN_PROGRESS"]), "GET")
+    fal.model(FAL_MODEL)
+    gateway = make_gateway(fal.env(), catalog=FAL_ONLY)
+
+    with pytest.raises(GatewayError) as caught:
+        gateway.generate(ImageRequest(model="flux", prompt="x"))
+
+    (attempt,) = caught.value.attempts
+    assert attempt.error_kind is ErrorKind.BAD_RESPONSE
+    assert len(fal.seen(f"{FAL_JOB}/cancel", "PUT")) == 1
+    assert attempt.provider_request_id == "req-1"
