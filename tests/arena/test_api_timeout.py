@@ -4,9 +4,12 @@ import json
 
 import pytest
 from django.test import Client
+from hypothesis import given
+from hypothesis import strategies as st
 
 import gateway
 from arena.api.models import ImageJob
+from arena.api.params import ApiError, request_timeout
 from arena.api.services import api_key_create
 from arena.catalog.services import catalog_sync
 
@@ -69,3 +72,16 @@ def test_a_deadline_that_is_not_a_positive_number_is_a_400(key, requests_seen, v
     assert "number of seconds" in error["message"]
     assert requests_seen == []
     assert not ImageJob.objects.exists()
+
+
+@given(value=st.text(max_size=30))
+def test_any_header_value_is_a_deadline_within_the_servers_or_a_400(value):
+    outcome: float | ApiError | None
+    try:
+        outcome = request_timeout(value)
+    except ApiError as error:
+        outcome = error
+    if isinstance(outcome, ApiError):
+        assert (outcome.status, outcome.param) == (400, "X-Arena-Timeout")
+    else:
+        assert outcome is None or 0 < outcome <= gateway.default_gateway().timeout
