@@ -170,14 +170,16 @@ def _paused(deadline: Deadline, tries: int, wait: float | None) -> bool:
     return True
 
 
-def cancel(client: httpx.Client, method: str, url: str, headers: dict[str, str]) -> Any:
-    """Ask the provider to cancel a job we give up on; its JSON answer, or None when it did
-    not accept (an error status, no answer, not JSON)."""
+def cancel(client: httpx.Client, method: str, url: str, headers: dict[str, str]) -> str | None:
+    """Ask the provider to cancel a job we give up on; the `status` its answer gives (fal's
+    and Replicate's both carry one), or None when it did not accept or did not say."""
     try:
         response = client.request(method, url, headers=headers, timeout=CANCEL_TIMEOUT_SECONDS)
-        return response.json() if response.is_success else None
+        answer = response.json() if response.is_success else None
     except (httpx.HTTPError, ValueError):
         return None
+    status = answer.get("status") if isinstance(answer, dict) else None
+    return status if isinstance(status, str) else None
 
 
 def status_kind(status: int) -> ErrorKind:

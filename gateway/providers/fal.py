@@ -94,7 +94,7 @@ class FalProvider(HTTPProvider):
             self._wait(queued["status_url"], headers, deadline, seen)
         except (ProviderError, *SHAPE_ERRORS) as exc:
             answer = cancel(self.client, "PUT", queued.get("cancel_url", ""), headers)
-            removed = seen[-1] == "IN_QUEUE" and _status(answer) == "CANCELLATION_REQUESTED"
+            removed = seen[-1] == "IN_QUEUE" and answer == "CANCELLATION_REQUESTED"
             error = self.shape_error(exc)
             raise error.of_job(job, billed_images=0 if removed else request.n) from None
         try:
@@ -182,10 +182,6 @@ def _arguments(
         arguments["image_size"] = {"width": size[0], "height": size[1]}
     model_inputs(arguments, request, offering, image_field="image_url", image_list=False)
     return arguments, warnings
-
-
-def _status(answer: Any) -> Any:
-    return answer.get("status") if isinstance(answer, dict) else None
 
 
 def _error(response: httpx.Response) -> ProviderError:

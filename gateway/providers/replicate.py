@@ -110,7 +110,7 @@ class ReplicateProvider(HTTPProvider):
             answer = cancel(
                 self.client, "POST", url or f"{self.base_url}/v1/predictions/{job}/cancel", headers
             )
-            never_ran = "processing" not in seen and _status(answer) == "canceled"
+            never_ran = "processing" not in seen and answer == "canceled"
             error = self.shape_error(exc)
             raise error.of_job(job, billed_images=0 if never_ran else request.n) from None
         try:
@@ -180,10 +180,6 @@ class ReplicateProvider(HTTPProvider):
 def _urls(prediction: dict[str, Any]) -> list[str]:
     output = prediction.get("output")
     return [output] if isinstance(output, str) else [url for url in output or [] if url]
-
-
-def _status(answer: Any) -> Any:
-    return answer.get("status") if isinstance(answer, dict) else None
 
 
 def _error(response: httpx.Response) -> ProviderError:
