@@ -381,7 +381,7 @@ class ProviderAdmin(admin.ModelAdmin):
         if rest is None:
             return "–"
         return format_html(
-            '<strong>Out of credit</strong>: not called for {} min more, '
+            "<strong>Out of credit</strong>: not called for {} min more, "
             "or until it is marked topped up",
             max(1, round(rest / 60)),
         )
@@ -464,5 +464,5 @@ class ProviderCallAdmin(ReadOnlyAdmin):
         # An account out of credit stops every call to the provider until someone pays: it
         # must not read like one more transient error in the list.
         if call.error_kind == gateway.ErrorKind.QUOTA_EXHAUSTED:
-            return format_html('<strong>{}</strong>', "out of credit")
+            return format_html("<strong>{}</strong>", "out of credit")
         return call.error_kind or "–"
