@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import logging
 import os
 import random
 import statistics
@@ -93,6 +94,7 @@ def _redis_window() -> tuple[RedisWindow, redis.Redis] | None:
 
 def _poll_429() -> None:
     """One request through fakes of fal and Replicate, the fal job's first poll a 429."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the figure, not a request log
     server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
     release = threading.Event()
