@@ -7,7 +7,7 @@ import os
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
@@ -16,23 +16,63 @@ from types import TracebackType
 import httpx
 
 from gateway.catalog import Catalog, OfferingSpec, default_catalog
-from gateway.errors import GatewayError, ProviderError
-from gateway.http import Deadline, build_client, timeout_from_env
+from gateway.errors import GatewayError, ProviderError, RequestRefused
+from gateway.http import (
+    DEFAULT_POLL_RETRIES,
+    DEFAULT_TIMEOUT_SECONDS,
+    Deadline,
+    RetryBudget,
+    build_client,
+    timeout_from_env,
+)
 from gateway.normalize import call_seed, check, effective_params, prepare
 from gateway.providers import PROVIDER_IDS, Provider, providers_from_env
-from gateway.routing import Router
+from gateway.routing import QUOTA_REST_SECONDS, Router, RoutingPolicy
 from gateway.types import Attempt, ErrorKind, ImageRequest, ImageResult, Operation
 from gateway.window import window_from_env
 
 Call = tuple[Attempt, list[bytes], ProviderError | None]
+
+DEFAULT_MAX_OFFERINGS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class GatewaySettings:
+    """What bounds one request: its deadline, how many offerings it may try, how many transient
+    errors its jobs' polls may retry, and how long a provider out of credit rests."""
+
+    # seconds for the whole request, fallbacks included; also the most a caller may ask for
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+    max_offerings: int = DEFAULT_MAX_OFFERINGS
+    poll_retries: int = DEFAULT_POLL_RETRIES
+    quota_rest_seconds: float = QUOTA_REST_SECONDS
+
+    def budget(self) -> RetryBudget:
+        return RetryBudget(self.poll_retries)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> GatewaySettings:
+        """GATEWAY_TIMEOUT_SECONDS, GATEWAY_MAX_OFFERINGS, GATEWAY_POLL_RETRIES and
+        GATEWAY_QUOTA_REST_SECONDS, each defaulting to the value above."""
+
+        def number(name: str, default: float) -> float:
+            value = environ.get(name)
+            return float(value) if value else default
+
+        return cls(
+            timeout=timeout_from_env(environ),
+            max_offerings=int(number("GATEWAY_MAX_OFFERINGS", DEFAULT_MAX_OFFERINGS)),
+            poll_retries=int(number("GATEWAY_POLL_RETRIES", DEFAULT_POLL_RETRIES)),
+            quota_rest_seconds=number("GATEWAY_QUOTA_REST_SECONDS", QUOTA_REST_SECONDS),
+        )
 
 
 class Gateway:
     """One per process: it holds the HTTP connection pool and the routing window.
 
     With no arguments it builds itself from the environment: the catalog file, the local
-    provider plus each remote one whose key is set, GATEWAY_TIMEOUT_SECONDS (default 180) as
-    the budget of one provider call, and a window in Redis when REDIS_URL is set.
+    provider plus each remote one whose key is set, the request bounds of GatewaySettings,
+    and a window in Redis when REDIS_URL is set. `timeout` overrides the settings' deadline.
     """
 
     def __init__(
@@ -43,19 +83,26 @@ class Gateway:
         router: Router | None = None,
         environ: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        settings: GatewaySettings | None = None,
         transport: httpx.BaseTransport | None = None,
         poll_interval: float = 0.5,
     ) -> None:
         env = os.environ if environ is None else environ
         self.catalog = catalog or default_catalog()
-        self.timeout = timeout_from_env(env) if timeout is None else timeout
+        self.settings = settings or GatewaySettings.from_env(env)
+        if timeout is not None:
+            self.settings = replace(self.settings, timeout=timeout)
+        self.timeout = self.settings.timeout
         self.client = build_client(timeout=self.timeout, transport=transport)
         self.providers: dict[str, Provider] = dict(
             providers
             if providers is not None
             else providers_from_env(env, self.client, poll_interval=poll_interval)
         )
-        self.router = router or Router(window_from_env(env))
+        self.router = router or Router(
+            window_from_env(env),
+            policy=RoutingPolicy(quota_rest_seconds=self.settings.quota_rest_seconds),
+        )
 
     def generate(self, request: ImageRequest) -> ImageResult:
         return self._run(request, Operation.GENERATE)
@@ -67,6 +114,17 @@ class Gateway:
         """Refuse a request the model can never fulfil (RequestRefused), before any call: a
         caller that queues work checks here first, so what it queues can run."""
         check(self.catalog.model(request.model), request, operation)
+        if request.timeout is not None and not request.timeout > 0:
+            raise RequestRefused(
+                ErrorKind.INVALID_REQUEST,
+                f"The timeout must be a number of seconds above 0, not {request.timeout!r}.",
+                param="timeout",
+            )
+
+    def deadline(self, request: ImageRequest) -> Deadline:
+        """The request's one deadline: the caller's timeout within the gateway's own."""
+        seconds = min(request.timeout or self.timeout, self.timeout)
+        return Deadline(seconds, retries=self.settings.budget())
 
     def routable_offerings(self, model_id: str) -> list[OfferingSpec]:
         spec = self.catalog.model(model_id)
@@ -102,8 +160,17 @@ class Gateway:
                 f"No provider of '{request.model}' is configured (missing API keys).",
                 http_status=503,
             )
+        deadline = self.deadline(request)
         plan = self.router.plan(offerings)
         if not plan.order:
+            if plan.out_of_credit >= {offering.provider for offering in offerings}:
+                raise GatewayError(
+                    ErrorKind.QUOTA_EXHAUSTED,
+                    f"Every provider of '{request.model}' is out of credit until an operator "
+                    "tops its account up.",
+                    http_status=503,
+                    retry_after=plan.retry_after,
+                )
             raise GatewayError(
                 ErrorKind.RATE_LIMITED,
                 f"Every provider of '{request.model}' is resting after failures or rate limits.",
@@ -113,9 +180,15 @@ class Gateway:
         attempts: list[Attempt] = []
         images: list[bytes] = []
         failure: ProviderError | None = None
-        for offering in plan.order:
+        tries = plan.order[: max(1, self.settings.max_offerings)]
+        for index, offering in enumerate(tries):
+            # The time left is split evenly among the offerings still to try, so a hung first
+            # one leaves the others their turn; what one does not use passes on to the next.
+            share = deadline.share(deadline.left() / (len(tries) - index))
+            if index and share.seconds <= 0:
+                break
             for attempt, made, error in self._attempt(
-                offering, replace(request, n=request.n - len(images)), operation
+                offering, replace(request, n=request.n - len(images)), operation, share
             ):
                 attempts.append(attempt)
                 images += made
@@ -155,7 +228,11 @@ class Gateway:
         )
 
     def _attempt(
-        self, offering: OfferingSpec, request: ImageRequest, operation: Operation
+        self,
+        offering: OfferingSpec,
+        request: ImageRequest,
+        operation: Operation,
+        deadline: Deadline,
     ) -> list[Call]:
         """Ask one offering for `request.n` images: in one call, or in parallel calls where
         the provider makes fewer per call."""
@@ -170,7 +247,7 @@ class Gateway:
         per_call = max(1, provider.images_per_call(offering))
         counts = [min(per_call, request.n - start) for start in range(0, request.n, per_call)]
         if len(counts) == 1:
-            return [self._call(provider, offering, prepared, operation, warnings)]
+            return [self._call(provider, offering, prepared, operation, warnings, deadline)]
         calls = [
             replace(prepared, n=count, seed=call_seed(prepared.seed, k))
             for k, count in enumerate(counts)
@@ -178,7 +255,15 @@ class Gateway:
         with ThreadPoolExecutor(max_workers=len(calls)) as pool:
             return list(
                 pool.map(
-                    lambda call: self._call(provider, offering, call, operation, warnings), calls
+                    lambda call: self._call(
+                        provider,
+                        offering,
+                        call,
+                        operation,
+                        warnings,
+                        deadline.share(deadline.left()),
+                    ),
+                    calls,
                 )
             )
 
@@ -189,8 +274,8 @@ class Gateway:
         request: ImageRequest,
         operation: Operation,
         warnings: tuple[str, ...],
+        deadline: Deadline,
     ) -> Call:
-        deadline = Deadline(self.timeout)
         attempt_of = partial(
             Attempt,
             model=offering.model,
@@ -207,8 +292,11 @@ class Gateway:
                 http_status=exc.http_status,
                 error_kind=exc.kind,
                 error=exc.message,
+                # What the provider said it bills for the failure (tokens of a refused
+                # prompt), or a job it ran, or may have, before it failed or was given up on.
+                cost=exc.billed + offering.price_for(request.quality) * exc.billed_images,
                 warnings=warnings,
-                cost=exc.billed,
+                provider_request_id=exc.provider_request_id,
             )
             self.router.record(attempt, exc.retry_after)
             return attempt, [], exc
@@ -231,6 +319,7 @@ class Gateway:
             seeds=response.seeds,
             revised_prompts=response.revised_prompts,
             safety=response.safety,
+            provider_request_id=response.request_id,
         )
         self.router.record(attempt)
         return attempt, response.images, None

@@ -44,8 +44,12 @@ class GatewayError(Exception):
 class ProviderError(GatewayError):
     """Raised by a provider adapter for one failed call; the router turns it into an Attempt.
 
-    `cost` is what the provider bills for the failed call where it bills one (a prompt Gemini
-    refused still used input tokens; fal charges for images its safety checker withheld)."""
+    `cost` is what the provider bills for the failed call where it says (a prompt Gemini
+    refused still used input tokens; fal charges for images its safety checker withheld).
+    `billed_images` is how many images the provider may charge for although the call failed
+    (a job that ran, or may have, before it was given up on), recorded at their catalog
+    price. `provider_request_id` is the provider's id of the call, when it gave one.
+    """
 
     def __init__(
         self,
@@ -55,9 +59,25 @@ class ProviderError(GatewayError):
         http_status: int | None = None,
         retry_after: float | None = None,
         cost: Decimal = Decimal("0"),
+        billed_images: int = 0,
+        provider_request_id: str = "",
     ) -> None:
         super().__init__(kind, message, http_status=http_status, retry_after=retry_after)
         self.billed = cost
+        self.billed_images = billed_images
+        self.provider_request_id = provider_request_id
+
+    def of_job(self, provider_request_id: str, *, billed_images: int) -> ProviderError:
+        """This error, as the failure of the provider's job of that id."""
+        return ProviderError(
+            self.kind,
+            self.message,
+            http_status=self.http_status,
+            retry_after=self.retry_after,
+            cost=self.billed,
+            billed_images=billed_images,
+            provider_request_id=provider_request_id,
+        )
 
 
 class RequestRefused(GatewayError):

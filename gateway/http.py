@@ -6,6 +6,8 @@ import base64
 import binascii
 import email.utils
 import io
+import random
+import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +23,17 @@ from gateway.types import ErrorKind
 
 DEFAULT_TIMEOUT_SECONDS = 180.0
 CONNECT_TIMEOUT_SECONDS = 10.0
+# Transient errors on a job's status polls retried per request (fal-client and
+# replicate-python both allow 10 attempts of a GET), each after a backoff that doubles from
+# 0.1 s up to 30 s unless the provider's Retry-After says how long.
+DEFAULT_POLL_RETRIES = 10
+BACKOFF_FIRST_SECONDS = 0.1
+BACKOFF_LONGEST_SECONDS = 30.0
+# fal-client retries 408, 409, 429 and its ingress's 502-504; replicate-python 429, 503 and
+# 504. A status poll changes nothing, so any 5xx is as safe to repeat.
+RETRIED_STATUSES = frozenset({408, 409, 425, 429})
+# Cancelling is worth a moment even once the deadline is gone: it is what stops the bill.
+CANCEL_TIMEOUT_SECONDS = 2.0
 # The worker runs 32 threads in one process and each may fan a request out into parallel calls
 # and downloads: a pool near that size would make calls queue behind each other for a socket.
 POOL_LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=64, keepalive_expiry=30)
@@ -40,9 +53,24 @@ def build_client(*, timeout: float, transport: httpx.BaseTransport | None = None
     )
 
 
+class RetryBudget:
+    """How many transient errors one request may still retry, shared by all its calls."""
+
+    def __init__(self, retries: int = DEFAULT_POLL_RETRIES) -> None:
+        self._left = retries
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            if self._left <= 0:
+                return False
+            self._left -= 1
+            return True
+
+
 @dataclass(frozen=True, slots=True)
 class Deadline:
-    """The time budget of one provider call.
+    """The time budget of a request, or of one provider call within it.
 
     httpx's timeouts apply to each network operation; a queue polled for minutes would never
     trip them. Every request of a call (submit, polls, downloads) gets what is left of this.
@@ -50,15 +78,23 @@ class Deadline:
 
     seconds: float
     started: float = field(default_factory=time.perf_counter)
+    retries: RetryBudget = field(default_factory=RetryBudget, compare=False)
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
 
+    def left(self) -> float:
+        return max(0.0, self.seconds - (time.perf_counter() - self.started))
+
     def remaining(self) -> float:
-        left = self.seconds - (time.perf_counter() - self.started)
+        left = self.left()
         if left <= 0:
             raise ProviderError(ErrorKind.TIMEOUT, f"No result within {self.seconds:g} s.")
         return left
+
+    def share(self, seconds: float) -> Deadline:
+        """A budget of `seconds` from now (at most what is left), with this one's retries."""
+        return Deadline(min(seconds, self.left()), retries=self.retries)
 
     def timeout(self) -> httpx.Timeout:
         left = self.remaining()
@@ -95,6 +131,55 @@ def send(client: httpx.Client, method: str, url: str, deadline: Deadline, **kwar
             ErrorKind.CONNECTION, f"{where}: {type(exc).__name__}: {exc}"
         ) from None
     return Reply(response, ttfb_ms)
+
+
+def get_retrying(
+    client: httpx.Client, url: str, deadline: Deadline, *, headers: dict[str, str]
+) -> Reply:
+    """GET a job's status or result, retrying a 408, 409, 425, 429, 5xx or lost connection
+    after a backoff (the answer's Retry-After when it gives one), as fal-client's
+    `_maybe_retry_request` and replicate-python's `RetryTransport` do, while the request's
+    deadline and retry budget allow. The last answer is returned whatever its status; a
+    connection still failing is raised."""
+    tries = 0
+    while True:
+        tries += 1
+        try:
+            reply = send(client, "GET", url, deadline, headers=headers)
+        except ProviderError as exc:
+            if exc.kind is ErrorKind.CONNECTION and _paused(deadline, tries, None):
+                continue
+            raise
+        status = reply.response.status_code
+        if (status in RETRIED_STATUSES or status >= 500) and _paused(
+            deadline, tries, retry_after(reply.response.headers)
+        ):
+            continue
+        return reply
+
+
+def _paused(deadline: Deadline, tries: int, wait: float | None) -> bool:
+    """Sleep before another try and say so; or say there is none, when the pause would outlast
+    the deadline or the request's retries are spent."""
+    if wait is None:
+        wait = min(BACKOFF_FIRST_SECONDS * 2 ** (tries - 1), BACKOFF_LONGEST_SECONDS)
+        wait *= random.uniform(0.5, 1.5)  # jitter, so parallel calls do not retry in step
+    if wait >= deadline.left() or not deadline.retries.take():
+        return False
+    deadline.sleep(wait)
+    return True
+
+
+def cancel(client: httpx.Client, method: str, url: str, headers: dict[str, str]) -> str | None:
+    """Ask the provider to cancel a job we give up on; the `status` its answer gives (fal's
+    and Replicate's both carry one), or None when it did not accept or did not say."""
+    try:
+        response = client.request(method, url, headers=headers, timeout=CANCEL_TIMEOUT_SECONDS)
+        answer = response.json() if response.is_success else None
+    except (httpx.HTTPError, ValueError):
+        return None
+    status = answer.get("status") if isinstance(answer, dict) else None
+    return status if isinstance(status, str) else None
 
 
 def status_kind(status: int) -> ErrorKind:
@@ -138,6 +223,7 @@ def failure(
         message or f"HTTP {response.status_code}: {response.text[:300]}",
         http_status=response.status_code,
         retry_after=retry_after(response.headers) if wait is None else wait,
+        provider_request_id=response.headers.get("x-request-id", ""),
     )
 
 

@@ -10,6 +10,10 @@ Retry-After asks (30 s for a 429 that doesn't say), and after repeated infrastru
 (timeouts, connection errors, 5xx), for a time that doubles with each further failure.
 Failures of the request itself (bad input, content policy) or of the model on one request
 (empty or broken result) lower the success rate but never rest it.
+
+An account out of credit rests every offering of its provider for an hour (or the policy's
+`quota_rest_seconds`), or until an operator says it was topped up (`Router.release`): retrying
+sooner would only fail again.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from gateway.catalog import OfferingSpec
 from gateway.types import Attempt, ErrorKind
 from gateway.window import Health, Outcome, Window
 
+QUOTA_REST_SECONDS = 3600.0
 TRIPPING = frozenset(
     {ErrorKind.TIMEOUT, ErrorKind.CONNECTION, ErrorKind.SERVER_ERROR, ErrorKind.RATE_LIMITED}
 )
@@ -40,6 +45,7 @@ class RoutingPolicy:
     rest_seconds: float = 30.0  # after `failures_to_rest` failures in a row, doubling after
     max_rest_seconds: float = 300.0
     max_retry_after_seconds: float = 600.0  # a 429's Retry-After is honoured up to this
+    quota_rest_seconds: float = QUOTA_REST_SECONDS  # out of credit, unless released sooner
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +59,16 @@ class Score:
 class Plan:
     order: list[OfferingSpec]
     resting: dict[str, float] = field(default_factory=dict)  # offering key -> seconds left
+    out_of_credit: frozenset[str] = frozenset()  # providers resting for want of credit
 
     @property
     def retry_after(self) -> float | None:
         return min(self.resting.values()) if self.resting else None
+
+
+def provider_key(provider: str) -> str:
+    """The window's key of what holds for every offering of a provider (its account)."""
+    return f"@{provider}"
 
 
 class Router:
@@ -75,19 +87,36 @@ class Router:
 
     def plan(self, offerings: Sequence[OfferingSpec]) -> Plan:
         now = self.clock()
-        health = self.window.health([offering.key for offering in offerings])
+        accounts = {provider_key(offering.provider) for offering in offerings}
+        health = self.window.health([offering.key for offering in offerings] + sorted(accounts))
         ranked: list[tuple[tuple[float, float, int], OfferingSpec]] = []
         resting: dict[str, float] = {}
+        out_of_credit: set[str] = set()
         for index, offering in enumerate(offerings):
             state = health.get(offering.key, Health())
-            if state.cooling_until is not None and state.cooling_until > now:
-                resting[offering.key] = state.cooling_until - now
+            until = state.cooling_until
+            account = health.get(provider_key(offering.provider), Health()).cooling_until
+            if account is not None and account > now:
+                out_of_credit.add(offering.provider)
+                until = max(until or 0.0, account)
+            if until is not None and until > now:
+                resting[offering.key] = until - now
                 continue
             ranked.append((self._rank(self._score(state, now), index), offering))
         order = [offering for _, offering in sorted(ranked, key=lambda item: item[0])]
         if len(order) > 1 and self.rng.random() < self.policy.exploration:
             order.insert(0, order.pop(self.rng.randrange(1, len(order))))
-        return Plan(order, resting)
+        return Plan(order, resting, frozenset(out_of_credit))
+
+    def provider_rest(self, provider: str) -> float | None:
+        """Seconds the provider still rests for want of credit, or None."""
+        until = self.window.health([provider_key(provider)]).get(provider_key(provider))
+        left = until.cooling_until - self.clock() if until and until.cooling_until else 0
+        return left if left > 0 else None
+
+    def release(self, provider: str) -> None:
+        """End a provider's rest for want of credit: an operator topped its account up."""
+        self.window.cool_down(provider_key(provider), self.clock())
 
     def record(self, attempt: Attempt, retry_after: float | None = None) -> None:
         now = self.clock()
@@ -97,6 +126,9 @@ class Router:
             trips=attempt.error_kind in TRIPPING,
         )
         policy = self.policy
+        if attempt.error_kind is ErrorKind.QUOTA_EXHAUSTED:
+            self.window.cool_down(provider_key(attempt.provider), now + policy.quota_rest_seconds)
+            return
         if retry_after is not None and attempt.error_kind in TRIPPING:
             rest = min(retry_after, policy.max_retry_after_seconds)
         elif attempt.error_kind is ErrorKind.RATE_LIMITED:

@@ -32,6 +32,9 @@ class ErrorKind(enum.StrEnum):
     NOT_CONFIGURED = "not_configured"  # no offering of the model has credentials
     # the model itself failed (local models, a provider's "failed" status)
     MODEL_FAILURE = "model_failure"
+    # the account is out of credit: the provider rests until an operator tops it up (OpenAI's
+    # own code for it, which its 429 carries)
+    QUOTA_EXHAUSTED = "insufficient_quota"
 
     @property
     def retryable(self) -> bool:
@@ -47,6 +50,8 @@ _RETRYABLE = frozenset(
         ErrorKind.EMPTY,
         ErrorKind.BAD_RESPONSE,
         ErrorKind.MODEL_FAILURE,
+        # another provider's account may still have credit
+        ErrorKind.QUOTA_EXHAUSTED,
     }
 )
 
@@ -61,7 +66,9 @@ class ImageRequest:
     same picture again for the same request; None lets it choose. `extra` holds provider
     options: under a provider's id (`{"fal": {"enable_safety_checker": False}}`) they go to
     that provider only, as given; at the top level only to the providers whose `extra_params`
-    name them, and dropped with a warning elsewhere (normalize.scoped_extras).
+    name them, and dropped with a warning elsewhere (normalize.scoped_extras). `timeout` is the
+    caller's deadline in seconds for the whole request, fallbacks included; the gateway's own
+    deadline caps it, None means that one.
     """
 
     model: str
@@ -75,6 +82,7 @@ class ImageRequest:
     mask: bytes | None = None
     seed: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    timeout: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +109,9 @@ class Attempt:
     seeds: tuple[int, ...] = ()
     revised_prompts: tuple[str, ...] = ()
     safety: tuple[str, ...] = ()
+    # the provider's own id of this call (fal request_id, Replicate prediction id, OpenAI
+    # x-request-id, Gemini responseId), which its support asks for
+    provider_request_id: str = ""
 
     @property
     def offering(self) -> str:

@@ -71,6 +71,9 @@ class ImageJob(models.Model):
     extra = models.JSONField(default=dict, blank=True)
     sources = models.JSONField(default=list, blank=True, help_text="Storage names, until done.")
     mask = models.CharField(max_length=200, blank=True, help_text="Storage name, until done.")
+    timeout = models.FloatField(
+        null=True, blank=True, help_text="The caller's deadline in seconds; empty: the gateway's."
+    )
     # What became of it.
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     images = models.JSONField(default=list, blank=True, help_text="Storage names.")
@@ -114,6 +117,7 @@ class ImageJob(models.Model):
             mask=_read(self.mask) if self.mask else None,
             seed=self.seed,
             extra=self.extra,
+            timeout=self.timeout,
         )
 
 

@@ -33,6 +33,8 @@ RESPONSE_FORMATS = ("url", "b64_json")
 KNOWN = {"model", "prompt", "n", "size", "quality", "style", "response_format", "user", "seed"}
 # The gateway's request fields whose name in OpenAI's API differs.
 OPENAI_PARAMS = {"images": "image"}
+# A request's own deadline, in seconds: a header, so the body stays exactly OpenAI's.
+TIMEOUT_HEADER = "X-Arena-Timeout"
 
 
 class ApiError(Exception):
@@ -81,10 +83,12 @@ def image_params(
     *,
     edit: bool,
     max_n: int | None = None,
+    timeout: float | None = None,
 ) -> ImageParams:
     """Check a generations (JSON) or edits (multipart) request; ApiError at the first fault.
 
-    `max_n` caps n below what the model takes (the playground's allowance)."""
+    `max_n` caps n below what the model takes (the playground's allowance); `timeout` is the
+    caller's deadline, as `request_timeout` read it."""
     for name, value in data.items():
         _readable(name, value)
     prompt = data.get("prompt")
@@ -112,10 +116,29 @@ def image_params(
         mask=mask,
         seed=_seed(data.get("seed")),
         extra=_extra(data),
+        timeout=timeout,
     )
     _gateway_check(request, edit=edit)
     _not_in_competition(prompt, images, edit=edit)
     return ImageParams(request, response_format)
+
+
+def request_timeout(value: str | None) -> float | None:
+    """The deadline a caller asks for in seconds (the X-Arena-Timeout header), at most the
+    gateway's own: asking for more gets the most there is, not a refusal."""
+    if value is None or not value.strip():
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds < math.inf:
+        raise ApiError(
+            400,
+            f"{TIMEOUT_HEADER} must be a number of seconds above 0, like 60; got {value[:40]!r}.",
+            param=TIMEOUT_HEADER,
+        )
+    return min(seconds, gateway.default_gateway().timeout)
 
 
 def _gateway_check(request: gateway.ImageRequest, *, edit: bool) -> None:

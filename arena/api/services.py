@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import io
 import logging
+import math
 import re
 import secrets
 import time
@@ -98,6 +99,7 @@ def image_job_create(
             extra=dict(request.extra),
             sources=_inputs_save(request.images),
             mask=_inputs_save((request.mask,))[0] if request.mask else "",
+            timeout=request.timeout,
         )
         transaction.on_commit(partial(_enqueue, job.pk))
     return job
@@ -200,8 +202,8 @@ def _job_finish(
 
 
 def image_job_wait(*, job_id: uuid.UUID, timeout: float | None = None) -> ImageJob:
-    """The job once it is finished, or as it is after `timeout` seconds (by default the
-    gateway's budget for a provider call and a margin for the queue).
+    """The job once it is finished, or as it is after `timeout` seconds (by default the job's
+    deadline, or else the gateway's, and a margin for the queue).
 
     The row is where a worker's answer reaches the web process, whichever worker ran it, so
     that is where we look. In the embedded default (Celery eager) the job runs here unless it
@@ -214,7 +216,8 @@ def image_job_wait(*, job_id: uuid.UUID, timeout: float | None = None) -> ImageJ
     if app.conf.task_always_eager:
         image_job_execute(job_id=job_id)
     if timeout is None:
-        timeout = gateway.default_gateway().timeout + WAIT_MARGIN_SECONDS
+        asked = ImageJob.objects.filter(pk=job_id).values_list("timeout", flat=True).first()
+        timeout = min(asked or math.inf, gateway.default_gateway().timeout) + WAIT_MARGIN_SECONDS
     deadline = time.monotonic() + timeout
     pause = WAIT_FIRST_PAUSE
     finished = ImageJob.objects.filter(pk=job_id).finished()

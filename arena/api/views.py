@@ -32,7 +32,7 @@ from django.views.decorators.vary import vary_on_headers
 
 import gateway
 from arena.api.models import ApiKey, ImageJob
-from arena.api.params import ApiError, ImageParams, image_params
+from arena.api.params import TIMEOUT_HEADER, ApiError, ImageParams, image_params, request_timeout
 from arena.api.services import (
     INTERNAL_ERROR,
     api_key_check,
@@ -53,7 +53,13 @@ GATEWAY_ERRORS: dict[gateway.ErrorKind, tuple[int, str | None, str]] = {
     gateway.ErrorKind.CONTENT_POLICY: (400, "content_policy_violation", "invalid_request_error"),
     gateway.ErrorKind.NOT_CONFIGURED: (503, "model_not_available", "server_error"),
     gateway.ErrorKind.RATE_LIMITED: (429, "rate_limit_exceeded", "requests"),
+    gateway.ErrorKind.QUOTA_EXHAUSTED: (503, "provider_quota_exhausted", "server_error"),
 }
+# The providers' own words about their billing are not the caller's business.
+OUT_OF_CREDIT = (
+    "This model's providers are out of credit right now; the operators have been told. "
+    "Try again later, or another model."
+)
 UPSTREAM_FAILURE = (502, "upstream_error", "server_error")
 PLAYGROUND_SIZES = ("1024x1024", "1536x1024", "1024x1536", "512x512")
 PLAYGROUND_FIELDS = ("model", "prompt", "size", "n")
@@ -209,7 +215,8 @@ def images_generations(request: HttpRequest) -> HttpResponse:
         raise ApiError(400, "The request body is JSON nested too deeply.") from None
     if not isinstance(data, dict):
         raise ApiError(400, "The request body must be a JSON object.")
-    return _images(request, image_params(data, edit=False), edit=False)
+    timeout = request_timeout(request.headers.get(TIMEOUT_HEADER))
+    return _images(request, image_params(data, edit=False, timeout=timeout), edit=False)
 
 
 @api_endpoint("POST")
@@ -221,7 +228,8 @@ def images_edits(request: HttpRequest) -> HttpResponse:
         raise ApiError(413, "The request body is too large.") from None
     except (MultiPartParserError, SuspiciousOperation) as exc:
         raise ApiError(400, f"The multipart body could not be read: {exc}") from None
-    return _images(request, image_params(data, files, edit=True), edit=True)
+    timeout = request_timeout(request.headers.get(TIMEOUT_HEADER))
+    return _images(request, image_params(data, files, edit=True, timeout=timeout), edit=True)
 
 
 def _images(request: HttpRequest, params: ImageParams, *, edit: bool) -> HttpResponse:
@@ -260,7 +268,8 @@ def _run(
     if job.error_kind == INTERNAL_ERROR:
         raise ApiError(500, job.error, kind="server_error")
     status, code, kind = GATEWAY_ERRORS.get(job.error_kind, UPSTREAM_FAILURE)
-    raise ApiError(status, job.error, code=code, kind=kind, retry_after=job.retry_after)
+    message = OUT_OF_CREDIT if job.error_kind == gateway.ErrorKind.QUOTA_EXHAUSTED else job.error
+    raise ApiError(status, message, code=code, kind=kind, retry_after=job.retry_after)
 
 
 def _describe(response: HttpResponse, job: ImageJob) -> None:

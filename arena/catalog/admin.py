@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 
+import gateway
 from arena.admin import ReadOnlyAdmin
 from arena.catalog import importing
 from arena.catalog.models import (
@@ -41,6 +42,8 @@ from arena.catalog.services import (
     prompt_save,
     prompt_set_active,
     prompts_import,
+    provider_credit_rest,
+    provider_release,
     source_image_read,
 )
 from arena.catalog.uploads import UploadRejected
@@ -476,7 +479,29 @@ class AIModelAdmin(admin.ModelAdmin):
 
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug"]
+    list_display = ["name", "slug", "credit"]
+    actions = ["topped_up"]
+
+    @admin.display(description="Account")
+    def credit(self, provider: Provider) -> str:
+        rest = provider_credit_rest(provider.slug)
+        if rest is None:
+            return "–"
+        return format_html(
+            "<strong>Out of credit</strong>: not called for {} min more, "
+            "or until it is marked topped up",
+            max(1, round(rest / 60)),
+        )
+
+    @admin.action(description="Topped up: call the selected providers again")
+    def topped_up(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
+        released = provider_release(slugs=queryset.values_list("slug", flat=True))
+        self.message_user(
+            request,
+            f"Calling {', '.join(released)} again."
+            if released
+            else "None of them was resting for want of credit.",
+        )
 
 
 @admin.register(Generation)
@@ -529,16 +554,26 @@ class ProviderCallAdmin(ReadOnlyAdmin):
         "provider",
         "source",
         "ok",
-        "error_kind",
+        "outcome",
         "http_status",
         "ttfb_ms",
         "total_ms",
         "images",
         "cost",
+        "provider_request_id",
     ]
     list_filter = ["ok", "source", "provider", "error_kind", "model"]
+    search_fields = ["provider_request_id"]
     list_select_related = ["model", "provider"]
     date_hierarchy = "started_at"
+
+    @admin.display(description="Error kind", ordering="error_kind")
+    def outcome(self, call: ProviderCall) -> str:
+        # An account out of credit stops every call to the provider until someone pays: it
+        # must not read like one more transient error in the list.
+        if call.error_kind == gateway.ErrorKind.QUOTA_EXHAUSTED:
+            return format_html("<strong>{}</strong>", "out of credit")
+        return call.error_kind or "–"
 
 
 @admin.register(GenerationBatch)

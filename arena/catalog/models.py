@@ -588,6 +588,9 @@ class ProviderCall(models.Model):
     cost = models.DecimalField(max_digits=10, decimal_places=4, default=0)
     batch = models.BooleanField(default=False)
     warnings = models.JSONField(default=list, blank=True)
+    provider_request_id = models.CharField(
+        max_length=200, blank=True, help_text="The provider's own id of the call, for its support."
+    )
 
     objects = ProviderCallQuerySet.as_manager()
 

@@ -93,6 +93,20 @@ def model_routable(model_id: str, router: gateway.Gateway | None = None) -> bool
         return False
 
 
+def provider_credit_rest(slug: str) -> float | None:
+    """Seconds the provider still rests because its account ran out of credit, or None."""
+    return gateway.default_gateway().router.provider_rest(slug)
+
+
+def provider_release(*, slugs: Iterable[str]) -> list[str]:
+    """End the rest of the providers whose accounts an operator topped up; which were resting."""
+    router = gateway.default_gateway().router
+    resting = [slug for slug in slugs if router.provider_rest(slug) is not None]
+    for slug in resting:
+        router.release(slug)
+    return resting
+
+
 def model_save(*, model: AIModel) -> AIModel:
     """Store a model as a curator changed it. Retiring it or bringing it back goes through
     `model_set_active`, so the battles are told."""
@@ -524,6 +538,7 @@ def calls_record(
                 cost=attempt.cost,
                 batch=attempt.batch,
                 warnings=list(attempt.warnings),
+                provider_request_id=attempt.provider_request_id,
             )
             for attempt in attempts
             if attempt.model in models

@@ -15,6 +15,9 @@ from gateway.http import Deadline, data_uri
 from gateway.normalize import ParamTable, Shapes, wire_seed
 from gateway.types import ErrorKind, ImageRequest, Operation
 
+# What reading a body of the wrong shape raises.
+SHAPE_ERRORS = (KeyError, IndexError, TypeError, AttributeError, ValueError)
+
 
 @dataclass(frozen=True, slots=True)
 class ProviderResponse:
@@ -36,6 +39,7 @@ class ProviderResponse:
     seeds: tuple[int, ...] = ()
     revised_prompts: tuple[str, ...] = ()
     safety: tuple[str, ...] = ()
+    request_id: str = ""  # the provider's id of the call, when it gives one
 
 
 class Provider(Protocol):
@@ -113,13 +117,18 @@ class HTTPProvider(abc.ABC):
     ) -> ProviderResponse:
         try:
             return self.run(offering, request, operation, deadline)
-        # A body of the wrong shape (a string where a list belongs, a missing key) is the
-        # provider's fault, and as retryable as any other unusable answer.
-        except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
-            raise ProviderError(
-                ErrorKind.BAD_RESPONSE,
-                f"{self.name} answered in an unexpected shape ({type(exc).__name__}: {exc}).",
-            ) from None
+        except SHAPE_ERRORS as exc:
+            raise self.shape_error(exc) from None
+
+    def shape_error(self, exc: Exception) -> ProviderError:
+        """A body of the wrong shape (a string where a list belongs, a missing key) is the
+        provider's fault, and as retryable as any other unusable answer."""
+        if isinstance(exc, ProviderError):
+            return exc
+        return ProviderError(
+            ErrorKind.BAD_RESPONSE,
+            f"{self.name} answered in an unexpected shape ({type(exc).__name__}: {exc}).",
+        )
 
     @abc.abstractmethod
     def run(

@@ -6,14 +6,14 @@ Wire format: tests/gateway/fakes/fal/ (recorded shapes, with the documentation t
 
 from __future__ import annotations
 
-import contextlib
+import re
 from typing import Any, ClassVar
 
 import httpx
 
 from gateway.catalog import OfferingSpec
 from gateway.errors import ProviderError
-from gateway.http import Deadline, failure, fetch_images, json_of, send
+from gateway.http import Deadline, cancel, failure, fetch_images, get_retrying, json_of, send
 from gateway.normalize import (
     ASPECT_RATIOS,
     ParamMode,
@@ -23,7 +23,7 @@ from gateway.normalize import (
     fit_sides,
     nearest_aspect_ratio,
 )
-from gateway.providers.base import HTTPProvider, ProviderResponse, model_inputs
+from gateway.providers.base import SHAPE_ERRORS, HTTPProvider, ProviderResponse, model_inputs
 from gateway.types import ErrorKind, ImageRequest, Operation
 
 WAITING = frozenset({"IN_QUEUE", "IN_PROGRESS"})
@@ -41,6 +41,9 @@ EXTRA_PARAMS = frozenset(
         "enhance_prompt",
     }
 )
+# fal refuses every billable call of an account out of credit with a 403 (or 402) that says so:
+# `{"detail": "User is locked. Reason: Exhausted balance. Top up your balance at ..."}`.
+OUT_OF_CREDIT = re.compile(r"exhausted balance|top up your balance|insufficient", re.IGNORECASE)
 
 
 class FalProvider(HTTPProvider):
@@ -112,15 +115,37 @@ class FalProvider(HTTPProvider):
         if reply.response.is_error:
             raise _error(reply.response)
         queued = json_of(reply.response)
+        job = str(queued.get("request_id", ""))
+        # fal bills a request that ran. One given up on while we last saw it queued, and whose
+        # cancel fal accepted, never ran ("If the request is in the queue, fal removes it",
+        # fal.ai/docs/inference-api/queue/cancel); any other may have, and is charged.
+        seen = ["IN_QUEUE"]
         try:
-            self._wait(queued["status_url"], headers, deadline)
-        except ProviderError as exc:
-            if exc.kind is ErrorKind.TIMEOUT and queued.get("cancel_url"):
-                # Cancelling a request still in the queue keeps it from being run and billed.
-                with contextlib.suppress(httpx.HTTPError):
-                    self.client.put(queued["cancel_url"], headers=headers, timeout=2)
-            raise
-        reply = send(self.client, "GET", queued["response_url"], deadline, headers=headers)
+            self._wait(queued["status_url"], headers, deadline, seen)
+        except (ProviderError, *SHAPE_ERRORS) as exc:
+            answer = cancel(self.client, "PUT", queued.get("cancel_url", ""), headers)
+            removed = seen[-1] == "IN_QUEUE" and answer == "CANCELLATION_REQUESTED"
+            error = self.shape_error(exc)
+            raise error.of_job(job, billed_images=0 if removed else request.n) from None
+        try:
+            return self._result(offering, queued["response_url"], headers, deadline, warnings, job)
+        except (ProviderError, *SHAPE_ERRORS) as exc:
+            # A refusal of fal's own is for the refusals' rules to price; any other failure
+            # after COMPLETED lost images that were made, and billed.
+            error = self.shape_error(exc)
+            billed = 0 if error.kind is ErrorKind.CONTENT_POLICY else request.n
+            raise error.of_job(job, billed_images=billed) from None
+
+    def _result(
+        self,
+        offering: OfferingSpec,
+        response_url: str,
+        headers: dict[str, str],
+        deadline: Deadline,
+        warnings: tuple[str, ...],
+        job: str,
+    ) -> ProviderResponse:
+        reply = get_retrying(self.client, response_url, deadline, headers=headers)
         if reply.response.is_error:
             raise _error(reply.response)
         result = json_of(reply.response)
@@ -160,11 +185,15 @@ class FalProvider(HTTPProvider):
                 for i in range(len(made))
                 if _flagged(flagged, i)
             ),
+            request_id=job,
         )
 
-    def _wait(self, status_url: str, headers: dict[str, str], deadline: Deadline) -> None:
+    def _wait(
+        self, status_url: str, headers: dict[str, str], deadline: Deadline, seen: list[str]
+    ) -> None:
+        """Poll until the request completes; `seen` gets each status as it comes."""
         while True:
-            reply = send(self.client, "GET", status_url, deadline, headers=headers)
+            reply = get_retrying(self.client, status_url, deadline, headers=headers)
             if reply.response.is_error:
                 raise _error(reply.response)
             status = json_of(reply.response).get("status")
@@ -174,6 +203,7 @@ class FalProvider(HTTPProvider):
                 raise ProviderError(
                     ErrorKind.BAD_RESPONSE, f"Unknown queue status {status!r}.", http_status=200
                 )
+            seen.append(status)
             deadline.sleep(self.poll_interval)
 
 
@@ -215,9 +245,11 @@ def _error(response: httpx.Response) -> ProviderError:
     else:
         types = {str(body.get("error_type", ""))}
         message = str(detail or "")
-    policy = any("content_policy" in name for name in types)
+    kind = None
+    if any("content_policy" in name for name in types):
+        kind = ErrorKind.CONTENT_POLICY
+    elif response.status_code in (402, 403) and OUT_OF_CREDIT.search(message):
+        kind = ErrorKind.QUOTA_EXHAUSTED
     return failure(
-        response,
-        f"fal HTTP {response.status_code}: {message or response.text[:300]}",
-        ErrorKind.CONTENT_POLICY if policy else None,
+        response, f"fal HTTP {response.status_code}: {message or response.text[:300]}", kind
     )

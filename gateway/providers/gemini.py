@@ -112,6 +112,7 @@ class GeminiProvider(HTTPProvider):
             warnings=warnings,
             cost=cost,
             safety=_flags(answer),
+            request_id=str(answer.get("responseId") or ""),
         )
 
 

@@ -131,6 +131,7 @@ class OpenAIProvider(HTTPProvider):
             revised_prompts=tuple(
                 item["revised_prompt"] for item in items if item.get("revised_prompt")
             ),
+            request_id=response.headers.get("x-request-id", ""),
         )
 
 
@@ -209,5 +210,9 @@ def _error(response: httpx.Response) -> ProviderError:
 
 
 def error_kind(code: object) -> ErrorKind | None:
-    """The kind an OpenAI error code names, where the HTTP status alone would not say it."""
+    """The kind an OpenAI error code names, where the HTTP status alone would not say it: a
+    refusal, or out of credit, which comes as a 429 like a rate limit, told apart by its code
+    (platform.openai.com/docs/guides/error-codes: "You exceeded your current quota")."""
+    if code == "insufficient_quota":
+        return ErrorKind.QUOTA_EXHAUSTED
     return ErrorKind.CONTENT_POLICY if code in POLICY_CODES else None

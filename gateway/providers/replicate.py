@@ -6,7 +6,6 @@ Wire format: tests/gateway/fakes/replicate/ (recorded shapes, with the documenta
 
 from __future__ import annotations
 
-import contextlib
 import re
 from typing import Any, ClassVar
 
@@ -14,7 +13,16 @@ import httpx
 
 from gateway.catalog import OfferingSpec
 from gateway.errors import ProviderError
-from gateway.http import Deadline, Reply, failure, fetch_images, json_of, send
+from gateway.http import (
+    Deadline,
+    Reply,
+    cancel,
+    failure,
+    fetch_images,
+    get_retrying,
+    json_of,
+    send,
+)
 from gateway.normalize import (
     ASPECT_RATIOS,
     ParamMode,
@@ -24,10 +32,12 @@ from gateway.normalize import (
     fit_sides,
     nearest_aspect_ratio,
 )
-from gateway.providers.base import HTTPProvider, ProviderResponse, model_inputs
+from gateway.providers.base import SHAPE_ERRORS, HTTPProvider, ProviderResponse, model_inputs
 from gateway.types import ErrorKind, ImageRequest, Operation
 
 RUNNING = frozenset({"starting", "processing"})
+# A prediction that made its output: finished, or processing with the output already there.
+MADE = frozenset({"succeeded", "processing"})
 # Replicate holds a `Prefer: wait` request open for at most this long.
 MAX_WAIT_SECONDS = 60
 # A failed prediction only carries the model's own words; these mean a safety filter said no.
@@ -112,16 +122,38 @@ class ReplicateProvider(HTTPProvider):
         if reply.response.is_error:
             raise _error(reply.response)
         prediction = json_of(reply.response)
+        job = str(prediction.get("id", ""))
+        seen = [prediction["status"]]
         try:
-            reply, prediction = self._wait(reply, prediction, headers, deadline)
-        except ProviderError as exc:
-            cancel = (prediction.get("urls") or {}).get("cancel")
-            if exc.kind is ErrorKind.TIMEOUT and cancel:
-                with contextlib.suppress(httpx.HTTPError):
-                    self.client.post(cancel, headers=headers, timeout=2)
-            raise
+            reply, prediction = self._wait(reply, prediction, headers, deadline, seen)
+        except (ProviderError, *SHAPE_ERRORS) as exc:
+            # Replicate bills the time a prediction ran (and an official model its outputs).
+            # One given up on that we never saw processing, and whose cancel answered
+            # "canceled", never ran; any other may have, and is charged.
+            url = (prediction.get("urls") or {}).get("cancel")
+            answer = cancel(
+                self.client, "POST", url or f"{self.base_url}/v1/predictions/{job}/cancel", headers
+            )
+            never_ran = "processing" not in seen and answer == "canceled"
+            error = self.shape_error(exc)
+            raise error.of_job(job, billed_images=0 if never_ran else request.n) from None
+        try:
+            return self._output(reply, prediction, deadline, warnings)
+        except (ProviderError, *SHAPE_ERRORS) as exc:
+            # A prediction that failed is not billed by an official model; one that succeeded
+            # made images we then could not have.
+            billed = request.n if prediction.get("status") in MADE else 0
+            raise self.shape_error(exc).of_job(job, billed_images=billed) from None
+
+    def _output(
+        self,
+        reply: Reply,
+        prediction: dict[str, Any],
+        deadline: Deadline,
+        warnings: tuple[str, ...],
+    ) -> ProviderResponse:
         status = reply.response.status_code
-        if prediction["status"] != "succeeded":
+        if prediction["status"] not in MADE:
             error = str(prediction.get("error") or prediction["status"])
             kind = ErrorKind.CONTENT_POLICY if POLICY_WORDS.search(error) else None
             raise ProviderError(
@@ -129,8 +161,7 @@ class ReplicateProvider(HTTPProvider):
                 f"Prediction {prediction.get('id')} {prediction['status']}: {error}",
                 http_status=status,
             )
-        output = prediction.get("output")
-        urls = [output] if isinstance(output, str) else [url for url in output or [] if url]
+        urls = _urls(prediction)
         if not urls:
             raise ProviderError(
                 ErrorKind.EMPTY, "The prediction had no output.", http_status=status
@@ -140,6 +171,7 @@ class ReplicateProvider(HTTPProvider):
             http_status=status,
             ttfb_ms=reply.ttfb_ms,
             warnings=warnings,
+            request_id=str(prediction.get("id", "")),
         )
 
     def _wait(
@@ -148,13 +180,24 @@ class ReplicateProvider(HTTPProvider):
         prediction: dict[str, Any],
         headers: dict[str, str],
         deadline: Deadline,
+        seen: list[str],
     ) -> tuple[Reply, dict[str, Any]]:
+        """Poll until the prediction ends; `seen` gets each status as it comes.
+
+        An answer to `Prefer: wait` may carry the output while its status still says
+        "processing" (replicate-python's `run` takes any blocking answer that is past
+        "starting" as final; replicate.com/docs/topics/predictions/create-a-prediction, sync
+        mode): such output is used as it is, not polled for.
+        """
+        if prediction["status"] == "processing" and _urls(prediction):
+            return reply, prediction
         while prediction["status"] in RUNNING:
             deadline.sleep(self.poll_interval)
-            reply = send(self.client, "GET", prediction["urls"]["get"], deadline, headers=headers)
+            reply = get_retrying(self.client, prediction["urls"]["get"], deadline, headers=headers)
             if reply.response.is_error:
                 raise _error(reply.response)
             prediction = json_of(reply.response)
+            seen.append(prediction["status"])
         return reply, prediction
 
 
@@ -178,6 +221,11 @@ def _arguments(
     return arguments, warnings
 
 
+def _urls(prediction: dict[str, Any]) -> list[str]:
+    output = prediction.get("output")
+    return [output] if isinstance(output, str) else [url for url in output or [] if url]
+
+
 def _error(response: httpx.Response) -> ProviderError:
     """Replicate answers errors as problem details: `{"title", "detail", "status"}`."""
     try:
@@ -185,4 +233,7 @@ def _error(response: httpx.Response) -> ProviderError:
         message = str(body.get("detail") or body.get("title") or "")
     except (ValueError, AttributeError):
         message = response.text[:300]
-    return failure(response, f"Replicate HTTP {response.status_code}: {message}")
+    # An account out of prepaid credit gets 402 Payment Required: no work starts until it is
+    # topped up (replicate.com/docs/topics/billing/prepaid-credit).
+    kind = ErrorKind.QUOTA_EXHAUSTED if response.status_code == 402 else None
+    return failure(response, f"Replicate HTTP {response.status_code}: {message}", kind)

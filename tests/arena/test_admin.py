@@ -7,12 +7,14 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
+import gateway
 from arena.battles.matchmaking import battle_pick
 from arena.battles.services import battle_create, vote_record
 from arena.catalog.guard import image_phash
-from arena.catalog.models import AIModel, Generation, Prompt
-from arena.catalog.services import catalog_sync, edit_prompt_create
+from arena.catalog.models import AIModel, Generation, Prompt, ProviderCall
+from arena.catalog.services import calls_record, catalog_sync, edit_prompt_create
 from arena.catalog.uploads import source_image_clean
 from arena.ratings.services import ratings_refresh
 from tests.arena.helpers import use_local_gateway
@@ -260,3 +262,22 @@ def test_a_prompt_added_by_hand_is_checked_like_an_imported_one(staff, tags, tex
     assert response.status_code == 200
     assert reason in response.content.decode()
     assert not Prompt.objects.exists()
+
+
+def test_call_rows_show_the_providers_request_id(staff):
+    model = AIModel.objects.first()
+    attempt = gateway.Attempt(
+        model=model.slug,
+        provider="local",
+        provider_model="local",
+        started_at=timezone.now(),
+        ok=True,
+        total_ms=5,
+        provider_request_id="req-7f3a",
+    )
+    calls_record(attempts=[attempt])
+
+    page = staff.get("/admin/catalog/providercall/?q=req-7f3a").content.decode()
+
+    assert "req-7f3a" in page
+    assert ProviderCall.objects.get().provider_request_id == "req-7f3a"

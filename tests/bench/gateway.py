@@ -1,8 +1,12 @@
-"""The gateway's own overhead per call, and what batch pre-generation saves.
+"""The gateway's own overhead per call, what a poll error on a paid job costs, and what batch
+pre-generation saves.
 
 A loopback server answers an OpenAI-compatible images endpoint with one small PNG. The same
 request is made directly with httpx and through `Gateway.generate` (routing, normalization,
 image check, metrics, cost), alternately; the difference of the medians is the overhead.
+
+Then a model offered by fal and Replicate, whose fal job answers its first status poll with a
+429: the request should finish through that same job, without paying Replicate as well.
 
 Batch pre-generation: 100 prompts x 2 models through the loopback fakes of OpenAI's and
 Gemini's batch APIs (tests/gateway/fakes), submitted and polled to the end: the HTTP requests
@@ -17,6 +21,7 @@ import io
 import json
 import logging
 import os
+import random
 import statistics
 import threading
 import time
@@ -29,10 +34,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import redis
 from PIL import Image
+from pytest_httpserver import HTTPServer
 
 from gateway import Catalog, Gateway, ImageRequest, MemoryWindow, RedisWindow, Router
 from gateway.batch import BatchGateway
 from gateway.window import Window
+from tests.gateway.fakes import FakeFal, FakeReplicate, fails
 
 CALLS = 300
 WARMUP = 30
@@ -110,7 +117,59 @@ def _redis_window() -> tuple[RedisWindow, redis.Redis] | None:
     return RedisWindow(client, prefix=f"bench:gateway:{uuid.uuid4().hex}"), client
 
 
+def _poll_429() -> None:
+    """One request through fakes of fal and Replicate, the fal job's first poll a 429."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the figure, not a request log
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    release = threading.Event()
+    try:
+        fal, replicate = FakeFal(server, release), FakeReplicate(server, release)
+        job = "/fal-ai/flux-pro/requests/req-1/status"
+        fal.once(job, fails("fal/error_request", 429, {"Retry-After": "0"}), "GET")
+        fal.model("fal-ai/flux-pro/v1.1")
+        replicate.model("black-forest-labs/flux-1.1-pro")
+        offerings = [
+            {"provider": "fal", "provider_model": "fal-ai/flux-pro/v1.1", "price": "0.04"},
+            {
+                "provider": "replicate",
+                "provider_model": "black-forest-labs/flux-1.1-pro",
+                "price": "0.04",
+            },
+        ]
+        model = {"name": "Flux", "organization": "Bench", "operations": ["generate"]}
+        catalog = Catalog.from_dict({"models": {"flux": {**model, "offerings": offerings}}})
+        with Gateway(
+            catalog=catalog,
+            environ=fal.env() | replicate.env(),
+            router=Router(MemoryWindow(), rng=random.Random(0)),
+            poll_interval=0.01,
+        ) as gateway:
+            result = gateway.generate(ImageRequest(model="flux", prompt="a red cube"))
+        jobs = len(fal.submitted("fal-ai/flux-pro/v1.1")) + len(
+            replicate.created("black-forest-labs/flux-1.1-pro")
+        )
+        charged = [attempt for attempt in result.attempts if attempt.cost]
+        total = sum(attempt.cost for attempt in result.attempts)
+        finished = f"{result.provider} job {result.attempts[-1].provider_request_id}"
+        verdict = "ok" if jobs == 1 and len(charged) == 1 else "PAID TWICE OR LOST THE JOB"
+        print(
+            f"poll 429 on the first offering's job: {len(server.log)} HTTP calls, {jobs} job "
+            f"submitted, {len(result.attempts)} attempt(s), {len(charged)} charge(s) "
+            f"${total:.2f}, finished by {finished} (goal: one job, one charge: {verdict})"
+        )
+    finally:
+        release.set()
+        server.clear()
+        server.stop()
+
+
 def main() -> None:
+    _overhead()
+    _poll_429()
+
+
+def _overhead() -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Images)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}/v1"

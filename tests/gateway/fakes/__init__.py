@@ -126,14 +126,16 @@ class FakeOpenAI(Fake):
                     }
                 )
             count = int(fields.get("n", 1))
+            # Every answer names its request (the API reference's "Debugging requests").
+            headers = {"x-request-id": f"req_{next(self.ids)}"}
             if as_url:
                 item = fixture("openai/generation_url", base=self.url)["data"][0]
-                return reply({"created": 1713833628, "data": [item] * count})
+                return reply({"created": 1713833628, "data": [item] * count}, headers=headers)
             body = fixture("openai/generation_b64", image_b64=b64(IMAGE), prompt=fields["prompt"])
             body["data"] = body["data"] * count
             sources = len(request.files.getlist("image[]"))
             body["usage"] = self.usage(fields.get("quality"), count, sources)
-            return reply(body)
+            return reply(body, headers=headers)
 
         return handle
 
@@ -186,6 +188,7 @@ class FakeFal(Fake):
         super().__init__(server, release)
         self.inputs: dict[str, Any] = {}
         self.progress: dict[str, Iterator[str]] = {}
+        self.current: dict[str, str] = {}  # request id -> the status last answered
 
     def env(self) -> dict[str, str]:
         return {"FAL_KEY": "fal-test", "FAL_BASE_URL": self.url}
@@ -202,7 +205,7 @@ class FakeFal(Fake):
     ) -> None:
         """`nsfw` flags the result's images as fal's safety checker does (has_nsfw_concepts),
         the first images first; `width` and `height` are each image's reported size."""
-        inputs, progress = self.inputs, self.progress
+        inputs, progress, current = self.inputs, self.progress, self.current
         # Status and result live under the app (owner/name), not under an endpoint's sub-path.
         app = "/".join(model_id.split("/", 2)[:2])
         pattern = re.escape(app)
@@ -215,7 +218,7 @@ class FakeFal(Fake):
 
         def status(request: Request) -> Response:
             request_id = request.path.split("/")[-2]
-            name = next(progress[request_id])
+            name = current[request_id] = next(progress[request_id])
             return reply(
                 fixture(f"fal/status_{name}", base=self.url, model_id=app, request_id=request_id)
             )
@@ -236,10 +239,21 @@ class FakeFal(Fake):
         self.on(f"/{model_id}", submit)
         self.on(re.compile(rf"^/{pattern}/requests/[^/]+/status$"), status, "GET")
         self.on(re.compile(rf"^/{pattern}/requests/[^/]+$"), result or images, "GET")
-        self.on(re.compile(rf"^/{pattern}/requests/[^/]+/cancel$"), lambda r: reply({}), "PUT")
+
+        def cancel(request: Request) -> Response:
+            # A queued request is removed, a running one signalled (202); a finished one
+            # cannot be (400 ALREADY_COMPLETED).
+            if current.get(request.path.split("/")[-2]) == "completed":
+                return reply(fixture("fal/cancel_already_completed"), 400)
+            return reply(fixture("fal/cancel_requested"), 202)
+
+        self.on(re.compile(rf"^/{pattern}/requests/[^/]+/cancel$"), cancel, "PUT")
 
     def submitted(self, model_id: str) -> list[dict[str, Any]]:
         return [request.get_json() for request in self.seen(f"/{model_id}", "POST")]
+
+
+ENDED = frozenset({"succeeded", "failed", "failed_nsfw", "canceled"})
 
 
 class FakeReplicate(Fake):
@@ -256,9 +270,11 @@ class FakeReplicate(Fake):
         output_list: bool = False,
     ) -> None:
         progress: dict[str, Iterator[str]] = {}
+        current: dict[str, str] = {}
         final = "succeeded_list" if output_list else "succeeded"
 
         def prediction(prediction_id: str, name: str) -> Response:
+            current[prediction_id] = name
             name = final if name == "succeeded" else name
             return reply(
                 fixture(
@@ -283,7 +299,14 @@ class FakeReplicate(Fake):
 
         self.on(f"/v1/models/{model}/predictions", create)
         self.on(re.compile(r"^/v1/predictions/[^/]+$"), get, "GET")
-        self.on(re.compile(r"^/v1/predictions/[^/]+/cancel$"), lambda r: reply({}), "POST")
+
+        def cancel(request: Request) -> Response:
+            # The prediction as it now is: canceled, unless it had already ended.
+            prediction_id = request.path.split("/")[-2]
+            name = current.get(prediction_id, "starting")
+            return prediction(prediction_id, name if name in ENDED else "canceled")
+
+        self.on(re.compile(r"^/v1/predictions/[^/]+/cancel$"), cancel, "POST")
 
     def created(self, model: str) -> list[dict[str, Any]]:
         return [request.get_json() for request in self.seen(f"/v1/models/{model}/predictions")]

@@ -1,0 +1,87 @@
+"""A caller of the images API may give its request a shorter deadline (X-Arena-Timeout)."""
+
+import json
+
+import pytest
+from django.test import Client
+from hypothesis import given
+from hypothesis import strategies as st
+
+import gateway
+from arena.api.models import ImageJob
+from arena.api.params import ApiError, request_timeout
+from arena.api.services import api_key_create
+from arena.catalog.services import catalog_sync
+
+pytestmark = pytest.mark.django_db
+
+GENERATIONS = "/openai/v1/images/generations"
+BODY = {"model": "blockworld", "prompt": "a cat", "size": "64x64"}
+
+
+@pytest.fixture
+def key():
+    catalog_sync()
+    return api_key_create(name="tests")[1]
+
+
+@pytest.fixture
+def requests_seen(monkeypatch):
+    seen = []
+    real = gateway.generate
+    monkeypatch.setattr(gateway, "generate", lambda request: seen.append(request) or real(request))
+    return seen
+
+
+def post(key, timeout=None):
+    headers = {"Authorization": f"Bearer {key}"}
+    if timeout is not None:
+        headers["X-Arena-Timeout"] = timeout
+    return Client().post(
+        GENERATIONS, json.dumps(BODY), content_type="application/json", headers=headers
+    )
+
+
+def test_the_callers_deadline_reaches_the_gateway_through_the_job(key, requests_seen):
+    response = post(key, "12.5")
+
+    assert response.status_code == 200
+    assert ImageJob.objects.get().timeout == 12.5
+    assert [request.timeout for request in requests_seen] == [12.5]
+
+
+def test_a_deadline_above_the_servers_is_cut_to_it(key, requests_seen):
+    most = gateway.default_gateway().timeout
+
+    assert post(key, str(most * 10)).status_code == 200
+    assert [request.timeout for request in requests_seen] == [most]
+
+
+def test_without_the_header_the_gateways_own_deadline_holds(key, requests_seen):
+    assert post(key).status_code == 200
+    assert [request.timeout for request in requests_seen] == [None]
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-3", "nan", "inf", "1e999"])
+def test_a_deadline_that_is_not_a_positive_number_is_a_400(key, requests_seen, value):
+    response = post(key, value)
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["param"] == "X-Arena-Timeout"
+    assert "number of seconds" in error["message"]
+    assert requests_seen == []
+    assert not ImageJob.objects.exists()
+
+
+@given(value=st.text(max_size=30))
+def test_any_header_value_is_a_deadline_within_the_servers_or_a_400(value):
+    outcome: float | ApiError | None
+    try:
+        outcome = request_timeout(value)
+    except ApiError as error:
+        outcome = error
+    if isinstance(outcome, ApiError):
+        assert (outcome.status, outcome.param) == (400, "X-Arena-Timeout")
+    else:
+        assert outcome is None or 0 < outcome <= gateway.default_gateway().timeout
