@@ -33,6 +33,9 @@ QUOTA_REST_SECONDS = 3600.0
 TRIPPING = frozenset(
     {ErrorKind.TIMEOUT, ErrorKind.CONNECTION, ErrorKind.SERVER_ERROR, ErrorKind.RATE_LIMITED}
 )
+# The provider did its job: the caller's prompt was refused by its policy, or the request was
+# one no provider would take. Neither says anything of how well the offering serves.
+NOT_THE_PROVIDERS = frozenset({ErrorKind.CONTENT_POLICY, ErrorKind.INVALID_REQUEST})
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +122,8 @@ class Router:
         self.window.cool_down(provider_key(provider), self.clock())
 
     def record(self, attempt: Attempt, retry_after: float | None = None) -> None:
+        if attempt.error_kind in NOT_THE_PROVIDERS:
+            return
         now = self.clock()
         streak = self.window.record(
             attempt.offering,

@@ -259,6 +259,20 @@ def test_failures_of_the_request_or_the_model_never_rest_an_offering(window: Win
     assert [o.provider for o in plan.order] == ["b", "c", "a"]
 
 
+def test_refusals_and_bad_requests_do_not_count_against_the_provider(window: Window) -> None:
+    refusing = Scripted(
+        "a", *[error(ErrorKind.CONTENT_POLICY)] * 3, *[error(ErrorKind.INVALID_REQUEST)] * 3
+    )
+    gateway = build(window, refusing, Scripted("b"))
+    for _ in range(6):
+        with pytest.raises(GatewayError):
+            gateway.generate(ImageRequest(model="m", prompt="x"))
+
+    plan = gateway.router.plan(gateway.routable_offerings("m"))
+    assert plan.resting == {}
+    assert [o.provider for o in plan.order] == ["a", "b"]  # still first: nothing held against it
+
+
 def test_a_small_share_of_calls_explores_a_lower_ranked_offering(window: Window) -> None:
     clock = Clock()
     history(window, "m@a", clock, *[(False, 100)] * 10)  # a looks broken...
