@@ -61,6 +61,10 @@
     var mine = points.filter(function (p) { return p.slug === canvas.dataset.model; });
     var others = points.filter(function (p) { return p.slug !== canvas.dataset.model; });
     var xs = points.map(function (p) { return p.x; });
+    var xMax = xs.length ? Math.max.apply(null, xs) * 1.25 : undefined;
+    // Past its last point the front holds that best rating to the right edge: paying more (or
+    // waiting longer) buys no better model.
+    if (front.length) front.push({ x: xMax, y: front[front.length - 1].y });
     var accent = cssVar("--accent");
     new Chart(canvas, {
       type: "scatter",
@@ -84,7 +88,7 @@
           x: {
             type: "logarithmic",
             min: xs.length ? Math.min.apply(null, xs) / 1.25 : undefined,
-            max: xs.length ? Math.max.apply(null, xs) * 1.25 : undefined,
+            max: xMax,
             ticks: { callback: roundTick, autoSkip: false, maxRotation: 0 },
             title: { display: true, text: AXIS[field].title },
           },
@@ -117,7 +121,7 @@
       type: "bar",
       data: {
         labels: figures.providers,
-        datasets: [{ label: canvas.dataset.label, data: figures[field], backgroundColor: cssVar("--accent") }],
+        datasets: [{ label: canvas.dataset.label, data: figures[field], backgroundColor: cssVar("--accent"), maxBarThickness: 28 }],
       },
       options: {
         indexAxis: "y",
