@@ -5,7 +5,12 @@ Speed comes from the ProviderCall rows of the last SPEED_DAYS days (every attemp
 the API and the playground made): per offering (model x provider) the share of calls that
 succeeded, and over the successful ones the median and 95th percentile of the total time and
 the median time to first byte. Reading a month of calls is worth doing once per few minutes,
-not per page view, so the table is cached for SPEED_CACHE_SECONDS.
+not per page view, so the table is cached for SPEED_CACHE_SECONDS. A provider's figures count
+(in a ranking, a fastest median, a chart) once it made ARENA_MIN_PROVIDER_CALLS calls for the
+model; fewer are shown as too few rather than as noise.
+
+The landscape (every rated model's rating against its cheapest price and its fastest median,
+with the Pareto front of each) is the same for every model page and is cached alongside.
 """
 
 from __future__ import annotations
@@ -143,16 +148,16 @@ def provider_rankings(
 def performance_chart(rankings: list[ProviderPerformance]) -> dict[str, list[Any]]:
     """The ranked providers' figures as the three bar charts draw them (the rankings table
     holds the same numbers)."""
-    ranked = [row for row in rankings if row.rank is not None and row.speed is not None]
+    ranked = [(row.provider.name, row.speed) for row in rankings if row.rank and row.speed]
     return {
-        "providers": [row.provider.name for row in ranked],
-        "p50_ms": [_rounded(row.speed.p50_ms) for row in ranked if row.speed],
-        "success_percent": [round(row.speed.success_rate * 100, 1) for row in ranked if row.speed],
-        "ttfb_ms": [_rounded(row.speed.ttfb_p50_ms) for row in ranked if row.speed],
+        "providers": [name for name, _ in ranked],
+        "p50_ms": [_rounded(speed.p50_ms) for _, speed in ranked],
+        "success_percent": [round(speed.success_rate * 100, 1) for _, speed in ranked],
+        "ttfb_ms": [_rounded(speed.ttfb_p50_ms) for _, speed in ranked],
     }
 
 
-def _rounded(ms: float | None) -> float | None:
+def _rounded(ms: float | None) -> int | None:
     return round(ms) if ms is not None else None
 
 
@@ -344,7 +349,9 @@ def model_figures(model: AIModel) -> dict[str, Any]:
     providers = [offering.provider for offering in model.offerings.select_related("provider")]
     rankings = provider_rankings(providers, speed, model.pk)
     ranked_providers = [row for row in rankings if row.rank is not None]
-    fastest = next((row for row in ranked_providers if row.speed and row.speed.p50_ms), None)
+    fastest = next(
+        (row for row in ranked_providers if row.speed and row.speed.p50_ms is not None), None
+    )
     boards = landscape()
     charts = [
         {"arena": arena, "id": f"landscape-{arena}", "data": boards[arena.value]}
