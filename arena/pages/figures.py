@@ -369,5 +369,9 @@ def model_figures(model: AIModel) -> dict[str, Any]:
         "charts": charts,
         "has_charts": bool(charts or ranked_providers),
         "speed_days": SPEED_DAYS,
-        "reliability": Generation.objects.filter(model=model).reliability(),
+        "reliability": cache.get_or_set(
+            f"pages:reliability:{model.pk}",
+            lambda: Generation.objects.filter(model=model).reliability(),
+            SPEED_CACHE_SECONDS,
+        ),
     }
