@@ -18,7 +18,7 @@ PORT ?= 8000
 # revealed to them knows both models in few battles: `make bench`), at 640 px so that it
 # answers within four minutes of a fresh clone on two cores. Its 600 votes give each category
 # 30 to 130: the demo shows a category's board from 25 votes, and ranks a model on one from 10.
-DEMO_ENV := DEBUG=1 ARENA_RENDITIONS=8 ARENA_IMAGE_SIZE=640 ARENA_MIN_VOTES=10 ARENA_CATEGORY_MIN_VOTES=25
+DEMO_ENV := DEBUG=1 ARENA_RENDITIONS=8 ARENA_IMAGE_SIZE=640 ARENA_MIN_VOTES=10 ARENA_CATEGORY_MIN_VOTES=25 ARENA_MIN_PROVIDER_CALLS=10
 
 .PHONY: help install demo serve test bench lint format worker chromium clean
 

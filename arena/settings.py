@@ -292,6 +292,10 @@ ARENA_MIN_VOTES = env_int("ARENA_MIN_VOTES", 30)
 # LMArena's per-category minimum; below it the page says how many it has.
 ARENA_CATEGORY_MIN_VOTES = env_int("ARENA_CATEGORY_MIN_VOTES", 300)
 ARENA_BOOTSTRAP_ROUNDS = env_int("ARENA_BOOTSTRAP_ROUNDS", 100)
+# A provider's speed and success rate on a model page (and its fastest median anywhere) count
+# once it made this many calls for the model in the speed window; fewer are noise, and the page
+# says "not enough calls yet" instead.
+ARENA_MIN_PROVIDER_CALLS = env_int("ARENA_MIN_PROVIDER_CALLS", 20)
 ARENA_RATINGS_SEED = env_int("ARENA_RATINGS_SEED", 0)
 ARENA_RATINGS_EVERY_SECONDS = env_int("ARENA_RATINGS_EVERY_SECONDS", 300)
 # A visitor sees their own leaderboard of an arena (/leaderboard/me/) after this many votes in it.

@@ -52,6 +52,8 @@ def pytest_load_initial_conftests(early_config, parser, args):
     os.environ.setdefault("GATEWAY_LOCAL_LATENCY_SCALE", "0")
     # One image per prompt and model unless a test is about renditions: faster, same logic.
     os.environ.setdefault("ARENA_RENDITIONS", "1")
+    # Tests build a handful of provider calls; those about the minimum raise it themselves.
+    os.environ.setdefault("ARENA_MIN_PROVIDER_CALLS", "1")
     # Worker threads close their connections after each task, so the test database can be dropped.
     os.environ.setdefault("DB_CONN_MAX_AGE", "0")
     os.environ.setdefault("ARENA_VAR_DIR", tempfile.mkdtemp(prefix="arena-test-var-"))

@@ -1,7 +1,8 @@
 """Queries and server time per battle page and per vote, at a small and a large scale; then,
-at the large scale, the model page (with a month of provider calls behind its figures), the
-leaderboard (with every image's outcome behind its failures table), a visitor's own board
-fitted on their votes, and the images API's own cost over a direct gateway call.
+at the large scale, the model page (100,000 provider calls of a month behind its figures,
+cached and rebuilt), the leaderboard (with every image's outcome behind its failures table),
+a visitor's own board fitted on their votes, and the images API's own cost over a direct
+gateway call.
 
 Runs in-process through Django's test client against a scratch database: PostgreSQL
 (database `arena_bench`, or ARENA_BENCH_DATABASE) and Redis when they answer, as in
@@ -27,6 +28,9 @@ REDIS_DB = os.environ.get("ARENA_BENCH_REDIS_DB", "14")
 ROUNDS = 200
 GOALS = {"battle page": 8, "vote": 6, "htmx vote": 6, "pool rebuild": 8}
 REBUILDS = 20
+# The model page's figures read a month of provider calls; cached, the page stays quick.
+PROVIDER_CALLS = 100_000
+MODEL_PAGE_CACHED_GOAL_MS = 30
 
 
 def _reachable(port: int) -> bool:
@@ -240,6 +244,7 @@ def _measure_model_page_and_api() -> None:
     from tests.arena.helpers import use_local_gateway
 
     ratings_recompute(arena="t2i")
+    _provider_calls_top_up(PROVIDER_CALLS)
     client = Client()
 
     def timed(call, rounds: int, before=lambda: None) -> tuple[int, float]:
@@ -254,9 +259,10 @@ def _measure_model_page_and_api() -> None:
         return max(counts), statistics.median(times) * 1000
 
     page = lambda: client.get("/models/bench-3/")  # noqa: E731
+    page()  # fills the figures' cache, so the cached row counts a cached page's queries
     rows = {
-        "model page, speed table cached": timed(page, 50),
-        "model page, speed table rebuilt": timed(page, 10, before=cache.clear),
+        "model page, figures cached": timed(page, 50),
+        "model page, figures rebuilt": timed(page, 10, before=cache.clear),
         "leaderboard, failures table": timed(lambda: client.get("/leaderboard/t2i/"), 50),
     }
     # A visitor with 1,000 of the votes: their own board is fitted on each view.
@@ -283,12 +289,56 @@ def _measure_model_page_and_api() -> None:
     request = gateway.ImageRequest(model="blockworld", prompt="A red ball", size="64x64")
     rows["API generation (64x64, b64)"] = timed(api, 100)
     rows["same call, gateway direct"] = timed(lambda: gateway.generate(request), 100)
-    scale = "64 models, 25,600 images and calls"
+    scale = f"64 models, {PROVIDER_CALLS:,} provider calls"
     print(f"{scale:<38} {'request':<32} {'queries':>8} {'median ms':>10}")
     for name, (queries, median_ms) in rows.items():
-        print(f"{'':<38} {name:<32} {queries:>8} {median_ms:>10.2f}")
+        goal = MODEL_PAGE_CACHED_GOAL_MS if name == "model page, figures cached" else None
+        verdict = (
+            ""
+            if goal is None
+            else f"  goal < {goal} ms: " + ("ok" if median_ms < goal else "OVER")
+        )
+        print(f"{'':<38} {name:<32} {queries:>8} {median_ms:>10.2f}{verdict}")
     overhead = rows["API generation (64x64, b64)"][1] - rows["same call, gateway direct"][1]
     print(f"{'':<38} API overhead over the gateway: {overhead:.2f} ms (key, checks, call rows)")
+
+
+def _provider_calls_top_up(total: int) -> None:
+    """Three more providers for every model, and calls through all four over the speed window
+    until there are `total`: the model page's figures read a month of them."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from arena.catalog.models import AIModel, Offering, Provider, ProviderCall
+
+    models = list(AIModel.objects.values_list("pk", flat=True))
+    providers = [Provider.objects.get(slug="bench-cloud")]
+    for i in range(3):
+        provider = Provider.objects.create(slug=f"bench-cloud-{i}", name=f"Bench Cloud {i}")
+        Offering.objects.bulk_create(
+            Offering(model_id=m, provider=provider, provider_model="b", price_per_image="0.05")
+            for m in models
+        )
+        providers.append(provider)
+    rng = random.Random(2)
+    now = timezone.now()
+    missing = total - ProviderCall.objects.count()
+    for start in range(0, missing, 20_000):
+        ProviderCall.objects.bulk_create(
+            ProviderCall(
+                model_id=rng.choice(models),
+                provider=(provider := rng.choice(providers)),
+                provider_model="bench",
+                started_at=now - timedelta(hours=rng.randrange(24 * 30)),
+                ok=rng.random() > 0.05 * (1 + provider.pk % 3),
+                total_ms=rng.lognormvariate(8 + provider.pk % 3 * 0.4, 0.4),
+                ttfb_ms=rng.lognormvariate(7, 0.4),
+            )
+            for _ in range(start, min(missing, start + 20_000))
+        )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 def main() -> None:

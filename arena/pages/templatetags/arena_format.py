@@ -17,3 +17,11 @@ def seconds(milliseconds: float | None) -> str:
     if milliseconds < 10_000:
         return f"{milliseconds / 1000:.1f} s"
     return f"{milliseconds / 1000:.0f} s"
+
+
+@register.filter
+def percent(share: float | None) -> str:
+    """A share between 0 and 1 as a percentage to one decimal: "55.6%"."""
+    if share is None:
+        return "–"
+    return f"{share * 100:.1f}%"
