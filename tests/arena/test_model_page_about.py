@@ -355,3 +355,12 @@ def test_the_sections_cost_the_same_queries_however_many_models_there_are():
     AIModelFactory.create_batch(5)
 
     assert queries() == before
+
+
+def test_a_keyless_model_says_why_it_does_not_compete(catalog):
+    header = Client().get(f"/models/{KEYLESS}/").content.decode()
+    local = Client().get(f"/models/{LOCAL}/").content.decode()
+
+    assert "no provider key for it is set on this server" in header
+    assert "not competing at the moment" not in header
+    assert "does not compete here" not in local

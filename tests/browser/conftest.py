@@ -87,13 +87,21 @@ def arena_with_images(settings):
 SMALL_DEMO = """
 [[t2i]]
 text = "A red ball on the left and a blue cube on the right"
+competition = "shapes"
 
 [[t2i]]
 text = "A house under a starry night sky with a crescent moon"
+competition = "shapes"
 
 [[edit]]
 source_prompt = "A glass cube on a wooden table with a small blue sphere inside"
 instruction = "Make the sphere red"
+
+[[competition]]
+slug = "shapes"
+arena = "t2i"
+name = "Shapes Cup"
+description = "Where things are, and what colour."
 """
 
 
