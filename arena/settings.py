@@ -119,6 +119,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif env_bool("DB_POOL", True):
+    # PostgreSQL through psycopg's pool, one per process, bounded: a gunicorn worker needs one
+    # connection per thread, the generation worker one per thread (README, "Connections").
+    # Each connection is checked as it leaves the pool (CONN_HEALTH_CHECKS), so one the server
+    # dropped is replaced there and costs at most the request that was using it. Django hands
+    # connections back to the pool at the end of each request, which needs CONN_MAX_AGE 0.
+    # DB_POOL=0 for a site behind PgBouncer in transaction mode.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "pool": {
+            "min_size": env_int("DB_POOL_MIN_SIZE", 1),
+            "max_size": env_int("DB_POOL_MAX_SIZE", 4),
+            # Seconds a request waits for a free connection before it fails.
+            "timeout": env_float("DB_POOL_TIMEOUT", 10.0),
+            # Idle connections above min_size are closed after this many seconds.
+            "max_idle": env_float("DB_POOL_MAX_IDLE", 300.0),
+        },
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, sessions, Celery ------------------------------------------------------------------
