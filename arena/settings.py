@@ -120,8 +120,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 elif env_bool("DB_POOL", True):
-    # PostgreSQL through psycopg's pool, one per process, bounded: a gunicorn worker needs one
-    # connection per thread, the generation worker one per thread (README, "Connections").
+    # PostgreSQL through psycopg's pool, one per process, bounded: a process needs one
+    # connection per thread, so gunicorn.conf.py sets the size to its threads and the
+    # generation worker to its concurrency (README, "Connections").
     # Each connection is checked as it leaves the pool (CONN_HEALTH_CHECKS), so one the server
     # dropped is replaced there and costs at most the request that was using it. Django hands
     # connections back to the pool at the end of each request, which needs CONN_MAX_AGE 0.
@@ -131,7 +132,7 @@ elif env_bool("DB_POOL", True):
         **DATABASES["default"].get("OPTIONS", {}),
         "pool": {
             "min_size": env_int("DB_POOL_MIN_SIZE", 1),
-            "max_size": env_int("DB_POOL_MAX_SIZE", 4),
+            "max_size": env_int("DB_POOL_MAX_SIZE", 10),
             # Seconds a request waits for a free connection before it fails.
             "timeout": env_float("DB_POOL_TIMEOUT", 10.0),
             # Idle connections above min_size are closed after this many seconds.
