@@ -139,8 +139,12 @@ nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$LOG_DIR/nginx-error.log" -
 PIDS+=($!)
 
 URL="https://$HOST:$PORT/"
-for _ in $(seq 100); do
+for attempt in $(seq 150); do
 	curl -ksf -o /dev/null "${URL}healthz" && break
+	if [ "$attempt" = 150 ]; then
+		echo "$URL does not answer (see $LOG_DIR/nginx-error.log and gunicorn.log)."
+		exit 1
+	fi
 	sleep 0.2
 done
 echo "Image Arena is at $URL (a self-signed certificate: accept it once in the browser)."

@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -45,21 +46,24 @@ def drop_database(url: str) -> None:
 
 
 @pytest.fixture
-def served(tmp_path):
+def served():
     if not shutil.which("nginx"):
         pytest.skip("needs Debian's nginx (make nginx installs it)")
     if not os.environ.get("REDIS_URL"):
         pytest.skip("make serve runs on Redis (required under CI=true)")
     database_url = postgres_url()
     drop_database(database_url)
-    tmp_path.chmod(0o755)  # nginx's workers run as nobody when the tests run as root
-    (tmp_path / "prompts.toml").write_text(PROMPTS)
+    # Not under pytest's scratch (mode 700): nginx's workers run as nobody when the tests run
+    # as root, and must reach the socket and the media.
+    scratch = Path(tempfile.mkdtemp(prefix="arena-serve-test-"))
+    scratch.chmod(0o755)
+    (scratch / "prompts.toml").write_text(PROMPTS)
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "PORT": str(PORT),
-        "SERVE_DIR": str(tmp_path / "serve"),
-        "SEED_ARGS": f"--votes 0 --prompts {tmp_path / 'prompts.toml'}",
+        "SERVE_DIR": str(scratch / "serve"),
+        "SEED_ARGS": f"--votes 0 --prompts {scratch / 'prompts.toml'}",
         "ARENA_RENDITIONS": "1",
         "ARENA_IMAGE_SIZE": "256",
         "GATEWAY_LOCAL_LATENCY_SCALE": "0",
@@ -73,31 +77,34 @@ def served(tmp_path):
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    output = []
-    for line in stack.stdout:
-        output.append(line.decode())
-        if "Image Arena is at" in output[-1]:
-            break
-    else:
-        pytest.fail("deploy/serve.sh stopped before serving:\n" + "".join(output))
-    subprocess.run(
-        [str(ROOT / ".venv/bin/python"), "manage.py", "createsuperuser", "--noinput"],
-        env={
-            **env,
-            "SECRET_KEY": (tmp_path / "serve" / "secret_key").read_text().strip(),
-            "DB_POOL": "0",
-            "DJANGO_SUPERUSER_USERNAME": "curator",
-            "DJANGO_SUPERUSER_EMAIL": "curator@example.org",
-            "DJANGO_SUPERUSER_PASSWORD": "a-long-curator-password",
-        },
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    yield f"https://127.0.0.1:{PORT}"
-    stack.send_signal(signal.SIGINT)  # Ctrl-C: serve.sh stops what it started
-    stack.wait(timeout=60)
-    drop_database(database_url)
+    try:
+        output = []
+        for line in stack.stdout:
+            output.append(line.decode())
+            if "Image Arena is at" in output[-1]:
+                break
+        else:
+            pytest.fail("deploy/serve.sh stopped before serving:\n" + "".join(output))
+        subprocess.run(
+            [str(ROOT / ".venv/bin/python"), "manage.py", "createsuperuser", "--noinput"],
+            env={
+                **env,
+                "SECRET_KEY": (scratch / "serve" / "secret_key").read_text().strip(),
+                "DB_POOL": "0",
+                "DJANGO_SUPERUSER_USERNAME": "curator",
+                "DJANGO_SUPERUSER_EMAIL": "curator@example.org",
+                "DJANGO_SUPERUSER_PASSWORD": "a-long-curator-password",
+            },
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        yield f"https://127.0.0.1:{PORT}"
+    finally:
+        stack.send_signal(signal.SIGINT)  # Ctrl-C: serve.sh stops what it started
+        stack.wait(timeout=60)
+        drop_database(database_url)
+        shutil.rmtree(scratch)
 
 
 def test_over_tls_a_visitor_keeps_the_session_votes_and_a_curator_signs_in(browser, served):
