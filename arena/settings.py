@@ -123,10 +123,12 @@ elif env_bool("DB_POOL", True):
     # PostgreSQL through psycopg's pool, one per process, bounded: a process needs one
     # connection per thread, so gunicorn.conf.py sets the size to its threads and the
     # generation worker to its concurrency (README, "Connections").
-    # Each connection is checked as it leaves the pool (CONN_HEALTH_CHECKS), so one the server
-    # dropped is replaced there and costs at most the request that was using it. Django hands
-    # connections back to the pool at the end of each request, which needs CONN_MAX_AGE 0.
-    # DB_POOL=0 for a site behind PgBouncer in transaction mode.
+    # Each connection is checked as it leaves the pool (arena.dbpool), so connections the
+    # server dropped are replaced there and cost at most the requests that were using them.
+    # Django hands connections back to the pool at the end of each request, which needs
+    # CONN_MAX_AGE 0. DB_POOL=0 for a site behind PgBouncer in transaction mode.
+    from arena.dbpool import connection_check
+
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         **DATABASES["default"].get("OPTIONS", {}),
@@ -137,6 +139,7 @@ elif env_bool("DB_POOL", True):
             "timeout": env_float("DB_POOL_TIMEOUT", 10.0),
             # Idle connections above min_size are closed after this many seconds.
             "max_idle": env_float("DB_POOL_MAX_IDLE", 300.0),
+            "check": connection_check,
         },
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

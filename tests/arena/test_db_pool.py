@@ -44,8 +44,12 @@ def test_the_next_request_works_after_the_servers_connections_are_terminated(liv
     url = f"{live_server.url}/leaderboard/t2i/"
     assert httpx.get(url).status_code == 200
     connection.close()
+    # Idle connections in the pool, as a busy process has: a restart drops them all at once.
+    idle = [connection.pool.getconn() for _ in range(8)]
+    for conn in idle:
+        connection.pool.putconn(conn)
 
-    assert terminate_backends() >= 1
+    assert terminate_backends() >= len(idle)
 
     # More requests than the pool holds connections: every dropped one is replaced.
     for _ in range(connection.settings_dict["OPTIONS"]["pool"]["max_size"] + 2):
