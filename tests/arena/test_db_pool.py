@@ -7,6 +7,8 @@ import pytest
 from django.db import OperationalError, connection
 from django.test import Client
 
+from tests.arena.test_settings import settings_in
+
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="psycopg's pool is PostgreSQL's"),
@@ -68,3 +70,16 @@ def test_a_connection_dropped_mid_request_fails_that_request_alone():
 
     assert Client().get("/leaderboard/t2i/").status_code == 200
     connection.close()
+
+
+def test_each_process_sizes_its_pool_and_one_off_commands_can_do_without():
+    database = "settings.DATABASES['default']"
+    expression = f"{database}['OPTIONS'].get('pool'), {database}['CONN_MAX_AGE']"
+    env = {"SECRET_KEY": "x" * 50, "DATABASE_URL": "postgres://arena@db.example:5432/arena"}
+    pooled = settings_in({**env, "DB_POOL_MAX_SIZE": "32"}, expression)
+    plain = settings_in({**env, "DB_POOL": "0", "DB_CONN_MAX_AGE": "60"}, expression)
+
+    assert pooled.returncode == 0, pooled.stderr
+    assert "'max_size': 32" in pooled.stdout
+    assert pooled.stdout.strip().endswith(" 0")
+    assert plain.stdout.strip() == "None 60"
