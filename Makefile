@@ -14,16 +14,19 @@ INSTALLED := $(VENV)/.installed
 RUN_INSTALLED := $(VENV)/.installed-run
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# make serve's https port (nginx in front, TLS).
+SERVE_PORT ?= 8443
 # The demo draws 8 renditions of every prompt and model (a voter who remembers every image
 # revealed to them knows both models in few battles: `make bench`), at 640 px so that it
 # answers within four minutes of a fresh clone on two cores. Its 600 votes give each category
 # 30 to 130: the demo shows a category's board from 25 votes, and ranks a model on one from 10.
 DEMO_ENV := DEBUG=1 ARENA_RENDITIONS=8 ARENA_IMAGE_SIZE=640 ARENA_MIN_VOTES=10 ARENA_CATEGORY_MIN_VOTES=25 ARENA_MIN_PROVIDER_CALLS=10
 
-.PHONY: help install demo serve test bench lint format worker chromium clean
+.PHONY: help install demo serve test bench lint format worker chromium nginx clean
 
 help:
 	@echo "make demo     install, migrate, seed the built-in models and prompts, serve http://$(HOST):$(PORT)"
+	@echo "make serve    the production shape: nginx (TLS) + gunicorn + workers + beat, https://$(HOST):$(SERVE_PORT)"
 	@echo "make test     install what is missing, lint, and run the whole test suite"
 	@echo "make bench    print speed figures (queries per page, gateway overhead, ratings)"
 	@echo "make worker   run Celery workers against REDIS_URL (production shape)"
@@ -61,14 +64,25 @@ chromium:
 		$$SUDO apt-get install -y -q chromium >/dev/null 2>&1 || \
 		{ $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; }; }
 
+# make serve's front: Debian's nginx, with the module that clears battle images' headers. Only
+# the package: serve.sh runs its own nginx under var/serve, never the system's service.
+nginx:
+	@command -v nginx >/dev/null 2>&1 && test -e /usr/lib/nginx/modules/ngx_http_headers_more_filter_module.so || { \
+		echo "Installing Debian's nginx for make serve..."; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		PKGS="nginx-light libnginx-mod-http-headers-more-filter"; \
+		$$SUDO apt-get install -y -q $$PKGS >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q $$PKGS >/dev/null; }; }
+
 demo: $(RUN_INSTALLED)
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py seed_demo --votes 600
 	@echo "Image Arena is at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/, user admin / password admin)"
 	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
-serve: $(RUN_INSTALLED)
-	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+# Needs PostgreSQL and Redis on this machine (or DATABASE_URL and REDIS_URL); see deploy/serve.sh.
+serve: $(RUN_INSTALLED) nginx
+	HOST=$(HOST) PORT=$(SERVE_PORT) deploy/serve.sh
 
 test: install chromium lint
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -90,8 +104,8 @@ format: install
 # once); rating recomputes are CPU-bound (prefork, one per core).
 worker: install
 	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0) and DATABASE_URL first."; exit 1; }
-	$(VENV)/bin/celery -A arena worker -Q generation --pool threads --concurrency 32 -n generation@%h --loglevel INFO & \
-	$(VENV)/bin/celery -A arena worker -Q cpu,celery --pool prefork --concurrency 2 -n cpu@%h --loglevel INFO & \
+	DB_POOL_MAX_SIZE=32 $(VENV)/bin/celery -A arena worker -Q generation --pool threads --concurrency 32 -n generation@%h --loglevel INFO & \
+	DB_POOL_MAX_SIZE=1 $(VENV)/bin/celery -A arena worker -Q cpu,celery --pool prefork --concurrency 2 -n cpu@%h --loglevel INFO & \
 	$(VENV)/bin/celery -A arena beat --loglevel INFO & \
 	wait
 

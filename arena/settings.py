@@ -119,6 +119,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif env_bool("DB_POOL", True):
+    # PostgreSQL through psycopg's pool, one per process, bounded: a process needs one
+    # connection per thread, so gunicorn.conf.py sets the size to its threads and the
+    # generation worker to its concurrency (README, "Connections").
+    # Each connection is checked as it leaves the pool (arena.dbpool), so connections the
+    # server dropped are replaced there and cost at most the requests that were using them.
+    # Django hands connections back to the pool at the end of each request, which needs
+    # CONN_MAX_AGE 0. DB_POOL=0 for a site behind PgBouncer in transaction mode.
+    from arena.dbpool import connection_check
+
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "pool": {
+            "min_size": env_int("DB_POOL_MIN_SIZE", 1),
+            "max_size": env_int("DB_POOL_MAX_SIZE", 10),
+            # Seconds a request waits for a free connection before it fails.
+            "timeout": env_float("DB_POOL_TIMEOUT", 10.0),
+            # Idle connections above min_size are closed after this many seconds.
+            "max_idle": env_float("DB_POOL_MAX_IDLE", 300.0),
+            "check": connection_check,
+        },
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, sessions, Celery ------------------------------------------------------------------

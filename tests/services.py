@@ -56,6 +56,8 @@ def pytest_load_initial_conftests(early_config, parser, args):
     os.environ.setdefault("ARENA_MIN_PROVIDER_CALLS", "1")
     # Worker threads close their connections after each task, so the test database can be dropped.
     os.environ.setdefault("DB_CONN_MAX_AGE", "0")
+    # Up to fifty threads at once (test_concurrent_votes), each with a connection from the pool.
+    os.environ.setdefault("DB_POOL_MAX_SIZE", "60")
     os.environ.setdefault("ARENA_VAR_DIR", tempfile.mkdtemp(prefix="arena-test-var-"))
     os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="arena-test-media-"))
 

