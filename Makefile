@@ -84,7 +84,7 @@ demo: $(RUN_INSTALLED)
 serve: $(RUN_INSTALLED) nginx
 	HOST=$(HOST) PORT=$(SERVE_PORT) deploy/serve.sh
 
-test: install chromium lint
+test: install chromium nginx lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install

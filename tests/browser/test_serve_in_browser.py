@@ -48,6 +48,8 @@ def drop_database(url: str) -> None:
 @pytest.fixture
 def served():
     if not shutil.which("nginx"):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("Debian's nginx is missing: `make test` installs it")
         pytest.skip("needs Debian's nginx (make nginx installs it)")
     if not os.environ.get("REDIS_URL"):
         pytest.skip("make serve runs on Redis (required under CI=true)")
