@@ -46,7 +46,7 @@ EXAMPLE_EDIT = "Convert to black and white"
 EXAMPLE_SIZE = "1024x1024"
 EXAMPLE_SOURCE = "photo.png"
 KEY_VARIABLE = "ARENA_API_KEY"
-# JSON in a <script> element: nothing in it may close the element or open a comment.
+# JSON inside a data block: nothing in it may close the element or open a comment.
 JSON_LD_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 
@@ -226,7 +226,8 @@ def api_base(request: HttpRequest) -> str:
 
 
 def json_ld(data: object) -> SafeString:
-    """JSON to put inside a <script type="application/ld+json"> element as it is."""
+    """JSON to put as it is inside the page's JSON-LD data block (templates/pages/model/_faq.html),
+    with the characters that could end the block escaped."""
     return mark_safe(json.dumps(data, ensure_ascii=False).translate(JSON_LD_ESCAPES))
 
 
