@@ -92,8 +92,8 @@ def key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
 class UsageRange(forms.Form):
     """The days to show, both included: the last 30 unless asked otherwise."""
 
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(required=False)
+    end = forms.DateField(required=False)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

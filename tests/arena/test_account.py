@@ -227,13 +227,16 @@ def test_usage_shows_the_last_30_days_unless_asked(signed_in, owner):
     job(key, day=today - timedelta(days=29))
     job(key, day=today - timedelta(days=30))
 
-    default = signed_in.get(USAGE).context["usage"]
+    default_page = signed_in.get(USAGE)
+    default = default_page.context["usage"]
     asked = signed_in.get(USAGE, {"start": today - timedelta(days=30), "end": today}).context[
         "usage"
     ]
 
     assert default.requests == 1
     assert asked.requests == 2
+    start = (today - timedelta(days=29)).isoformat()
+    assert f'name="start" value="{start}"' in default_page.content.decode()
 
 
 @pytest.mark.parametrize(
