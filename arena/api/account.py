@@ -138,7 +138,7 @@ def _usage(request: HttpRequest, form: UsageRange) -> Usage:
         end=end,
         rows=rows,
         requests=sum(row["requests"] for row in rows),
-        images=sum(row["images"] or 0 for row in rows),
+        images=sum(row["images"] for row in rows),
         cost=sum((row["cost"] for row in rows), Decimal("0")),
         errors=sum(row["errors"] for row in rows),
     )
@@ -178,7 +178,7 @@ def usage_csv(request: HttpRequest) -> HttpResponse:
                 _cell(row["api_key__name"]),
                 f"ia-{row['api_key__prefix']}",
                 row["requests"],
-                row["images"] or 0,
+                row["images"],
                 f"{row['cost']:.4f}",
                 row["errors"],
             ]
