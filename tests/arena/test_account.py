@@ -205,8 +205,10 @@ def test_usage_adds_up_the_jobs_made_through_the_api(signed_in, owner, django_us
     expected_today = ImageJob.objects.filter(api_key=key, created_at__date=today)
     cost_today = sum(j.cost for j in expected_today)
 
-    usage = signed_in.get(USAGE).context["usage"]
+    page = signed_in.get(USAGE)
+    usage = page.context["usage"]
 
+    assert '<td class="num">4</td><td class="num">5</td>' in page.content.decode()  # the total
     assert [(row["day"], row["api_key"]) for row in usage.rows] == [
         (today, key.pk),
         (today - timedelta(days=3), key.pk),
