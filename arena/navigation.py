@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-SECTIONS = {"battles": "vote", "ratings": "leaderboard", "api": "playground"}
+SECTIONS = {"battles": "vote", "ratings": "leaderboard", "api": "playground", "account": "account"}
 MODEL_PAGES = {"model_list", "model_detail"}
 
 
 def nav(request: HttpRequest) -> dict[str, str]:
-    """`nav`: vote, edit, leaderboard, models or playground (a view may say otherwise)."""
+    """`nav`: vote, edit, leaderboard, models, playground or account (a view may say
+    otherwise)."""
     match = request.resolver_match
     if match is None:
         return {}

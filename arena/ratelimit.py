@@ -37,7 +37,7 @@ _local = LocMemCache("ratelimit-fallback", {"OPTIONS": {"MAX_ENTRIES": 100_000}}
 
 @dataclass(frozen=True, slots=True)
 class Cap:
-    action: str  # what is being limited: "vote", "api", "playground"
+    action: str  # what is being limited: "vote", "api", "playground", "signin"
     scope: str  # whose events count together: "session", "ip", "key"
     seconds: int
     setting: str  # the setting that holds the limit; 0 or less turns the cap off
@@ -166,6 +166,13 @@ CAPS = (
         setting="ARENA_PLAYGROUND_PER_HOUR",
         message="The playground makes at most {limit} requests an hour per visitor. "
         "For more, ask for an API key.",
+    ),
+    Cap(
+        action="signin",
+        scope="ip",
+        seconds=HOUR,
+        setting="ARENA_SIGNINS_PER_HOUR",
+        message="Too many sign-in attempts from your network. Try again in an hour.",
     ),
 )
 

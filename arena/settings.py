@@ -268,6 +268,12 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
+# --- Accounts (made by the staff in the admin; they own API keys) -----------------------------
+
+LOGIN_URL = "account:login"
+LOGIN_REDIRECT_URL = "account:keys"
+LOGOUT_REDIRECT_URL = "pages:home"
+
 # --- Internationalisation ---------------------------------------------------------------------
 
 LANGUAGE_CODE = "en-us"
@@ -349,6 +355,8 @@ ARENA_IP_VOTES_PER_DAY = env_int("ARENA_IP_VOTES_PER_DAY", 5000)
 # The images API, per key, and the keyless playground, per visitor and per address.
 ARENA_API_REQUESTS_PER_MINUTE = env_int("ARENA_API_REQUESTS_PER_MINUTE", 60)
 ARENA_PLAYGROUND_PER_HOUR = env_int("ARENA_PLAYGROUND_PER_HOUR", 30)
+# Sign-in attempts per address, against password guessing.
+ARENA_SIGNINS_PER_HOUR = env_int("ARENA_SIGNINS_PER_HOUR", 30)
 # Images made through the API and the playground are deleted after this many hours.
 ARENA_API_IMAGE_HOURS = env_int("ARENA_API_IMAGE_HOURS", 24)
 # How many reverse proxies (nginx, a load balancer) stand before Django and append to

@@ -21,6 +21,7 @@ urlpatterns = [
     path("battle/", include("arena.battles.urls")),
     path("leaderboard/", include("arena.ratings.urls")),
     path("", include("arena.api.urls")),
+    path("account/", include("arena.api.account_urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

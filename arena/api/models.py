@@ -1,13 +1,22 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import models
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate
 
 import gateway
 from arena.catalog.leases import LeasedQuerySet, WorkStatus
+
+
+class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
+    def owned_by(self, user: Any) -> ApiKeyQuerySet:
+        return self.filter(user=user)
 
 
 class ApiKey(models.Model):
@@ -23,6 +32,8 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    objects = ApiKeyQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name = "API key"
@@ -31,9 +42,42 @@ class ApiKey(models.Model):
         return f"{self.name} (ia-{self.prefix}-…)"
 
 
+class JsonArrayLength(models.Func):
+    """How many items a JSON list holds (SQLite's name; PostgreSQL's for jsonb below)."""
+
+    function = "JSON_ARRAY_LENGTH"
+    output_field = models.IntegerField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, function="JSONB_ARRAY_LENGTH", **extra)
+
+
 class ImageJobQuerySet(LeasedQuerySet):
     def finished(self) -> ImageJobQuerySet:
         return self.filter(status__in=[ImageJob.Status.READY, ImageJob.Status.FAILED])
+
+    def of_keys_owned_by(self, user: Any) -> ImageJobQuerySet:
+        return self.filter(api_key__user=user)
+
+    def created_between(self, start: date, end: date) -> ImageJobQuerySet:
+        """Made on these days (both included), in the site's time zone."""
+        return self.filter(created_at__date__gte=start, created_at__date__lte=end)
+
+    def usage_by_day(self) -> models.QuerySet[ImageJob, dict[str, Any]]:
+        """One row per key and day, newest day first, in one grouped query: the requests
+        (jobs), the images returned, their cost, and the errors (failed jobs)."""
+        return (
+            self.filter(api_key__isnull=False)
+            .annotate(day=TruncDate("created_at"))
+            .values("day", "api_key", "api_key__name", "api_key__prefix")
+            .annotate(
+                requests=Count("pk"),
+                images=Sum(JsonArrayLength("images")),
+                cost=Sum("cost"),
+                errors=Count("pk", filter=Q(status=ImageJob.Status.FAILED)),
+            )
+            .order_by("-day", "api_key__name", "api_key")
+        )
 
 
 class ImageJob(models.Model):

@@ -57,6 +57,11 @@ def api_key_create(*, name: str, user_id: int | None = None) -> tuple[ApiKey, st
     return key, f"{KEY_PREFIX}-{prefix}-{secret}"
 
 
+def api_key_revoke(*, key_id: int) -> None:
+    """Refuse the key from now on; its calls stay in its owner's usage."""
+    ApiKey.objects.filter(pk=key_id).update(active=False)
+
+
 def api_key_check(*, presented: str) -> ApiKey | None:
     """The active key this text is, or None; marks it used."""
     parts = presented.split("-", 2)
