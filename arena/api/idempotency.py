@@ -67,6 +67,7 @@ def _file_hash(upload: UploadedFile) -> str:
     digest = hashlib.sha256()
     for chunk in upload.chunks():  # from the start, wherever a reader left it
         digest.update(chunk)
+    upload.seek(0)  # for the next reader
     return digest.hexdigest()
 
 
