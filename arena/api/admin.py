@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from arena.admin import ReadOnlyAdmin
-from arena.api.models import ApiKey, ImageJob
+from arena.api.models import ApiKey, ImageJob, JobDelivery
 from arena.api.services import api_key_create
 from arena.api.webhooks import api_key_webhook_secret_rotate
 
@@ -75,3 +75,19 @@ class ImageJobAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     # The seed stays out: one the caller did not choose is a secret, like the arena's.
     exclude = ["seed"]
+
+
+@admin.register(JobDelivery)
+class JobDeliveryAdmin(ReadOnlyAdmin):
+    """Async jobs and how their webhooks fared: what a key's owner asks about first."""
+
+    list_display = [
+        "job",
+        "webhook",
+        "webhook_attempts",
+        "webhook_due_at",
+        "webhook_delivered_at",
+        "webhook_error",
+    ]
+    list_select_related = ["job__model"]
+    search_fields = ["webhook"]

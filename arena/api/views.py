@@ -40,7 +40,7 @@ from arena.api.jobs import job_body, job_data, job_error
 from arena.api.models import ApiKey, ImageJob
 from arena.api.params import TIMEOUT_HEADER, ApiError, ImageParams, image_params, request_timeout
 from arena.api.services import api_key_check, image_job_create, image_job_wait
-from arena.api.webhooks import Later, async_options, job_later_create
+from arena.api.webhooks import Later, api_job_create, async_options
 from arena.catalog.models import AIModel
 from arena.catalog.services import model_routable
 from arena.ratelimit import Usage, allowance_take
@@ -234,24 +234,15 @@ def _images(
     """The answer to a checked request: its images, or for an async one the queued job; a
     retry with the first request's Idempotency-Key gets the first request's answer."""
     base_url = request.build_absolute_uri("/")
-    if later is None:
-        create = partial(
-            image_job_create,
-            request=params.request,
-            edit=edit,
-            source=ImageJob.Source.API,
-            api_key_id=request.api_key.pk,
-        )
-    else:
-        create = partial(
-            job_later_create,
-            request=params.request,
-            edit=edit,
-            api_key_id=request.api_key.pk,
-            later=later,
-            response_format=params.response_format,
-            base_url=base_url,
-        )
+    create = partial(
+        api_job_create,
+        request=params.request,
+        edit=edit,
+        api_key_id=request.api_key.pk,
+        later=later,
+        response_format=params.response_format,
+        base_url=base_url,
+    )
     job, replayed = idempotent_job(
         api_key_id=request.api_key.pk,
         key=idempotency_key(request.headers.get(IDEMPOTENCY_HEADER)),

@@ -28,6 +28,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import re
 import socket
 import time
 import uuid
@@ -55,6 +56,7 @@ GIVE_UP_AFTER = timedelta(days=1)
 # How long a sender holds an attempt it claimed: past it, a sender that died is replaced.
 ATTEMPT_LEASE = timedelta(seconds=WEBHOOK_TIMEOUT * 6)
 MAX_URL = 2000
+URL_TEXT = re.compile(rf"[\x21-\x7e]{{1,{MAX_URL}}}")  # printable ASCII: an IDN host as punycode
 TRUE, FALSE = (True, "true", "1"), (False, "false", "0")
 
 
@@ -78,9 +80,11 @@ def async_options(data: dict[str, Any]) -> tuple[dict[str, Any], Later | None]:
         raise ApiError(400, "async must be true or false.", param="async")
     if webhook is None or webhook == "":
         return data, Later() if asked in TRUE else None
-    if not isinstance(webhook, str) or len(webhook) > MAX_URL:
+    if not isinstance(webhook, str) or not URL_TEXT.fullmatch(webhook):
         raise ApiError(
-            400, f"webhook must be a URL of at most {MAX_URL} characters.", param="webhook"
+            400,
+            f"webhook must be a URL of at most {MAX_URL} printable ASCII characters.",
+            param="webhook",
         )
     if asked in FALSE:
         raise ApiError(
@@ -122,27 +126,29 @@ def webhook_url_check(url: str) -> None:
             )
 
 
-def job_later_create(
+def api_job_create(
     *,
     request: gateway.ImageRequest,
     edit: bool,
     api_key_id: int,
-    later: Later,
+    later: Later | None,
     response_format: str,
     base_url: str,
 ) -> ImageJob:
-    """An API job answered later: queued as any other, with how its answer is delivered."""
+    """An API request's job, queued; for one answered later, with how its answer is
+    delivered (`base_url`: where the request came, for the images' URLs)."""
     with transaction.atomic():
         job = image_job_create(
             request=request, edit=edit, source=ImageJob.Source.API, api_key_id=api_key_id
         )
-        JobDelivery.objects.create(
-            job=job,
-            response_format=response_format,
-            base_url=base_url,
-            webhook=later.webhook,
-            webhook_due_at=timezone.now() if later.webhook else None,
-        )
+        if later is not None:
+            JobDelivery.objects.create(
+                job=job,
+                response_format=response_format,
+                base_url=base_url,
+                webhook=later.webhook,
+                webhook_due_at=timezone.now() if later.webhook else None,
+            )
     return job
 
 

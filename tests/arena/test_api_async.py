@@ -13,13 +13,16 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 from werkzeug import Response
 
 from arena.api import services
 from arena.api.models import ApiKey, ImageJob, JobDelivery
+from arena.api.params import ApiError
 from arena.api.services import api_key_create, image_job_images
 from arena.api.tasks import image_job_run, webhooks_due_send_run
-from arena.api.webhooks import webhook_deliver
+from arena.api.webhooks import async_options, webhook_deliver
 from arena.catalog.services import catalog_sync
 from tests.arena.helpers import use_local_gateway
 
@@ -132,6 +135,8 @@ def test_a_job_is_polled_only_with_the_key_that_made_it(key, held):
         ({"webhook": "http://"}, "webhook"),
         ({"webhook": "http://example.com:99999/"}, "webhook"),
         ({"webhook": 5}, "webhook"),
+        ({"webhook": "http://a\u0000b/hook"}, "webhook"),
+        ({"webhook": "http://" + "a" * 2000}, "webhook"),
         ({"webhook": "http://127.0.0.1:9/hook", "async": False}, "webhook"),
     ],
 )
@@ -283,3 +288,25 @@ def test_every_key_has_its_own_webhook_secret():
     secrets = {api_key_create(name=f"key {n}")[0].webhook_secret for n in range(3)}
 
     assert len(secrets) == 3
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=5,
+)
+
+
+@given(asked=json_values, webhook=json_values | st.text().map(lambda text: f"http://{text}"))
+def test_any_async_options_are_taken_or_refused_with_a_400(asked, webhook):
+    try:
+        outcome = async_options({"prompt": "x", "async": asked, "webhook": webhook})
+    except ApiError as error:
+        outcome = error
+    if isinstance(outcome, ApiError):
+        assert outcome.status == 400
+        assert outcome.param in ("async", "webhook")
+    else:
+        data, later = outcome
+        assert data == {"prompt": "x"}
+        assert later is None or later.webhook in ("", webhook)
