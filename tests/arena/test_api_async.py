@@ -310,3 +310,21 @@ def test_any_async_options_are_taken_or_refused_with_a_400(asked, webhook):
         data, later = outcome
         assert data == {"prompt": "x"}
         assert later is None or later.webhook in ("", webhook)
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_on_the_generation_queue_runs_the_job_and_sends_its_webhook(
+    key, worker, httpserver
+):
+    httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("thanks")
+
+    with httpserver.wait(raise_assertions=True, timeout=60):
+        queued = post(key, {**BODY, "webhook": httpserver.url_for("/hook")})
+    done = poll(key, queued.json()["id"])
+
+    assert queued.status_code == 202
+    assert queued.json()["status"] == "queued"  # answered as it was made: no work on the web
+    ((request, _),) = httpserver.log
+    assert verified(request, ApiKey.objects.get().webhook_secret)
+    assert json.loads(request.get_data())["status"] == done.json()["status"] == "succeeded"
