@@ -46,6 +46,10 @@ def schedule(sender: Celery, **kwargs: object) -> None:
             "task": "arena.api.tasks.api_images_prune_run",
             "schedule": float(settings.ARENA_PRUNE_EVERY_SECONDS),
         },
+        "retry-webhooks": {
+            "task": "arena.api.tasks.webhooks_due_send_run",
+            "schedule": float(settings.ARENA_WEBHOOK_RETRY_EVERY_SECONDS),
+        },
     }
 
 

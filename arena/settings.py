@@ -195,6 +195,7 @@ CELERY_TASK_ROUTES = {
     "arena.catalog.tasks.*": {"queue": "generation"},
     # The API's and the playground's images are made where the arena's are, never on the web.
     "arena.api.tasks.image_job_run": {"queue": "generation"},
+    "arena.api.tasks.webhook_deliver_run": {"queue": "generation"},  # I/O-bound, like a call
     "arena.ratings.tasks.*": {"queue": "cpu"},
 }
 
@@ -359,6 +360,10 @@ ARENA_PLAYGROUND_PER_HOUR = env_int("ARENA_PLAYGROUND_PER_HOUR", 30)
 ARENA_SIGNINS_PER_HOUR = env_int("ARENA_SIGNINS_PER_HOUR", 30)
 # Images made through the API and the playground are deleted after this many hours.
 ARENA_API_IMAGE_HOURS = env_int("ARENA_API_IMAGE_HOURS", 24)
+# Async API jobs' webhooks: beat sends the retries that are due this often. Webhook URLs that
+# resolve to private, loopback or reserved addresses are refused unless this is on (tests, DEBUG).
+ARENA_WEBHOOK_RETRY_EVERY_SECONDS = env_int("ARENA_WEBHOOK_RETRY_EVERY_SECONDS", 30)
+ARENA_WEBHOOK_ALLOW_PRIVATE = env_bool("ARENA_WEBHOOK_ALLOW_PRIVATE", DEBUG)
 # How many reverse proxies (nginx, a load balancer) stand before Django and append to
 # X-Forwarded-For; the visitor's address is read from there. 0: use the socket's address.
 ARENA_PROXY_COUNT = env_int("ARENA_PROXY_COUNT", 0)

@@ -50,6 +50,8 @@ def pytest_load_initial_conftests(early_config, parser, args):
     # only the tests of that ask for it.
     os.environ.setdefault("ARENA_REFIT_AFTER_VOTE_SECONDS", "0")
     os.environ.setdefault("GATEWAY_LOCAL_LATENCY_SCALE", "0")
+    # Webhooks go to loopback receivers.
+    os.environ.setdefault("ARENA_WEBHOOK_ALLOW_PRIVATE", "1")
     # One image per prompt and model unless a test is about renditions: faster, same logic.
     os.environ.setdefault("ARENA_RENDITIONS", "1")
     # Tests build a handful of provider calls; those about the minimum raise it themselves.

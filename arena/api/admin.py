@@ -7,8 +7,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from arena.admin import ReadOnlyAdmin
-from arena.api.models import ApiKey, ImageJob
+from arena.api.models import ApiKey, ImageJob, JobDelivery
 from arena.api.services import api_key_create
+from arena.api.webhooks import api_key_webhook_secret_rotate
 
 
 @admin.register(ApiKey)
@@ -16,8 +17,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ["name", "prefix", "user", "active", "created_at", "last_used_at"]
     list_filter = ["active"]
     search_fields = ["name", "prefix"]
-    fields = ["name", "user", "active"]
-    actions = ["revoke"]
+    fields = ["name", "user", "active", "webhook_secret"]
+    # Shown so the key's owner can check the signatures of the webhooks of its async jobs.
+    readonly_fields = ["webhook_secret"]
+    actions = ["revoke", "rotate_webhook_secret"]
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:
@@ -25,6 +28,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             return
         key, text = api_key_create(name=obj.name, user_id=obj.user_id)
         obj.pk, obj.prefix, obj.secret_hash = key.pk, key.prefix, key.secret_hash
+        obj.webhook_secret = key.webhook_secret
         self.message_user(
             request,
             f"The key for {key.name} is {text} — copy it now: it is stored only as a hash "
@@ -36,6 +40,16 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         count = queryset.update(active=False)
         self.message_user(request, f"Revoked {count} keys; requests with them are refused.")
+
+    @admin.action(description="Rotate the webhook secrets of the selected keys")
+    def rotate_webhook_secret(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        for key in queryset:
+            api_key_webhook_secret_rotate(key_id=key.pk)
+        self.message_user(
+            request,
+            f"Rotated the webhook secrets of {len(queryset)} keys: webhooks are signed with the "
+            "new ones from now on, so their receivers need them.",
+        )
 
 
 @admin.register(ImageJob)
@@ -61,3 +75,19 @@ class ImageJobAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     # The seed stays out: one the caller did not choose is a secret, like the arena's.
     exclude = ["seed"]
+
+
+@admin.register(JobDelivery)
+class JobDeliveryAdmin(ReadOnlyAdmin):
+    """Async jobs and how their webhooks fared: what a key's owner asks about first."""
+
+    list_display = [
+        "job",
+        "webhook",
+        "webhook_attempts",
+        "webhook_due_at",
+        "webhook_delivered_at",
+        "webhook_error",
+    ]
+    list_select_related = ["job__model"]
+    search_fields = ["webhook"]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import date
 from typing import Any
@@ -19,8 +20,13 @@ class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
         return self.filter(user=user)
 
 
+def webhook_secret_new() -> str:
+    return f"whsec_{secrets.token_urlsafe(32)}"
+
+
 class ApiKey(models.Model):
-    """A key to the OpenAI-compatible images API. Only a hash of its secret is stored."""
+    """A key to the OpenAI-compatible images API. Only a hash of its secret is stored; the
+    webhook secret, which signs what is sent to the key's webhooks, is kept as it is."""
 
     name = models.CharField(max_length=100, help_text="Who or what uses the key.")
     prefix = models.CharField(max_length=16, unique=True, editable=False)
@@ -31,6 +37,7 @@ class ApiKey(models.Model):
     active = models.BooleanField(default=True, help_text="Revoked keys are refused.")
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    webhook_secret = models.CharField(max_length=64, default=webhook_secret_new, editable=False)
 
     objects = ApiKeyQuerySet.as_manager()
 
@@ -168,3 +175,50 @@ class ImageJob(models.Model):
 def _read(name: str) -> bytes:
     with default_storage.open(name, "rb") as file:
         return file.read()
+
+
+class IdempotentRequest(models.Model):
+    """An `Idempotency-Key` a key sent, and the job its first request became: a retry with the
+    same key gets that job's answer. The unique row is the claim, so of two concurrent
+    duplicates one creates the job and the other waits for it."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    body_hash = models.CharField(max_length=64)
+    job = models.ForeignKey(ImageJob, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["api_key", "key"], name="one_request_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} -> {self.job_id}"
+
+
+class JobDelivery(models.Model):
+    """How an asynchronous job's answer reaches its caller: polled at /images/jobs/<id>, and
+    POSTed to the webhook, if one was given, until it is taken or a day has passed.
+
+    `webhook_due_at` is when the next attempt is due (empty: none is); a sender claims an
+    attempt by moving it forward, so two never send the same one.
+    """
+
+    job = models.OneToOneField(
+        ImageJob, primary_key=True, on_delete=models.CASCADE, related_name="delivery"
+    )
+    response_format = models.CharField(max_length=8)
+    base_url = models.URLField(max_length=200, help_text="Where the request came to.")
+    webhook = models.URLField(max_length=2000, blank=True)
+    webhook_due_at = models.DateTimeField(null=True, blank=True)
+    webhook_attempts = models.PositiveSmallIntegerField(default=0)
+    webhook_delivered_at = models.DateTimeField(null=True, blank=True)
+    webhook_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["webhook_due_at"])]
+        verbose_name_plural = "job deliveries"
+
+    def __str__(self) -> str:
+        return f"delivery of {self.job_id}"

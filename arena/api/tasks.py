@@ -2,15 +2,29 @@ from datetime import timedelta
 
 from django.conf import settings
 
+from arena.api.idempotency import idempotent_requests_prune
 from arena.api.services import api_images_prune, image_job_execute
+from arena.api.webhooks import webhook_deliver, webhooks_due_send
 from arena.celery import app
 
 
 @app.task(acks_late=True)
 def image_job_run(job_id: str) -> None:
-    image_job_execute(job_id=job_id)
+    if image_job_execute(job_id=job_id) is not None:
+        webhook_deliver(job_id=job_id)  # its first attempt, if the job has a webhook
 
 
 @app.task
 def api_images_prune_run() -> None:
     api_images_prune(older_than=timedelta(hours=settings.ARENA_API_IMAGE_HOURS))
+    idempotent_requests_prune()
+
+
+@app.task(acks_late=True)
+def webhook_deliver_run(job_id: str) -> None:
+    webhook_deliver(job_id=job_id)
+
+
+@app.task
+def webhooks_due_send_run() -> None:
+    webhooks_due_send()

@@ -14,11 +14,11 @@ the view waits for its row to finish.
 
 from __future__ import annotations
 
-import base64
 import json
 import time
+import uuid
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
@@ -30,37 +30,22 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-import gateway
+from arena.api.idempotency import (
+    IDEMPOTENCY_HEADER,
+    idempotency_key,
+    idempotent_job,
+    request_fingerprint,
+)
+from arena.api.jobs import job_body, job_data, job_error
 from arena.api.models import ApiKey, ImageJob
 from arena.api.params import TIMEOUT_HEADER, ApiError, ImageParams, image_params, request_timeout
-from arena.api.services import (
-    INTERNAL_ERROR,
-    api_key_check,
-    image_job_create,
-    image_job_images,
-    image_job_wait,
-)
+from arena.api.services import api_key_check, image_job_create, image_job_wait
+from arena.api.webhooks import Later, api_job_create, async_options
 from arena.catalog.models import AIModel
 from arena.catalog.services import model_routable
 from arena.ratelimit import Usage, allowance_take
 from arena.visitors import client_ip, visitor_session
 
-# What a failure of the providers means to the caller: (status, code, type).
-GATEWAY_ERRORS: dict[gateway.ErrorKind, tuple[int, str | None, str]] = {
-    gateway.ErrorKind.UNKNOWN_MODEL: (404, "model_not_found", "invalid_request_error"),
-    gateway.ErrorKind.INVALID_REQUEST: (400, None, "invalid_request_error"),
-    gateway.ErrorKind.UNSUPPORTED: (400, "unsupported_parameter", "invalid_request_error"),
-    gateway.ErrorKind.CONTENT_POLICY: (400, "content_policy_violation", "invalid_request_error"),
-    gateway.ErrorKind.NOT_CONFIGURED: (503, "model_not_available", "server_error"),
-    gateway.ErrorKind.RATE_LIMITED: (429, "rate_limit_exceeded", "requests"),
-    gateway.ErrorKind.QUOTA_EXHAUSTED: (503, "provider_quota_exhausted", "server_error"),
-}
-# The providers' own words about their billing are not the caller's business.
-OUT_OF_CREDIT = (
-    "This model's providers are out of credit right now; the operators have been told. "
-    "Try again later, or another model."
-)
-UPSTREAM_FAILURE = (502, "upstream_error", "server_error")
 PLAYGROUND_SIZES = ("1024x1024", "1536x1024", "1024x1536", "512x512")
 PLAYGROUND_FIELDS = ("model", "prompt", "size", "n")
 PLAYGROUND_MAX_N = 4
@@ -196,8 +181,8 @@ def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
         ApiError(
             404,
             f"Unknown endpoint: {request.method} {request.path}. This server answers "
-            "/openai/v1/models, /openai/v1/models/<id>, /openai/v1/images/generations and "
-            "/openai/v1/images/edits.",
+            "/openai/v1/models, /openai/v1/models/<id>, /openai/v1/images/generations, "
+            "/openai/v1/images/edits and /openai/v1/images/jobs/<id>.",
             code="unknown_url",
         )
     )
@@ -215,8 +200,11 @@ def images_generations(request: HttpRequest) -> HttpResponse:
         raise ApiError(400, "The request body is JSON nested too deeply.") from None
     if not isinstance(data, dict):
         raise ApiError(400, "The request body must be a JSON object.")
+    fingerprint = request_fingerprint(request.path, data)
+    data, later = async_options(data)
     timeout = request_timeout(request.headers.get(TIMEOUT_HEADER))
-    return _images(request, image_params(data, edit=False, timeout=timeout), edit=False)
+    params = image_params(data, edit=False, timeout=timeout)
+    return _images(request, params, edit=False, later=later, fingerprint=fingerprint)
 
 
 @api_endpoint("POST")
@@ -228,19 +216,70 @@ def images_edits(request: HttpRequest) -> HttpResponse:
         raise ApiError(413, "The request body is too large.") from None
     except (MultiPartParserError, SuspiciousOperation) as exc:
         raise ApiError(400, f"The multipart body could not be read: {exc}") from None
+    fingerprint = request_fingerprint(request.path, data, files)
+    data, later = async_options(data)
     timeout = request_timeout(request.headers.get(TIMEOUT_HEADER))
-    return _images(request, image_params(data, files, edit=True, timeout=timeout), edit=True)
+    params = image_params(data, files, edit=True, timeout=timeout)
+    return _images(request, params, edit=True, later=later, fingerprint=fingerprint)
 
 
-def _images(request: HttpRequest, params: ImageParams, *, edit: bool) -> HttpResponse:
-    job = _run(params, edit=edit, source=ImageJob.Source.API, api_key=request.api_key)
-    if params.response_format == "b64_json":
-        images = image_job_images(job=job)
-        data = [{"b64_json": base64.b64encode(image).decode()} for image in images]
+def _images(
+    request: HttpRequest,
+    params: ImageParams,
+    *,
+    edit: bool,
+    later: Later | None,
+    fingerprint: str,
+) -> HttpResponse:
+    """The answer to a checked request: its images, or for an async one the queued job; a
+    retry with the first request's Idempotency-Key gets the first request's answer."""
+    base_url = request.build_absolute_uri("/")
+    create = partial(
+        api_job_create,
+        request=params.request,
+        edit=edit,
+        api_key_id=request.api_key.pk,
+        later=later,
+        response_format=params.response_format,
+        base_url=base_url,
+    )
+    job, replayed = idempotent_job(
+        api_key_id=request.api_key.pk,
+        key=idempotency_key(request.headers.get(IDEMPOTENCY_HEADER)),
+        fingerprint=fingerprint,
+        create=create,
+    )
+    if later is not None:
+        response = JsonResponse(job_body(job), status=202)
     else:
-        data = [{"url": request.build_absolute_uri(default_storage.url(n))} for n in job.images]
-    response = JsonResponse({"created": int(time.time()), "data": data})
-    _describe(response, job)
+        job = _finished(job)
+        data = job_data(job, response_format=params.response_format, base_url=base_url)
+        response = JsonResponse({"created": int(job.created_at.timestamp()), "data": data})
+        _describe(response, job)
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+@api_endpoint("GET")
+def image_job_retrieve(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
+    """An async job, to the key that made it: queued, running, succeeded (with its images) or
+    failed (with its error)."""
+    job = (
+        ImageJob.objects.select_related("model", "delivery")
+        .filter(pk=job_id, api_key=request.api_key, delivery__isnull=False)
+        .first()
+    )
+    if job is None:
+        raise ApiError(
+            404,
+            f"No image job {job_id} was made with this API key. Jobs are made by a request "
+            'with "async": true or a webhook.',
+            code="job_not_found",
+        )
+    response = JsonResponse(job_body(job))
+    if job.status == ImageJob.Status.READY:
+        _describe(response, job)
     return response
 
 
@@ -254,6 +293,11 @@ def _run(
         source=source,
         api_key_id=api_key.pk if api_key else None,
     )
+    return _finished(job)
+
+
+def _finished(job: ImageJob) -> ImageJob:
+    """The job once a worker has made its images; its failure as an ApiError."""
     job = image_job_wait(job_id=job.pk)
     if job.status == ImageJob.Status.READY:
         return job
@@ -265,11 +309,7 @@ def _run(
             code="timeout",
             kind="server_error",
         )
-    if job.error_kind == INTERNAL_ERROR:
-        raise ApiError(500, job.error, kind="server_error")
-    status, code, kind = GATEWAY_ERRORS.get(job.error_kind, UPSTREAM_FAILURE)
-    message = OUT_OF_CREDIT if job.error_kind == gateway.ErrorKind.QUOTA_EXHAUSTED else job.error
-    raise ApiError(status, message, code=code, kind=kind, retry_after=job.retry_after)
+    raise job_error(job)
 
 
 def _describe(response: HttpResponse, job: ImageJob) -> None:

@@ -1,0 +1,79 @@
+"""What the caller of a job is told: its images as OpenAI's `data`, its failure as OpenAI's
+error, and, for an asynchronous job, the whole job as an `image.job` object (what polling
+answers and what a webhook receives)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+from urllib.parse import urljoin
+
+from django.core.files.storage import default_storage
+
+import gateway
+from arena.api.models import ImageJob
+from arena.api.params import ApiError
+from arena.api.services import INTERNAL_ERROR, image_job_images
+
+# What a failure of the providers means to the caller: (status, code, type).
+GATEWAY_ERRORS: dict[gateway.ErrorKind, tuple[int, str | None, str]] = {
+    gateway.ErrorKind.UNKNOWN_MODEL: (404, "model_not_found", "invalid_request_error"),
+    gateway.ErrorKind.INVALID_REQUEST: (400, None, "invalid_request_error"),
+    gateway.ErrorKind.UNSUPPORTED: (400, "unsupported_parameter", "invalid_request_error"),
+    gateway.ErrorKind.CONTENT_POLICY: (400, "content_policy_violation", "invalid_request_error"),
+    gateway.ErrorKind.NOT_CONFIGURED: (503, "model_not_available", "server_error"),
+    gateway.ErrorKind.RATE_LIMITED: (429, "rate_limit_exceeded", "requests"),
+    gateway.ErrorKind.QUOTA_EXHAUSTED: (503, "provider_quota_exhausted", "server_error"),
+}
+# The providers' own words about their billing are not the caller's business.
+OUT_OF_CREDIT = (
+    "This model's providers are out of credit right now; the operators have been told. "
+    "Try again later, or another model."
+)
+UPSTREAM_FAILURE = (502, "upstream_error", "server_error")
+# A job's status as the API names it: OpenAI's words for a background response's.
+JOB_STATUSES = {
+    ImageJob.Status.QUEUED: "queued",
+    ImageJob.Status.RUNNING: "running",
+    ImageJob.Status.READY: "succeeded",
+    ImageJob.Status.FAILED: "failed",
+}
+
+
+def job_error(job: ImageJob) -> ApiError:
+    """A failed job's failure, as the caller is told it."""
+    if job.error_kind == INTERNAL_ERROR:
+        return ApiError(500, job.error, kind="server_error")
+    status, code, kind = GATEWAY_ERRORS.get(job.error_kind, UPSTREAM_FAILURE)
+    message = OUT_OF_CREDIT if job.error_kind == gateway.ErrorKind.QUOTA_EXHAUSTED else job.error
+    return ApiError(status, message, code=code, kind=kind, retry_after=job.retry_after)
+
+
+def job_data(job: ImageJob, *, response_format: str, base_url: str) -> list[dict[str, str]]:
+    """A ready job's images as OpenAI's `data`: inline, or as URLs on the site at `base_url`
+    (a storage that serves its own absolute URLs keeps them)."""
+    if response_format == "b64_json":
+        return [
+            {"b64_json": base64.b64encode(image).decode()} for image in image_job_images(job=job)
+        ]
+    return [{"url": urljoin(base_url, default_storage.url(name))} for name in job.images]
+
+
+def job_body(job: ImageJob) -> dict[str, Any]:
+    """An asynchronous job as an `image.job` object: its images once it succeeded, its error
+    (OpenAI's shape) once it failed."""
+    body: dict[str, Any] = {
+        "id": str(job.pk),
+        "object": "image.job",
+        "created": int(job.created_at.timestamp()),
+        "model": job.model.slug,
+        "status": JOB_STATUSES[ImageJob.Status(job.status)],
+    }
+    if job.status == ImageJob.Status.READY:
+        delivery = job.delivery
+        body["data"] = job_data(
+            job, response_format=delivery.response_format, base_url=delivery.base_url
+        )
+    elif job.status == ImageJob.Status.FAILED:
+        body |= job_error(job).body()
+    return body
