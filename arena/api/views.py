@@ -32,9 +32,11 @@ from django.views.decorators.vary import vary_on_headers
 
 import gateway
 from arena.api.models import ApiKey, ImageJob
+from arena.api.outputs import image_url, response_fields
 from arena.api.params import TIMEOUT_HEADER, ApiError, ImageParams, image_params, request_timeout
 from arena.api.services import (
     INTERNAL_ERROR,
+    api_images_expire_if_due,
     api_key_check,
     image_job_create,
     image_job_images,
@@ -97,6 +99,7 @@ def api_endpoint(method: str) -> Callable[[Handler], Handler]:
                         kind="requests",
                         retry_after=refused.retry_after,
                     )
+                api_images_expire_if_due()
                 response = view(request, *args, **kwargs)
             except ApiError as error:
                 response = _error_response(error)
@@ -238,10 +241,17 @@ def _images(request: HttpRequest, params: ImageParams, *, edit: bool) -> HttpRes
         images = image_job_images(job=job)
         data = [{"b64_json": base64.b64encode(image).decode()} for image in images]
     else:
-        data = [{"url": request.build_absolute_uri(default_storage.url(n))} for n in job.images]
-    response = JsonResponse({"created": int(time.time()), "data": data})
+        made_at = job.finished_at or job.created_at
+        data = [
+            {"url": request.build_absolute_uri(image_url(n, made_at=made_at))} for n in job.images
+        ]
+    response = JsonResponse({"created": int(time.time()), "data": data, **_echo(job)})
     _describe(response, job)
     return response
+
+
+def _echo(job: ImageJob) -> dict[str, Any]:
+    return response_fields(served=job.served, quality=job.quality, tokens=job.tokens)
 
 
 def _run(
@@ -253,6 +263,7 @@ def _run(
         edit=edit,
         source=source,
         api_key_id=api_key.pk if api_key else None,
+        output=params.output,
     )
     job = image_job_wait(job_id=job.pk)
     if job.status == ImageJob.Status.READY:
@@ -319,6 +330,7 @@ def _play(request: HttpRequest) -> dict[str, Any]:
     edit = request.POST.get("operation") == "edit"
     files = {name: request.FILES.getlist(name) for name in request.FILES}
     started = time.perf_counter()
+    api_images_expire_if_due()
     try:
         _playground_allowance(request)
         # Only the form's own fields: anything else would be passed on to the providers.
