@@ -16,6 +16,9 @@ import pytest
 from django.core.files.storage import default_storage
 from django.test import Client
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from PIL import Image
 
 import arena.urls
@@ -210,6 +213,61 @@ def test_usage_reports_the_tokens_the_provider_counted(key, provider_answers):
 
 def test_models_that_report_no_tokens_answer_without_usage(key):
     assert "usage" not in post_json(key, BODY).json()
+
+
+OUTPUT_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
+    st.sampled_from(["png", "jpeg", "webp", "transparent", "opaque", "auto", "100", "0"]),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+@hypothesis_settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    output_format=OUTPUT_VALUES,
+    output_compression=OUTPUT_VALUES,
+    background=OUTPUT_VALUES,
+)
+def test_arbitrary_output_options_are_never_a_server_error(
+    key, settings, output_format, output_compression, background
+):
+    settings.ARENA_API_REQUESTS_PER_MINUTE = 0
+    options = {
+        "output_format": output_format,
+        "output_compression": output_compression,
+        "background": background,
+    }
+
+    response = post_json(key, {**BODY, **options, "response_format": "b64_json"})
+
+    assert response.status_code in (200, 400), response.content
+    if response.status_code == 400:
+        assert response.json()["error"]["param"] in options
+
+
+@hypothesis_settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    name=st.from_regex(r"[0-9a-f]{32}\.(png|jpg|webp)", fullmatch=True),
+    # What WSGI can carry: a query string's bytes, read as latin-1.
+    query=st.text(st.characters(max_codepoint=255)),
+)
+def test_arbitrary_image_urls_are_never_a_server_error(name, query):
+    response = Client().get(f"/openai/v1/files/images/{name}", QUERY_STRING=query)
+
+    assert response.status_code in (403, 410), response.content
+    assert "error" in response.json()
 
 
 # --- Signed URLs ----------------------------------------------------------------------------
