@@ -168,7 +168,17 @@ def image_job_execute(*, job_id: str | uuid.UUID) -> ImageJob | None:
             job, claimed_at, error_kind=INTERNAL_ERROR, error="The image job failed unexpectedly."
         )
     calls_record(attempts=result.attempts, source=job.source)
-    made = images_convert(result.images, job.output_spec)
+    try:
+        made = images_convert(result.images, job.output_spec)
+    except (OSError, ValueError):  # Pillow's words for an image it cannot re-encode
+        log.exception("image job %s: the images could not be converted", job.pk)
+        return _job_finish(
+            job,
+            claimed_at,
+            attempts=result.attempts,
+            error_kind=INTERNAL_ERROR,
+            error="The images were made but could not be converted to the format asked for.",
+        )
     images = images_save(images=made, folder=job.source)
     finished = _job_finish(
         job,

@@ -26,6 +26,7 @@ import gateway
 from arena.api import outputs
 from arena.api.models import ImageJob
 from arena.api.services import api_key_create, images_save
+from arena.catalog.models import ProviderCall
 from arena.catalog.services import catalog_sync
 from tests.factories import png_bytes
 
@@ -193,6 +194,18 @@ def test_a_transparent_background_is_asked_of_the_provider_and_kept_in_webp(key,
     # Only the background goes to the providers: the encoding is done here.
     assert seen[0].extra == {"background": "transparent"}
     assert "does not take the option 'background'" in response["X-Arena-Warnings"]
+
+
+def test_an_image_that_cannot_be_converted_is_a_500_and_its_calls_are_kept(
+    key, provider_answers, caplog
+):
+    provider_answers(images=[png_bytes(size=(256, 256))[:-200]])  # cut short
+
+    response = post_json(key, {**BODY, "output_format": "webp"})
+
+    assert response.status_code == 500
+    assert "could not be converted" in response.json()["error"]["message"]
+    assert ProviderCall.objects.filter(source="api", ok=True).exists()
 
 
 def test_usage_reports_the_tokens_the_provider_counted(key, provider_answers):
