@@ -60,9 +60,7 @@ def test_openai_and_gemini_calls_carry_the_tokens_they_report(
     }
 
 
-def test_images_priced_per_image_report_no_tokens(
-    fal: FakeFal, make_gateway: MakeGateway
-) -> None:
+def test_images_priced_per_image_report_no_tokens(fal: FakeFal, make_gateway: MakeGateway) -> None:
     fal.model("fal-ai/flux-pro/v1.1")
     gateway = make_gateway(
         fal.env(),
