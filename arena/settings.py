@@ -339,7 +339,7 @@ ARENA_REFIT_AFTER_VOTE_SECONDS = env_int(
 )
 # How often beat re-sends generations whose task was lost, and prunes old API images.
 ARENA_REQUEUE_EVERY_SECONDS = env_int("ARENA_REQUEUE_EVERY_SECONDS", 300)
-ARENA_PRUNE_EVERY_SECONDS = env_int("ARENA_PRUNE_EVERY_SECONDS", 3600)
+ARENA_PRUNE_EVERY_SECONDS = env_int("ARENA_PRUNE_EVERY_SECONDS", 60)
 # The public vote files (/leaderboard/data/) are rewritten once a day, at this hour (UTC).
 ARENA_EXPORT_HOUR = env_int("ARENA_EXPORT_HOUR", 3)
 # Each web process rebuilds its matchmaking pool (images, ratings) at least this often.
@@ -358,14 +358,19 @@ ARENA_API_REQUESTS_PER_MINUTE = env_int("ARENA_API_REQUESTS_PER_MINUTE", 60)
 ARENA_PLAYGROUND_PER_HOUR = env_int("ARENA_PLAYGROUND_PER_HOUR", 30)
 # Sign-in attempts per address, against password guessing.
 ARENA_SIGNINS_PER_HOUR = env_int("ARENA_SIGNINS_PER_HOUR", 30)
-# Images made through the API and the playground are deleted after this many hours.
-ARENA_API_IMAGE_HOURS = env_int("ARENA_API_IMAGE_HOURS", 24)
 # Async API jobs' webhooks: beat sends the retries that are due this often. Webhook URLs that
 # resolve to private, loopback or reserved addresses are refused unless this is on (tests, DEBUG).
 ARENA_WEBHOOK_RETRY_EVERY_SECONDS = env_int("ARENA_WEBHOOK_RETRY_EVERY_SECONDS", 30)
 ARENA_WEBHOOK_ALLOW_PRIVATE = env_bool("ARENA_WEBHOOK_ALLOW_PRIVATE", DEBUG)
+# An image URL of the API is signed and answers this many minutes after the image was made;
+# then the image is deleted, and so are the playground's and the inputs of jobs never run.
+ARENA_API_URL_MINUTES = env_int("ARENA_API_URL_MINUTES", 60)
+# Without a beat (Celery eager: the demo), API and playground requests prune expired images
+# themselves, at most once every ARENA_PRUNE_EVERY_SECONDS in each process.
+ARENA_PRUNE_ON_REQUEST = env_bool("ARENA_PRUNE_ON_REQUEST", CELERY_TASK_ALWAYS_EAGER)
 # How many reverse proxies (nginx, a load balancer) stand before Django and append to
 # X-Forwarded-For; the visitor's address is read from there. 0: use the socket's address.
 ARENA_PROXY_COUNT = env_int("ARENA_PROXY_COUNT", 0)
-# Serve battle images through nginx (X-Accel-Redirect to this internal prefix) when set.
+# Serve battle images and the API's signed image URLs through nginx (X-Accel-Redirect to this
+# internal prefix) when set.
 ARENA_ACCEL_REDIRECT_PREFIX = env_str("ARENA_ACCEL_REDIRECT_PREFIX")

@@ -1,8 +1,14 @@
+import re
+
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path, register_converter
+from django.http import Http404
+from django.urls import URLPattern, include, path, re_path, register_converter
+from django.views.defaults import page_not_found
 
+from arena.api.outputs import FOLDER
+from arena.api.services import JOB_INPUTS
 from arena.converters import (
     ArenaConverter,
     BattleTokenConverter,
@@ -26,5 +32,17 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
 ]
+
+
+def media_urlpatterns() -> list[URLPattern]:
+    """Media as stored, in DEBUG; never the API's images, which only their signed URLs serve,
+    nor a caller's uploads."""
+    media = re.escape(settings.MEDIA_URL.lstrip("/"))
+    return [
+        re_path(rf"^{media}(?:{FOLDER}|{JOB_INPUTS})/", page_not_found, {"exception": Http404()}),
+        *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
+    ]
+
+
 if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    urlpatterns += media_urlpatterns()

@@ -320,6 +320,7 @@ class Gateway:
             revised_prompts=response.revised_prompts,
             safety=response.safety,
             provider_request_id=response.request_id,
+            tokens=response.tokens,
         )
         self.router.record(attempt)
         return attempt, response.images, None

@@ -9,6 +9,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+# The kinds of tokens a provider reports, as the catalog prices them (OfferingSpec.token_cost).
+TOKEN_KINDS = ("input_text", "input_image", "output_text", "output_image")
+
 
 class Operation(enum.StrEnum):
     GENERATE = "generate"
@@ -112,6 +115,9 @@ class Attempt:
     # the provider's own id of this call (fal request_id, Replicate prediction id, OpenAI
     # x-request-id, Gemini responseId), which its support asks for
     provider_request_id: str = ""
+    # The tokens the provider reported for the call, by kind (TOKEN_KINDS); None when it
+    # reported none (models priced per image or per megapixel).
+    tokens: Mapping[str, int] | None = None
 
     @property
     def offering(self) -> str:
@@ -138,3 +144,11 @@ class ImageResult:
     def cost(self) -> Decimal:
         """What the request cost in all, failed and fallen-back attempts included."""
         return sum((attempt.cost for attempt in self.attempts), Decimal("0"))
+
+    @property
+    def tokens(self) -> dict[str, int] | None:
+        """The tokens of the calls that made the images, by kind; None when none reported any."""
+        reported = [a.tokens for a in self.attempts if a.ok and a.tokens is not None]
+        if not reported:
+            return None
+        return {kind: sum(tokens.get(kind, 0) for tokens in reported) for kind in TOKEN_KINDS}

@@ -8,10 +8,9 @@ import base64
 from typing import Any
 from urllib.parse import urljoin
 
-from django.core.files.storage import default_storage
-
 import gateway
 from arena.api.models import ImageJob
+from arena.api.outputs import image_url, response_fields
 from arena.api.params import ApiError
 from arena.api.services import INTERNAL_ERROR, image_job_images
 
@@ -56,7 +55,13 @@ def job_data(job: ImageJob, *, response_format: str, base_url: str) -> list[dict
         return [
             {"b64_json": base64.b64encode(image).decode()} for image in image_job_images(job=job)
         ]
-    return [{"url": urljoin(base_url, default_storage.url(name))} for name in job.images]
+    made_at = job.finished_at or job.created_at
+    return [{"url": urljoin(base_url, image_url(name, made_at=made_at))} for name in job.images]
+
+
+def job_fields(job: ImageJob) -> dict[str, Any]:
+    """What a ready job's answer says besides `created` and `data`, as gpt-image does."""
+    return response_fields(served=job.served, quality=job.quality, tokens=job.tokens)
 
 
 def job_body(job: ImageJob) -> dict[str, Any]:
@@ -74,6 +79,7 @@ def job_body(job: ImageJob) -> dict[str, Any]:
         body["data"] = job_data(
             job, response_format=delivery.response_format, base_url=delivery.base_url
         )
+        body |= job_fields(job)
     elif job.status == ImageJob.Status.FAILED:
         body |= job_error(job).body()
     return body

@@ -12,6 +12,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 
 import gateway
+from arena.api.outputs import OutputSpec
 from arena.catalog.leases import LeasedQuerySet, WorkStatus
 
 
@@ -125,6 +126,10 @@ class ImageJob(models.Model):
     timeout = models.FloatField(
         null=True, blank=True, help_text="The caller's deadline in seconds; empty: the gateway's."
     )
+    # How the caller wants the images encoded (arena.api.outputs); empty: as made.
+    output_format = models.CharField(max_length=8, blank=True)
+    output_compression = models.PositiveSmallIntegerField(null=True, blank=True)
+    background = models.CharField(max_length=12, blank=True)
     # What became of it.
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     images = models.JSONField(default=list, blank=True, help_text="Storage names.")
@@ -132,6 +137,12 @@ class ImageJob(models.Model):
     cost = models.DecimalField(max_digits=10, decimal_places=4, default=0)
     attempts = models.PositiveSmallIntegerField(default=0)
     warnings = models.JSONField(default=list, blank=True)
+    served = models.JSONField(
+        default=dict, blank=True, help_text="What the images are: format, size, background."
+    )
+    tokens = models.JSONField(
+        null=True, blank=True, help_text="The tokens the providers reported, by kind."
+    )
     error_kind = models.CharField(max_length=32, blank=True)
     error = models.TextField(blank=True)
     error_status = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -154,6 +165,12 @@ class ImageJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.READY, self.Status.FAILED)
+
+    @property
+    def output_spec(self) -> OutputSpec:
+        return OutputSpec(
+            self.output_format or None, self.output_compression, self.background or None
+        )
 
     def gateway_request(self) -> gateway.ImageRequest:
         """The request to send the gateway, with the stored sources read back."""

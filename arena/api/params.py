@@ -14,12 +14,13 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 
 import gateway
+from arena.api.outputs import OutputRefused, OutputSpec, output_spec
 from arena.catalog.guard import image_phashes
 from arena.catalog.importing import MAX_PROMPT_CHARS, unstorable
 from arena.catalog.models import AIModel, Arena, Prompt, new_seed
@@ -31,6 +32,8 @@ MAX_DEPTH = 16  # how deeply the values of parameters passed on to providers may
 MAX_SEED = 2**63 - 1
 RESPONSE_FORMATS = ("url", "b64_json")
 KNOWN = {"model", "prompt", "n", "size", "quality", "style", "response_format", "user", "seed"}
+# The API layer encodes the images itself (arena.api.outputs): not passed on as they are.
+OUTPUT_PARAMS = {"output_format", "output_compression", "background"}
 # The gateway's request fields whose name in OpenAI's API differs.
 OPENAI_PARAMS = {"images": "image"}
 # A request's own deadline, in seconds: a header, so the body stays exactly OpenAI's.
@@ -75,6 +78,7 @@ class ImageParams:
 
     request: gateway.ImageRequest
     response_format: str = "url"
+    output: OutputSpec = field(default_factory=OutputSpec)
 
 
 def image_params(
@@ -104,6 +108,7 @@ def image_params(
     n, size = _n(data.get("n", 1), max_n), _text(data, "size")
     quality, style = _text(data, "quality"), _text(data, "style")
     response_format = _response_format(data.get("response_format"))
+    output = _output(data)
     images, mask = _uploads(files or {}) if edit else ((), None)
     request = gateway.ImageRequest(
         model=model,
@@ -115,12 +120,12 @@ def image_params(
         images=images,
         mask=mask,
         seed=_seed(data.get("seed")),
-        extra=_extra(data),
+        extra=_extra(data, output),
         timeout=timeout,
     )
     _gateway_check(request, edit=edit)
     _not_in_competition(prompt, images, edit=edit)
-    return ImageParams(request, response_format)
+    return ImageParams(request, response_format, output)
 
 
 def request_timeout(value: str | None) -> float | None:
@@ -230,11 +235,21 @@ def _param(name: str) -> str | None:
     return None if unstorable(name) else name
 
 
-def _extra(data: Mapping[str, Any]) -> dict[str, Any]:
+def _output(data: Mapping[str, Any]) -> OutputSpec:
+    try:
+        return output_spec(data)
+    except OutputRefused as refused:
+        raise ApiError(400, refused.message, param=refused.param) from None
+
+
+def _extra(data: Mapping[str, Any], output: OutputSpec) -> dict[str, Any]:
     """The parameters this API does not know, for the providers. Those named after a provider
     (`{"fal": {...}}`, which the OpenAI SDK's `extra_body` sends at the top level) go to that
-    provider only and must be an object; a multipart edit sends it as a JSON text."""
-    extra = {key: value for key, value in data.items() if key not in KNOWN}
+    provider only and must be an object; a multipart edit sends it as a JSON text. A
+    transparent background only a model can draw: that one is passed on."""
+    extra = {key: value for key, value in data.items() if key not in KNOWN | OUTPUT_PARAMS}
+    if output.background == "transparent":
+        extra["background"] = output.background
     for provider in gateway.PROVIDER_IDS & extra.keys():
         options = extra[provider]
         if isinstance(options, str):

@@ -26,6 +26,14 @@ from PIL import Image
 
 import gateway
 from arena.api.models import ApiKey, ImageJob
+from arena.api.outputs import (
+    PRUNE_GRACE,
+    OutputSpec,
+    images_convert,
+    images_describe,
+    prune_due,
+    url_lifetime,
+)
 from arena.catalog.models import AIModel, new_seed
 from arena.catalog.services import calls_record
 
@@ -83,12 +91,14 @@ def image_job_create(
     edit: bool,
     source: str,
     api_key_id: int | None = None,
+    output: OutputSpec | None = None,
 ) -> ImageJob:
     """Store a checked request as a job and send it to the generation queue on commit.
 
     Edit sources and the mask are stored under random names until the job is done.
     """
     model = AIModel.objects.get(slug=request.model)
+    output = output or OutputSpec()
     with transaction.atomic():
         job = ImageJob.objects.create(
             source=source,
@@ -105,6 +115,9 @@ def image_job_create(
             sources=_inputs_save(request.images),
             mask=_inputs_save((request.mask,))[0] if request.mask else "",
             timeout=request.timeout,
+            output_format=output.output_format or "",
+            output_compression=output.output_compression,
+            background=output.background or "",
         )
         transaction.on_commit(partial(_enqueue, job.pk))
     return job
@@ -160,7 +173,18 @@ def image_job_execute(*, job_id: str | uuid.UUID) -> ImageJob | None:
             job, claimed_at, error_kind=INTERNAL_ERROR, error="The image job failed unexpectedly."
         )
     calls_record(attempts=result.attempts, source=job.source)
-    images = images_save(images=result.images, folder=job.source)
+    try:
+        made = images_convert(result.images, job.output_spec)
+    except (OSError, ValueError):  # Pillow's words for an image it cannot re-encode
+        log.exception("image job %s: the images could not be converted", job.pk)
+        return _job_finish(
+            job,
+            claimed_at,
+            attempts=result.attempts,
+            error_kind=INTERNAL_ERROR,
+            error="The images were made but could not be converted to the format asked for.",
+        )
+    images = images_save(images=made, folder=job.source)
     finished = _job_finish(
         job,
         claimed_at,
@@ -168,6 +192,8 @@ def image_job_execute(*, job_id: str | uuid.UUID) -> ImageJob | None:
         provider=result.provider,
         attempts=result.attempts,
         warnings=list(result.warnings),
+        served=images_describe(made),
+        tokens=result.tokens,
     )
     if finished is None:
         for name in images:
@@ -258,6 +284,18 @@ def _extension(image: bytes) -> str:
 
 
 IMAGE_FOLDERS = ("api", "playground", JOB_INPUTS)
+
+
+def api_images_expire() -> int:
+    """Delete the images whose URLs have expired (and the playground's, and stale inputs, as
+    old); returns how many."""
+    return api_images_prune(older_than=url_lifetime() + PRUNE_GRACE)
+
+
+def api_images_expire_if_due() -> None:
+    """Where no beat prunes, a request does it now and then (outputs.prune_due)."""
+    if prune_due():
+        api_images_expire()
 
 
 def api_images_prune(*, older_than: timedelta) -> int:

@@ -1,9 +1,5 @@
-from datetime import timedelta
-
-from django.conf import settings
-
 from arena.api.idempotency import idempotent_requests_prune
-from arena.api.services import api_images_prune, image_job_execute
+from arena.api.services import api_images_expire, image_job_execute
 from arena.api.webhooks import webhook_deliver, webhooks_due_send
 from arena.celery import app
 
@@ -16,7 +12,7 @@ def image_job_run(job_id: str) -> None:
 
 @app.task
 def api_images_prune_run() -> None:
-    api_images_prune(older_than=timedelta(hours=settings.ARENA_API_IMAGE_HOURS))
+    api_images_expire()
     idempotent_requests_prune()
 
 

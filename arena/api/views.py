@@ -36,10 +36,15 @@ from arena.api.idempotency import (
     idempotent_job,
     request_fingerprint,
 )
-from arena.api.jobs import job_body, job_data, job_error
+from arena.api.jobs import job_body, job_data, job_error, job_fields
 from arena.api.models import ApiKey, ImageJob
 from arena.api.params import TIMEOUT_HEADER, ApiError, ImageParams, image_params, request_timeout
-from arena.api.services import api_key_check, image_job_create, image_job_wait
+from arena.api.services import (
+    api_images_expire_if_due,
+    api_key_check,
+    image_job_create,
+    image_job_wait,
+)
 from arena.api.webhooks import Later, api_job_create, async_options
 from arena.catalog.models import AIModel
 from arena.catalog.services import model_routable
@@ -82,6 +87,7 @@ def api_endpoint(method: str) -> Callable[[Handler], Handler]:
                         kind="requests",
                         retry_after=refused.retry_after,
                     )
+                api_images_expire_if_due()
                 response = view(request, *args, **kwargs)
             except ApiError as error:
                 response = _error_response(error)
@@ -242,6 +248,7 @@ def _images(
         later=later,
         response_format=params.response_format,
         base_url=base_url,
+        output=params.output,
     )
     job, replayed = idempotent_job(
         api_key_id=request.api_key.pk,
@@ -254,7 +261,9 @@ def _images(
     else:
         job = _finished(job)
         data = job_data(job, response_format=params.response_format, base_url=base_url)
-        response = JsonResponse({"created": int(job.created_at.timestamp()), "data": data})
+        response = JsonResponse(
+            {"created": int(job.created_at.timestamp()), "data": data, **job_fields(job)}
+        )
         _describe(response, job)
     if replayed:
         response["Idempotent-Replayed"] = "true"
@@ -292,6 +301,7 @@ def _run(
         edit=edit,
         source=source,
         api_key_id=api_key.pk if api_key else None,
+        output=params.output,
     )
     return _finished(job)
 
@@ -359,6 +369,7 @@ def _play(request: HttpRequest) -> dict[str, Any]:
     edit = request.POST.get("operation") == "edit"
     files = {name: request.FILES.getlist(name) for name in request.FILES}
     started = time.perf_counter()
+    api_images_expire_if_due()
     try:
         _playground_allowance(request)
         # Only the form's own fields: anything else would be passed on to the providers.

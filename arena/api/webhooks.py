@@ -46,6 +46,7 @@ from django.utils import timezone
 import gateway
 from arena.api.jobs import job_body
 from arena.api.models import ApiKey, ImageJob, JobDelivery, webhook_secret_new
+from arena.api.outputs import OutputSpec
 from arena.api.params import ApiError
 from arena.api.services import image_job_create
 
@@ -134,12 +135,17 @@ def api_job_create(
     later: Later | None,
     response_format: str,
     base_url: str,
+    output: OutputSpec | None = None,
 ) -> ImageJob:
     """An API request's job, queued; for one answered later, with how its answer is
     delivered (`base_url`: where the request came, for the images' URLs)."""
     with transaction.atomic():
         job = image_job_create(
-            request=request, edit=edit, source=ImageJob.Source.API, api_key_id=api_key_id
+            request=request,
+            edit=edit,
+            source=ImageJob.Source.API,
+            api_key_id=api_key_id,
+            output=output,
         )
         if later is not None:
             JobDelivery.objects.create(

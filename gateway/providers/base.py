@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar, Protocol
@@ -40,6 +41,7 @@ class ProviderResponse:
     revised_prompts: tuple[str, ...] = ()
     safety: tuple[str, ...] = ()
     request_id: str = ""  # the provider's id of the call, when it gives one
+    tokens: Mapping[str, int] | None = None  # what it reported, by kind (types.TOKEN_KINDS)
 
 
 class Provider(Protocol):

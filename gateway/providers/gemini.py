@@ -111,6 +111,7 @@ class GeminiProvider(HTTPProvider):
             ttfb_ms=reply.ttfb_ms,
             warnings=warnings,
             cost=cost,
+            tokens=usage_tokens(answer.get("usageMetadata")),
             safety=_flags(answer),
             request_id=str(answer.get("responseId") or ""),
         )
@@ -159,12 +160,11 @@ def request_body(
     return body, warnings
 
 
-def usage_cost(offering: OfferingSpec, usage: Any) -> Decimal | None:
-    """The price of the tokens in `usageMetadata` (python-genai types.py
+def usage_tokens(usage: Any) -> dict[str, int] | None:
+    """The tokens of `usageMetadata` by kind (python-genai types.py
     GenerateContentResponseUsageMetadata: promptTokenCount and candidatesTokenCount, split by
-    modality in promptTokensDetails and candidatesTokensDetails; thoughtsTokenCount billed as
-    output text). Candidate tokens without a split are priced as image tokens; None without
-    usage. A refused prompt reports its input tokens too, and they are billed."""
+    modality in promptTokensDetails and candidatesTokensDetails; thoughtsTokenCount counted as
+    output text). Candidate tokens without a split count as image tokens; None without usage."""
     if not isinstance(usage, dict):
         return None
     prompt = _by_modality(usage.get("promptTokensDetails"))
@@ -173,15 +173,20 @@ def usage_cost(offering: OfferingSpec, usage: Any) -> Decimal | None:
         prompt = {"TEXT": int(usage.get("promptTokenCount") or 0)}
     if not made:
         made = {"IMAGE": int(usage.get("candidatesTokenCount") or 0)}
-    return offering.token_cost(
-        {
-            "input_text": sum(count for kind, count in prompt.items() if kind != "IMAGE"),
-            "input_image": prompt.get("IMAGE", 0),
-            "output_text": sum(count for kind, count in made.items() if kind != "IMAGE")
-            + int(usage.get("thoughtsTokenCount") or 0),
-            "output_image": made.get("IMAGE", 0),
-        }
-    )
+    return {
+        "input_text": sum(count for kind, count in prompt.items() if kind != "IMAGE"),
+        "input_image": prompt.get("IMAGE", 0),
+        "output_text": sum(count for kind, count in made.items() if kind != "IMAGE")
+        + int(usage.get("thoughtsTokenCount") or 0),
+        "output_image": made.get("IMAGE", 0),
+    }
+
+
+def usage_cost(offering: OfferingSpec, usage: Any) -> Decimal | None:
+    """The price of the tokens in `usageMetadata`; None without usage. A refused prompt
+    reports its input tokens too, and they are billed."""
+    tokens = usage_tokens(usage)
+    return None if tokens is None else offering.token_cost(tokens)
 
 
 def _by_modality(details: Any) -> dict[str, int]:

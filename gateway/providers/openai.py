@@ -128,6 +128,7 @@ class OpenAIProvider(HTTPProvider):
             ttfb_ms=reply.ttfb_ms,
             warnings=warnings,
             cost=usage_cost(offering, body.get("usage")),
+            tokens=usage_tokens(body.get("usage")),
             revised_prompts=tuple(
                 item["revised_prompt"] for item in items if item.get("revised_prompt")
             ),
@@ -160,8 +161,8 @@ def response_images(body: Any) -> list[bytes]:
     ]
 
 
-def usage_cost(offering: OfferingSpec, usage: Any) -> Decimal | None:
-    """The price of the tokens in the answer's `usage` (openai-python
+def usage_tokens(usage: Any) -> dict[str, int] | None:
+    """The tokens of the answer's `usage` by kind (openai-python
     src/openai/types/images_response.py `Usage`: input_tokens, whose input_tokens_details split
     text from image tokens, the source images of an edit included; output_tokens, all image
     tokens unless output_tokens_details says otherwise); None without usage."""
@@ -173,14 +174,18 @@ def usage_cost(offering: OfferingSpec, usage: Any) -> Decimal | None:
     made = usage.get("output_tokens_details") or {}
     output_tokens = int(usage.get("output_tokens") or 0)
     output_text = int(made.get("text_tokens") or 0)
-    return offering.token_cost(
-        {
-            "input_text": int(given.get("text_tokens", input_tokens - input_image)),
-            "input_image": input_image,
-            "output_text": output_text,
-            "output_image": int(made.get("image_tokens", output_tokens - output_text)),
-        }
-    )
+    return {
+        "input_text": int(given.get("text_tokens", input_tokens - input_image)),
+        "input_image": input_image,
+        "output_text": output_text,
+        "output_image": int(made.get("image_tokens", output_tokens - output_text)),
+    }
+
+
+def usage_cost(offering: OfferingSpec, usage: Any) -> Decimal | None:
+    """The price of the tokens in the answer's `usage`; None without usage."""
+    tokens = usage_tokens(usage)
+    return None if tokens is None else offering.token_cost(tokens)
 
 
 def _form_value(value: Any) -> str:

@@ -6,8 +6,10 @@ import re
 import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
+from django.utils import timezone
 from PIL import Image, PngImagePlugin
 
+from arena.api.outputs import image_url
 from arena.catalog.images import UnreadableImage, arena_renditions, padded_length, png_padded
 from arena.catalog.models import AIModel, Generation
 from arena.catalog.services import catalog_sync, prompt_generate
@@ -211,3 +213,21 @@ def test_padding_keeps_the_picture_and_hits_the_length_exactly():
         assert image.getpixel((10, 10)) == (1, 2, 3)
     assert padded_length(100, 5000, step=4096) == 8192
     assert padded_length(5000, step=4096) == 8192
+
+
+def test_no_battle_image_is_served_by_the_api_file_view_even_signed(arena_ready):
+    """The API's signed file URLs serve only its own folder: a battle image's name, signed as
+    if SECRET_KEY had leaked, or reached for through the path, gets no image bytes."""
+    client = Client()
+    battle = open_battle(client)
+    for generation in (battle.left, battle.right):
+        name = generation.image.name
+        for url in (
+            image_url(name.rpartition("/")[2], made_at=timezone.now()),
+            f"/openai/v1/files/images/../../{name}",
+            f"/openai/v1/files/images/..%2F{name.replace('/', '%2F')}",
+            f"/openai/v1/files/{name}",
+        ):
+            response = client.get(url)
+            assert response.status_code == 404, url
+            assert response["Content-Type"] == "application/json", url

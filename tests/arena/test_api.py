@@ -114,11 +114,11 @@ def test_generation_by_url_stores_the_image_under_a_random_name(key):
 
     assert response.status_code == 200, response.content
     (row,) = response.json()["data"]
-    assert row["url"].startswith("http://testserver/media/api/")
+    assert row["url"].startswith("http://testserver/openai/v1/files/images/")
     assert "prism" not in row["url"]
-    name = row["url"].removeprefix("http://testserver/media/")
-    with default_storage.open(name) as image:
-        assert Image.open(image).size == (1024, 1024)  # the default size
+    fetched = Client().get(row["url"])
+    assert fetched.status_code == 200
+    assert Image.open(io.BytesIO(b"".join(fetched.streaming_content))).size == (1024, 1024)
 
 
 @pytest.mark.parametrize(
@@ -447,7 +447,7 @@ def test_the_official_openai_client_works_against_it(live_server):
     assert unknown.value.body["code"] == "model_not_found"
     assert {"prism-2", "lumen-xl"} <= listed
     assert Image.open(io.BytesIO(base64.b64decode(made.data[0].b64_json))).size == (256, 256)
-    assert edited.data[0].url.startswith(f"{live_server.url}/media/api/")
+    assert edited.data[0].url.startswith(f"{live_server.url}/openai/v1/files/images/")
     assert missing.value.body["code"] == "model_not_found"
 
 
@@ -462,7 +462,7 @@ def test_api_and_playground_images_are_pruned_after_a_while(settings):
         os.utime(default_storage.path(name), (stamp, stamp))
     kept = images_save(images=[png_bytes()], folder="generations")  # arena images stay
 
-    settings.ARENA_API_IMAGE_HOURS = 2
+    settings.ARENA_API_URL_MINUTES = 120
     api_images_prune_run()
 
     assert [default_storage.exists(name) for name in old] == [False, False, False]
@@ -528,8 +528,8 @@ def test_a_request_is_a_job_that_records_who_asked_and_what_came_of_it(key):
     assert (job.model.slug, job.prompt, job.n, job.provider) == (
         "prism-2", "Three yellow apples", 2, "local"
     )  # fmt: skip
-    urls = [row["url"].removeprefix("http://testserver/media/") for row in response.json()["data"]]
-    assert urls == job.images
+    names = [row["url"].split("?")[0].rpartition("/")[2] for row in response.json()["data"]]
+    assert [f"api/{name}" for name in names] == job.images
     assert response["X-Arena-Cost-USD"] == f"{job.cost:.4f}"
     assert job.runs == job.attempts == 1
     assert job.started_at <= job.finished_at

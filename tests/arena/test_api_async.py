@@ -98,7 +98,10 @@ def test_a_polled_job_gives_urls_when_asked_for_them(key, held):
 
     (row,) = poll(key, job_id).json()["data"]
 
-    assert row["url"].startswith("http://testserver/media/api/")
+    assert row["url"].startswith("http://testserver/openai/v1/files/images/")
+    served = Client().get(row["url"].removeprefix("http://testserver"))
+    assert served.status_code == 200
+    assert served["Content-Type"] == "image/png"
 
 
 def test_a_failed_job_is_polled_with_openais_error(key, held):
@@ -190,7 +193,7 @@ def test_the_sdk_gets_a_job_whose_webhook_arrives_signed(live_server, httpserver
     assert request.headers["X-Arena-Job"] == job_id
     assert json.loads(request.get_data()) == polled
     assert polled["status"] == "succeeded"
-    assert polled["data"][0]["url"].startswith(f"{live_server.url}/media/api/")
+    assert polled["data"][0]["url"].startswith(f"{live_server.url}/openai/v1/files/images/")
     delivery = JobDelivery.objects.get()
     assert delivery.webhook_delivered_at is not None
     assert delivery.webhook_due_at is None

@@ -36,6 +36,42 @@ def test_cost_is_the_catalog_price_times_the_images_returned(
     assert sum(a.cost for a in result.attempts) == Decimal("0.12")
 
 
+def test_openai_and_gemini_calls_carry_the_tokens_they_report(
+    openai: FakeOpenAI, gemini: FakeGemini, make_gateway: MakeGateway
+) -> None:
+    openai.on("/v1/images/generations", openai.images())
+    gemini.on(gemini.path(REAL), gemini.image(REAL))
+    env = {k: v for k, v in gemini.env().items() if k.startswith("GEMINI")}
+
+    made = make_gateway(openai.env()).generate(ImageRequest(model="gpt-image-1", prompt="x"))
+    drawn = make_gateway(env).generate(ImageRequest(model=REAL, prompt="x"))
+
+    assert made.tokens == {
+        "input_text": 10,
+        "input_image": 0,
+        "output_text": 0,
+        "output_image": 1056,
+    }
+    assert drawn.tokens == {
+        "input_text": 12,
+        "input_image": 0,
+        "output_text": 20,
+        "output_image": 1120,
+    }
+
+
+def test_images_priced_per_image_report_no_tokens(fal: FakeFal, make_gateway: MakeGateway) -> None:
+    fal.model("fal-ai/flux-pro/v1.1")
+    gateway = make_gateway(
+        fal.env(),
+        catalog=catalog(
+            "flux", {"provider": "fal", "provider_model": "fal-ai/flux-pro/v1.1", "price": "0.04"}
+        ),
+    )
+
+    assert gateway.generate(ImageRequest(model="flux", prompt="x")).tokens is None
+
+
 def test_openai_cost_is_priced_from_the_tokens_the_answer_reports(
     openai: FakeOpenAI, make_gateway: MakeGateway
 ) -> None:
