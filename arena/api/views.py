@@ -50,11 +50,16 @@ GATEWAY_ERRORS: dict[gateway.ErrorKind, tuple[int, str | None, str]] = {
     gateway.ErrorKind.UNKNOWN_MODEL: (404, "model_not_found", "invalid_request_error"),
     gateway.ErrorKind.INVALID_REQUEST: (400, None, "invalid_request_error"),
     gateway.ErrorKind.UNSUPPORTED: (400, "unsupported_parameter", "invalid_request_error"),
-    gateway.ErrorKind.CONTENT_POLICY: (400, "content_policy_violation", "invalid_request_error"),
+    # What OpenAI's image models answer to a prompt their moderation refuses.
+    gateway.ErrorKind.CONTENT_POLICY: (400, "moderation_blocked", "image_generation_user_error"),
     gateway.ErrorKind.NOT_CONFIGURED: (503, "model_not_available", "server_error"),
-    gateway.ErrorKind.RATE_LIMITED: (429, "rate_limit_exceeded", "requests"),
+    # Every provider resting, or rate limiting us: not the caller's own rate limit (a 429
+    # would tell the SDK so), but the service's, for as long as Retry-After says.
+    gateway.ErrorKind.RATE_LIMITED: (503, "providers_unavailable", "server_error"),
     gateway.ErrorKind.QUOTA_EXHAUSTED: (503, "provider_quota_exhausted", "server_error"),
 }
+# Failures a retry of the same request cannot mend: the SDK is told not to retry them.
+NEVER_RETRY = frozenset({gateway.ErrorKind.NOT_CONFIGURED})
 # The providers' own words about their billing are not the caller's business.
 OUT_OF_CREDIT = (
     "This model's providers are out of credit right now; the operators have been told. "
@@ -72,6 +77,9 @@ def _error_response(error: ApiError) -> JsonResponse:
     response = JsonResponse(error.body(), status=error.status)
     if error.retry_after is not None:
         response["Retry-After"] = str(max(1, round(error.retry_after)))
+    if error.should_retry is not None:
+        # openai-python _base_client.py `_should_retry` obeys this before anything else
+        response["x-should-retry"] = "true" if error.should_retry else "false"
     return response
 
 
@@ -216,7 +224,8 @@ def images_generations(request: HttpRequest) -> HttpResponse:
     if not isinstance(data, dict):
         raise ApiError(400, "The request body must be a JSON object.")
     timeout = request_timeout(request.headers.get(TIMEOUT_HEADER))
-    return _images(request, image_params(data, edit=False, timeout=timeout), edit=False)
+    params = image_params(data, edit=False, timeout=timeout, typed=True)
+    return _images(request, params, edit=False)
 
 
 @api_endpoint("POST")
@@ -269,7 +278,14 @@ def _run(
         raise ApiError(500, job.error, kind="server_error")
     status, code, kind = GATEWAY_ERRORS.get(job.error_kind, UPSTREAM_FAILURE)
     message = OUT_OF_CREDIT if job.error_kind == gateway.ErrorKind.QUOTA_EXHAUSTED else job.error
-    raise ApiError(status, message, code=code, kind=kind, retry_after=job.retry_after)
+    raise ApiError(
+        status,
+        message,
+        code=code,
+        kind=kind,
+        retry_after=job.retry_after,
+        should_retry=False if job.error_kind in NEVER_RETRY else None,
+    )
 
 
 def _describe(response: HttpResponse, job: ImageJob) -> None:
