@@ -10,10 +10,14 @@ import time
 import openai
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 import gateway
 from arena.api.models import ImageJob
+from arena.api.params import ApiError, image_params
 from arena.api.services import api_key_create
 from arena.catalog.models import ProviderCall
 from arena.catalog.services import catalog_sync
@@ -111,11 +115,38 @@ def test_every_quality_openai_names_is_taken(key, quality):
 def test_an_edits_n_is_form_text_and_taken_as_a_number(key):
     response = post_edit(
         key,
-        {**GOOD, "n": "2", "response_format": "b64_json", "image": upload(png_bytes(size=(96, 96)))},
+        {**GOOD, "n": "2", "response_format": "b64_json", "image": upload(png_bytes((9, 9, 9)))},
     )
 
     assert response.status_code == 200, response.content
     assert len(response.json()["data"]) == 2
+
+
+VALUE = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+
+
+@hypothesis_settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    fields=st.fixed_dictionaries(
+        {},
+        optional={
+            name: VALUE | st.sampled_from(["1", "auto", "hd", "vivid", "url", "64x64"])
+            for name in ("n", "quality", "style", "response_format", "size")
+        },
+    ),
+    typed=st.booleans(),
+)
+def test_any_value_of_openais_parameters_is_taken_or_a_400_naming_it(key, fields, typed):
+    refusal = None
+    try:
+        image_params({**GOOD, **fields}, edit=False, typed=typed)
+    except ApiError as error:
+        refusal = error
+    assert refusal is None or (refusal.status, refusal.param in fields) == (400, True)
 
 
 # --- Prompt length, per model -------------------------------------------------------------
@@ -127,7 +158,8 @@ def test_a_prompt_longer_than_the_models_cap_is_refused_naming_the_cap(key):
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["param"] == "prompt"
-    assert "4,000" in error["message"] and "lumen-xl" in error["message"]
+    assert "4,000" in error["message"]
+    assert "lumen-xl" in error["message"]
     assert not ImageJob.objects.exists()
 
 
@@ -166,7 +198,8 @@ def test_a_mask_of_another_size_than_the_image_is_refused_in_openais_words(sdk):
     assert error["param"] == "mask"
     assert error["code"] == "invalid_mask_image_format"
     assert error["message"].startswith("Invalid mask image format - mask size does not match")
-    assert "96x96" in error["message"] and "128x128" in error["message"]
+    assert "96x96" in error["message"]
+    assert "128x128" in error["message"]
     assert not ImageJob.objects.exists()
 
 
