@@ -19,6 +19,7 @@ import gateway
 from arena.api.models import ImageJob
 from arena.api.params import ApiError, image_params
 from arena.api.services import api_key_create
+from arena.catalog.importing import MAX_PROMPT_CHARS
 from arena.catalog.models import ProviderCall
 from arena.catalog.services import catalog_sync
 from gateway.errors import ProviderError
@@ -174,12 +175,13 @@ def test_gpt_image_takes_prompts_up_to_32000_characters(key):
     assert "32,000" in too_long.json()["error"]["message"]
 
 
-def test_the_catalog_says_each_models_prompt_cap():
+def test_the_catalog_says_each_models_prompt_cap_and_all_take_a_competition_prompt():
     catalog = gateway.default_catalog()
 
     assert catalog.model("gpt-image-1").max_prompt_chars == 32_000
     assert catalog.model("gpt-image-1-mini").max_prompt_chars == 32_000
     assert catalog.model("lumen-xl").max_prompt_chars == 4_000
+    assert min(spec.max_prompt_chars for spec in catalog) >= MAX_PROMPT_CHARS
 
 
 # --- An edit's mask and size --------------------------------------------------------------
