@@ -1,9 +1,10 @@
 """The images API's requests, read and checked: OpenAI's parameters, OpenAI's error shapes.
 
-This module checks the shape of a request (types, required fields); what a model can do with
-it (the operation, the size, n, the sources) is the gateway's to judge, and a request the
-gateway could never serve is refused here, with the parameter at fault named, before any job
-is queued. Parameters this API does not know are passed to the providers: under a provider's
+This module checks the shape of a request (types, required fields, the values OpenAI names,
+an edit's mask as OpenAI takes one); what a model can do with it (the operation, the size, n,
+the sources, the prompt's length) is the gateway's to judge, and a request the gateway could
+never serve is refused here, with the parameter at fault named, before any job is queued.
+Parameters this API does not know are passed to the providers: under a provider's
 id to that provider only, at the top level to the providers that declare them (the gateway
 drops, with a warning, what a provider cannot take).
 """
