@@ -91,6 +91,11 @@ class OfferingSpec:
         return self.provider_model
 
 
+# The longest prompt a model takes unless the catalog says otherwise (DALL-E 3's; the arena's
+# own prompts keep to it, as every model is sent them).
+DEFAULT_MAX_PROMPT_CHARS = 4000
+
+
 @dataclass(frozen=True, slots=True)
 class ModelSpec:
     id: str
@@ -103,6 +108,7 @@ class ModelSpec:
     max_height: int = 2048
     max_n: int = 10
     max_input_images: int = 1
+    max_prompt_chars: int = DEFAULT_MAX_PROMPT_CHARS
     url: str = ""
     license: str = ""
 
@@ -156,6 +162,7 @@ class Catalog:
                 max_height=entry.get("max_height", 2048),
                 max_n=entry.get("max_n", 10),
                 max_input_images=entry.get("max_input_images", 1),
+                max_prompt_chars=entry.get("max_prompt_chars", DEFAULT_MAX_PROMPT_CHARS),
                 url=entry.get("url", ""),
                 license=entry.get("license", ""),
             )

@@ -68,8 +68,17 @@ ASPECT_RATIOS = ("1:1", "3:2", "2:3", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9"
 RATIO_TOLERANCE = 0.03
 
 # Qualities by how much they ask for, so a value one model names differently maps to the
-# nearest another takes: DALL-E's standard / hd and gpt-image's low / medium / high.
-QUALITY_LEVELS = {"low": 0, "standard": 1, "medium": 1, "hd": 2, "high": 2}
+# nearest another takes: DALL-E's standard / hd and gpt-image's low / medium / high / xhigh /
+# max (openai-python src/openai/types/image_generate_params.py `quality`).
+QUALITY_LEVELS = {
+    "low": 0,
+    "standard": 1,
+    "medium": 1,
+    "hd": 2,
+    "high": 2,
+    "xhigh": 3,
+    "max": 4,
+}
 # Gemini's imageConfig.imageSize tiers, by the side of the square image each makes.
 IMAGE_SIZE_SIDES = {"1K": 1024, "2K": 2048, "4K": 4096}
 # How much of a caller's option name a warning quotes (warnings travel in a response header).
@@ -107,6 +116,13 @@ def check(spec: ModelSpec, request: ImageRequest, operation: Operation) -> None:
             ErrorKind.UNSUPPORTED,
             f"Model '{spec.id}' cannot {operation.value} images, only {able} them.",
             param="model",
+        )
+    if len(request.prompt) > spec.max_prompt_chars:
+        raise RequestRefused(
+            ErrorKind.INVALID_REQUEST,
+            f"prompt is {len(request.prompt):,} characters long; '{spec.id}' takes at most "
+            f"{spec.max_prompt_chars:,}.",
+            param="prompt",
         )
     if not 1 <= request.n <= spec.max_n:
         raise RequestRefused(

@@ -19,11 +19,16 @@ GATEWAY_ERRORS: dict[gateway.ErrorKind, tuple[int, str | None, str]] = {
     gateway.ErrorKind.UNKNOWN_MODEL: (404, "model_not_found", "invalid_request_error"),
     gateway.ErrorKind.INVALID_REQUEST: (400, None, "invalid_request_error"),
     gateway.ErrorKind.UNSUPPORTED: (400, "unsupported_parameter", "invalid_request_error"),
-    gateway.ErrorKind.CONTENT_POLICY: (400, "content_policy_violation", "invalid_request_error"),
+    # What OpenAI's image models answer to a prompt their moderation refuses.
+    gateway.ErrorKind.CONTENT_POLICY: (400, "moderation_blocked", "image_generation_user_error"),
     gateway.ErrorKind.NOT_CONFIGURED: (503, "model_not_available", "server_error"),
-    gateway.ErrorKind.RATE_LIMITED: (429, "rate_limit_exceeded", "requests"),
+    # Every provider resting, or rate limiting us: not the caller's own rate limit (a 429
+    # would tell the SDK so), but the service's, for as long as Retry-After says.
+    gateway.ErrorKind.RATE_LIMITED: (503, "providers_unavailable", "server_error"),
     gateway.ErrorKind.QUOTA_EXHAUSTED: (503, "provider_quota_exhausted", "server_error"),
 }
+# Failures a retry of the same request cannot mend: the SDK is told not to retry them.
+NEVER_RETRY = frozenset({gateway.ErrorKind.NOT_CONFIGURED})
 # The providers' own words about their billing are not the caller's business.
 OUT_OF_CREDIT = (
     "This model's providers are out of credit right now; the operators have been told. "
@@ -45,7 +50,14 @@ def job_error(job: ImageJob) -> ApiError:
         return ApiError(500, job.error, kind="server_error")
     status, code, kind = GATEWAY_ERRORS.get(job.error_kind, UPSTREAM_FAILURE)
     message = OUT_OF_CREDIT if job.error_kind == gateway.ErrorKind.QUOTA_EXHAUSTED else job.error
-    return ApiError(status, message, code=code, kind=kind, retry_after=job.retry_after)
+    return ApiError(
+        status,
+        message,
+        code=code,
+        kind=kind,
+        retry_after=job.retry_after,
+        should_retry=False if job.error_kind in NEVER_RETRY else None,
+    )
 
 
 def job_data(job: ImageJob, *, response_format: str, base_url: str) -> list[dict[str, str]]:

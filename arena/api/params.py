@@ -1,15 +1,17 @@
 """The images API's requests, read and checked: OpenAI's parameters, OpenAI's error shapes.
 
-This module checks the shape of a request (types, required fields); what a model can do with
-it (the operation, the size, n, the sources) is the gateway's to judge, and a request the
-gateway could never serve is refused here, with the parameter at fault named, before any job
-is queued. Parameters this API does not know are passed to the providers: under a provider's
+This module checks the shape of a request (types, required fields, the values OpenAI names,
+an edit's mask as OpenAI takes one); what a model can do with it (the operation, the size, n,
+the sources, the prompt's length) is the gateway's to judge, and a request the gateway could
+never serve is refused here, with the parameter at fault named, before any job is queued.
+Parameters this API does not know are passed to the providers: under a provider's
 id to that provider only, at the top level to the providers that declare them (the gateway
 drops, with a warning, what a provider cannot take).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -18,19 +20,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
+from PIL import Image
 
 import gateway
 from arena.api.outputs import OutputRefused, OutputSpec, output_spec
 from arena.catalog.guard import image_phashes
-from arena.catalog.importing import MAX_PROMPT_CHARS, unstorable
+from arena.catalog.importing import unstorable
 from arena.catalog.models import AIModel, Arena, Prompt, new_seed
 from arena.catalog.uploads import MAX_BYTES, UploadRejected, mask_image_clean, source_image_clean
+from gateway.normalize import QUALITY_LEVELS
 
-MAX_PROMPT = MAX_PROMPT_CHARS
 WHOLE_NUMBER = re.compile(r"[0-9]{1,4}")  # str.isdigit() takes "²", which int() refuses
 MAX_DEPTH = 16  # how deeply the values of parameters passed on to providers may nest
 MAX_SEED = 2**63 - 1
 RESPONSE_FORMATS = ("url", "b64_json")
+# OpenAI's words for these (openai-python src/openai/types/image_generate_params.py); the
+# gateway sends each model the nearest quality it takes. "auto" leaves it to the model.
+QUALITIES = ("auto", *QUALITY_LEVELS)
+STYLES = ("vivid", "natural")
 KNOWN = {"model", "prompt", "n", "size", "quality", "style", "response_format", "user", "seed"}
 # The API layer encodes the images itself (arena.api.outputs): not passed on as they are.
 OUTPUT_PARAMS = {"output_format", "output_compression", "background"}
@@ -52,6 +59,7 @@ class ApiError(Exception):
         code: str | None = None,
         kind: str = "invalid_request_error",
         retry_after: float | None = None,
+        should_retry: bool | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -60,6 +68,7 @@ class ApiError(Exception):
         self.code = code
         self.kind = kind
         self.retry_after = retry_after
+        self.should_retry = should_retry  # sent as x-should-retry when not None
 
     def body(self) -> dict[str, Any]:
         return {
@@ -88,25 +97,21 @@ def image_params(
     edit: bool,
     max_n: int | None = None,
     timeout: float | None = None,
+    typed: bool = False,
 ) -> ImageParams:
     """Check a generations (JSON) or edits (multipart) request; ApiError at the first fault.
 
     `max_n` caps n below what the model takes (the playground's allowance); `timeout` is the
-    caller's deadline, as `request_timeout` read it."""
+    caller's deadline, as `request_timeout` read it; `typed` says the body is JSON, where a
+    number sent as text is refused as OpenAI refuses it (a form's fields are all text)."""
     for name, value in data.items():
         _readable(name, value)
     prompt = data.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         raise ApiError(400, "prompt is required: describe the image you want.", param="prompt")
-    if len(prompt) > MAX_PROMPT:
-        raise ApiError(
-            400,
-            f"prompt is {len(prompt):,} characters long; the limit is {MAX_PROMPT:,}.",
-            param="prompt",
-        )
     model = _model(data.get("model"))
-    n, size = _n(data.get("n", 1), max_n), _text(data, "size")
-    quality, style = _text(data, "quality"), _text(data, "style")
+    n, size = _n(data.get("n", 1), max_n, typed=typed), _text(data, "size")
+    quality, style = _choice(data, "quality", QUALITIES), _choice(data, "style", STYLES)
     response_format = _response_format(data.get("response_format"))
     output = _output(data)
     images, mask = _uploads(files or {}) if edit else ((), None)
@@ -115,7 +120,7 @@ def image_params(
         prompt=prompt,
         size=None if size == "auto" else size,
         n=n,
-        quality=quality,
+        quality=None if quality == "auto" else quality,
         style=style,
         images=images,
         mask=mask,
@@ -268,8 +273,8 @@ def _extra(data: Mapping[str, Any], output: OutputSpec) -> dict[str, Any]:
     return extra
 
 
-def _n(value: object, most: int | None) -> int:
-    if isinstance(value, str) and WHOLE_NUMBER.fullmatch(value):
+def _n(value: object, most: int | None, *, typed: bool) -> int:
+    if not typed and isinstance(value, str) and WHOLE_NUMBER.fullmatch(value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ApiError(400, "n must be a whole number.", param="n")
@@ -300,6 +305,17 @@ def _text(data: Mapping[str, Any], name: str) -> str | None:
     return value
 
 
+def _choice(data: Mapping[str, Any], name: str, choices: tuple[str, ...]) -> str | None:
+    value = _text(data, name)
+    if value is not None and value not in choices:
+        raise ApiError(
+            400,
+            f"{name} must be one of {', '.join(map(repr, choices))}; got {value[:40]!r}.",
+            param=name,
+        )
+    return value
+
+
 def _response_format(value: object) -> str:
     if value is None:
         return "url"
@@ -316,7 +332,36 @@ def _uploads(files: Mapping[str, list[UploadedFile]]) -> tuple[tuple[bytes, ...]
         raise ApiError(400, "image is required: attach the image to edit.", param="image")
     images = tuple(_clean(upload, "image", source_image_clean) for upload in uploads)
     masks = files.get("mask", [])
-    return images, _clean(masks[0], "mask", mask_image_clean) if masks else None
+    return images, _mask(masks[0], images[0]) if masks else None
+
+
+def _mask(upload: UploadedFile, image: bytes) -> bytes:
+    """The mask as OpenAI takes one: a PNG of the first image's size whose fully transparent
+    pixels mark where to edit (openai-python src/openai/resources/images.py `mask`). The
+    messages are OpenAI's own, as its image models word them, with what was sent."""
+    mask = _clean(upload, "mask", mask_image_clean)
+    with Image.open(io.BytesIO(mask)) as opened, Image.open(io.BytesIO(image)) as source:
+        if opened.size != source.size:
+            raise _mask_error(
+                "mask size does not match image size: the mask is "
+                f"{opened.size[0]}x{opened.size[1]}, the image {source.size[0]}x{source.size[1]}."
+            )
+        if opened.getchannel("A").getextrema()[0] != 0:
+            raise _mask_error(
+                "mask image missing alpha channel: its fully transparent pixels (alpha 0) mark "
+                "where to edit, and it has none."
+            )
+    return mask
+
+
+def _mask_error(reason: str) -> ApiError:
+    return ApiError(
+        400,
+        f"Invalid mask image format - {reason}",
+        param="mask",
+        code="invalid_mask_image_format",
+        kind="image_generation_user_error",
+    )
 
 
 def _clean(upload: UploadedFile, param: str, clean: Callable[[bytes, str], bytes]) -> bytes:

@@ -62,6 +62,9 @@ def _error_response(error: ApiError) -> JsonResponse:
     response = JsonResponse(error.body(), status=error.status)
     if error.retry_after is not None:
         response["Retry-After"] = str(max(1, round(error.retry_after)))
+    if error.should_retry is not None:
+        # openai-python _base_client.py `_should_retry` obeys this before anything else
+        response["x-should-retry"] = "true" if error.should_retry else "false"
     return response
 
 
@@ -209,7 +212,7 @@ def images_generations(request: HttpRequest) -> HttpResponse:
     fingerprint = request_fingerprint(request.path, data)
     data, later = async_options(data)
     timeout = request_timeout(request.headers.get(TIMEOUT_HEADER))
-    params = image_params(data, edit=False, timeout=timeout)
+    params = image_params(data, edit=False, timeout=timeout, typed=True)
     return _images(request, params, edit=False, later=later, fingerprint=fingerprint)
 
 

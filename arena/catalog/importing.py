@@ -16,7 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PurePosixPath
 from typing import Any
 
-MAX_PROMPT_CHARS = 4000  # the images API's limit too: a prompt any model here can be sent
+from gateway.catalog import DEFAULT_MAX_PROMPT_CHARS
+
+# A competition prompt is sent to every model: it keeps to the cap no model goes below (a test
+# holds the catalog to it).
+MAX_PROMPT_CHARS = DEFAULT_MAX_PROMPT_CHARS
 MAX_TAGS = 20
 
 

@@ -35,7 +35,11 @@ class LocalProvider:
     name = "local"
     params: ClassVar[ParamTable] = {
         "prompt": ParamRule(ParamMode.PASSTHROUGH, "prompt"),
-        "size": ParamRule(ParamMode.PASSTHROUGH, "width, height", "rendered at exactly WxH"),
+        "size": ParamRule(
+            ParamMode.PASSTHROUGH,
+            "width, height",
+            "rendered at exactly WxH; an edit is resized to it (the source's size without one)",
+        ),
         "n": ParamRule(ParamMode.PASSTHROUGH, "n"),
         "quality": ParamRule(ParamMode.UNSUPPORTED),
         "style": ParamRule(ParamMode.UNSUPPORTED),
@@ -78,7 +82,8 @@ class LocalProvider:
 
         started = time.perf_counter()
         self._simulate_service(offering, deadline)
-        width, height = parse_size(request.size) or DEFAULT_SIZE
+        size = parse_size(request.size)
+        width, height = size or DEFAULT_SIZE
         seed = secrets.randbits(63) if request.seed is None else request.seed
         model = offering.provider_model
         if operation is Operation.EDIT:
@@ -87,6 +92,8 @@ class LocalProvider:
                 local.edit(model, source, request.prompt, seed=seed, variant=i)
                 for i in range(request.n)
             ]
+            if size is not None:
+                images = [image.resize(size, Image.Resampling.LANCZOS) for image in images]
         else:
             images = [
                 local.render(model, request.prompt, width, height, seed=seed, variant=i)

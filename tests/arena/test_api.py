@@ -536,10 +536,12 @@ def test_a_request_is_a_job_that_records_who_asked_and_what_came_of_it(key):
 
 
 def test_an_edits_source_and_mask_are_removed_once_its_job_is_done(key):
+    mask = io.BytesIO()
+    Image.new("RGBA", (100, 100), (0, 0, 0, 0)).save(mask, format="PNG")  # edit it all
     response = post_edit(
         key,
         {"model": "lumen-xl", "prompt": "Make it sepia"},
-        {"image": upload(png_bytes(size=(100, 100))), "mask": upload(png_bytes(size=(100, 100)))},
+        {"image": upload(png_bytes(size=(100, 100))), "mask": upload(mask.getvalue())},
     )
 
     assert response.status_code == 200, response.content

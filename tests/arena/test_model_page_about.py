@@ -106,6 +106,11 @@ def test_capabilities_say_which_providers_take_a_mask_and_which_sizes_each_takes
     assert "<dd>yes, through Built-in (local)</dd>" in section(LOCAL, "capabilities")
 
 
+def test_capabilities_say_how_long_a_prompt_each_model_takes():
+    assert "<dd>up to 32000 characters</dd>" in section(KEYLESS, "capabilities")
+    assert "<dd>up to 4000 characters</dd>" in section(LOCAL, "capabilities")
+
+
 def test_ready_to_integrate_starts_from_the_cheapest_offering_and_its_batch_price():
     local = section(LOCAL, "integrate")
     gemini = section("gemini-3.1-flash-lite-image", "integrate")

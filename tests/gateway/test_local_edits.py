@@ -2,12 +2,16 @@
 quality ladder the catalog promises (lumen-xl precise, sketchbook smudging everything, retouch
 unable to add or remove), for a fixed seed (what a seed changes: test_local_seeds.py)."""
 
+import io
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from PIL import Image
 from scipy import ndimage
 
-from gateway import local
+from gateway import ImageRequest, Operation, default_catalog, local
+from gateway.providers.local import LocalProvider, encode_png
 
 EDITORS = ["lumen-xl", "prism-2", "sketchbook", "retouch"]
 REFERENCE = (
@@ -69,6 +73,19 @@ def test_edits_keep_the_source_size_and_mode(model, instruction):
     result = local.edit(model, source, instruction, seed=SEED)
     assert result.mode == "RGB"
     assert result.size == (320, 200)
+
+
+@pytest.mark.parametrize(("size", "made"), [("256x128", (256, 128)), (None, (320, 200))])
+def test_the_provider_makes_an_edit_at_the_size_asked_for_else_the_sources(size, made):
+    offering = replace(default_catalog().model("lumen-xl").offerings[0], options={})
+    source = encode_png(local.render("lumen-xl", "a red ball", 320, 200, seed=SEED))
+    request = ImageRequest(
+        model="lumen-xl", prompt="Make it sepia", size=size, images=(source,), seed=SEED
+    )
+
+    response = LocalProvider(latency_scale=0).call(offering, request, Operation.EDIT)
+
+    assert Image.open(io.BytesIO(response.images[0])).size == made
 
 
 @pytest.mark.parametrize("model", EDITORS)

@@ -232,6 +232,7 @@ SMALL = ImageRequest(model="small", prompt="x")
         (IMPOSSIBLE, replace(SMALL, size="0512x512"), Operation.GENERATE, "size"),
         (IMPOSSIBLE, replace(SMALL, size="512x512\n"), Operation.GENERATE, "size"),
         (IMPOSSIBLE, replace(SMALL, model="nope"), Operation.GENERATE, "model"),
+        (IMPOSSIBLE, replace(SMALL, prompt="x" * 4001), Operation.GENERATE, "prompt"),
         (EDITOR, ImageRequest(model="editor", prompt="x"), Operation.EDIT, "images"),
         (
             EDITOR,
