@@ -18,6 +18,7 @@ from gateway.providers.fal import FalProvider
 from gateway.providers.gemini import GeminiProvider, VertexProvider
 from gateway.providers.local import LocalProvider
 from gateway.providers.openai import OpenAIProvider
+from gateway.providers.openrouter import OpenRouterProvider
 from gateway.providers.replicate import ReplicateProvider
 
 
@@ -48,6 +49,12 @@ SERVICES: dict[str, Service] = {
         "REPLICATE_API_TOKEN",
         "REPLICATE_BASE_URL",
         "https://api.replicate.com",
+    ),
+    "openrouter": Service(
+        OpenRouterProvider,
+        "OPENROUTER_API_KEY",
+        "OPENROUTER_BASE_URL",
+        "https://openrouter.ai/api/v1",
     ),
 }
 
@@ -98,6 +105,7 @@ __all__ = [
     "HTTPProvider",
     "LocalProvider",
     "OpenAIProvider",
+    "OpenRouterProvider",
     "Provider",
     "ReplicateProvider",
     "VertexProvider",

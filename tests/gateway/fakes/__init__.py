@@ -502,3 +502,33 @@ class FakeGeminiBatch(Fake):
             count=str(len(batch["requests"])),
             state=state,
         )
+
+
+class FakeOpenRouter(Fake):
+    """OpenRouter's chat completions, answering image models with data URLs (README:
+    openrouter/). `keys` records the bearer key of every call, for the tests of several keys."""
+
+    PATH = "/api/v1/chat/completions"
+
+    def __init__(self, server: HTTPServer, release: threading.Event) -> None:
+        super().__init__(server, release)
+        self.keys: list[str] = []
+
+    def env(self, key: str = "sk-or-test") -> dict[str, str]:
+        return {"OPENROUTER_API_KEY": key, "OPENROUTER_BASE_URL": f"{self.url}/api/v1"}
+
+    def answer(self, name: str = "openrouter/image", status: int = 200) -> Handler:
+        def handle(request: Request) -> Response:
+            self.keys.append(request.headers.get("Authorization", "").removeprefix("Bearer "))
+            body = request.get_json()
+            return reply(
+                fixture(
+                    name,
+                    image_b64=b64(IMAGE),
+                    model=body["model"],
+                    request_id=str(next(self.ids)),
+                ),
+                status,
+            )
+
+        return handle
