@@ -112,6 +112,8 @@ class Attempt:
     # the provider's own id of this call (fal request_id, Replicate prediction id, OpenAI
     # x-request-id, Gemini responseId), which its support asks for
     provider_request_id: str = ""
+    # which of the provider's keys made the call: a short hash of it, "" for a sole key
+    key_id: str = ""
 
     @property
     def offering(self) -> str:

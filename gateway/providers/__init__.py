@@ -2,10 +2,13 @@
 
 Keys and base URLs come from the variables each provider's own SDK reads, so an existing setup
 works as it is; a provider without its key is simply absent, and its offerings not routable.
+A provider may have several keys, each with its own rate limits and credit: the key variable
+(or the same name ending in S, as `OPENAI_API_KEYS`) then lists them separated by commas.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -63,21 +66,41 @@ SERVICES: dict[str, Service] = {
 PROVIDER_IDS = frozenset({"local", *SERVICES})
 
 
+# key id -> the provider calling with that key; the id of a sole key is ""
+Keyring = dict[str, Provider]
+
+
 def providers_from_env(
     environ: Mapping[str, str], client: httpx.Client, *, poll_interval: float = 0.5
-) -> dict[str, Provider]:
-    """The local provider, plus every remote provider whose key is set."""
-    providers: dict[str, Provider] = {"local": LocalProvider()}
+) -> dict[str, Keyring]:
+    """The local provider, plus every remote provider whose key is set, once per key."""
+    providers: dict[str, Keyring] = {"local": {"": LocalProvider()}}
     for name, service in SERVICES.items():
-        if key := environ.get(service.key_env):
-            providers[name] = service.kind(
-                name=name,
-                api_key=key,
-                base_url=environ.get(service.base_env) or service.default_base,
-                client=client,
-                poll_interval=poll_interval,
-            )
+        keys = api_keys(environ, service.key_env)
+        base_url = environ.get(service.base_env) or service.default_base
+        if keys:
+            providers[name] = {
+                key_id(key) if len(keys) > 1 else "": service.kind(
+                    name=name,
+                    api_key=key,
+                    base_url=base_url,
+                    client=client,
+                    poll_interval=poll_interval,
+                )
+                for key in keys
+            }
     return providers
+
+
+def api_keys(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """The keys in `name`, or in `name` + "S": one, or several separated by commas."""
+    given = environ.get(f"{name}S") or environ.get(name) or ""
+    return tuple(dict.fromkeys(key.strip() for key in given.split(",") if key.strip()))
+
+
+def key_id(api_key: str) -> str:
+    """How routing and the attempt records name a key: a short hash, so no key is stored."""
+    return hashlib.sha256(api_key.encode()).hexdigest()[:8]
 
 
 def normalization_table(offering: OfferingSpec) -> dict[str, ParamRule]:
@@ -103,12 +126,15 @@ __all__ = [
     "FalProvider",
     "GeminiProvider",
     "HTTPProvider",
+    "Keyring",
     "LocalProvider",
     "OpenAIProvider",
     "OpenRouterProvider",
     "Provider",
     "ReplicateProvider",
     "VertexProvider",
+    "api_keys",
+    "key_id",
     "normalization_table",
     "offering_shapes",
     "providers_from_env",
