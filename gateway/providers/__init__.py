@@ -23,6 +23,7 @@ from gateway.providers.local import LocalProvider
 from gateway.providers.openai import OpenAIProvider
 from gateway.providers.openrouter import OpenRouterProvider
 from gateway.providers.replicate import ReplicateProvider
+from gateway.providers.vertex import VertexProjectProvider
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,9 @@ def providers_from_env(
                 )
                 for key in keys
             }
+    # Vertex AI in a project, when one is set, rather than in express mode with a key.
+    if vertex := VertexProjectProvider.from_env(environ, client, poll_interval=poll_interval):
+        providers["vertex"] = {"": vertex}
     return providers
 
 
@@ -132,6 +136,7 @@ __all__ = [
     "OpenRouterProvider",
     "Provider",
     "ReplicateProvider",
+    "VertexProjectProvider",
     "VertexProvider",
     "api_keys",
     "key_id",
