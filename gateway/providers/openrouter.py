@@ -6,7 +6,8 @@ Wire format: tests/gateway/fakes/openrouter/ (recorded shapes, with the document
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import math
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import httpx
@@ -149,12 +150,10 @@ def request_body(
 def usage_cost(usage: Any) -> Decimal | None:
     """What OpenRouter charged, in credits of one US dollar each: `usage.cost`, in every
     answer (openrouter.ai/docs/use-cases/usage-accounting); None when it is not there."""
-    if not isinstance(usage, dict) or usage.get("cost") is None:
+    cost = usage.get("cost") if isinstance(usage, dict) else None
+    if isinstance(cost, bool) or not isinstance(cost, int | float) or not math.isfinite(cost):
         return None
-    try:
-        return Decimal(str(usage["cost"]))
-    except InvalidOperation:
-        return None
+    return Decimal(str(cost))
 
 
 def _no_image(

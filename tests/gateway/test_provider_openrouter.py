@@ -6,12 +6,19 @@ import base64
 import json
 from decimal import Decimal
 
+import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from werkzeug import Request, Response
 
-from gateway import ErrorKind, GatewayError, ImageRequest, default_catalog
+from gateway import ErrorKind, GatewayError, ImageRequest, Operation, default_catalog
+from gateway.errors import ProviderError
+from gateway.http import Deadline
+from gateway.providers import OpenRouterProvider
+from gateway.providers.base import ProviderResponse
 from tests.gateway.conftest import MakeGateway, catalog
-from tests.gateway.fakes import IMAGE, FakeOpenRouter, fails, png
+from tests.gateway.fakes import IMAGE, FakeOpenRouter, b64, fails, png
 
 MODEL = "google/gemini-3.1-flash-lite-image"
 PATH = FakeOpenRouter.PATH
@@ -230,3 +237,71 @@ def test_the_catalog_offers_the_gemini_image_model_through_openrouter() -> None:
     assert offering.provider_model == MODEL
     assert offering.pricing_note
     assert catalog.provider_name("openrouter") == "OpenRouter"
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+IMAGES = st.lists(
+    st.fixed_dictionaries(
+        {"image_url": st.fixed_dictionaries({"url": JSON | st.just(f"data:,{b64(IMAGE)}")})}
+    )
+    | JSON,
+    max_size=2,
+)
+ANSWER = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": JSON,
+        "error": JSON,
+        "usage": st.fixed_dictionaries({}, optional={"cost": JSON}) | JSON,
+        "choices": st.lists(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "finish_reason": JSON,
+                    "message": st.fixed_dictionaries(
+                        {}, optional={"images": IMAGES, "content": JSON}
+                    )
+                    | JSON,
+                },
+            )
+            | JSON,
+            max_size=2,
+        )
+        | JSON,
+    },
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(status=st.sampled_from([200, 400, 402, 403, 429, 502]), answer=ANSWER | JSON)
+def test_any_answer_is_images_or_a_provider_error_with_a_kind(status: int, answer: object) -> None:
+    """Whatever OpenRouter answers (and a 200 from any image URL it names), the call makes
+    images or fails with a kind: never another exception."""
+    transport = httpx.MockTransport(lambda request: httpx.Response(status, json=answer))
+    with httpx.Client(transport=transport) as client:
+        provider = OpenRouterProvider(
+            name="openrouter", api_key="k", base_url="http://openrouter.test/api/v1", client=client
+        )
+        offering = CATALOG.model("banana").offerings[0]
+        outcome: ProviderResponse | ProviderError
+        try:
+            outcome = provider.call(
+                offering,
+                ImageRequest(model="banana", prompt="x"),
+                Operation.GENERATE,
+                deadline=Deadline(2.0),
+            )
+        except ProviderError as exc:
+            outcome = exc
+    if isinstance(outcome, ProviderError):
+        assert isinstance(outcome.kind, ErrorKind)
+        assert outcome.billed.is_finite()
+    else:
+        assert outcome.images
+        assert outcome.cost is None or outcome.cost.is_finite()
