@@ -26,7 +26,7 @@ from gateway.catalog import Catalog, OfferingSpec, default_catalog
 from gateway.errors import GatewayError, ProviderError
 from gateway.http import Deadline, build_client
 from gateway.normalize import check, effective_params, prepare
-from gateway.providers import PROVIDER_IDS, SERVICES, api_keys
+from gateway.providers import PROVIDER_IDS, SERVICES, deployments
 from gateway.providers.batchbase import (
     BatchClient,
     BatchState,
@@ -239,13 +239,9 @@ def batch_clients_from_env(
     clients: dict[str, BatchClient] = {}
     for name, kind in BATCH_CLIENTS.items():
         service = SERVICES[name]
-        if keys := api_keys(environ, service.key_env):
-            clients[name] = kind(
-                name=name,
-                api_key=keys[0],
-                base_url=environ.get(service.base_env) or service.default_base,
-                client=client,
-            )
+        if pairs := deployments(environ, service):
+            key, base_url = pairs[0]
+            clients[name] = kind(name=name, api_key=key, base_url=base_url, client=client)
     return clients
 
 

@@ -95,11 +95,15 @@ class Gateway:
             self.settings = replace(self.settings, timeout=timeout)
         self.timeout = self.settings.timeout
         self.client = build_client(timeout=self.timeout, transport=transport)
-        self.keyrings: dict[str, Keyring] = (
-            {name: {"": provider} for name, provider in providers.items()}
-            if providers is not None
-            else providers_from_env(env, self.client, poll_interval=poll_interval)
-        )
+        try:
+            self.keyrings: dict[str, Keyring] = (
+                {name: {"": provider} for name, provider in providers.items()}
+                if providers is not None
+                else providers_from_env(env, self.client, poll_interval=poll_interval)
+            )
+        except (ValueError, OSError):
+            self.client.close()  # a configuration that cannot work: say so, hold nothing
+            raise
         # Each provider as its first key calls it: what the provider is and takes.
         self.providers: dict[str, Provider] = {
             name: next(iter(keyring.values())) for name, keyring in self.keyrings.items()

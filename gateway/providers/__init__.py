@@ -2,8 +2,10 @@
 
 Keys and base URLs come from the variables each provider's own SDK reads, so an existing setup
 works as it is; a provider without its key is simply absent, and its offerings not routable.
-A provider may have several keys, each with its own rate limits and credit: the key variable
-(or the same name ending in S, as `OPENAI_API_KEYS`) then lists them separated by commas.
+A provider may have several keys, or deployments, each with its own rate limits and credit:
+the key variable (or the same name ending in S, as `OPENAI_API_KEYS`) then lists the keys, and
+the base URL variable (or `..._BASE_URLS`) the deployments, separated by commas. One key serves
+every deployment, one deployment every key; otherwise the two lists pair up in order.
 """
 
 from __future__ import annotations
@@ -74,21 +76,21 @@ Keyring = dict[str, Provider]
 def providers_from_env(
     environ: Mapping[str, str], client: httpx.Client, *, poll_interval: float = 0.5
 ) -> dict[str, Keyring]:
-    """The local provider, plus every remote provider whose key is set, once per key."""
+    """The local provider, plus every remote provider whose key is set, once per key (or
+    deployment)."""
     providers: dict[str, Keyring] = {"local": {"": LocalProvider()}}
     for name, service in SERVICES.items():
-        keys = api_keys(environ, service.key_env)
-        base_url = environ.get(service.base_env) or service.default_base
-        if keys:
+        pairs = deployments(environ, service)
+        if pairs:
             providers[name] = {
-                key_id(key) if len(keys) > 1 else "": service.kind(
+                key_id(key, base_url) if len(pairs) > 1 else "": service.kind(
                     name=name,
                     api_key=key,
                     base_url=base_url,
                     client=client,
                     poll_interval=poll_interval,
                 )
-                for key in keys
+                for key, base_url in pairs
             }
     # Vertex AI in a project, when one is set, rather than in express mode with a key.
     if vertex := VertexProjectProvider.from_env(environ, client, poll_interval=poll_interval):
@@ -96,15 +98,32 @@ def providers_from_env(
     return providers
 
 
-def api_keys(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
-    """The keys in `name`, or in `name` + "S": one, or several separated by commas."""
+def deployments(environ: Mapping[str, str], service: Service) -> list[tuple[str, str]]:
+    """The (key, base URL) pairs the environment gives a service; none without a key."""
+    keys = _listed(environ, service.key_env)
+    bases = _listed(environ, service.base_env) or (service.default_base,)
+    if not keys:
+        return []
+    if len(keys) > 1 and len(bases) > 1 and len(keys) != len(bases):
+        raise ValueError(
+            f"{service.key_env} lists {len(keys)} keys and {service.base_env} {len(bases)} "
+            "base URLs: give one key for every base URL, one base URL for every key, or as "
+            "many of each, paired in order."
+        )
+    width = max(len(keys), len(bases))
+    return list(dict.fromkeys((keys[i % len(keys)], bases[i % len(bases)]) for i in range(width)))
+
+
+def _listed(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """The items of `name`, or of `name` + "S": one, or several separated by commas."""
     given = environ.get(f"{name}S") or environ.get(name) or ""
-    return tuple(dict.fromkeys(key.strip() for key in given.split(",") if key.strip()))
+    return tuple(dict.fromkeys(item.strip() for item in given.split(",") if item.strip()))
 
 
-def key_id(api_key: str) -> str:
-    """How routing and the attempt records name a key: a short hash, so no key is stored."""
-    return hashlib.sha256(api_key.encode()).hexdigest()[:8]
+def key_id(api_key: str, base_url: str = "") -> str:
+    """How routing and the attempt records name a key (on a deployment, its pair with the
+    base URL): a short hash, so no key is stored."""
+    return hashlib.sha256(f"{base_url}\n{api_key}".encode()).hexdigest()[:8]
 
 
 def normalization_table(offering: OfferingSpec) -> dict[str, ParamRule]:
@@ -138,7 +157,7 @@ __all__ = [
     "ReplicateProvider",
     "VertexProjectProvider",
     "VertexProvider",
-    "api_keys",
+    "deployments",
     "key_id",
     "normalization_table",
     "offering_shapes",

@@ -20,6 +20,11 @@ def keys_env(openai: FakeOpenAI, value: str, name: str = "OPENAI_API_KEY") -> di
     return {name: value, "OPENAI_BASE_URL": f"{openai.url}/v1"}
 
 
+def kid(openai: FakeOpenAI, key: str) -> str:
+    """The id of `key` on the fake's deployment."""
+    return key_id(key, f"{openai.url}/v1")
+
+
 def used_keys(openai: FakeOpenAI) -> list[str]:
     return [r.headers["Authorization"].removeprefix("Bearer ") for r in openai.seen(PATH)]
 
@@ -44,10 +49,11 @@ def router(window: Window, clock: Clock | None = None) -> Router:
 def test_a_list_of_keys_gives_one_provider_per_key_named_by_a_hash(name: str) -> None:
     with Gateway(environ={name: "k1, k2,k1"}) as gateway:
         keyring = gateway.keyrings["openai"]
-        assert list(keyring) == [key_id("k1"), key_id("k2")]
+        default = "https://api.openai.com/v1"
+        assert list(keyring) == [key_id("k1", default), key_id("k2", default)]
         assert [provider.api_key for provider in keyring.values()] == ["k1", "k2"]  # type: ignore[attr-defined]
-        assert len(key_id("k1")) == 8
-        assert gateway.router.key_ids["openai"] == (key_id("k1"), key_id("k2"))
+        assert len(key_id("k1", default)) == 8
+        assert gateway.router.key_ids["openai"] == tuple(keyring)
 
 
 def test_a_sole_key_keeps_the_windows_names_as_they_were() -> None:
@@ -75,7 +81,9 @@ def test_parallel_calls_of_one_request_spread_over_the_keys(
 
     assert len(result.images) == 2
     assert sorted(used_keys(openai)) == ["k1", "k2"]
-    assert sorted(a.key_id for a in result.attempts) == sorted([key_id("k1"), key_id("k2")])
+    assert sorted(a.key_id for a in result.attempts) == sorted(
+        [kid(openai, "k1"), kid(openai, "k2")]
+    )
 
 
 def test_a_rate_limited_key_hands_the_call_to_the_next_and_rests_alone(
@@ -88,8 +96,8 @@ def test_a_rate_limited_key_hands_the_call_to_the_next_and_rests_alone(
 
     assert len(result.images) == 1  # the same request, through the second key
     first, second = result.attempts
-    assert (first.key_id, first.error_kind) == (key_id("k1"), ErrorKind.RATE_LIMITED)
-    assert (second.key_id, second.ok) == (key_id("k2"), True)
+    assert (first.key_id, first.error_kind) == (kid(openai, "k1"), ErrorKind.RATE_LIMITED)
+    assert (second.key_id, second.ok) == (kid(openai, "k2"), True)
     for _ in range(3):
         gateway.generate(ImageRequest(model="m", prompt="x"))
     assert used_keys(openai) == ["k1", "k2", "k2", "k2", "k2"]  # k1 rests, the offering not
@@ -174,7 +182,7 @@ def test_the_window_names_a_key_by_its_hash_and_holds_no_key(
     gateway.generate(ImageRequest(model="m", prompt="x"))
 
     names = stored_names(window)
-    assert any(f"m@openai#{key_id('sk-secret-one')}" in name for name in names)
+    assert any(f"m@openai#{kid(openai, 'sk-secret-one')}" in name for name in names)
     assert not any("secret" in name for name in names)
 
 
@@ -191,3 +199,32 @@ def test_every_provider_takes_several_keys(
     gateway.generate(ImageRequest(model="m", prompt="x"))
 
     assert openrouter.keys == ["or-1", "or-2"]
+
+
+def test_deployments_each_with_its_base_url_take_turns_and_rest_alone(
+    openai: FakeOpenAI, make_gateway: MakeGateway
+) -> None:
+    openai.on(PATH, limited(openai, "k1"))
+    openai.on("/v2/images/generations", openai.images())
+    environ = {"OPENAI_API_KEYS": "k1,k2", "OPENAI_BASE_URLS": f"{openai.url}/v1,{openai.url}/v2"}
+    gateway = make_gateway(environ, catalog=CATALOG)
+
+    result = gateway.generate(ImageRequest(model="m", prompt="x"))
+    gateway.generate(ImageRequest(model="m", prompt="x"))
+
+    assert [a.ok for a in result.attempts] == [False, True]  # v1 limited, v2 made it
+    assert len(openai.seen(PATH)) == 1  # v1 rests; the second request went to v2 alone
+    assert len(openai.seen("/v2/images/generations")) == 2
+
+
+def test_one_key_serves_every_deployment() -> None:
+    environ = {"OPENAI_API_KEY": "k", "OPENAI_BASE_URLS": "http://a.test/v1,http://b.test/v1"}
+    with Gateway(environ=environ) as gateway:
+        bases = [p.base_url for p in gateway.keyrings["openai"].values()]  # type: ignore[attr-defined]
+    assert bases == ["http://a.test/v1", "http://b.test/v1"]
+
+
+def test_keys_and_deployments_that_do_not_pair_up_are_refused_with_a_reason() -> None:
+    environ = {"OPENAI_API_KEYS": "k1,k2,k3", "OPENAI_BASE_URLS": "http://a.test,http://b.test"}
+    with pytest.raises(ValueError, match="3 keys and OPENAI_BASE_URL 2 base URLs"):
+        Gateway(environ=environ)
