@@ -26,7 +26,7 @@ from gateway.catalog import Catalog, OfferingSpec, default_catalog
 from gateway.errors import GatewayError, ProviderError
 from gateway.http import Deadline, build_client
 from gateway.normalize import check, effective_params, prepare
-from gateway.providers import PROVIDER_IDS, SERVICES
+from gateway.providers import PROVIDER_IDS, SERVICES, deployments
 from gateway.providers.batchbase import (
     BatchClient,
     BatchState,
@@ -234,17 +234,14 @@ def batch_clients_from_env(
     environ: Mapping[str, str], client: httpx.Client
 ) -> dict[str, BatchClient]:
     """A batch client for each provider that has a batch API and whose key is set; keys and
-    base URLs are those of the provider's direct API (gateway.providers.SERVICES)."""
+    base URLs are those of the provider's direct API (gateway.providers.SERVICES). A batch
+    and its files belong to the account that made them, so batches use the first key alone."""
     clients: dict[str, BatchClient] = {}
     for name, kind in BATCH_CLIENTS.items():
         service = SERVICES[name]
-        if key := environ.get(service.key_env):
-            clients[name] = kind(
-                name=name,
-                api_key=key,
-                base_url=environ.get(service.base_env) or service.default_base,
-                client=client,
-            )
+        if pairs := deployments(environ, service):
+            key, base_url = pairs[0]
+            clients[name] = kind(name=name, api_key=key, base_url=base_url, client=client)
     return clients
 
 

@@ -26,8 +26,8 @@ from gateway.http import (
     timeout_from_env,
 )
 from gateway.normalize import call_seed, check, effective_params, prepare
-from gateway.providers import PROVIDER_IDS, Provider, providers_from_env
-from gateway.routing import QUOTA_REST_SECONDS, Router, RoutingPolicy
+from gateway.providers import PROVIDER_IDS, Keyring, Provider, providers_from_env
+from gateway.routing import KEY_FAILURES, QUOTA_REST_SECONDS, SOLE_KEY, Router, RoutingPolicy
 from gateway.types import Attempt, ErrorKind, ImageRequest, ImageResult, Operation
 from gateway.window import window_from_env
 
@@ -71,8 +71,9 @@ class Gateway:
     """One per process: it holds the HTTP connection pool and the routing window.
 
     With no arguments it builds itself from the environment: the catalog file, the local
-    provider plus each remote one whose key is set, the request bounds of GatewaySettings,
-    and a window in Redis when REDIS_URL is set. `timeout` overrides the settings' deadline.
+    provider plus each remote one whose key is set (once per key, when it has several), the
+    request bounds of GatewaySettings, and a window in Redis when REDIS_URL is set. `timeout`
+    overrides the settings' deadline. `providers` given by hand have one key each.
     """
 
     def __init__(
@@ -94,15 +95,24 @@ class Gateway:
             self.settings = replace(self.settings, timeout=timeout)
         self.timeout = self.settings.timeout
         self.client = build_client(timeout=self.timeout, transport=transport)
-        self.providers: dict[str, Provider] = dict(
-            providers
-            if providers is not None
-            else providers_from_env(env, self.client, poll_interval=poll_interval)
-        )
+        try:
+            self.keyrings: dict[str, Keyring] = (
+                {name: {"": provider} for name, provider in providers.items()}
+                if providers is not None
+                else providers_from_env(env, self.client, poll_interval=poll_interval)
+            )
+        except (ValueError, OSError):
+            self.client.close()  # a configuration that cannot work: say so, hold nothing
+            raise
+        # Each provider as its first key calls it: what the provider is and takes.
+        self.providers: dict[str, Provider] = {
+            name: next(iter(keyring.values())) for name, keyring in self.keyrings.items()
+        }
         self.router = router or Router(
             window_from_env(env),
             policy=RoutingPolicy(quota_rest_seconds=self.settings.quota_rest_seconds),
         )
+        self.router.key_ids = {name: tuple(keyring) for name, keyring in self.keyrings.items()}
 
     def generate(self, request: ImageRequest) -> ImageResult:
         return self._run(request, Operation.GENERATE)
@@ -188,7 +198,11 @@ class Gateway:
             if index and share.seconds <= 0:
                 break
             for attempt, made, error in self._attempt(
-                offering, replace(request, n=request.n - len(images)), operation, share
+                offering,
+                replace(request, n=request.n - len(images)),
+                operation,
+                share,
+                plan.keys.get(offering.key, SOLE_KEY),
             ):
                 attempts.append(attempt)
                 images += made
@@ -233,9 +247,11 @@ class Gateway:
         request: ImageRequest,
         operation: Operation,
         deadline: Deadline,
+        keys: tuple[str, ...],
     ) -> list[Call]:
         """Ask one offering for `request.n` images: in one call, or in parallel calls where
-        the provider makes fewer per call."""
+        the provider makes fewer per call, each starting on the next of the offering's healthy
+        `keys`."""
         provider = self.providers[offering.provider]
         prepared, warnings = prepare(
             effective_params(provider.params, offering),
@@ -247,29 +263,53 @@ class Gateway:
         per_call = max(1, provider.images_per_call(offering))
         counts = [min(per_call, request.n - start) for start in range(0, request.n, per_call)]
         if len(counts) == 1:
-            return [self._call(provider, offering, prepared, operation, warnings, deadline)]
+            return self._keyed_call(offering, prepared, operation, warnings, deadline, keys)
         calls = [
             replace(prepared, n=count, seed=call_seed(prepared.seed, k))
             for k, count in enumerate(counts)
         ]
         with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-            return list(
-                pool.map(
-                    lambda call: self._call(
-                        provider,
-                        offering,
-                        call,
-                        operation,
-                        warnings,
-                        deadline.share(deadline.left()),
-                    ),
-                    calls,
-                )
+            done = pool.map(
+                lambda k: self._keyed_call(
+                    offering,
+                    calls[k],
+                    operation,
+                    warnings,
+                    deadline.share(deadline.left()),
+                    keys[k % len(keys) :] + keys[: k % len(keys)],
+                ),
+                range(len(calls)),
             )
+            return [call for tried in done for call in tried]
+
+    def _keyed_call(
+        self,
+        offering: OfferingSpec,
+        request: ImageRequest,
+        operation: Operation,
+        warnings: tuple[str, ...],
+        deadline: Deadline,
+        keys: tuple[str, ...],
+    ) -> list[Call]:
+        """One call, made again with the provider's next key while a key is rate limited or
+        out of credit and time is left: another key has its own limits and its own credit."""
+        tried: list[Call] = []
+        for key_id in keys:
+            if tried and deadline.left() <= 0:
+                break
+            provider = self.keyrings[offering.provider][key_id]
+            tried.append(
+                self._call(provider, key_id, offering, request, operation, warnings, deadline)
+            )
+            error = tried[-1][2]
+            if error is None or error.kind not in KEY_FAILURES:
+                break
+        return tried
 
     def _call(
         self,
         provider: Provider,
+        key_id: str,
         offering: OfferingSpec,
         request: ImageRequest,
         operation: Operation,
@@ -282,6 +322,7 @@ class Gateway:
             provider=offering.provider,
             provider_model=offering.provider_model_for(operation),
             started_at=datetime.now(UTC),
+            key_id=key_id,
         )
         try:
             response = provider.call(offering, request, operation, deadline=deadline)

@@ -118,6 +118,8 @@ class Attempt:
     # The tokens the provider reported for the call, by kind (TOKEN_KINDS); None when it
     # reported none (models priced per image or per megapixel).
     tokens: Mapping[str, int] | None = None
+    # which of the provider's keys made the call: a short hash of it, "" for a sole key
+    key_id: str = ""
 
     @property
     def offering(self) -> str:

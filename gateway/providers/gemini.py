@@ -95,13 +95,14 @@ class GeminiProvider(HTTPProvider):
         reply = send(
             self.client,
             "POST",
-            f"{self.base_url}/{self.path.format(model=model)}",
+            self.endpoint(model),
             deadline,
             json=body,
-            headers={"x-goog-api-key": self.api_key},
+            headers=self.auth_headers(deadline),
         )
         response = reply.response
         if response.is_error:
+            self.refused(response)
             raise _error(response)
         answer = json_of(response)
         cost = usage_cost(offering, answer.get("usageMetadata"))
@@ -116,8 +117,20 @@ class GeminiProvider(HTTPProvider):
             request_id=str(answer.get("responseId") or ""),
         )
 
+    def endpoint(self, model: str) -> str:
+        return f"{self.base_url}/{self.path.format(model=model)}"
+
+    def auth_headers(self, deadline: Deadline) -> dict[str, str]:
+        """The headers that authenticate a call: the API key."""
+        return {"x-goog-api-key": self.api_key}
+
+    def refused(self, response: httpx.Response) -> None:
+        """Learn from an error answer before it is raised (nothing to learn for a key)."""
+
 
 class VertexProvider(GeminiProvider):
+    """Vertex AI in express mode: an API key, no project."""
+
     path: ClassVar[str] = "v1/publishers/google/models/{model}:generateContent"
 
 

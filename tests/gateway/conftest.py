@@ -39,6 +39,7 @@ from tests.gateway.fakes import (
     FakeGeminiBatch,
     FakeOpenAI,
     FakeOpenAIBatch,
+    FakeOpenRouter,
     FakeReplicate,
 )
 
@@ -240,3 +241,8 @@ def make_batches() -> Iterator[Callable[..., BatchGateway]]:
     yield make
     for batches in made:
         batches.close()
+
+
+@pytest.fixture
+def openrouter(httpserver: HTTPServer, release: threading.Event) -> FakeOpenRouter:
+    return FakeOpenRouter(httpserver, release)

@@ -24,10 +24,20 @@ def test_each_key_brings_its_provider_with_its_default_or_configured_base_url() 
         "VERTEX_BASE_URL": "http://127.0.0.1:9/vertex/",
         "FAL_KEY": "f",
         "REPLICATE_API_TOKEN": "r",
+        "OPENROUTER_API_KEY": "or",
     }
     with Gateway(environ=environ) as gateway:
         providers = gateway.providers
-        assert sorted(providers) == ["fal", "gemini", "local", "openai", "replicate", "vertex"]
+        assert sorted(providers) == [
+            "fal",
+            "gemini",
+            "local",
+            "openai",
+            "openrouter",
+            "replicate",
+            "vertex",
+        ]
+        assert providers["openrouter"].base_url == "https://openrouter.ai/api/v1"  # type: ignore[attr-defined]
         gemini, vertex = providers["gemini"], providers["vertex"]
         assert isinstance(gemini, GeminiProvider)
         assert isinstance(vertex, VertexProvider)

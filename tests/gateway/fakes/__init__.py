@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+from google.auth import jwt
 from PIL import Image
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -502,3 +503,82 @@ class FakeGeminiBatch(Fake):
             count=str(len(batch["requests"])),
             state=state,
         )
+
+
+class FakeOpenRouter(Fake):
+    """OpenRouter's chat completions, answering image models with data URLs (README:
+    openrouter/). `keys` records the bearer key of every call, for the tests of several keys."""
+
+    PATH = "/api/v1/chat/completions"
+
+    def __init__(self, server: HTTPServer, release: threading.Event) -> None:
+        super().__init__(server, release)
+        self.keys: list[str] = []
+
+    def env(self, key: str = "sk-or-test") -> dict[str, str]:
+        return {"OPENROUTER_API_KEY": key, "OPENROUTER_BASE_URL": f"{self.url}/api/v1"}
+
+    def answer(self, name: str = "openrouter/image", status: int = 200) -> Handler:
+        def handle(request: Request) -> Response:
+            self.keys.append(request.headers.get("Authorization", "").removeprefix("Bearer "))
+            body = request.get_json()
+            return reply(
+                fixture(
+                    name,
+                    image_b64=b64(IMAGE),
+                    model=body["model"],
+                    request_id=str(next(self.ids)),
+                ),
+                status,
+            )
+
+        return handle
+
+
+class FakeVertexProject(Fake):
+    """Vertex AI in a project: Google's OAuth token endpoint, which checks the service
+    account's signed JWT and hands out bearer tokens, and generateContent under the project's
+    path, which takes only a token it handed out (README: vertex/)."""
+
+    TOKEN_PATH = "/token"
+    # google-auth signs for Google's own token endpoint whatever the file's token_uri says
+    AUDIENCE = "https://oauth2.googleapis.com/token"
+
+    def __init__(self, server: HTTPServer, release: threading.Event, public_pem: bytes) -> None:
+        super().__init__(server, release)
+        self.public_pem = public_pem
+        self.issued: list[str] = []
+        self.assertions: list[dict[str, Any]] = []
+        self.on(self.TOKEN_PATH, self.token)
+
+    @property
+    def token_uri(self) -> str:
+        return f"{self.url}{self.TOKEN_PATH}"
+
+    def path(self, model: str, project: str = "arena-prod", location: str = "us-central1") -> str:
+        return (
+            f"/v1/projects/{project}/locations/{location}/publishers/google/models/"
+            f"{model}:generateContent"
+        )
+
+    def token(self, request: Request) -> Response:
+        if request.form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            return reply(fixture("vertex/error_invalid_grant"), 400)
+        try:
+            claims = jwt.decode(
+                request.form["assertion"], certs=self.public_pem, audience=self.AUDIENCE
+            )
+        except ValueError:
+            return reply(fixture("vertex/error_invalid_grant"), 400)
+        self.assertions.append(claims)
+        self.issued.append(f"ya29.fake-{next(self.ids)}")
+        return reply(fixture("vertex/token", token=self.issued[-1]))
+
+    def image(self, model: str) -> Handler:
+        def handle(request: Request) -> Response:
+            bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            if bearer not in self.issued:
+                return reply(fixture("vertex/error_unauthenticated"), 401)
+            return reply(fixture("gemini/generate_image", image_b64=b64(IMAGE), model=model))
+
+        return handle
