@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -27,11 +27,15 @@ from gateway.http import (
 )
 from gateway.normalize import call_seed, check, effective_params, prepare
 from gateway.providers import PROVIDER_IDS, Provider, providers_from_env
+from gateway.providers.base import JobHooks, JobProvider, ProviderResponse
 from gateway.routing import QUOTA_REST_SECONDS, Router, RoutingPolicy
-from gateway.types import Attempt, ErrorKind, ImageRequest, ImageResult, Operation
+from gateway.types import Attempt, ErrorKind, ImageRequest, ImageResult, JobRef, Operation
 from gateway.window import window_from_env
 
 Call = tuple[Attempt, list[bytes], ProviderError | None]
+JobHook = Callable[[JobRef], None]
+# a JobProvider's submit or resume with all but the offering, request and deadline bound
+JobCall = Callable[..., ProviderResponse]
 
 DEFAULT_MAX_OFFERINGS = 3
 
@@ -46,14 +50,18 @@ class GatewaySettings:
     max_offerings: int = DEFAULT_MAX_OFFERINGS
     poll_retries: int = DEFAULT_POLL_RETRIES
     quota_rest_seconds: float = QUOTA_REST_SECONDS
+    # where providers that can call back (fal, Replicate) report a job's end, as
+    # `{webhook_base_url}/{provider}/`; empty: the gateway polls
+    webhook_base_url: str = ""
 
     def budget(self) -> RetryBudget:
         return RetryBudget(self.poll_retries)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> GatewaySettings:
-        """GATEWAY_TIMEOUT_SECONDS, GATEWAY_MAX_OFFERINGS, GATEWAY_POLL_RETRIES and
-        GATEWAY_QUOTA_REST_SECONDS, each defaulting to the value above."""
+        """GATEWAY_TIMEOUT_SECONDS, GATEWAY_MAX_OFFERINGS, GATEWAY_POLL_RETRIES,
+        GATEWAY_QUOTA_REST_SECONDS and GATEWAY_WEBHOOK_BASE_URL, each defaulting to the value
+        above."""
 
         def number(name: str, default: float) -> float:
             value = environ.get(name)
@@ -64,6 +72,7 @@ class GatewaySettings:
             max_offerings=int(number("GATEWAY_MAX_OFFERINGS", DEFAULT_MAX_OFFERINGS)),
             poll_retries=int(number("GATEWAY_POLL_RETRIES", DEFAULT_POLL_RETRIES)),
             quota_rest_seconds=number("GATEWAY_QUOTA_REST_SECONDS", QUOTA_REST_SECONDS),
+            webhook_base_url=environ.get("GATEWAY_WEBHOOK_BASE_URL", "").rstrip("/"),
         )
 
 
@@ -104,11 +113,114 @@ class Gateway:
             policy=RoutingPolicy(quota_rest_seconds=self.settings.quota_rest_seconds),
         )
 
-    def generate(self, request: ImageRequest) -> ImageResult:
-        return self._run(request, Operation.GENERATE)
+    def generate(
+        self,
+        request: ImageRequest,
+        *,
+        job: JobRef | None = None,
+        on_job: JobHook | None = None,
+        detach: bool = False,
+    ) -> ImageResult:
+        """Make the images. See `run` for `job`, `on_job` and `detach`."""
+        return self.run(request, Operation.GENERATE, job=job, on_job=on_job, detach=detach)
 
-    def edit(self, request: ImageRequest) -> ImageResult:
-        return self._run(request, Operation.EDIT)
+    def edit(
+        self,
+        request: ImageRequest,
+        *,
+        job: JobRef | None = None,
+        on_job: JobHook | None = None,
+        detach: bool = False,
+    ) -> ImageResult:
+        return self.run(request, Operation.EDIT, job=job, on_job=on_job, detach=detach)
+
+    def run(
+        self,
+        request: ImageRequest,
+        operation: Operation,
+        *,
+        job: JobRef | None = None,
+        on_job: JobHook | None = None,
+        detach: bool = False,
+    ) -> ImageResult:
+        """Make the images of `request`.
+
+        `on_job` is called with each provider job (fal, Replicate) as soon as the provider
+        accepted it, before any wait: a caller that stores it can pass it back as `job` after
+        a crash, and the gateway then resumes that job instead of paying for a new one; a job
+        the provider failed or no longer knows falls back to a new request (a refusal does
+        not). With `detach` and the webhook base URL set, a job is submitted with our webhook
+        and the call raises JobDetached instead of waiting: the caller resumes the job when the
+        webhook comes.
+        """
+        hooks = None
+        if on_job is not None:
+            webhook = self.settings.webhook_base_url if detach else ""
+            hooks = JobHooks(on_job, webhook_url=webhook)
+        if job is None:
+            return self._run(request, operation, hooks)
+        resumed = self._resume(request, operation, job)
+        if isinstance(resumed, ImageResult):
+            return resumed
+        if resumed.error_kind is ErrorKind.CONTENT_POLICY:
+            raise GatewayError(
+                resumed.error_kind,
+                resumed.error,
+                attempts=[resumed],
+                http_status=resumed.http_status,
+            )
+        try:
+            result = self._run(request, operation, hooks)
+        except GatewayError as exc:
+            exc.attempts.insert(0, resumed)
+            raise
+        result.attempts.insert(0, resumed)
+        return result
+
+    def _resume(
+        self, request: ImageRequest, operation: Operation, job: JobRef
+    ) -> ImageResult | Attempt:
+        """The images of a job submitted earlier, or the failed attempt to collect them."""
+        self.check(request, operation)
+        offering = next(
+            (o for o in self.routable_offerings(request.model) if o.key == job.offering), None
+        )
+        provider = self.providers.get(job.provider)
+        if offering is None or not isinstance(provider, JobProvider):
+            return Attempt(
+                model=request.model,
+                provider=job.provider,
+                provider_model="",
+                started_at=datetime.now(UTC),
+                ok=False,
+                total_ms=0.0,
+                error_kind=ErrorKind.NOT_CONFIGURED,
+                error=f"{job.offering} is no longer configured to resume job {job.job_id}.",
+                provider_request_id=job.job_id,
+            )
+        prepared, warnings = prepare(
+            effective_params(provider.params, offering),
+            offering,
+            request,
+            extra_params=provider.extra_params,
+            scopes=PROVIDER_IDS,
+        )
+        resume = partial(provider.resume, job=job)
+        attempt, images, _ = self._call(
+            provider, offering, prepared, operation, warnings, self.deadline(request), resume
+        )
+        if not attempt.ok:
+            return attempt
+        return ImageResult(
+            model=request.model,
+            provider=offering.provider,
+            images=images[: request.n],
+            attempts=[attempt],
+            warnings=attempt.warnings,
+            seeds=attempt.seeds,
+            revised_prompts=attempt.revised_prompts,
+            safety=attempt.safety,
+        )
 
     def check(self, request: ImageRequest, operation: Operation) -> None:
         """Refuse a request the model can never fulfil (RequestRefused), before any call: a
@@ -151,7 +263,9 @@ class Gateway:
     ) -> None:
         self.close()
 
-    def _run(self, request: ImageRequest, operation: Operation) -> ImageResult:
+    def _run(
+        self, request: ImageRequest, operation: Operation, hooks: JobHooks | None
+    ) -> ImageResult:
         self.check(request, operation)
         offerings = self.routable_offerings(request.model)
         if not offerings:
@@ -188,7 +302,7 @@ class Gateway:
             if index and share.seconds <= 0:
                 break
             for attempt, made, error in self._attempt(
-                offering, replace(request, n=request.n - len(images)), operation, share
+                offering, replace(request, n=request.n - len(images)), operation, share, hooks
             ):
                 attempts.append(attempt)
                 images += made
@@ -233,9 +347,11 @@ class Gateway:
         request: ImageRequest,
         operation: Operation,
         deadline: Deadline,
+        hooks: JobHooks | None,
     ) -> list[Call]:
         """Ask one offering for `request.n` images: in one call, or in parallel calls where
-        the provider makes fewer per call."""
+        the provider makes fewer per call. Only a single call's job is reported to `hooks`
+        (one job is what a caller can store and resume)."""
         provider = self.providers[offering.provider]
         prepared, warnings = prepare(
             effective_params(provider.params, offering),
@@ -247,7 +363,12 @@ class Gateway:
         per_call = max(1, provider.images_per_call(offering))
         counts = [min(per_call, request.n - start) for start in range(0, request.n, per_call)]
         if len(counts) == 1:
-            return [self._call(provider, offering, prepared, operation, warnings, deadline)]
+            submit = None
+            if hooks is not None and isinstance(provider, JobProvider):
+                submit = partial(provider.submit, operation=operation, hooks=hooks)
+            return [
+                self._call(provider, offering, prepared, operation, warnings, deadline, submit)
+            ]
         calls = [
             replace(prepared, n=count, seed=call_seed(prepared.seed, k))
             for k, count in enumerate(counts)
@@ -275,7 +396,10 @@ class Gateway:
         operation: Operation,
         warnings: tuple[str, ...],
         deadline: Deadline,
+        job_call: JobCall | None = None,
     ) -> Call:
+        """One call to the provider (or `job_call`: a submit with hooks, or a resume, both
+        taking the offering, request and deadline), as an Attempt with its images."""
         attempt_of = partial(
             Attempt,
             model=offering.model,
@@ -284,7 +408,10 @@ class Gateway:
             started_at=datetime.now(UTC),
         )
         try:
-            response = provider.call(offering, request, operation, deadline=deadline)
+            if job_call is None:
+                response = provider.call(offering, request, operation, deadline=deadline)
+            else:
+                response = job_call(offering, request, deadline=deadline)
         except ProviderError as exc:
             attempt = attempt_of(
                 ok=False,

@@ -138,3 +138,36 @@ class ImageResult:
     def cost(self) -> Decimal:
         """What the request cost in all, failed and fallen-back attempts included."""
         return sum((attempt.cost for attempt in self.attempts), Decimal("0"))
+
+
+@dataclass(frozen=True, slots=True)
+class JobRef:
+    """A provider's job the gateway submitted and may wait on: a fal queue request, a Replicate
+    prediction. A caller that stores it before the wait can resume the job after a crash
+    (`Gateway.generate(request, job=...)`) instead of paying for a new one.
+
+    `urls` are the provider's own addresses of the job (fal: status, response and cancel
+    URLs; Replicate: get and cancel), so a resume polls exactly what the submit answered.
+    """
+
+    provider: str
+    offering: str  # OfferingSpec.key: "model@provider"
+    job_id: str
+    urls: Mapping[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "offering": self.offering,
+            "job_id": self.job_id,
+            "urls": dict(self.urls),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> JobRef:
+        return cls(
+            provider=str(data["provider"]),
+            offering=str(data["offering"]),
+            job_id=str(data["job_id"]),
+            urls={str(k): str(v) for k, v in dict(data.get("urls") or {}).items()},
+        )

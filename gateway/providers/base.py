@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
 
@@ -13,7 +14,7 @@ from gateway.catalog import OfferingSpec
 from gateway.errors import ProviderError
 from gateway.http import Deadline, data_uri
 from gateway.normalize import ParamTable, Shapes, wire_seed
-from gateway.types import ErrorKind, ImageRequest, Operation
+from gateway.types import ErrorKind, ImageRequest, JobRef, Operation
 
 # What reading a body of the wrong shape raises.
 SHAPE_ERRORS = (KeyError, IndexError, TypeError, AttributeError, ValueError)
@@ -71,6 +72,47 @@ class Provider(Protocol):
         deadline: Deadline,
     ) -> ProviderResponse:
         """Make the images, or raise ProviderError with the kind of failure."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class JobHooks:
+    """What a caller asks of a provider's job: `on_job` is called with the job as soon as the
+    provider accepted it, before any wait; with a `webhook_url` the provider is asked to call it
+    when the job ends, and the call returns at once (JobDetached) instead of polling."""
+
+    on_job: Callable[[JobRef], None]
+    webhook_url: str = ""
+
+
+@runtime_checkable
+class JobProvider(Provider, Protocol):
+    """A provider whose calls are jobs it runs on its side (fal's queue, Replicate's
+    predictions), which can be reported as they start and resumed after a crash."""
+
+    def submit(
+        self,
+        offering: OfferingSpec,
+        request: ImageRequest,
+        operation: Operation,
+        *,
+        deadline: Deadline,
+        hooks: JobHooks,
+    ) -> ProviderResponse:
+        """As `call`, reporting the job to `hooks` once accepted (and detaching if asked)."""
+        ...
+
+    def resume(
+        self,
+        offering: OfferingSpec,
+        request: ImageRequest,
+        job: JobRef,
+        *,
+        deadline: Deadline,
+    ) -> ProviderResponse:
+        """Wait for a job submitted earlier (perhaps by a process now gone) and collect its
+        images, or raise ProviderError as `call` does (a job the provider no longer knows
+        included)."""
         ...
 
 
