@@ -156,7 +156,7 @@ class Gateway:
         hooks = None
         if on_job is not None:
             webhook = self.settings.webhook_base_url if detach else ""
-            hooks = JobHooks(on_job, webhook_url=webhook)
+            hooks = JobHooks(on_job, webhook_base=webhook)
         if job is None:
             return self._run(request, operation, hooks)
         resumed = self._resume(request, operation, job)

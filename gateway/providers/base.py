@@ -78,11 +78,16 @@ class Provider(Protocol):
 @dataclass(frozen=True, slots=True)
 class JobHooks:
     """What a caller asks of a provider's job: `on_job` is called with the job as soon as the
-    provider accepted it, before any wait; with a `webhook_url` the provider is asked to call it
-    when the job ends, and the call returns at once (JobDetached) instead of polling."""
+    provider accepted it, before any wait; with a `webhook_base` the provider is asked to call
+    its own webhook under it when the job ends, and the call returns at once (JobDetached)
+    instead of polling."""
 
     on_job: Callable[[JobRef], None]
-    webhook_url: str = ""
+    webhook_base: str = ""
+
+    def webhook_url(self, provider: str) -> str:
+        """Where `provider` reports a job's end: `{webhook_base}/{provider}/`, or "" to poll."""
+        return f"{self.webhook_base}/{provider}/" if self.webhook_base else ""
 
 
 @runtime_checkable

@@ -150,7 +150,8 @@ class FalProvider(HTTPProvider):
         arguments, warnings = _arguments(offering, request)
         # fal.ai/docs/model-endpoints/webhooks: the queue calls `fal_webhook` when the request
         # ends, with the request id and its result.
-        webhook = {"fal_webhook": hooks.webhook_url} if hooks and hooks.webhook_url else {}
+        url = hooks.webhook_url(self.name) if hooks else ""
+        webhook = {"fal_webhook": url} if url else {}
         reply = send(
             self.client,
             "POST",

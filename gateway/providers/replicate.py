@@ -163,10 +163,11 @@ class ReplicateProvider(HTTPProvider):
         model_inputs(arguments, request, offering, image_field="image_input", image_list=True)
         body: dict[str, Any] = {"input": arguments}
         headers = self._headers()
-        if hooks and hooks.webhook_url:
+        webhook = hooks.webhook_url(self.name) if hooks else ""
+        if webhook:
             # replicate.com/docs/topics/webhooks: one call when the prediction ends, whatever
             # its outcome; nobody holds the request open for it.
-            body.update(webhook=hooks.webhook_url, webhook_events_filter=["completed"])
+            body.update(webhook=webhook, webhook_events_filter=["completed"])
         else:
             # Asking Replicate to hold the request no longer than our own budget leaves time to
             # learn the prediction's id, to poll or cancel it, instead of timing out blind.
@@ -186,7 +187,7 @@ class ReplicateProvider(HTTPProvider):
         if hooks:
             job = _job_of(prediction, offering, self.name, self.base_url)
             hooks.on_job(job)
-            if hooks.webhook_url:
+            if webhook:
                 raise JobDetached(job)
         return self._collect(
             request, reply, prediction, deadline, warnings, seen=[prediction["status"]]
