@@ -148,12 +148,14 @@ class JobRef:
 
     `urls` are the provider's own addresses of the job (fal: status, response and cancel
     URLs; Replicate: get and cancel), so a resume polls exactly what the submit answered.
+    `webhook` says the provider was asked to call our webhook when the job ends.
     """
 
     provider: str
     offering: str  # OfferingSpec.key: "model@provider"
     job_id: str
     urls: Mapping[str, str] = field(default_factory=dict)
+    webhook: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -161,6 +163,7 @@ class JobRef:
             "offering": self.offering,
             "job_id": self.job_id,
             "urls": dict(self.urls),
+            "webhook": self.webhook,
         }
 
     @classmethod
@@ -170,4 +173,5 @@ class JobRef:
             offering=str(data["offering"]),
             job_id=str(data["job_id"]),
             urls={str(k): str(v) for k, v in dict(data.get("urls") or {}).items()},
+            webhook=bool(data.get("webhook")),
         )

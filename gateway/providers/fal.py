@@ -173,6 +173,7 @@ class FalProvider(HTTPProvider):
                 "response": str(queued["response_url"]),
                 "cancel": str(queued.get("cancel_url", "")),
             },
+            webhook=bool(webhook),
         )
         if hooks:
             hooks.on_job(job)

@@ -185,7 +185,7 @@ class ReplicateProvider(HTTPProvider):
             raise _error(reply.response)
         prediction = json_of(reply.response)
         if hooks:
-            job = _job_of(prediction, offering, self.name, self.base_url)
+            job = _job_of(prediction, offering, self.name, self.base_url, webhook=bool(webhook))
             hooks.on_job(job)
             if webhook:
                 raise JobDetached(job)
@@ -304,7 +304,9 @@ def _arguments(
     return arguments, warnings
 
 
-def _job_of(prediction: dict[str, Any], offering: OfferingSpec, name: str, base: str) -> JobRef:
+def _job_of(
+    prediction: dict[str, Any], offering: OfferingSpec, name: str, base: str, *, webhook: bool
+) -> JobRef:
     job_id = str(prediction["id"])
     urls = prediction.get("urls") or {}
     return JobRef(
@@ -315,6 +317,7 @@ def _job_of(prediction: dict[str, Any], offering: OfferingSpec, name: str, base:
             "get": str(urls.get("get") or f"{base}/v1/predictions/{job_id}"),
             "cancel": str(urls.get("cancel") or f"{base}/v1/predictions/{job_id}/cancel"),
         },
+        webhook=webhook,
     )
 
 
