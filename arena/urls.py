@@ -3,6 +3,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
+from arena.catalog.hooks import fal_webhook, replicate_webhook
 from arena.converters import (
     ArenaConverter,
     BattleTokenConverter,
@@ -24,6 +25,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("hooks/fal/", fal_webhook, name="fal-webhook"),
+    path("hooks/replicate/", replicate_webhook, name="replicate-webhook"),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
