@@ -29,6 +29,9 @@ TOLERANCE_SECONDS = 300
 FAL_JWKS_URL = "https://rest.alpha.fal.ai/.well-known/jwks.json"
 # fal rotates its keys rarely; a day's cache is what its documentation's example keeps.
 FAL_JWKS_TTL_SECONDS = 24 * 3600
+# A signature no key matches fetches the set again, but not more often than this: forged calls
+# must not make us hammer fal's JWKS.
+FAL_JWKS_REFRESH_SECONDS = 60
 
 
 class WebhookRejected(Exception):
@@ -108,8 +111,8 @@ def fal_keys_of(jwks: Mapping[str, Any]) -> list[Ed25519PublicKey]:
 
 
 class FalKeys:
-    """fal's public keys, fetched from its JWKS URL and kept for a day; fetched again at once
-    when a signature matches none of them (fal may have rotated)."""
+    """fal's public keys, fetched from its JWKS URL and kept for a day; fetched again when a
+    signature matches none of them (fal may have rotated), at most once a minute."""
 
     def __init__(
         self,
@@ -129,7 +132,8 @@ class FalKeys:
 
     def get(self, *, refresh: bool = False) -> list[Ed25519PublicKey]:
         with self._lock:
-            if refresh or self.clock() - self._fetched > self.ttl:
+            age = self.clock() - self._fetched
+            if age > self.ttl or (refresh and age > FAL_JWKS_REFRESH_SECONDS):
                 try:
                     response = self.client.get(self.url)
                     response.raise_for_status()

@@ -17,6 +17,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from arena.catalog.models import AIModel, Generation, ProviderCall
 from arena.catalog.services import catalog_sync, generation_execute, generations_requeue_stale
@@ -200,3 +203,43 @@ def test_a_job_whose_webhook_never_came_is_collected_by_the_requeue_pass(
     generation.refresh_from_db()
     assert generation.status == Generation.Status.READY
     assert len(fal.submitted(FAL_MODEL)) == 1
+
+
+header_value = st.text(st.characters(codec="latin-1", exclude_characters="\r\n"), max_size=60)
+
+
+@hypothesis_settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    body=st.binary(max_size=200),
+    headers=st.dictionaries(
+        st.sampled_from(
+            [
+                "webhook-id",
+                "webhook-timestamp",
+                "webhook-signature",
+                "X-Fal-Webhook-Request-Id",
+                "X-Fal-Webhook-User-Id",
+                "X-Fal-Webhook-Timestamp",
+                "X-Fal-Webhook-Signature",
+            ]
+        ),
+        header_value,
+    ),
+    signed_json=st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+        max_leaves=6,
+    ),
+)
+def test_arbitrary_webhook_calls_never_get_a_server_error(
+    providers, client, body, headers, signed_json
+) -> None:
+    for path in ("/hooks/fal/", "/hooks/replicate/"):
+        response = client.post(path, body, content_type="application/json", headers=headers)
+        assert response.status_code in (400, 401), response.content[:200]
+    # signed, so the body itself is read: whatever JSON it is
+    assert replicate_call(client, signed_json).status_code in (204, 400)
