@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -11,10 +12,12 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import httpx
 
 from gateway.catalog import OfferingSpec
-from gateway.errors import ProviderError
+from gateway.errors import JobDetached, ProviderError
 from gateway.http import Deadline, data_uri
 from gateway.normalize import ParamTable, Shapes, wire_seed
 from gateway.types import ErrorKind, ImageRequest, JobRef, Operation
+
+logger = logging.getLogger(__name__)
 
 # What reading a body of the wrong shape raises.
 SHAPE_ERRORS = (KeyError, IndexError, TypeError, AttributeError, ValueError)
@@ -88,6 +91,21 @@ class JobHooks:
     def webhook_url(self, provider: str) -> str:
         """Where `provider` reports a job's end: `{webhook_base}/{provider}/`, or "" to poll."""
         return f"{self.webhook_base}/{provider}/" if self.webhook_base else ""
+
+    def report(self, job: JobRef) -> None:
+        """Give the caller the job the provider accepted; then, if the webhook is to finish it,
+        stop waiting (JobDetached). A caller that failed to keep the job gets its images by
+        polling instead: the job is paid for either way, and one left to a webhook that
+        nobody can match to it would be lost."""
+        try:
+            self.on_job(job)
+        except Exception:
+            logger.exception(
+                "%s job %s could not be reported; waiting on it", job.provider, job.job_id
+            )
+            return
+        if job.webhook:
+            raise JobDetached(job)
 
 
 @runtime_checkable

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import httpx
 
 from gateway.catalog import OfferingSpec
-from gateway.errors import JobDetached, ProviderError
+from gateway.errors import ProviderError
 from gateway.http import Deadline, cancel, failure, fetch_images, get_retrying, json_of, send
 from gateway.normalize import (
     ASPECT_RATIOS,
@@ -176,9 +176,7 @@ class FalProvider(HTTPProvider):
             webhook=bool(webhook),
         )
         if hooks:
-            hooks.on_job(job)
-            if webhook:
-                raise JobDetached(job)
+            hooks.report(job)
         return self._collect(offering, request, job, deadline, warnings, seen=["IN_QUEUE"])
 
     def _headers(self) -> dict[str, str]:

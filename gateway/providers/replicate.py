@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import httpx
 
 from gateway.catalog import OfferingSpec
-from gateway.errors import JobDetached, ProviderError
+from gateway.errors import ProviderError
 from gateway.http import (
     Deadline,
     Reply,
@@ -186,9 +186,7 @@ class ReplicateProvider(HTTPProvider):
         prediction = json_of(reply.response)
         if hooks:
             job = _job_of(prediction, offering, self.name, self.base_url, webhook=bool(webhook))
-            hooks.on_job(job)
-            if webhook:
-                raise JobDetached(job)
+            hooks.report(job)
         return self._collect(
             request, reply, prediction, deadline, warnings, seen=[prediction["status"]]
         )

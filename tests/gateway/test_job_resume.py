@@ -25,8 +25,9 @@ REQUEST = ImageRequest(model="flux", prompt="a red sphere")
 WEBHOOKS = "https://arena.example/hooks"
 
 
-class WorkerDied(Exception):
-    """What a worker killed between storing the job and collecting it looks like here."""
+class WorkerDied(BaseException):
+    """What a worker killed between storing the job and collecting it looks like here: nothing
+    after it runs."""
 
 
 def die_after_storing(stored: list[JobRef]) -> Callable[[JobRef], None]:
@@ -193,3 +194,19 @@ def test_without_a_webhook_base_url_detach_still_waits_for_the_images(
     assert result.images == [IMAGE]
     (submit,) = fal.seen(f"/{FAL_MODEL}", "POST")
     assert b"fal_webhook" not in submit.query_string
+
+
+def test_a_caller_that_cannot_keep_the_job_still_gets_its_images_without_detaching(
+    replicate: FakeReplicate, make_gateway: MakeGateway
+) -> None:
+    replicate.model(REPLICATE_MODEL)
+    env = replicate.env() | {"GATEWAY_WEBHOOK_BASE_URL": WEBHOOKS}
+    gateway = make_gateway(env, catalog=REPLICATE)
+
+    def database_down(job: JobRef) -> None:
+        raise ConnectionError("the database is away")
+
+    result = gateway.generate(REQUEST, on_job=database_down, detach=True)
+
+    assert result.images == [IMAGE]
+    assert len(replicate.created(REPLICATE_MODEL)) == 1
