@@ -158,8 +158,10 @@ class Gateway:
             webhook = self.settings.webhook_base_url if detach else ""
             hooks = JobHooks(on_job, webhook_base=webhook)
         if job is None:
-            return self._run(request, operation, hooks)
-        resumed = self._resume(request, operation, job)
+            return self._run(request, operation, hooks, self.deadline(request))
+        # one deadline for the resumed job and, if it is lost, the new request
+        deadline = self.deadline(request)
+        resumed = self._resume(request, operation, job, deadline)
         if isinstance(resumed, ImageResult):
             return resumed
         if resumed.error_kind is ErrorKind.CONTENT_POLICY:
@@ -170,7 +172,7 @@ class Gateway:
                 http_status=resumed.http_status,
             )
         try:
-            result = self._run(request, operation, hooks)
+            result = self._run(request, operation, hooks, deadline)
         except GatewayError as exc:
             exc.attempts.insert(0, resumed)
             raise
@@ -178,7 +180,7 @@ class Gateway:
         return result
 
     def _resume(
-        self, request: ImageRequest, operation: Operation, job: JobRef
+        self, request: ImageRequest, operation: Operation, job: JobRef, deadline: Deadline
     ) -> ImageResult | Attempt:
         """The images of a job submitted earlier, or the failed attempt to collect them."""
         self.check(request, operation)
@@ -207,7 +209,13 @@ class Gateway:
         )
         resume = partial(provider.resume, job=job)
         attempt, images, _ = self._call(
-            provider, offering, prepared, operation, warnings, self.deadline(request), resume
+            provider,
+            offering,
+            prepared,
+            operation,
+            warnings,
+            deadline.share(deadline.left()),
+            resume,
         )
         if not attempt.ok:
             return attempt
@@ -264,7 +272,11 @@ class Gateway:
         self.close()
 
     def _run(
-        self, request: ImageRequest, operation: Operation, hooks: JobHooks | None
+        self,
+        request: ImageRequest,
+        operation: Operation,
+        hooks: JobHooks | None,
+        deadline: Deadline,
     ) -> ImageResult:
         self.check(request, operation)
         offerings = self.routable_offerings(request.model)
@@ -274,7 +286,6 @@ class Gateway:
                 f"No provider of '{request.model}' is configured (missing API keys).",
                 http_status=503,
             )
-        deadline = self.deadline(request)
         plan = self.router.plan(offerings)
         if not plan.order:
             if plan.out_of_credit >= {offering.provider for offering in offerings}:
