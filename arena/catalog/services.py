@@ -423,6 +423,7 @@ def generation_execute(*, generation_id: int) -> Generation | None:
     try:
         result = _call_gateway(generation, claimed_at)
     except gateway.JobDetached:
+        _lease_until_deadline(generation, claimed_at)
         return None
     except gateway.GatewayError as exc:
         return _outcome_store(generation, claimed_at, exc.attempts, error=exc.message)
@@ -461,6 +462,17 @@ def _outcome_store(
     if finished is None or error:
         _renditions_delete(generation)
     return finished
+
+
+def _lease_until_deadline(generation: Generation, claimed_at: datetime) -> None:
+    """A job left to the webhook is not taken over before the request's deadline, even under a
+    lease shorter than that: only then does the requeue pass resume (poll) it."""
+    lease = settings.ARENA_GENERATION_LEASE_SECONDS
+    extra = gateway.default_gateway().timeout - lease
+    if extra > 0:
+        Generation.objects.filter(
+            pk=generation.pk, status=Generation.Status.RUNNING, started_at=claimed_at
+        ).update(started_at=claimed_at + timedelta(seconds=extra))
 
 
 def _job_store(generation: Generation, claimed_at: datetime, job: gateway.JobRef) -> None:

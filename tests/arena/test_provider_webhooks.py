@@ -121,6 +121,17 @@ def test_with_webhooks_the_worker_submits_the_job_and_does_not_wait(fal) -> None
     assert not ProviderCall.objects.exists()
 
 
+def test_a_job_left_to_the_webhook_is_not_taken_over_before_the_requests_deadline(
+    fal, settings
+) -> None:
+    settings.ARENA_GENERATION_LEASE_SECONDS = 1  # shorter than the gateway's 5 s deadline
+
+    generation = detached()
+
+    assert generation.started_at > timezone.now()  # its lease runs 5 s from the claim
+    assert not Generation.objects.claimable(lease_seconds=1).filter(pk=generation.pk).exists()
+
+
 def test_fals_signed_webhook_finishes_the_generation_through_the_same_job(
     fal, client, django_capture_on_commit_callbacks
 ) -> None:
