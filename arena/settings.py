@@ -310,6 +310,11 @@ ARENA_THUMBNAIL_SIZE = env_int("ARENA_THUMBNAIL_SIZE", 384)
 ARENA_IMAGE_PAD_BYTES = env_int("ARENA_IMAGE_PAD_BYTES", 256 * 1024)
 # A generation claimed by a worker that died is claimable again after this many seconds.
 ARENA_GENERATION_LEASE_SECONDS = env_int("ARENA_GENERATION_LEASE_SECONDS", 15 * 60)
+# Provider webhooks (/hooks/fal/, /hooks/replicate/), used when GATEWAY_WEBHOOK_BASE_URL is
+# set to this site's https://.../hooks: Replicate's signing secret (whsec_..., from its
+# /v1/webhooks/default/secret), and where fal's public keys are (empty: fal's own JWKS URL).
+REPLICATE_WEBHOOK_SECRET = env_str("REPLICATE_WEBHOOK_SECRET")
+FAL_WEBHOOK_JWKS_URL = env_str("FAL_WEBHOOK_JWKS_URL")
 # Provider batches ("Generate (batch)"): beat polls the running ones this often; one that
 # cannot be polled for this many hours (providers keep a batch 24 h) gives its requests back
 # to direct calls.

@@ -9,6 +9,7 @@ from django.views.defaults import page_not_found
 
 from arena.api.outputs import FOLDER
 from arena.api.services import JOB_INPUTS
+from arena.catalog.hooks import fal_webhook, replicate_webhook
 from arena.converters import (
     ArenaConverter,
     BattleTokenConverter,
@@ -31,6 +32,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("hooks/fal/", fal_webhook, name="fal-webhook"),
+    path("hooks/replicate/", replicate_webhook, name="replicate-webhook"),
 ]
 
 

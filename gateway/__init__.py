@@ -6,8 +6,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from gateway.catalog import Catalog, ModelSpec, OfferingSpec, default_catalog
-from gateway.errors import GatewayError, RequestRefused
-from gateway.types import Attempt, ErrorKind, ImageRequest, ImageResult, Operation
+from gateway.errors import GatewayError, JobDetached, RequestRefused
+from gateway.types import Attempt, ErrorKind, ImageRequest, ImageResult, JobRef, Operation
 
 if TYPE_CHECKING:
     from gateway.batch import (
@@ -37,6 +37,8 @@ __all__ = [
     "GatewayError",
     "ImageRequest",
     "ImageResult",
+    "JobDetached",
+    "JobRef",
     "MemoryWindow",
     "ModelSpec",
     "OfferingSpec",
@@ -91,13 +93,14 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(_LAZY[name]), name)
 
 
-def generate(request: ImageRequest) -> ImageResult:
+def generate(request: ImageRequest, **jobs: Any) -> ImageResult:
+    """`Gateway.generate` on the process's gateway; `jobs` are its job, on_job and detach."""
     from gateway.client import default_gateway
 
-    return default_gateway().generate(request)
+    return default_gateway().generate(request, **jobs)
 
 
-def edit(request: ImageRequest) -> ImageResult:
+def edit(request: ImageRequest, **jobs: Any) -> ImageResult:
     from gateway.client import default_gateway
 
-    return default_gateway().edit(request)
+    return default_gateway().edit(request, **jobs)

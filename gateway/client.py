@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -27,11 +27,15 @@ from gateway.http import (
 )
 from gateway.normalize import call_seed, check, effective_params, prepare
 from gateway.providers import PROVIDER_IDS, Keyring, Provider, providers_from_env
+from gateway.providers.base import JobHooks, JobProvider, ProviderResponse
 from gateway.routing import KEY_FAILURES, QUOTA_REST_SECONDS, SOLE_KEY, Router, RoutingPolicy
-from gateway.types import Attempt, ErrorKind, ImageRequest, ImageResult, Operation
+from gateway.types import Attempt, ErrorKind, ImageRequest, ImageResult, JobRef, Operation
 from gateway.window import window_from_env
 
 Call = tuple[Attempt, list[bytes], ProviderError | None]
+JobHook = Callable[[JobRef], None]
+# a JobProvider's submit or resume with all but the offering, request and deadline bound
+JobCall = Callable[..., ProviderResponse]
 
 DEFAULT_MAX_OFFERINGS = 3
 
@@ -46,14 +50,18 @@ class GatewaySettings:
     max_offerings: int = DEFAULT_MAX_OFFERINGS
     poll_retries: int = DEFAULT_POLL_RETRIES
     quota_rest_seconds: float = QUOTA_REST_SECONDS
+    # where providers that can call back (fal, Replicate) report a job's end, as
+    # `{webhook_base_url}/{provider}/`; empty: the gateway polls
+    webhook_base_url: str = ""
 
     def budget(self) -> RetryBudget:
         return RetryBudget(self.poll_retries)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> GatewaySettings:
-        """GATEWAY_TIMEOUT_SECONDS, GATEWAY_MAX_OFFERINGS, GATEWAY_POLL_RETRIES and
-        GATEWAY_QUOTA_REST_SECONDS, each defaulting to the value above."""
+        """GATEWAY_TIMEOUT_SECONDS, GATEWAY_MAX_OFFERINGS, GATEWAY_POLL_RETRIES,
+        GATEWAY_QUOTA_REST_SECONDS and GATEWAY_WEBHOOK_BASE_URL, each defaulting to the value
+        above."""
 
         def number(name: str, default: float) -> float:
             value = environ.get(name)
@@ -64,6 +72,7 @@ class GatewaySettings:
             max_offerings=int(number("GATEWAY_MAX_OFFERINGS", DEFAULT_MAX_OFFERINGS)),
             poll_retries=int(number("GATEWAY_POLL_RETRIES", DEFAULT_POLL_RETRIES)),
             quota_rest_seconds=number("GATEWAY_QUOTA_REST_SECONDS", QUOTA_REST_SECONDS),
+            webhook_base_url=environ.get("GATEWAY_WEBHOOK_BASE_URL", "").rstrip("/"),
         )
 
 
@@ -114,11 +123,126 @@ class Gateway:
         )
         self.router.key_ids = {name: tuple(keyring) for name, keyring in self.keyrings.items()}
 
-    def generate(self, request: ImageRequest) -> ImageResult:
-        return self._run(request, Operation.GENERATE)
+    def generate(
+        self,
+        request: ImageRequest,
+        *,
+        job: JobRef | None = None,
+        on_job: JobHook | None = None,
+        detach: bool = False,
+    ) -> ImageResult:
+        """Make the images. See `run` for `job`, `on_job` and `detach`."""
+        return self.run(request, Operation.GENERATE, job=job, on_job=on_job, detach=detach)
 
-    def edit(self, request: ImageRequest) -> ImageResult:
-        return self._run(request, Operation.EDIT)
+    def edit(
+        self,
+        request: ImageRequest,
+        *,
+        job: JobRef | None = None,
+        on_job: JobHook | None = None,
+        detach: bool = False,
+    ) -> ImageResult:
+        return self.run(request, Operation.EDIT, job=job, on_job=on_job, detach=detach)
+
+    def run(
+        self,
+        request: ImageRequest,
+        operation: Operation,
+        *,
+        job: JobRef | None = None,
+        on_job: JobHook | None = None,
+        detach: bool = False,
+    ) -> ImageResult:
+        """Make the images of `request`.
+
+        `on_job` is called with each provider job (fal, Replicate) as soon as the provider
+        accepted it, before any wait: a caller that stores it can pass it back as `job` after
+        a crash, and the gateway then resumes that job instead of paying for a new one; a job
+        the provider failed or no longer knows falls back to a new request (a refusal does
+        not). With `detach` and the webhook base URL set, a job is submitted with our webhook
+        and the call raises JobDetached instead of waiting: the caller resumes the job when the
+        webhook comes.
+        """
+        hooks = None
+        if on_job is not None:
+            webhook = self.settings.webhook_base_url if detach else ""
+            hooks = JobHooks(on_job, webhook_base=webhook)
+        if job is None:
+            return self._run(request, operation, hooks, self.deadline(request))
+        # one deadline for the resumed job and, if it is lost, the new request
+        deadline = self.deadline(request)
+        resumed = self._resume(request, operation, job, deadline)
+        if isinstance(resumed, ImageResult):
+            return resumed
+        if resumed.error_kind is ErrorKind.CONTENT_POLICY:
+            raise GatewayError(
+                resumed.error_kind,
+                resumed.error,
+                attempts=[resumed],
+                http_status=resumed.http_status,
+            )
+        try:
+            result = self._run(request, operation, hooks, deadline)
+        except GatewayError as exc:
+            exc.attempts.insert(0, resumed)
+            raise
+        result.attempts.insert(0, resumed)
+        return result
+
+    def _resume(
+        self, request: ImageRequest, operation: Operation, job: JobRef, deadline: Deadline
+    ) -> ImageResult | Attempt:
+        """The images of a job submitted earlier, or the failed attempt to collect them."""
+        self.check(request, operation)
+        offering = next(
+            (o for o in self.routable_offerings(request.model) if o.key == job.offering), None
+        )
+        provider = self.providers.get(job.provider)
+        if offering is None or not isinstance(provider, JobProvider):
+            return Attempt(
+                model=request.model,
+                provider=job.provider,
+                provider_model="",
+                started_at=datetime.now(UTC),
+                ok=False,
+                total_ms=0.0,
+                error_kind=ErrorKind.NOT_CONFIGURED,
+                error=f"{job.offering} is no longer configured to resume job {job.job_id}.",
+                provider_request_id=job.job_id,
+            )
+        prepared, warnings = prepare(
+            effective_params(provider.params, offering),
+            offering,
+            request,
+            extra_params=provider.extra_params,
+            scopes=PROVIDER_IDS,
+        )
+        resume = partial(provider.resume, job=job)
+        # The provider's first key: a job lives in one account, and one key per provider is
+        # the common case; a job of another account's key fails to resume and is made anew.
+        key_id = next(iter(self.keyrings.get(job.provider, {})), SOLE_KEY[0])
+        attempt, images, _ = self._call(
+            provider,
+            key_id,
+            offering,
+            prepared,
+            operation,
+            warnings,
+            deadline.share(deadline.left()),
+            resume,
+        )
+        if not attempt.ok:
+            return attempt
+        return ImageResult(
+            model=request.model,
+            provider=offering.provider,
+            images=images[: request.n],
+            attempts=[attempt],
+            warnings=attempt.warnings,
+            seeds=attempt.seeds,
+            revised_prompts=attempt.revised_prompts,
+            safety=attempt.safety,
+        )
 
     def check(self, request: ImageRequest, operation: Operation) -> None:
         """Refuse a request the model can never fulfil (RequestRefused), before any call: a
@@ -161,7 +285,13 @@ class Gateway:
     ) -> None:
         self.close()
 
-    def _run(self, request: ImageRequest, operation: Operation) -> ImageResult:
+    def _run(
+        self,
+        request: ImageRequest,
+        operation: Operation,
+        hooks: JobHooks | None,
+        deadline: Deadline,
+    ) -> ImageResult:
         self.check(request, operation)
         offerings = self.routable_offerings(request.model)
         if not offerings:
@@ -170,7 +300,6 @@ class Gateway:
                 f"No provider of '{request.model}' is configured (missing API keys).",
                 http_status=503,
             )
-        deadline = self.deadline(request)
         plan = self.router.plan(offerings)
         if not plan.order:
             if plan.out_of_credit >= {offering.provider for offering in offerings}:
@@ -203,6 +332,7 @@ class Gateway:
                 operation,
                 share,
                 plan.keys.get(offering.key, SOLE_KEY),
+                hooks,
             ):
                 attempts.append(attempt)
                 images += made
@@ -248,10 +378,12 @@ class Gateway:
         operation: Operation,
         deadline: Deadline,
         keys: tuple[str, ...],
+        hooks: JobHooks | None,
     ) -> list[Call]:
         """Ask one offering for `request.n` images: in one call, or in parallel calls where
         the provider makes fewer per call, each starting on the next of the offering's healthy
-        `keys`."""
+        `keys`. Only a single call's job is reported to `hooks` (one job is what a caller can
+        store and resume)."""
         provider = self.providers[offering.provider]
         prepared, warnings = prepare(
             effective_params(provider.params, offering),
@@ -263,7 +395,7 @@ class Gateway:
         per_call = max(1, provider.images_per_call(offering))
         counts = [min(per_call, request.n - start) for start in range(0, request.n, per_call)]
         if len(counts) == 1:
-            return self._keyed_call(offering, prepared, operation, warnings, deadline, keys)
+            return self._keyed_call(offering, prepared, operation, warnings, deadline, keys, hooks)
         calls = [
             replace(prepared, n=count, seed=call_seed(prepared.seed, k))
             for k, count in enumerate(counts)
@@ -277,6 +409,7 @@ class Gateway:
                     warnings,
                     deadline.share(deadline.left()),
                     keys[k % len(keys) :] + keys[: k % len(keys)],
+                    None,
                 ),
                 range(len(calls)),
             )
@@ -290,16 +423,23 @@ class Gateway:
         warnings: tuple[str, ...],
         deadline: Deadline,
         keys: tuple[str, ...],
+        hooks: JobHooks | None = None,
     ) -> list[Call]:
         """One call, made again with the provider's next key while a key is rate limited or
-        out of credit and time is left: another key has its own limits and its own credit."""
+        out of credit and time is left: another key has its own limits and its own credit.
+        With `hooks`, a provider that runs jobs submits through them (see JobHooks)."""
         tried: list[Call] = []
         for key_id in keys:
             if tried and deadline.left() <= 0:
                 break
             provider = self.keyrings[offering.provider][key_id]
+            submit = None
+            if hooks is not None and isinstance(provider, JobProvider):
+                submit = partial(provider.submit, operation=operation, hooks=hooks)
             tried.append(
-                self._call(provider, key_id, offering, request, operation, warnings, deadline)
+                self._call(
+                    provider, key_id, offering, request, operation, warnings, deadline, submit
+                )
             )
             error = tried[-1][2]
             if error is None or error.kind not in KEY_FAILURES:
@@ -315,7 +455,10 @@ class Gateway:
         operation: Operation,
         warnings: tuple[str, ...],
         deadline: Deadline,
+        job_call: JobCall | None = None,
     ) -> Call:
+        """One call to the provider (or `job_call`: a submit with hooks, or a resume, both
+        taking the offering, request and deadline), as an Attempt with its images."""
         attempt_of = partial(
             Attempt,
             model=offering.model,
@@ -325,7 +468,10 @@ class Gateway:
             key_id=key_id,
         )
         try:
-            response = provider.call(offering, request, operation, deadline=deadline)
+            if job_call is None:
+                response = provider.call(offering, request, operation, deadline=deadline)
+            else:
+                response = job_call(offering, request, deadline=deadline)
         except ProviderError as exc:
             attempt = attempt_of(
                 ok=False,

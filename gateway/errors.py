@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from gateway.types import Attempt, ErrorKind
+from gateway.types import Attempt, ErrorKind, JobRef
 
 
 class GatewayError(Exception):
@@ -90,3 +90,13 @@ class RequestRefused(GatewayError):
     ) -> None:
         super().__init__(kind, message, http_status=http_status)
         self.param = param
+
+
+class JobDetached(Exception):
+    """The provider accepted the job and will call our webhook when it ends, so nobody waits
+    on it: the caller keeps `job` and collects the images when the webhook comes (or resumes
+    the job if it never does)."""
+
+    def __init__(self, job: JobRef) -> None:
+        super().__init__(f"{job.provider} job {job.job_id} will report to the webhook.")
+        self.job = job

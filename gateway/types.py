@@ -154,3 +154,40 @@ class ImageResult:
         if not reported:
             return None
         return {kind: sum(tokens.get(kind, 0) for tokens in reported) for kind in TOKEN_KINDS}
+
+
+@dataclass(frozen=True, slots=True)
+class JobRef:
+    """A provider's job the gateway submitted and may wait on: a fal queue request, a Replicate
+    prediction. A caller that stores it before the wait can resume the job after a crash
+    (`Gateway.generate(request, job=...)`) instead of paying for a new one.
+
+    `urls` are the provider's own addresses of the job (fal: status, response and cancel
+    URLs; Replicate: get and cancel), so a resume polls exactly what the submit answered.
+    `webhook` says the provider was asked to call our webhook when the job ends.
+    """
+
+    provider: str
+    offering: str  # OfferingSpec.key: "model@provider"
+    job_id: str
+    urls: Mapping[str, str] = field(default_factory=dict)
+    webhook: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "offering": self.offering,
+            "job_id": self.job_id,
+            "urls": dict(self.urls),
+            "webhook": self.webhook,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> JobRef:
+        return cls(
+            provider=str(data["provider"]),
+            offering=str(data["offering"]),
+            job_id=str(data["job_id"]),
+            urls={str(k): str(v) for k, v in dict(data.get("urls") or {}).items()},
+            webhook=bool(data.get("webhook")),
+        )

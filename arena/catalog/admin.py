@@ -518,6 +518,7 @@ class GenerationAdmin(admin.ModelAdmin):
         "error",
         "runs",
         "batch",
+        "job",
         "created_at",
         "started_at",
         "finished_at",

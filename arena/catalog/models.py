@@ -307,6 +307,15 @@ class GenerationQuerySet(LeasedQuerySet):
         directly only once the batch gives it back."""
         return self.filter(batch__isnull=True)
 
+    def awaiting_webhook(self, *, provider: str, job_id: str) -> GenerationQuerySet:
+        """The running generation whose provider job of that id reports to our webhook."""
+        return self.filter(
+            status=Generation.Status.RUNNING,
+            job__provider=provider,
+            job__job_id=job_id,
+            job__webhook=True,
+        )
+
     def claimable(self, *, lease_seconds: int) -> GenerationQuerySet:
         # On the row itself, so a claim that waited on a batch's submission sees the hold.
         return super().claimable(lease_seconds=lease_seconds).unbatched()
@@ -479,6 +488,13 @@ class Generation(models.Model):
         on_delete=models.SET_NULL,
         related_name="held",
         help_text="The running provider batch that is making it (none: made directly).",
+    )
+    job = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The provider's job making it (gateway.JobRef), stored as soon as the "
+        "provider accepted it: a worker that takes the generation over resumes that job "
+        "instead of paying for a new one.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -407,8 +407,12 @@ def generation_execute(*, generation_id: int) -> Generation | None:
     """Run one generation if this worker can claim it; store its image and every attempt.
 
     The claim is a conditional UPDATE, so two workers never run the same generation; a
-    generation whose worker died is claimable again once its lease runs out. Returns the
-    generation, or None when there was nothing to do.
+    generation whose worker died is claimable again once its lease runs out. The provider's
+    job is stored as soon as the provider took it, so the worker that takes over resumes that
+    job rather than paying for a new one. With webhooks on (GATEWAY_WEBHOOK_BASE_URL) the job
+    is submitted and left running: the webhook, or the requeue pass when none comes, sends the
+    generation back to collect it. Returns the generation, or None when there was nothing to
+    do (or nothing yet).
     """
     claimed_at = Generation.objects.claim(
         generation_id, lease_seconds=settings.ARENA_GENERATION_LEASE_SECONDS
@@ -417,21 +421,89 @@ def generation_execute(*, generation_id: int) -> Generation | None:
         return None
     generation = Generation.objects.select_related("prompt", "model").get(pk=generation_id)
     try:
-        result = _call_gateway(generation)
+        result = _call_gateway(generation, claimed_at)
+    except gateway.JobDetached:
+        _lease_until_deadline(generation, claimed_at)
+        return None
     except gateway.GatewayError as exc:
-        calls_record(attempts=exc.attempts, generation=generation)
-        return _finish(generation, claimed_at, error=exc.message)
-    calls_record(attempts=result.attempts, generation=generation)
+        return _outcome_store(generation, claimed_at, exc.attempts, error=exc.message)
     error = _renditions_save(generation, result.images[0])
-    if error:
-        return _finish(generation, claimed_at, error=error)
-    # Not saved with the files: _finish records them only if this worker still holds its claim.
-    finished = _finish(
-        generation, claimed_at, image=generation.image.name, thumbnail=generation.thumbnail.name
-    )
-    if finished is None:
+    return _outcome_store(generation, claimed_at, result.attempts, error=error)
+
+
+def _outcome_store(
+    generation: Generation,
+    claimed_at: datetime,
+    attempts: list[gateway.Attempt],
+    *,
+    error: str,
+) -> Generation | None:
+    """Record the calls and the outcome in one transaction, so a worker that dies leaves either
+    both or neither. The renditions' files, written before, are deleted if the outcome is not
+    stored. A worker that lost its claim records only the calls the new holder will not: the
+    job it holds is the new holder's to record."""
+    try:
+        with transaction.atomic():
+            finished = _finish(
+                generation,
+                claimed_at,
+                image="" if error else generation.image.name,
+                thumbnail="" if error else generation.thumbnail.name,
+                error=error,
+            )
+            if finished is None:
+                held = Generation.objects.filter(pk=generation.pk).values_list("job", flat=True)
+                job_id = (held.first() or {}).get("job_id")
+                attempts = [a for a in attempts if not job_id or a.provider_request_id != job_id]
+            calls_record(attempts=attempts, generation=generation)
+    except BaseException:
+        _renditions_delete(generation)
+        raise
+    if finished is None or error:
         _renditions_delete(generation)
     return finished
+
+
+def _lease_until_deadline(generation: Generation, claimed_at: datetime) -> None:
+    """A job left to the webhook is not taken over before the request's deadline, even under a
+    lease shorter than that: only then does the requeue pass resume (poll) it."""
+    lease = settings.ARENA_GENERATION_LEASE_SECONDS
+    extra = gateway.default_gateway().timeout - lease
+    if extra > 0:
+        Generation.objects.filter(
+            pk=generation.pk, status=Generation.Status.RUNNING, started_at=claimed_at
+        ).update(started_at=claimed_at + timedelta(seconds=extra))
+
+
+def _job_store(generation: Generation, claimed_at: datetime, job: gateway.JobRef) -> None:
+    """Keep the provider's job on the generation, committed before anyone waits on it."""
+    with transaction.atomic():
+        stored = Generation.objects.filter(
+            pk=generation.pk, status=Generation.Status.RUNNING, started_at=claimed_at
+        ).update(job=job.to_dict())
+    if not stored:
+        log.warning(
+            "generation %s was taken over before its %s job %s was stored",
+            generation.pk,
+            job.provider,
+            job.job_id,
+        )
+
+
+def generation_job_ended(*, provider: str, job_id: str) -> bool:
+    """A provider reported (by webhook) that the job of a generation ended: send the generation
+    back to a worker, which collects the job. Repeats and unknown jobs change nothing."""
+    with transaction.atomic():
+        ids = list(
+            Generation.objects.awaiting_webhook(provider=provider, job_id=job_id).values_list(
+                "pk", flat=True
+            )
+        )
+        Generation.objects.filter(pk__in=ids, status=Generation.Status.RUNNING).update(
+            status=Generation.Status.QUEUED
+        )
+        _enqueue(ids)
+    return bool(ids)
 
 
 def _renditions_save(generation: Generation, image: bytes) -> str:
@@ -457,7 +529,14 @@ def _renditions_delete(generation: Generation) -> None:
     generation.thumbnail.delete(save=False)
 
 
-def _call_gateway(generation: Generation) -> gateway.ImageResult:
+def _call_gateway(generation: Generation, claimed_at: datetime) -> gateway.ImageResult:
+    """Ask the gateway for the image: resuming the generation's stored job if it has one,
+    storing each new job as the provider takes it, and leaving it to the webhook if on."""
+    jobs = {
+        "job": gateway.JobRef.from_dict(generation.job) if generation.job else None,
+        "on_job": lambda job: _job_store(generation, claimed_at, job),
+        "detach": True,
+    }
     prompt = generation.prompt
     if prompt.arena == Arena.EDIT:
         with prompt.source_image.open("rb") as source:
@@ -467,8 +546,8 @@ def _call_gateway(generation: Generation) -> gateway.ImageResult:
                 images=(source.read(),),
                 seed=generation.seed,
             )
-        return gateway.edit(request)
-    return gateway.generate(_generate_request(generation))
+        return gateway.edit(request, **jobs)
+    return gateway.generate(_generate_request(generation), **jobs)
 
 
 def _generate_request(generation: Generation) -> gateway.ImageRequest:
@@ -495,7 +574,12 @@ def _finish(
     updated = Generation.objects.filter(
         pk=generation.pk, status=Generation.Status.RUNNING, started_at=claimed_at
     ).update(
-        status=status, image=image, thumbnail=thumbnail, error=error, finished_at=timezone.now()
+        status=status,
+        image=image,
+        thumbnail=thumbnail,
+        error=error,
+        job=None,
+        finished_at=timezone.now(),
     )
     if not updated:
         log.warning("generation %s was taken over by another worker", generation.pk)

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
 
 from gateway.catalog import OfferingSpec
-from gateway.errors import ProviderError
+from gateway.errors import JobDetached, ProviderError
 from gateway.http import Deadline, data_uri
 from gateway.normalize import ParamTable, Shapes, wire_seed
-from gateway.types import ErrorKind, ImageRequest, Operation
+from gateway.types import ErrorKind, ImageRequest, JobRef, Operation
+
+logger = logging.getLogger(__name__)
 
 # What reading a body of the wrong shape raises.
 SHAPE_ERRORS = (KeyError, IndexError, TypeError, AttributeError, ValueError)
@@ -73,6 +76,67 @@ class Provider(Protocol):
         deadline: Deadline,
     ) -> ProviderResponse:
         """Make the images, or raise ProviderError with the kind of failure."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class JobHooks:
+    """What a caller asks of a provider's job: `on_job` is called with the job as soon as the
+    provider accepted it, before any wait; with a `webhook_base` the provider is asked to call
+    its own webhook under it when the job ends, and the call returns at once (JobDetached)
+    instead of polling."""
+
+    on_job: Callable[[JobRef], None]
+    webhook_base: str = ""
+
+    def webhook_url(self, provider: str) -> str:
+        """Where `provider` reports a job's end: `{webhook_base}/{provider}/`, or "" to poll."""
+        return f"{self.webhook_base}/{provider}/" if self.webhook_base else ""
+
+    def report(self, job: JobRef) -> None:
+        """Give the caller the job the provider accepted; then, if the webhook is to finish it,
+        stop waiting (JobDetached). A caller that failed to keep the job gets its images by
+        polling instead: the job is paid for either way, and one left to a webhook that
+        nobody can match to it would be lost."""
+        try:
+            self.on_job(job)
+        except Exception:
+            logger.exception(
+                "%s job %s could not be reported; waiting on it", job.provider, job.job_id
+            )
+            return
+        if job.webhook:
+            raise JobDetached(job)
+
+
+@runtime_checkable
+class JobProvider(Provider, Protocol):
+    """A provider whose calls are jobs it runs on its side (fal's queue, Replicate's
+    predictions), which can be reported as they start and resumed after a crash."""
+
+    def submit(
+        self,
+        offering: OfferingSpec,
+        request: ImageRequest,
+        operation: Operation,
+        *,
+        deadline: Deadline,
+        hooks: JobHooks,
+    ) -> ProviderResponse:
+        """As `call`, reporting the job to `hooks` once accepted (and detaching if asked)."""
+        ...
+
+    def resume(
+        self,
+        offering: OfferingSpec,
+        request: ImageRequest,
+        job: JobRef,
+        *,
+        deadline: Deadline,
+    ) -> ProviderResponse:
+        """Wait for a job submitted earlier (perhaps by a process now gone) and collect its
+        images, or raise ProviderError as `call` does (a job the provider no longer knows
+        included)."""
         ...
 
 

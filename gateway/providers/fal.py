@@ -23,8 +23,14 @@ from gateway.normalize import (
     fit_sides,
     nearest_aspect_ratio,
 )
-from gateway.providers.base import SHAPE_ERRORS, HTTPProvider, ProviderResponse, model_inputs
-from gateway.types import ErrorKind, ImageRequest, Operation
+from gateway.providers.base import (
+    SHAPE_ERRORS,
+    HTTPProvider,
+    JobHooks,
+    ProviderResponse,
+    model_inputs,
+)
+from gateway.types import ErrorKind, ImageRequest, JobRef, Operation
 
 WAITING = frozenset({"IN_QUEUE", "IN_PROGRESS"})
 # Input fields fal's image models share (their API pages on fal.ai/models, e.g.
@@ -102,39 +108,112 @@ class FalProvider(HTTPProvider):
         operation: Operation,
         deadline: Deadline,
     ) -> ProviderResponse:
+        return self._run(offering, request, operation, deadline, None)
+
+    def submit(
+        self,
+        offering: OfferingSpec,
+        request: ImageRequest,
+        operation: Operation,
+        *,
+        deadline: Deadline,
+        hooks: JobHooks,
+    ) -> ProviderResponse:
+        try:
+            return self._run(offering, request, operation, deadline, hooks)
+        except SHAPE_ERRORS as exc:
+            raise self.shape_error(exc) from None
+
+    def resume(
+        self,
+        offering: OfferingSpec,
+        request: ImageRequest,
+        job: JobRef,
+        *,
+        deadline: Deadline,
+    ) -> ProviderResponse:
+        _, warnings = _arguments(offering, request)
+        try:
+            # What the job was doing when its first waiter went is unknown: it may have run.
+            return self._collect(offering, request, job, deadline, warnings, seen=[""])
+        except SHAPE_ERRORS as exc:
+            raise self.shape_error(exc) from None
+
+    def _run(
+        self,
+        offering: OfferingSpec,
+        request: ImageRequest,
+        operation: Operation,
+        deadline: Deadline,
+        hooks: JobHooks | None,
+    ) -> ProviderResponse:
         arguments, warnings = _arguments(offering, request)
-        headers = {"Authorization": f"Key {self.api_key}"}
+        # fal.ai/docs/model-endpoints/webhooks: the queue calls `fal_webhook` when the request
+        # ends, with the request id and its result.
+        url = hooks.webhook_url(self.name) if hooks else ""
+        webhook = {"fal_webhook": url} if url else {}
         reply = send(
             self.client,
             "POST",
             f"{self.base_url}/{offering.provider_model_for(operation)}",
             deadline,
             json=arguments,
-            headers=headers,
+            headers=self._headers(),
+            params=webhook,
         )
         if reply.response.is_error:
             raise _error(reply.response)
         queued = json_of(reply.response)
-        job = str(queued.get("request_id", ""))
+        job = JobRef(
+            provider=self.name,
+            offering=offering.key,
+            job_id=str(queued.get("request_id", "")),
+            urls={
+                "status": str(queued["status_url"]),
+                "response": str(queued["response_url"]),
+                "cancel": str(queued.get("cancel_url", "")),
+            },
+            webhook=bool(webhook),
+        )
+        if hooks:
+            hooks.report(job)
+        return self._collect(offering, request, job, deadline, warnings, seen=["IN_QUEUE"])
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Key {self.api_key}"}
+
+    def _collect(
+        self,
+        offering: OfferingSpec,
+        request: ImageRequest,
+        job: JobRef,
+        deadline: Deadline,
+        warnings: tuple[str, ...],
+        *,
+        seen: list[str],
+    ) -> ProviderResponse:
+        """Wait for the job and fetch its images; `seen` starts with what we know of it."""
+        headers = self._headers()
         # fal bills a request that ran. One given up on while we last saw it queued, and whose
         # cancel fal accepted, never ran ("If the request is in the queue, fal removes it",
         # fal.ai/docs/inference-api/queue/cancel); any other may have, and is charged.
-        seen = ["IN_QUEUE"]
         try:
-            self._wait(queued["status_url"], headers, deadline, seen)
+            self._wait(job.urls["status"], headers, deadline, seen)
         except (ProviderError, *SHAPE_ERRORS) as exc:
-            answer = cancel(self.client, "PUT", queued.get("cancel_url", ""), headers)
+            answer = cancel(self.client, "PUT", job.urls.get("cancel", ""), headers)
             removed = seen[-1] == "IN_QUEUE" and answer == "CANCELLATION_REQUESTED"
             error = self.shape_error(exc)
-            raise error.of_job(job, billed_images=0 if removed else request.n) from None
+            raise error.of_job(job.job_id, billed_images=0 if removed else request.n) from None
         try:
-            return self._result(offering, queued["response_url"], headers, deadline, warnings, job)
+            return self._result(
+                offering, job.urls["response"], headers, deadline, warnings, job.job_id
+            )
         except (ProviderError, *SHAPE_ERRORS) as exc:
             # A refusal of fal's own is for the refusals' rules to price; any other failure
             # after COMPLETED lost images that were made, and billed.
             error = self.shape_error(exc)
             billed = 0 if error.kind is ErrorKind.CONTENT_POLICY else request.n
-            raise error.of_job(job, billed_images=billed) from None
+            raise error.of_job(job.job_id, billed_images=billed) from None
 
     def _result(
         self,

@@ -32,8 +32,14 @@ from gateway.normalize import (
     fit_sides,
     nearest_aspect_ratio,
 )
-from gateway.providers.base import SHAPE_ERRORS, HTTPProvider, ProviderResponse, model_inputs
-from gateway.types import ErrorKind, ImageRequest, Operation
+from gateway.providers.base import (
+    SHAPE_ERRORS,
+    HTTPProvider,
+    JobHooks,
+    ProviderResponse,
+    model_inputs,
+)
+from gateway.types import ErrorKind, ImageRequest, JobRef, Operation
 
 RUNNING = frozenset({"starting", "processing"})
 # A prediction that made its output: finished, or processing with the output already there.
@@ -105,25 +111,100 @@ class ReplicateProvider(HTTPProvider):
         operation: Operation,
         deadline: Deadline,
     ) -> ProviderResponse:
+        return self._run(offering, request, operation, deadline, None)
+
+    def submit(
+        self,
+        offering: OfferingSpec,
+        request: ImageRequest,
+        operation: Operation,
+        *,
+        deadline: Deadline,
+        hooks: JobHooks,
+    ) -> ProviderResponse:
+        try:
+            return self._run(offering, request, operation, deadline, hooks)
+        except SHAPE_ERRORS as exc:
+            raise self.shape_error(exc) from None
+
+    def resume(
+        self,
+        offering: OfferingSpec,
+        request: ImageRequest,
+        job: JobRef,
+        *,
+        deadline: Deadline,
+    ) -> ProviderResponse:
+        _, warnings = _arguments(offering, request)
+        try:
+            reply = get_retrying(self.client, job.urls["get"], deadline, headers=self._headers())
+            if reply.response.is_error:
+                raise _error(reply.response).of_job(job.job_id, billed_images=0)
+            prediction = json_of(reply.response)
+            # What the prediction did while nobody watched is unknown: it may have run.
+            return self._collect(
+                request, reply, prediction, deadline, warnings, seen=["processing"]
+            )
+        except SHAPE_ERRORS as exc:
+            raise self.shape_error(exc) from None
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+    def _run(
+        self,
+        offering: OfferingSpec,
+        request: ImageRequest,
+        operation: Operation,
+        deadline: Deadline,
+        hooks: JobHooks | None,
+    ) -> ProviderResponse:
         arguments, warnings = _arguments(offering, request)
         model_inputs(arguments, request, offering, image_field="image_input", image_list=True)
-        headers = {"Authorization": f"Bearer {self.api_key}"}
-        # Asking Replicate to hold the request no longer than our own budget leaves time to
-        # learn the prediction's id, to poll or cancel it, instead of timing out blind.
-        hold = max(1, min(MAX_WAIT_SECONDS, int(deadline.remaining()) - 1))
+        body: dict[str, Any] = {"input": arguments}
+        headers = self._headers()
+        webhook = hooks.webhook_url(self.name) if hooks else ""
+        if webhook:
+            # replicate.com/docs/topics/webhooks: one call when the prediction ends, whatever
+            # its outcome; nobody holds the request open for it.
+            body.update(webhook=webhook, webhook_events_filter=["completed"])
+        else:
+            # Asking Replicate to hold the request no longer than our own budget leaves time to
+            # learn the prediction's id, to poll or cancel it, instead of timing out blind.
+            hold = max(1, min(MAX_WAIT_SECONDS, int(deadline.remaining()) - 1))
+            headers["Prefer"] = f"wait={hold}"
         reply = send(
             self.client,
             "POST",
             f"{self.base_url}/v1/models/{offering.provider_model_for(operation)}/predictions",
             deadline,
-            json={"input": arguments},
-            headers={**headers, "Prefer": f"wait={hold}"},
+            json=body,
+            headers=headers,
         )
         if reply.response.is_error:
             raise _error(reply.response)
         prediction = json_of(reply.response)
+        if hooks:
+            job = _job_of(prediction, offering, self.name, self.base_url, webhook=bool(webhook))
+            hooks.report(job)
+        return self._collect(
+            request, reply, prediction, deadline, warnings, seen=[prediction["status"]]
+        )
+
+    def _collect(
+        self,
+        request: ImageRequest,
+        reply: Reply,
+        prediction: dict[str, Any],
+        deadline: Deadline,
+        warnings: tuple[str, ...],
+        *,
+        seen: list[str],
+    ) -> ProviderResponse:
+        """Wait for the prediction to end and download its output; `seen` starts with what we
+        know of it."""
         job = str(prediction.get("id", ""))
-        seen = [prediction["status"]]
+        headers = self._headers()
         try:
             reply, prediction = self._wait(reply, prediction, headers, deadline, seen)
         except (ProviderError, *SHAPE_ERRORS) as exc:
@@ -219,6 +300,23 @@ def _arguments(
     if ratio:
         arguments["aspect_ratio"] = ratio
     return arguments, warnings
+
+
+def _job_of(
+    prediction: dict[str, Any], offering: OfferingSpec, name: str, base: str, *, webhook: bool
+) -> JobRef:
+    job_id = str(prediction["id"])
+    urls = prediction.get("urls") or {}
+    return JobRef(
+        provider=name,
+        offering=offering.key,
+        job_id=job_id,
+        urls={
+            "get": str(urls.get("get") or f"{base}/v1/predictions/{job_id}"),
+            "cancel": str(urls.get("cancel") or f"{base}/v1/predictions/{job_id}/cancel"),
+        },
+        webhook=webhook,
+    )
 
 
 def _urls(prediction: dict[str, Any]) -> list[str]:

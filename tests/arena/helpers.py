@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
 from django.test import Client
 from django.utils import timezone
+from pytest_httpserver import HTTPServer
 
 import gateway
 from arena.battles.models import Battle, Vote
@@ -18,6 +22,7 @@ from arena.pages import figures
 from arena.ratings.models import Rating
 from gateway.providers.local import LocalProvider
 from tests.factories import AIModelFactory
+from tests.gateway.fakes import FakeFal, FakeReplicate
 
 TOKEN = re.compile(r'action="/battle/([A-Za-z0-9_-]+)/"')
 
@@ -140,3 +145,27 @@ def measured_models() -> tuple[AIModel, AIModel]:
             rank=1, votes=100, preliminary=False, computed_at=now,
         )  # fmt: skip
     return fast, slow
+
+
+@contextmanager
+def job_providers(**environ: str) -> Iterator[tuple[FakeFal, FakeReplicate]]:
+    """fal and Replicate on a loopback fake, the process's gateway pointed at both, with
+    `environ` added (GATEWAY_WEBHOOK_BASE_URL); no other remote provider configured."""
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    release = threading.Event()
+    fal, replicate = FakeFal(server, release), FakeReplicate(server, release)
+    router = gateway.Gateway(
+        environ=fal.env() | replicate.env() | environ,
+        router=gateway.Router(gateway.MemoryWindow(), policy=gateway.RoutingPolicy(exploration=0)),
+        timeout=5,
+        poll_interval=0.01,
+    )
+    gateway.set_default_gateway(router)
+    try:
+        yield fal, replicate
+    finally:
+        release.set()
+        router.close()
+        server.clear()
+        server.stop()

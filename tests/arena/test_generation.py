@@ -172,7 +172,7 @@ def test_an_image_is_stored_as_its_fields_name_it_with_the_bytes_of_its_renditio
     returned = []
     router = gateway.default_gateway()
     original = router.generate
-    router.generate = lambda request: returned.append(original(request)) or returned[-1]
+    router.generate = lambda request, **jobs: returned.append(original(request)) or returned[-1]
     generation = Generation.objects.create(
         prompt=PromptFactory(), model=AIModel.objects.get(slug="lumen-xl")
     )
@@ -199,10 +199,10 @@ def test_a_generation_taken_over_meanwhile_keeps_no_files_of_this_worker(models,
     router = gateway.default_gateway()
     original = router.generate
 
-    def slow_call_outlives_the_lease(request):
+    def slow_call_outlives_the_lease(request, **jobs):
         later = timezone.now() + timedelta(seconds=1)
         Generation.objects.filter(pk=generation.pk).update(started_at=later)
-        return original(request)
+        return original(request, **jobs)
 
     router.generate = slow_call_outlives_the_lease
 
@@ -275,7 +275,7 @@ def test_each_rendition_is_its_own_image_from_its_own_secret_seed(models, commit
     sent = []
     router = gateway.default_gateway()
     original = router.generate
-    router.generate = lambda request: sent.append(request) or original(request)
+    router.generate = lambda request, **jobs: sent.append(request) or original(request, **jobs)
     prompt = PromptFactory(text="A red sphere beside a blue cube")
 
     committed(prompt_generate, prompt_ids=[prompt.pk])
