@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.catalog import Catalog, ModelSpec, OfferingSpec, default_catalog
 from gateway.errors import GatewayError, RequestRefused
-from gateway.types import Attempt, ErrorKind, ImageRequest, ImageResult, Operation
+from gateway.types import (
+    Attempt,
+    ErrorKind,
+    ImageRequest,
+    ImageResult,
+    Operation,
+    PartialImages,
+)
 
 if TYPE_CHECKING:
     from gateway.batch import (
@@ -43,6 +50,7 @@ __all__ = [
     "Operation",
     "ParamMode",
     "ParamRule",
+    "PartialImages",
     "RedisWindow",
     "RequestRefused",
     "Router",
@@ -91,13 +99,13 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(_LAZY[name]), name)
 
 
-def generate(request: ImageRequest) -> ImageResult:
+def generate(request: ImageRequest, *, partials: PartialImages | None = None) -> ImageResult:
     from gateway.client import default_gateway
 
-    return default_gateway().generate(request)
+    return default_gateway().generate(request, partials=partials)
 
 
-def edit(request: ImageRequest) -> ImageResult:
+def edit(request: ImageRequest, *, partials: PartialImages | None = None) -> ImageResult:
     from gateway.client import default_gateway
 
-    return default_gateway().edit(request)
+    return default_gateway().edit(request, partials=partials)

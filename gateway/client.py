@@ -28,7 +28,7 @@ from gateway.http import (
 from gateway.normalize import call_seed, check, effective_params, prepare
 from gateway.providers import PROVIDER_IDS, Provider, providers_from_env
 from gateway.routing import QUOTA_REST_SECONDS, Router, RoutingPolicy
-from gateway.types import Attempt, ErrorKind, ImageRequest, ImageResult, Operation
+from gateway.types import Attempt, ErrorKind, ImageRequest, ImageResult, Operation, PartialImages
 from gateway.window import window_from_env
 
 Call = tuple[Attempt, list[bytes], ProviderError | None]
@@ -104,11 +104,15 @@ class Gateway:
             policy=RoutingPolicy(quota_rest_seconds=self.settings.quota_rest_seconds),
         )
 
-    def generate(self, request: ImageRequest) -> ImageResult:
-        return self._run(request, Operation.GENERATE)
+    def generate(
+        self, request: ImageRequest, *, partials: PartialImages | None = None
+    ) -> ImageResult:
+        """The images; with `partials`, the first one also in progress, where the provider
+        can show it."""
+        return self._run(request, Operation.GENERATE, partials)
 
-    def edit(self, request: ImageRequest) -> ImageResult:
-        return self._run(request, Operation.EDIT)
+    def edit(self, request: ImageRequest, *, partials: PartialImages | None = None) -> ImageResult:
+        return self._run(request, Operation.EDIT, partials)
 
     def check(self, request: ImageRequest, operation: Operation) -> None:
         """Refuse a request the model can never fulfil (RequestRefused), before any call: a
@@ -151,7 +155,9 @@ class Gateway:
     ) -> None:
         self.close()
 
-    def _run(self, request: ImageRequest, operation: Operation) -> ImageResult:
+    def _run(
+        self, request: ImageRequest, operation: Operation, partials: PartialImages | None
+    ) -> ImageResult:
         self.check(request, operation)
         offerings = self.routable_offerings(request.model)
         if not offerings:
@@ -188,7 +194,12 @@ class Gateway:
             if index and share.seconds <= 0:
                 break
             for attempt, made, error in self._attempt(
-                offering, replace(request, n=request.n - len(images)), operation, share
+                offering,
+                replace(request, n=request.n - len(images)),
+                operation,
+                share,
+                # only the first image is shown in progress
+                None if images else partials,
             ):
                 attempts.append(attempt)
                 images += made
@@ -233,6 +244,7 @@ class Gateway:
         request: ImageRequest,
         operation: Operation,
         deadline: Deadline,
+        partials: PartialImages | None = None,
     ) -> list[Call]:
         """Ask one offering for `request.n` images: in one call, or in parallel calls where
         the provider makes fewer per call."""
@@ -247,7 +259,9 @@ class Gateway:
         per_call = max(1, provider.images_per_call(offering))
         counts = [min(per_call, request.n - start) for start in range(0, request.n, per_call)]
         if len(counts) == 1:
-            return [self._call(provider, offering, prepared, operation, warnings, deadline)]
+            return [
+                self._call(provider, offering, prepared, operation, warnings, deadline, partials)
+            ]
         calls = [
             replace(prepared, n=count, seed=call_seed(prepared.seed, k))
             for k, count in enumerate(counts)
@@ -255,14 +269,16 @@ class Gateway:
         with ThreadPoolExecutor(max_workers=len(calls)) as pool:
             return list(
                 pool.map(
-                    lambda call: self._call(
+                    lambda k, call: self._call(
                         provider,
                         offering,
                         call,
                         operation,
                         warnings,
                         deadline.share(deadline.left()),
+                        None if k else partials,
                     ),
+                    range(len(calls)),
                     calls,
                 )
             )
@@ -275,6 +291,7 @@ class Gateway:
         operation: Operation,
         warnings: tuple[str, ...],
         deadline: Deadline,
+        partials: PartialImages | None = None,
     ) -> Call:
         attempt_of = partial(
             Attempt,
@@ -284,7 +301,9 @@ class Gateway:
             started_at=datetime.now(UTC),
         )
         try:
-            response = provider.call(offering, request, operation, deadline=deadline)
+            # Asked only when wanted, so a provider that cannot stream need not know of it.
+            streamed = {"partials": partials} if partials else {}
+            response = provider.call(offering, request, operation, deadline=deadline, **streamed)
         except ProviderError as exc:
             attempt = attempt_of(
                 ok=False,
