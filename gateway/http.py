@@ -9,8 +9,9 @@ import io
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -131,6 +132,54 @@ def send(client: httpx.Client, method: str, url: str, deadline: Deadline, **kwar
             ErrorKind.CONNECTION, f"{where}: {type(exc).__name__}: {exc}"
         ) from None
     return Reply(response, ttfb_ms)
+
+
+@contextmanager
+def streamed(
+    client: httpx.Client, method: str, url: str, deadline: Deadline, **kwargs: Any
+) -> Iterator[Reply]:
+    """`send`, leaving the body to be read as it arrives (server-sent events): a transport
+    failure or the deadline passing while it is read is a failure of its kind too."""
+    request = client.build_request(method, url, timeout=deadline.timeout(), **kwargs)
+    where = f"{method} {request.url.copy_with(query=None)}"
+    try:
+        response = client.send(request, stream=True)
+        try:
+            yield Reply(response, deadline.elapsed_ms())
+        finally:
+            response.close()
+    except httpx.TimeoutException as exc:
+        raise ProviderError(
+            ErrorKind.TIMEOUT,
+            f"{where}: no answer within the {deadline.seconds:g} s budget ({type(exc).__name__}).",
+        ) from None
+    except httpx.TransportError as exc:
+        raise ProviderError(
+            ErrorKind.CONNECTION, f"{where}: {type(exc).__name__}: {exc}"
+        ) from None
+
+
+def server_sent_events(response: httpx.Response, deadline: Deadline) -> Iterator[tuple[str, str]]:
+    """(event, data) of each server-sent event as it arrives (html.spec.whatwg.org, "Server-sent
+    events": `event:` and `data:` lines, a blank line ends an event, `:` starts a comment);
+    the deadline is checked between events, as httpx's own timeout is per read."""
+    event = ""
+    data: list[str] = []
+    for line in response.iter_lines():
+        if not line:
+            if data:
+                yield event or "message", "\n".join(data)
+            event, data = "", []
+            deadline.remaining()
+            continue
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "event":
+            event = value
+        elif name == "data":
+            data.append(value)
+    if data:
+        yield event or "message", "\n".join(data)
 
 
 def get_retrying(
