@@ -74,6 +74,11 @@ class ImageJob(models.Model):
     timeout = models.FloatField(
         null=True, blank=True, help_text="The caller's deadline in seconds; empty: the gateway's."
     )
+    partial_images = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Streamed: how many partial images the caller wants; empty: not streamed.",
+    )
     # What became of it.
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     images = models.JSONField(default=list, blank=True, help_text="Storage names.")

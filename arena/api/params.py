@@ -31,6 +31,8 @@ MAX_DEPTH = 16  # how deeply the values of parameters passed on to providers may
 MAX_SEED = 2**63 - 1
 RESPONSE_FORMATS = ("url", "b64_json")
 KNOWN = {"model", "prompt", "n", "size", "quality", "style", "response_format", "user", "seed"}
+KNOWN |= {"stream", "partial_images"}  # arena.api.streaming
+MAX_PARTIAL_IMAGES = 3
 # The gateway's request fields whose name in OpenAI's API differs.
 OPENAI_PARAMS = {"images": "image"}
 # A request's own deadline, in seconds: a header, so the body stays exactly OpenAI's.
@@ -75,6 +77,8 @@ class ImageParams:
 
     request: gateway.ImageRequest
     response_format: str = "url"
+    # `stream: true`: how many partial images to send before the final one; None: not streamed
+    partial_images: int | None = None
 
 
 def image_params(
@@ -120,7 +124,7 @@ def image_params(
     )
     _gateway_check(request, edit=edit)
     _not_in_competition(prompt, images, edit=edit)
-    return ImageParams(request, response_format)
+    return ImageParams(request, response_format, _partial_images(data, multipart=edit))
 
 
 def request_timeout(value: str | None) -> float | None:
@@ -312,3 +316,28 @@ def _clean(upload: UploadedFile, param: str, clean: Callable[[bytes, str], bytes
         return clean(upload.read(), name)
     except UploadRejected as exc:
         raise ApiError(400, f"{param}: {exc}", param=param) from None
+
+
+def _partial_images(data: Mapping[str, Any], *, multipart: bool) -> int | None:
+    """With `stream: true`, the `partial_images` wanted (0 to 3, OpenAI's range; 0 unless
+    given); None for a request that is not streamed. A multipart edit sends both as text."""
+    stream, partial_images = data.get("stream") or False, data.get("partial_images")
+    if multipart and stream in ("true", "false"):
+        stream = stream == "true"
+    if not isinstance(stream, bool):
+        raise ApiError(400, "stream must be true or false.", param="stream")
+    if partial_images is None:
+        return 0 if stream else None
+    if multipart and isinstance(partial_images, str) and WHOLE_NUMBER.fullmatch(partial_images):
+        partial_images = int(partial_images)
+    if (
+        isinstance(partial_images, bool)
+        or not isinstance(partial_images, int)
+        or not 0 <= partial_images <= MAX_PARTIAL_IMAGES
+    ):
+        raise ApiError(
+            400,
+            f"partial_images must be a whole number from 0 to {MAX_PARTIAL_IMAGES}.",
+            param="partial_images",
+        )
+    return partial_images if stream else None

@@ -40,6 +40,7 @@ from arena.api.services import (
     image_job_images,
     image_job_wait,
 )
+from arena.api.streaming import images_stream
 from arena.catalog.models import AIModel
 from arena.catalog.services import model_routable
 from arena.ratelimit import Usage, allowance_take
@@ -233,6 +234,8 @@ def images_edits(request: HttpRequest) -> HttpResponse:
 
 
 def _images(request: HttpRequest, params: ImageParams, *, edit: bool) -> HttpResponse:
+    if params.partial_images is not None:
+        return images_stream(params, edit=edit, api_key=request.api_key, outcome=_outcome)
     job = _run(params, edit=edit, source=ImageJob.Source.API, api_key=request.api_key)
     if params.response_format == "b64_json":
         images = image_job_images(job=job)
@@ -254,7 +257,12 @@ def _run(
         source=source,
         api_key_id=api_key.pk if api_key else None,
     )
-    job = image_job_wait(job_id=job.pk)
+    return _outcome(image_job_wait(job_id=job.pk))
+
+
+def _outcome(job: ImageJob) -> ImageJob:
+    """The job if it made its images; its failure, or its not finishing in time, as an
+    ApiError."""
     if job.status == ImageJob.Status.READY:
         return job
     if not job.finished:

@@ -1,0 +1,140 @@
+"""`stream: true`: the images API's answer as server-sent events, partial images first.
+
+OpenAI's shapes (platform.openai.com/docs/api-reference/images-streaming; openai-python
+src/openai/types/image_gen_partial_image_event.py, image_gen_completed_event.py and their
+image_edit_ twins): `image_generation.partial_image` events with `b64_json` and
+`partial_image_index`, then one `image_generation.completed` per image, each echoing `size`,
+`quality`, `background` and `output_format`; an edit's events are `image_edit.*`. A failure
+once the stream has begun is an event whose data holds `error`, which the SDK raises
+(src/openai/_streaming.py); before it has begun, the ordinary JSON error, with its status.
+
+The web process never calls a provider, so the partial images come from whoever runs the job,
+through arena.api.partials: a worker's arrive over Redis as they are made, an eager run's
+(the embedded default) are collected in the view's own thread. Either way the wait is bounded
+by the job's own deadline, as a request that is not streamed.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from PIL import Image
+
+from arena.api.models import ApiKey, ImageJob
+from arena.api.params import ApiError, ImageParams
+from arena.api.partials import partials_collected, partials_relayed
+from arena.api.services import (
+    image_job_create,
+    image_job_images,
+    image_job_patience,
+    image_job_wait,
+)
+
+FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp"}
+# Only token-billed providers report tokens, and a job keeps none: the SDK's type asks for the
+# field, so it is there, empty.
+NO_USAGE = {
+    "input_tokens": 0,
+    "input_tokens_details": {"image_tokens": 0, "text_tokens": 0},
+    "output_tokens": 0,
+    "total_tokens": 0,
+}
+
+Outcome = Callable[[ImageJob], ImageJob]
+
+
+def images_stream(
+    params: ImageParams, *, edit: bool, api_key: ApiKey, outcome: Outcome
+) -> StreamingHttpResponse:
+    """Run the request as a job and answer its events as they come. `outcome` is the view's
+    reading of a finished job: the job if it made its images, else the ApiError to answer."""
+    from arena.celery import app
+
+    def create() -> ImageJob:
+        return image_job_create(
+            request=params.request,
+            edit=edit,
+            source=ImageJob.Source.API,
+            api_key_id=api_key.pk,
+            partial_images=params.partial_images,
+        )
+
+    if app.conf.task_always_eager:
+        with partials_collected() as collected:
+            job = outcome(image_job_wait(job_id=create().pk))
+        return _response(_events(job.pk, iter(collected), params, edit=edit, outcome=outcome))
+    job = create()
+    arriving = partials_relayed(job.pk, time.monotonic() + image_job_patience(job.timeout))
+    first = next(arriving, None)
+    if first is None:
+        # Finished, or timed out, with nothing shown yet: still time for a plain error.
+        outcome(image_job_wait(job_id=job.pk, timeout=0))
+        return _response(_events(job.pk, iter(()), params, edit=edit, outcome=outcome))
+    partials = _chained(first, arriving)
+    return _response(_events(job.pk, partials, params, edit=edit, outcome=outcome))
+
+
+def _chained(first: bytes, rest: Iterable[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
+
+
+def _events(
+    job_id: uuid.UUID,
+    partials: Iterator[bytes],
+    params: ImageParams,
+    *,
+    edit: bool,
+    outcome: Outcome,
+) -> Iterator[bytes]:
+    prefix = "image_edit" if edit else "image_generation"
+    wanted = params.partial_images or 0
+    # A fallback to another provider starts its stages again: they are numbered here, and no
+    # more are sent than were asked for.
+    for index, image in enumerate(partials):
+        if index < wanted:
+            yield _event(
+                f"{prefix}.partial_image",
+                _described(image, params) | {"partial_image_index": index},
+            )
+    try:
+        job = outcome(image_job_wait(job_id=job_id, timeout=0))
+    except ApiError as error:
+        yield f"event: error\ndata: {json.dumps(error.body())}\n\n".encode()
+        return
+    for image in image_job_images(job=job):
+        yield _event(f"{prefix}.completed", _described(image, params) | {"usage": NO_USAGE})
+
+
+def _described(image: bytes, params: ImageParams) -> dict[str, Any]:
+    """The image and what gpt-image echoes with it: its real size and format, and the quality
+    and background asked for."""
+    with Image.open(io.BytesIO(image)) as opened:  # reads the header only
+        size, image_format = f"{opened.width}x{opened.height}", opened.format or "PNG"
+    background = params.request.extra.get("background")
+    return {
+        "b64_json": base64.b64encode(image).decode(),
+        "created_at": int(time.time()),
+        "size": size,
+        "quality": params.request.quality or "auto",
+        "background": background if isinstance(background, str) else "auto",
+        "output_format": FORMATS.get(image_format, "png"),
+    }
+
+
+def _event(kind: str, data: dict[str, Any]) -> bytes:
+    return f"event: {kind}\ndata: {json.dumps({'type': kind} | data)}\n\n".encode()
+
+
+def _response(events: Iterator[bytes]) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(events, content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx passes each event on as it comes
+    return response
