@@ -3,7 +3,7 @@ relays them (arena.api.streaming).
 
 A generation worker pushes each one, as the gateway hands it over, onto a Redis list of the
 job's own, and the view pops them off as they come. A job run eagerly (the embedded default,
-no Redis) runs in the view's own thread, which collects them instead.
+no Redis) runs in a thread of the view's own process, which hands them over directly.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import functools
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -30,16 +30,16 @@ CHANNEL_SECONDS = 600
 # How often the relay looks at the job's row while no partial image comes.
 POLL_SECONDS = 0.2
 
-_collected: ContextVar[list[bytes] | None] = ContextVar("collected_partials", default=None)
+_handed: ContextVar[Callable[[bytes], None] | None] = ContextVar("handed_partials", default=None)
 
 
 def job_partials(job: ImageJob) -> gateway.PartialImages | None:
-    """Where a streamed job's partial images go as the gateway makes them: to the view in this
-    thread when the job runs eagerly, else onto the job's Redis list; None if not streamed."""
+    """Where a streamed job's partial images go as the gateway makes them: to the view that
+    runs the job in this thread (eagerly), else onto the job's Redis list; None if not
+    streamed."""
     if job.partial_images is None:
         return None
-    collected = _collected.get()
-    emit = collected.append if collected is not None else functools.partial(_publish, job.pk)
+    emit = _handed.get() or functools.partial(_publish, job.pk)
     return gateway.PartialImages(job.partial_images, emit)
 
 
@@ -60,15 +60,14 @@ def _redis() -> redis.Redis:
 
 
 @contextmanager
-def partials_collected() -> Iterator[list[bytes]]:
+def partials_handed(emit: Callable[[bytes], None]) -> Iterator[None]:
     """Within this block, the partial images of streamed jobs run in this thread (eagerly)
-    are collected into the list it gives, rather than published."""
-    collected: list[bytes] = []
-    token = _collected.set(collected)
+    go to `emit` rather than to Redis."""
+    token = _handed.set(emit)
     try:
-        yield collected
+        yield
     finally:
-        _collected.reset(token)
+        _handed.reset(token)
 
 
 def partials_relayed(job_id: uuid.UUID, deadline: float) -> Iterator[bytes]:

@@ -140,7 +140,8 @@ def image_job_execute(*, job_id: str | uuid.UUID) -> ImageJob | None:
     try:
         request = job.gateway_request()
         call = gateway.edit if job.operation == gateway.Operation.EDIT else gateway.generate
-        result = call(request, partials=job_partials(job))
+        partials = job_partials(job)
+        result = call(request, partials=partials) if partials else call(request)
     except gateway.GatewayError as exc:
         calls_record(attempts=exc.attempts, source=job.source)
         return _job_finish(

@@ -9,27 +9,32 @@ once the stream has begun is an event whose data holds `error`, which the SDK ra
 (src/openai/_streaming.py); before it has begun, the ordinary JSON error, with its status.
 
 The web process never calls a provider, so the partial images come from whoever runs the job,
-through arena.api.partials: a worker's arrive over Redis as they are made, an eager run's
-(the embedded default) are collected in the view's own thread. Either way the wait is bounded
-by the job's own deadline, as a request that is not streamed.
+through arena.api.partials: a worker's arrive over Redis as they are made; running eagerly
+(the embedded default) the job runs in a thread of the web process, as a worker would, and
+hands them over directly. Either way the wait is bounded by the job's own deadline, as a
+request that is not streamed is.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import itertools
 import json
+import queue
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from django.db import connections
 from django.http import StreamingHttpResponse
 from PIL import Image
 
 from arena.api.models import ApiKey, ImageJob
 from arena.api.params import ApiError, ImageParams
-from arena.api.partials import partials_collected, partials_relayed
+from arena.api.partials import partials_handed, partials_relayed
 from arena.api.services import (
     image_job_create,
     image_job_images,
@@ -67,50 +72,70 @@ def images_stream(
         )
 
     if app.conf.task_always_eager:
-        with partials_collected() as collected:
-            job = outcome(image_job_wait(job_id=create().pk))
-        return _response(_events(job.pk, iter(collected), params, edit=edit, outcome=outcome))
-    job = create()
-    arriving = partials_relayed(job.pk, time.monotonic() + image_job_patience(job.timeout))
-    first = next(arriving, None)
-    if first is None:
+        arriving = _run_here(create)
+    else:
+        job = create()
+        deadline = time.monotonic() + image_job_patience(job.timeout)
+        arriving = itertools.chain(partials_relayed(job.pk, deadline), [job.pk])
+    first = next(arriving)
+    if isinstance(first, uuid.UUID):
         # Finished, or timed out, with nothing shown yet: still time for a plain error.
-        outcome(image_job_wait(job_id=job.pk, timeout=0))
-        return _response(_events(job.pk, iter(()), params, edit=edit, outcome=outcome))
-    partials = _chained(first, arriving)
-    return _response(_events(job.pk, partials, params, edit=edit, outcome=outcome))
+        outcome(image_job_wait(job_id=first, timeout=0))
+    return _response(
+        _events(itertools.chain([first], arriving), params, edit=edit, outcome=outcome)
+    )
 
 
-def _chained(first: bytes, rest: Iterable[bytes]) -> Iterator[bytes]:
-    yield first
-    yield from rest
+def _run_here(create: Callable[[], ImageJob]) -> Iterator[bytes | uuid.UUID]:
+    """Running eagerly: the job made and run in a thread of this process, as a worker would
+    run it, so that its partial images can be passed on while it runs; then its id."""
+    handed: queue.SimpleQueue[bytes | uuid.UUID | BaseException] = queue.SimpleQueue()
+
+    def run() -> None:
+        try:
+            with partials_handed(handed.put):
+                handed.put(image_job_wait(job_id=create().pk).pk)
+        except BaseException as exc:  # the view's thread raises it
+            handed.put(exc)
+        finally:
+            connections.close_all()
+
+    threading.Thread(target=run, name="image-job-here", daemon=True).start()
+    while True:
+        item = handed.get()
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+        if isinstance(item, uuid.UUID):
+            return
 
 
 def _events(
-    job_id: uuid.UUID,
-    partials: Iterator[bytes],
-    params: ImageParams,
-    *,
-    edit: bool,
-    outcome: Outcome,
+    arriving: Iterable[bytes | uuid.UUID], params: ImageParams, *, edit: bool, outcome: Outcome
 ) -> Iterator[bytes]:
+    """Each partial image as it arrives, then, once the job's id says it is over, its images,
+    or its failure."""
     prefix = "image_edit" if edit else "image_generation"
     wanted = params.partial_images or 0
-    # A fallback to another provider starts its stages again: they are numbered here, and no
-    # more are sent than were asked for.
-    for index, image in enumerate(partials):
-        if index < wanted:
-            yield _event(
-                f"{prefix}.partial_image",
-                _described(image, params) | {"partial_image_index": index},
-            )
-    try:
-        job = outcome(image_job_wait(job_id=job_id, timeout=0))
-    except ApiError as error:
-        yield f"event: error\ndata: {json.dumps(error.body())}\n\n".encode()
-        return
-    for image in image_job_images(job=job):
-        yield _event(f"{prefix}.completed", _described(image, params) | {"usage": NO_USAGE})
+    shown = 0
+    for item in arriving:
+        if not isinstance(item, uuid.UUID):
+            # A fallback to another provider starts its stages again: they are numbered
+            # here, and no more are sent than were asked for.
+            if shown < wanted:
+                yield _event(
+                    f"{prefix}.partial_image",
+                    _described(item, params) | {"partial_image_index": shown},
+                )
+                shown += 1
+            continue
+        try:
+            job = outcome(image_job_wait(job_id=item, timeout=0))
+        except ApiError as error:
+            yield f"event: error\ndata: {json.dumps(error.body())}\n\n".encode()
+            return
+        for image in image_job_images(job=job):
+            yield _event(f"{prefix}.completed", _described(image, params) | {"usage": NO_USAGE})
 
 
 def _described(image: bytes, params: ImageParams) -> dict[str, Any]:
