@@ -321,8 +321,10 @@ def _clean(upload: UploadedFile, param: str, clean: Callable[[bytes, str], bytes
 def _partial_images(data: Mapping[str, Any], *, multipart: bool) -> int | None:
     """With `stream: true`, the `partial_images` wanted (0 to 3, OpenAI's range; 0 unless
     given); None for a request that is not streamed. A multipart edit sends both as text."""
-    stream, partial_images = data.get("stream") or False, data.get("partial_images")
-    if multipart and stream in ("true", "false"):
+    stream, partial_images = data.get("stream"), data.get("partial_images")
+    if stream is None:
+        stream = False
+    elif multipart and stream in ("true", "false"):
         stream = stream == "true"
     if not isinstance(stream, bool):
         raise ApiError(400, "stream must be true or false.", param="stream")

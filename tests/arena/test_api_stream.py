@@ -3,11 +3,16 @@ first, so the official SDK's `stream=True` yields them."""
 
 import base64
 import io
+import json
 
 import httpx
 import numpy as np
 import openai
 import pytest
+from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from PIL import Image
 
 import gateway
@@ -128,6 +133,8 @@ def test_a_failure_before_the_first_event_is_an_ordinary_error(client, monkeypat
         ({"stream": "yes"}, "stream"),
         ({"stream": "true"}, "stream"),
         ({"stream": 1}, "stream"),
+        ({"stream": 0}, "stream"),
+        ({"stream": ""}, "stream"),
     ],
 )
 def test_bad_stream_values_are_refused_with_the_parameter_named(live_server, body, param):
@@ -141,6 +148,40 @@ def test_bad_stream_values_are_refused_with_the_parameter_named(live_server, bod
     assert response.status_code == 400
     assert response.json()["error"]["param"] == param
     assert response.json()["error"]["message"].startswith(param)
+
+
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 10),
+    st.text(max_size=6),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.lists(st.booleans(), max_size=2),
+)
+
+
+@hypothesis_settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(stream=VALUES, partial_images=VALUES)
+def test_arbitrary_stream_values_are_never_a_server_error(settings, stream, partial_images):
+    settings.ARENA_API_REQUESTS_PER_MINUTE = 0
+    catalog_sync()
+    body = {"model": "blockworld", "prompt": "A cone", "size": "64x64", "stream": stream}
+    body["partial_images"] = partial_images
+
+    response = Client().post(
+        "/openai/v1/images/generations",
+        json.dumps(body),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {api_key_create(name='fuzz')[1]}"},
+    )
+
+    assert response.status_code in (200, 400)
+    if response.status_code == 400:
+        assert response.json()["error"]["param"] in ("stream", "partial_images")
+    elif response.streaming:
+        assert b"".join(response.streaming_content).count(b"event: ") >= 1
 
 
 def test_an_edit_takes_stream_and_partial_images_as_form_text_and_refuses_others(live_server):
