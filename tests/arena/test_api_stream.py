@@ -4,6 +4,7 @@ first, so the official SDK's `stream=True` yields them."""
 import base64
 import io
 import json
+import threading
 
 import httpx
 import numpy as np
@@ -14,12 +15,14 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from PIL import Image
+from pytest_httpserver import HTTPServer
 
 import gateway
 from arena.api import partials
 from arena.api.services import api_key_create
 from arena.catalog.services import catalog_sync
 from tests.factories import png_bytes
+from tests.gateway.fakes import IMAGE, FakeOpenAI, png
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -86,6 +89,39 @@ def test_an_edit_streams_its_stages_then_the_edited_image(client):
     ]
     assert np.array_equal(picture(events[0].b64_json), picture(base64.b64encode(source)))
     assert picture(events[-1].b64_json)[..., 0].mean() > 120
+
+
+@pytest.fixture
+def openai_fake(client):
+    """An OpenAI key in the gateway's environment, pointing at a loopback fake."""
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    release = threading.Event()
+    fake = FakeOpenAI(server, release)
+    relay = gateway.Gateway(environ=fake.env(), timeout=10)
+    gateway.set_default_gateway(relay)
+    catalog_sync()
+    yield fake
+    release.set()
+    relay.close()
+    server.clear()
+    server.stop()
+
+
+def test_openai_s_own_partial_images_are_relayed_as_they_come(client, openai_fake):
+    partials = [png((40 * k, 90, 160)) for k in range(1, 4)]
+    openai_fake.on("/v1/images/generations", openai_fake.streamed_images(partials))
+
+    events = list(
+        client.images.generate(
+            model="gpt-image-1", prompt="A lighthouse", stream=True, partial_images=2
+        )
+    )
+
+    assert [base64.b64decode(event.b64_json) for event in events] == [*partials[:2], IMAGE]
+    assert events[-1].type == "image_generation.completed"
+    (sent,) = openai_fake.seen("/v1/images/generations")
+    assert (sent.get_json()["stream"], sent.get_json()["partial_images"]) == (True, 2)
 
 
 def test_no_partial_images_asked_sends_the_final_image_alone(client):
