@@ -100,12 +100,18 @@ def __getattr__(name: str) -> Any:
 
 
 def generate(request: ImageRequest, *, partials: PartialImages | None = None) -> ImageResult:
+    """The default gateway's images; `partials` asks for the first one's partial images too
+    (streaming). Without it, the plain call, as it always was."""
     from gateway.client import default_gateway
 
+    if partials is None:
+        return default_gateway().generate(request)
     return default_gateway().generate(request, partials=partials)
 
 
 def edit(request: ImageRequest, *, partials: PartialImages | None = None) -> ImageResult:
     from gateway.client import default_gateway
 
+    if partials is None:
+        return default_gateway().edit(request)
     return default_gateway().edit(request, partials=partials)
