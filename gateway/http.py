@@ -113,33 +113,18 @@ class Reply:
 
 def send(client: httpx.Client, method: str, url: str, deadline: Deadline, **kwargs: Any) -> Reply:
     """One request within the call's deadline, with transport failures turned into kinds."""
-    request = client.build_request(method, url, timeout=deadline.timeout(), **kwargs)
-    where = f"{method} {request.url.copy_with(query=None)}"
-    try:
-        response = client.send(request, stream=True)
-        ttfb_ms = deadline.elapsed_ms()
-        try:
-            response.read()
-        finally:
-            response.close()
-    except httpx.TimeoutException as exc:
-        raise ProviderError(
-            ErrorKind.TIMEOUT,
-            f"{where}: no answer within the {deadline.seconds:g} s budget ({type(exc).__name__}).",
-        ) from None
-    except httpx.TransportError as exc:
-        raise ProviderError(
-            ErrorKind.CONNECTION, f"{where}: {type(exc).__name__}: {exc}"
-        ) from None
-    return Reply(response, ttfb_ms)
+    with streamed(client, method, url, deadline, **kwargs) as reply:
+        reply.response.read()
+    return reply
 
 
 @contextmanager
 def streamed(
     client: httpx.Client, method: str, url: str, deadline: Deadline, **kwargs: Any
 ) -> Iterator[Reply]:
-    """`send`, leaving the body to be read as it arrives (server-sent events): a transport
-    failure or the deadline passing while it is read is a failure of its kind too."""
+    """One request within the call's deadline, its body left to be read as it arrives
+    (server-sent events), with transport failures, while it is sent or read, turned into
+    kinds."""
     request = client.build_request(method, url, timeout=deadline.timeout(), **kwargs)
     where = f"{method} {request.url.copy_with(query=None)}"
     try:

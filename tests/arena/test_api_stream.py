@@ -24,6 +24,8 @@ from arena.catalog.services import catalog_sync
 from tests.factories import png_bytes
 from tests.gateway.fakes import IMAGE, FakeOpenAI, png
 
+# Committed for real: running eagerly, a streamed job is made and run in a thread of its own,
+# which sees only what is committed.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
