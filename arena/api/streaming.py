@@ -132,7 +132,7 @@ def _events(
         try:
             job = outcome(image_job_wait(job_id=item, timeout=0))
         except ApiError as error:
-            yield f"event: error\ndata: {json.dumps(error.body())}\n\n".encode()
+            yield _event("error", error.body())
             return
         for image in image_job_images(job=job):
             yield _event(f"{prefix}.completed", _described(image, params) | {"usage": NO_USAGE})

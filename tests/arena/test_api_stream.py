@@ -162,6 +162,25 @@ def test_a_failure_before_the_first_event_is_an_ordinary_error(client, monkeypat
     assert failed.value.body["code"] == "upstream_error"
 
 
+def test_a_failure_after_the_first_event_is_an_error_event_the_sdk_raises(client, monkeypatch):
+    def shown_then_failed(request, *, partials=None):
+        partials.emit(png_bytes())
+        raise gateway.GatewayError(gateway.ErrorKind.SERVER_ERROR, "The provider broke.")
+
+    monkeypatch.setattr(gateway, "generate", shown_then_failed)
+    stream = client.images.generate(
+        model="prism-2", prompt="A cone", stream=True, partial_images=2
+    )
+
+    first = next(stream)
+    with pytest.raises(openai.APIError) as failed:
+        next(stream)
+
+    assert first.type == "image_generation.partial_image"
+    assert failed.value.body["code"] == "upstream_error"
+    assert "The provider broke." in failed.value.message
+
+
 @pytest.mark.parametrize(
     ("body", "param"),
     [
