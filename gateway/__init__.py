@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.catalog import Catalog, ModelSpec, OfferingSpec, default_catalog
 from gateway.errors import GatewayError, JobDetached, RequestRefused
-from gateway.types import Attempt, ErrorKind, ImageRequest, ImageResult, JobRef, Operation
+from gateway.types import (
+    Attempt,
+    ErrorKind,
+    ImageRequest,
+    ImageResult,
+    JobRef,
+    Operation,
+    PartialImages,
+)
 
 if TYPE_CHECKING:
     from gateway.batch import (
@@ -45,6 +53,7 @@ __all__ = [
     "Operation",
     "ParamMode",
     "ParamRule",
+    "PartialImages",
     "RedisWindow",
     "RequestRefused",
     "Router",
@@ -93,14 +102,15 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(_LAZY[name]), name)
 
 
-def generate(request: ImageRequest, **jobs: Any) -> ImageResult:
-    """`Gateway.generate` on the process's gateway; `jobs` are its job, on_job and detach."""
+def generate(request: ImageRequest, **options: Any) -> ImageResult:
+    """`Gateway.generate` on the process's gateway; `options` are its job, on_job, detach and
+    partials (streaming)."""
     from gateway.client import default_gateway
 
-    return default_gateway().generate(request, **jobs)
+    return default_gateway().generate(request, **options)
 
 
-def edit(request: ImageRequest, **jobs: Any) -> ImageResult:
+def edit(request: ImageRequest, **options: Any) -> ImageResult:
     from gateway.client import default_gateway
 
-    return default_gateway().edit(request, **jobs)
+    return default_gateway().edit(request, **options)

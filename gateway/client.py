@@ -29,7 +29,15 @@ from gateway.normalize import call_seed, check, effective_params, prepare
 from gateway.providers import PROVIDER_IDS, Keyring, Provider, providers_from_env
 from gateway.providers.base import JobHooks, JobProvider, ProviderResponse
 from gateway.routing import KEY_FAILURES, QUOTA_REST_SECONDS, SOLE_KEY, Router, RoutingPolicy
-from gateway.types import Attempt, ErrorKind, ImageRequest, ImageResult, JobRef, Operation
+from gateway.types import (
+    Attempt,
+    ErrorKind,
+    ImageRequest,
+    ImageResult,
+    JobRef,
+    Operation,
+    PartialImages,
+)
 from gateway.window import window_from_env
 
 Call = tuple[Attempt, list[bytes], ProviderError | None]
@@ -130,9 +138,12 @@ class Gateway:
         job: JobRef | None = None,
         on_job: JobHook | None = None,
         detach: bool = False,
+        partials: PartialImages | None = None,
     ) -> ImageResult:
-        """Make the images. See `run` for `job`, `on_job` and `detach`."""
-        return self.run(request, Operation.GENERATE, job=job, on_job=on_job, detach=detach)
+        """Make the images. See `run` for `job`, `on_job`, `detach` and `partials`."""
+        return self.run(
+            request, Operation.GENERATE, job=job, on_job=on_job, detach=detach, partials=partials
+        )
 
     def edit(
         self,
@@ -141,8 +152,11 @@ class Gateway:
         job: JobRef | None = None,
         on_job: JobHook | None = None,
         detach: bool = False,
+        partials: PartialImages | None = None,
     ) -> ImageResult:
-        return self.run(request, Operation.EDIT, job=job, on_job=on_job, detach=detach)
+        return self.run(
+            request, Operation.EDIT, job=job, on_job=on_job, detach=detach, partials=partials
+        )
 
     def run(
         self,
@@ -152,8 +166,10 @@ class Gateway:
         job: JobRef | None = None,
         on_job: JobHook | None = None,
         detach: bool = False,
+        partials: PartialImages | None = None,
     ) -> ImageResult:
-        """Make the images of `request`.
+        """Make the images of `request`; with `partials`, the first one also in progress,
+        where the provider can show it (streaming).
 
         `on_job` is called with each provider job (fal, Replicate) as soon as the provider
         accepted it, before any wait: a caller that stores it can pass it back as `job` after
@@ -168,7 +184,7 @@ class Gateway:
             webhook = self.settings.webhook_base_url if detach else ""
             hooks = JobHooks(on_job, webhook_base=webhook)
         if job is None:
-            return self._run(request, operation, hooks, self.deadline(request))
+            return self._run(request, operation, hooks, self.deadline(request), partials)
         # one deadline for the resumed job and, if it is lost, the new request
         deadline = self.deadline(request)
         resumed = self._resume(request, operation, job, deadline)
@@ -182,7 +198,7 @@ class Gateway:
                 http_status=resumed.http_status,
             )
         try:
-            result = self._run(request, operation, hooks, deadline)
+            result = self._run(request, operation, hooks, deadline, partials)
         except GatewayError as exc:
             exc.attempts.insert(0, resumed)
             raise
@@ -291,6 +307,7 @@ class Gateway:
         operation: Operation,
         hooks: JobHooks | None,
         deadline: Deadline,
+        partials: PartialImages | None = None,
     ) -> ImageResult:
         self.check(request, operation)
         offerings = self.routable_offerings(request.model)
@@ -333,6 +350,8 @@ class Gateway:
                 share,
                 plan.keys.get(offering.key, SOLE_KEY),
                 hooks,
+                # only the first image is shown in progress
+                None if images else partials,
             ):
                 attempts.append(attempt)
                 images += made
@@ -379,11 +398,12 @@ class Gateway:
         deadline: Deadline,
         keys: tuple[str, ...],
         hooks: JobHooks | None,
+        partials: PartialImages | None = None,
     ) -> list[Call]:
         """Ask one offering for `request.n` images: in one call, or in parallel calls where
         the provider makes fewer per call, each starting on the next of the offering's healthy
         `keys`. Only a single call's job is reported to `hooks` (one job is what a caller can
-        store and resume)."""
+        store and resume), and only the first call shows `partials`."""
         provider = self.providers[offering.provider]
         prepared, warnings = prepare(
             effective_params(provider.params, offering),
@@ -395,7 +415,9 @@ class Gateway:
         per_call = max(1, provider.images_per_call(offering))
         counts = [min(per_call, request.n - start) for start in range(0, request.n, per_call)]
         if len(counts) == 1:
-            return self._keyed_call(offering, prepared, operation, warnings, deadline, keys, hooks)
+            return self._keyed_call(
+                offering, prepared, operation, warnings, deadline, keys, hooks, partials
+            )
         calls = [
             replace(prepared, n=count, seed=call_seed(prepared.seed, k))
             for k, count in enumerate(counts)
@@ -410,6 +432,7 @@ class Gateway:
                     deadline.share(deadline.left()),
                     keys[k % len(keys) :] + keys[: k % len(keys)],
                     None,
+                    None if k else partials,
                 ),
                 range(len(calls)),
             )
@@ -424,6 +447,7 @@ class Gateway:
         deadline: Deadline,
         keys: tuple[str, ...],
         hooks: JobHooks | None = None,
+        partials: PartialImages | None = None,
     ) -> list[Call]:
         """One call, made again with the provider's next key while a key is rate limited or
         out of credit and time is left: another key has its own limits and its own credit.
@@ -438,7 +462,15 @@ class Gateway:
                 submit = partial(provider.submit, operation=operation, hooks=hooks)
             tried.append(
                 self._call(
-                    provider, key_id, offering, request, operation, warnings, deadline, submit
+                    provider,
+                    key_id,
+                    offering,
+                    request,
+                    operation,
+                    warnings,
+                    deadline,
+                    submit,
+                    None if tried else partials,
                 )
             )
             error = tried[-1][2]
@@ -456,6 +488,7 @@ class Gateway:
         warnings: tuple[str, ...],
         deadline: Deadline,
         job_call: JobCall | None = None,
+        partials: PartialImages | None = None,
     ) -> Call:
         """One call to the provider (or `job_call`: a submit with hooks, or a resume, both
         taking the offering, request and deadline), as an Attempt with its images."""
@@ -469,7 +502,11 @@ class Gateway:
         )
         try:
             if job_call is None:
-                response = provider.call(offering, request, operation, deadline=deadline)
+                # Asked only when wanted, so a provider that cannot stream need not know of it.
+                streamed = {"partials": partials} if partials else {}
+                response = provider.call(
+                    offering, request, operation, deadline=deadline, **streamed
+                )
             else:
                 response = job_call(offering, request, deadline=deadline)
         except ProviderError as exc:

@@ -9,8 +9,9 @@ import io
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -112,13 +113,24 @@ class Reply:
 
 def send(client: httpx.Client, method: str, url: str, deadline: Deadline, **kwargs: Any) -> Reply:
     """One request within the call's deadline, with transport failures turned into kinds."""
+    with streamed(client, method, url, deadline, **kwargs) as reply:
+        reply.response.read()
+    return reply
+
+
+@contextmanager
+def streamed(
+    client: httpx.Client, method: str, url: str, deadline: Deadline, **kwargs: Any
+) -> Iterator[Reply]:
+    """One request within the call's deadline, its body left to be read as it arrives
+    (server-sent events), with transport failures, while it is sent or read, turned into
+    kinds."""
     request = client.build_request(method, url, timeout=deadline.timeout(), **kwargs)
     where = f"{method} {request.url.copy_with(query=None)}"
     try:
         response = client.send(request, stream=True)
-        ttfb_ms = deadline.elapsed_ms()
         try:
-            response.read()
+            yield Reply(response, deadline.elapsed_ms())
         finally:
             response.close()
     except httpx.TimeoutException as exc:
@@ -130,7 +142,29 @@ def send(client: httpx.Client, method: str, url: str, deadline: Deadline, **kwar
         raise ProviderError(
             ErrorKind.CONNECTION, f"{where}: {type(exc).__name__}: {exc}"
         ) from None
-    return Reply(response, ttfb_ms)
+
+
+def server_sent_events(response: httpx.Response, deadline: Deadline) -> Iterator[tuple[str, str]]:
+    """(event, data) of each server-sent event as it arrives (html.spec.whatwg.org, "Server-sent
+    events": `event:` and `data:` lines, a blank line ends an event, `:` starts a comment);
+    the deadline is checked between events, as httpx's own timeout is per read."""
+    event = ""
+    data: list[str] = []
+    for line in response.iter_lines():
+        if not line:
+            if data:
+                yield event or "message", "\n".join(data)
+            event, data = "", []
+            deadline.remaining()
+            continue
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "event":
+            event = value
+        elif name == "data":
+            data.append(value)
+    if data:
+        yield event or "message", "\n".join(data)
 
 
 def get_retrying(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -86,6 +86,20 @@ class ImageRequest:
     seed: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     timeout: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PartialImages:
+    """A caller's wish to see the image while it is made (streaming): up to `count` partial
+    images, each handed to `emit` as encoded bytes, in order, as soon as it exists.
+
+    Only the first image of a request is shown in progress. A provider that cannot stream
+    sends none, and one that finishes sooner may send fewer (as OpenAI's own `partial_images`
+    allows); a fallback to another offering may start again from its first stage, so the
+    caller numbers what it passes on."""
+
+    count: int
+    emit: Callable[[bytes], None]
 
 
 @dataclass(frozen=True, slots=True)

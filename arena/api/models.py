@@ -130,6 +130,11 @@ class ImageJob(models.Model):
     output_format = models.CharField(max_length=8, blank=True)
     output_compression = models.PositiveSmallIntegerField(null=True, blank=True)
     background = models.CharField(max_length=12, blank=True)
+    partial_images = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Streamed: how many partial images the caller wants; empty: not streamed.",
+    )
     # What became of it.
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     images = models.JSONField(default=list, blank=True, help_text="Storage names.")

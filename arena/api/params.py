@@ -41,6 +41,9 @@ STYLES = ("vivid", "natural")
 KNOWN = {"model", "prompt", "n", "size", "quality", "style", "response_format", "user", "seed"}
 # The API layer encodes the images itself (arena.api.outputs): not passed on as they are.
 OUTPUT_PARAMS = {"output_format", "output_compression", "background"}
+
+KNOWN |= {"stream", "partial_images"}  # arena.api.streaming
+MAX_PARTIAL_IMAGES = 3
 # The gateway's request fields whose name in OpenAI's API differs.
 OPENAI_PARAMS = {"images": "image"}
 # A request's own deadline, in seconds: a header, so the body stays exactly OpenAI's.
@@ -88,6 +91,8 @@ class ImageParams:
     request: gateway.ImageRequest
     response_format: str = "url"
     output: OutputSpec = field(default_factory=OutputSpec)
+    # `stream: true`: how many partial images to send before the final one; None: not streamed
+    partial_images: int | None = None
 
 
 def image_params(
@@ -130,7 +135,7 @@ def image_params(
     )
     _gateway_check(request, edit=edit)
     _not_in_competition(prompt, images, edit=edit)
-    return ImageParams(request, response_format, output)
+    return ImageParams(request, response_format, output, _partial_images(data, multipart=edit))
 
 
 def request_timeout(value: str | None) -> float | None:
@@ -372,3 +377,30 @@ def _clean(upload: UploadedFile, param: str, clean: Callable[[bytes, str], bytes
         return clean(upload.read(), name)
     except UploadRejected as exc:
         raise ApiError(400, f"{param}: {exc}", param=param) from None
+
+
+def _partial_images(data: Mapping[str, Any], *, multipart: bool) -> int | None:
+    """With `stream: true`, the `partial_images` wanted (0 to 3, OpenAI's range; 0 unless
+    given); None for a request that is not streamed. A multipart edit sends both as text."""
+    stream, partial_images = data.get("stream"), data.get("partial_images")
+    if stream is None:
+        stream = False
+    elif multipart and stream in ("true", "false"):
+        stream = stream == "true"
+    if not isinstance(stream, bool):
+        raise ApiError(400, "stream must be true or false.", param="stream")
+    if partial_images is None:
+        return 0 if stream else None
+    if multipart and isinstance(partial_images, str) and WHOLE_NUMBER.fullmatch(partial_images):
+        partial_images = int(partial_images)
+    if (
+        isinstance(partial_images, bool)
+        or not isinstance(partial_images, int)
+        or not 0 <= partial_images <= MAX_PARTIAL_IMAGES
+    ):
+        raise ApiError(
+            400,
+            f"partial_images must be a whole number from 0 to {MAX_PARTIAL_IMAGES}.",
+            param="partial_images",
+        )
+    return partial_images if stream else None

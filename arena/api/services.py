@@ -34,6 +34,7 @@ from arena.api.outputs import (
     prune_due,
     url_lifetime,
 )
+from arena.api.partials import job_partials
 from arena.catalog.models import AIModel, new_seed
 from arena.catalog.services import calls_record
 
@@ -92,10 +93,12 @@ def image_job_create(
     source: str,
     api_key_id: int | None = None,
     output: OutputSpec | None = None,
+    partial_images: int | None = None,
 ) -> ImageJob:
     """Store a checked request as a job and send it to the generation queue on commit.
 
     Edit sources and the mask are stored under random names until the job is done.
+    `partial_images` is a streamed request's (arena.api.streaming).
     """
     model = AIModel.objects.get(slug=request.model)
     output = output or OutputSpec()
@@ -118,6 +121,7 @@ def image_job_create(
             output_format=output.output_format or "",
             output_compression=output.output_compression,
             background=output.background or "",
+            partial_images=partial_images,
         )
         transaction.on_commit(partial(_enqueue, job.pk))
     return job
@@ -154,7 +158,8 @@ def image_job_execute(*, job_id: str | uuid.UUID) -> ImageJob | None:
     try:
         request = job.gateway_request()
         call = gateway.edit if job.operation == gateway.Operation.EDIT else gateway.generate
-        result = call(request)
+        partials = job_partials(job)
+        result = call(request, partials=partials) if partials else call(request)
     except gateway.GatewayError as exc:
         calls_record(attempts=exc.attempts, source=job.source)
         return _job_finish(
@@ -248,7 +253,7 @@ def image_job_wait(*, job_id: uuid.UUID, timeout: float | None = None) -> ImageJ
         image_job_execute(job_id=job_id)
     if timeout is None:
         asked = ImageJob.objects.filter(pk=job_id).values_list("timeout", flat=True).first()
-        timeout = min(asked or math.inf, gateway.default_gateway().timeout) + WAIT_MARGIN_SECONDS
+        timeout = image_job_patience(asked)
     deadline = time.monotonic() + timeout
     pause = WAIT_FIRST_PAUSE
     finished = ImageJob.objects.filter(pk=job_id).finished()
@@ -256,6 +261,12 @@ def image_job_wait(*, job_id: uuid.UUID, timeout: float | None = None) -> ImageJ
         time.sleep(min(pause, left))
         pause = min(pause * 2, WAIT_LONGEST_PAUSE)
     return ImageJob.objects.select_related("model").get(pk=job_id)
+
+
+def image_job_patience(timeout: float | None) -> float:
+    """How long the web waits for a job asked to finish within `timeout` seconds (None: the
+    gateway's own deadline): that, and a margin for the queue."""
+    return min(timeout or math.inf, gateway.default_gateway().timeout) + WAIT_MARGIN_SECONDS
 
 
 def image_job_images(*, job: ImageJob) -> list[bytes]:

@@ -45,6 +45,7 @@ from arena.api.services import (
     image_job_create,
     image_job_wait,
 )
+from arena.api.streaming import images_stream
 from arena.api.webhooks import Later, api_job_create, async_options
 from arena.catalog.models import AIModel
 from arena.catalog.services import model_routable
@@ -240,8 +241,11 @@ def _images(
     later: Later | None,
     fingerprint: str,
 ) -> HttpResponse:
-    """The answer to a checked request: its images, or for an async one the queued job; a
-    retry with the first request's Idempotency-Key gets the first request's answer."""
+    """The answer to a checked request: its images (or their events, streamed), or for an
+    async one the queued job; a retry with the first request's Idempotency-Key gets the first
+    request's answer."""
+    if params.partial_images is not None:
+        return images_stream(params, edit=edit, api_key=request.api_key, outcome=_outcome)
     base_url = request.build_absolute_uri("/")
     create = partial(
         api_job_create,
@@ -262,7 +266,7 @@ def _images(
     if later is not None:
         response = JsonResponse(job_body(job), status=202)
     else:
-        job = _finished(job)
+        job = _outcome(image_job_wait(job_id=job.pk))
         data = job_data(job, response_format=params.response_format, base_url=base_url)
         response = JsonResponse(
             {"created": int(job.created_at.timestamp()), "data": data, **job_fields(job)}
@@ -306,12 +310,12 @@ def _run(
         api_key_id=api_key.pk if api_key else None,
         output=params.output,
     )
-    return _finished(job)
+    return _outcome(image_job_wait(job_id=job.pk))
 
 
-def _finished(job: ImageJob) -> ImageJob:
-    """The job once a worker has made its images; its failure as an ApiError."""
-    job = image_job_wait(job_id=job.pk)
+def _outcome(job: ImageJob) -> ImageJob:
+    """The job if it made its images; its failure, or its not finishing in time, as an
+    ApiError."""
     if job.status == ImageJob.Status.READY:
         return job
     if not job.finished:

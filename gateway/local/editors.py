@@ -27,7 +27,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
 from scipy import ndimage  # type: ignore[import-untyped]
 from scipy.spatial import ConvexHull, QhullError  # type: ignore[import-untyped]
 
-from gateway.local import effects
+from gateway.local import effects, stages
 from gateway.local.colours import RGB, hue_of, scale
 from gateway.local.instruction import EditSpec
 from gateway.local.locate import Component, Picture, from_hsv, hue_distance, stacked, to_hsv
@@ -80,6 +80,7 @@ EDITORS: dict[str, Editor] = {
 def apply(
     editor: Editor, source: Image.Image, spec: EditSpec, rng: np.random.Generator
 ) -> Image.Image:
+    stages.mark(lambda: source)
     px = effects.pixels(source)
     if spec.action == "style" and spec.style:
         styled = STYLERS[editor.edge](source.convert("RGB"), spec.style, rng)
@@ -99,6 +100,7 @@ def apply(
         px += (px - px.mean(axis=(0, 1), keepdims=True)) * rng.uniform(0.04, 0.1)
     else:
         return source.convert("RGB")  # an edit this model cannot make leaves the picture be
+    stages.mark(lambda: effects.clip(px))
     redraw_drift(px, editor.drift, rng)
     result = effects.clip(px)
     return editor.damage(result, spec, rng) if editor.damage else result

@@ -11,11 +11,12 @@ daydream   ignores the prompt: a dreamy landscape of its own, whatever was asked
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 from PIL import Image, ImageFilter
 
-from gateway.local import effects
+from gateway.local import effects, stages
 from gateway.local.backdrop import gradient, light_pool, paint_backdrop
 from gateway.local.colours import RGB, mix
 from gateway.local.objects import paint_item
@@ -161,9 +162,16 @@ def render_scene(
     paint_backdrop(p, scene)
     if finish is Finish.CARTOON:
         paper(p, 0.35)
+    stages.mark(p.image)
     cast_shadows(p, scene, key_direction(spec, scene))
-    for item in scene.sorted_items():
+    items = scene.sorted_items()  # from the back: the farther half is a stage of its own
+    for k, item in enumerate(items):
+        if k == len(items) // 2:
+            stages.mark(p.image)
         paint_item(p, item, scene)
+    if not items:
+        stages.mark(p.image)
+    stages.mark(p.image)
     if finish is Finish.LIT:
         relight(p.px, spec, scene)
     if spec.weather == "rain" and finish is not Finish.BLOCK:
@@ -277,7 +285,10 @@ def palette_field(
     field = np.empty((sh, sw, 3), np.float32)
     field[:] = vec(ground) * (1.05 - 0.15 * ys)[..., None]
     composition = int(rng.integers(0, 3))
+    stages.mark(partial(_field_image, field))
     for k, colour in enumerate(colours):
+        if k == len(colours) // 2:
+            stages.mark(partial(_field_image, field))
         tone = vec(colour) * (value_noise(sh, sw, 8, rng) * 0.14 + 0.93)[..., None]
         if composition == 0:
             top = 0.08 + 0.86 * k / len(colours)
@@ -293,9 +304,8 @@ def palette_field(
             box = (left, 0.0, left + rng.uniform(0.12, 0.3), 1.0)
             cover = _soft_box(xs, ys, box, 0.02) * 0.9
         field += (tone - field) * cover[..., None]
-    image = Image.fromarray(np.clip(field, 0, 255).astype(np.uint8)).resize(
-        (width, height), Image.Resampling.BICUBIC
-    )
+    stages.mark(partial(_field_image, field))
+    image = _field_image(field).resize((width, height), Image.Resampling.BICUBIC)
     px = effects.pixels(image)
     grain = value_noise(height, width, 180, rng)[..., None]
     px *= 0.95 + 0.1 * grain
@@ -325,6 +335,7 @@ def daydream(
     p.glow((sun_x, sun_y), height * 0.45, (60, 40, 20), 1.0)
     r = height * rng.uniform(0.06, 0.11)
     p.ellipse((sun_x - r, sun_y - r, sun_x + r, sun_y + r), (255, 236, 200), FLAT, alpha=0.9)
+    stages.mark(p.image)
     xs = np.arange(width, dtype=np.float32)
     layers = [
         ((190, 170, 210), 0.52, 0.05),
@@ -350,6 +361,7 @@ def daydream(
         depth = np.clip((rows - ridge[None, :]) / (height * 0.25), 0, 1)[..., None]
         tone = vec(colour) * (1 - 0.12 * depth)
         p.px += (tone - p.px) * cover
+    stages.mark(p.image)
     for _ in range(int(rng.integers(2, 5))):
         cx = width * rng.uniform(0.05, 0.95)
         cy = height * rng.uniform(0.08, 0.3)
@@ -366,6 +378,7 @@ def daydream(
                 Shade("round"),
                 alpha=0.85,
             )
+    stages.mark(p.image)
     for _ in range(int(rng.integers(3, 8))):
         tx = width * rng.uniform(0.04, 0.96)
         base = height * (0.9 + lift * 0.5 + rng.uniform(-0.06, 0.04))
@@ -379,6 +392,10 @@ def daydream(
     image = p.image().resize((out_width, out_height), Image.Resampling.BICUBIC)
     glow = image.reduce(4).filter(ImageFilter.GaussianBlur(out_width / 240))
     return Image.blend(image, glow.resize(image.size, Image.Resampling.BILINEAR), 0.35)
+
+
+def _field_image(field: np.ndarray) -> Image.Image:
+    return Image.fromarray(np.clip(field, 0, 255).astype(np.uint8))
 
 
 def _soft_box(

@@ -15,7 +15,7 @@ from gateway.catalog import OfferingSpec
 from gateway.errors import JobDetached, ProviderError
 from gateway.http import Deadline, data_uri
 from gateway.normalize import ParamTable, Shapes, wire_seed
-from gateway.types import ErrorKind, ImageRequest, JobRef, Operation
+from gateway.types import ErrorKind, ImageRequest, JobRef, Operation, PartialImages
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +74,10 @@ class Provider(Protocol):
         operation: Operation,
         *,
         deadline: Deadline,
+        partials: PartialImages | None = None,
     ) -> ProviderResponse:
-        """Make the images, or raise ProviderError with the kind of failure."""
+        """Make the images, or raise ProviderError with the kind of failure; with `partials`,
+        hand the first image's partial renders to it as they come, if the provider can."""
         ...
 
 
@@ -180,11 +182,29 @@ class HTTPProvider(abc.ABC):
         operation: Operation,
         *,
         deadline: Deadline,
+        partials: PartialImages | None = None,
     ) -> ProviderResponse:
         try:
+            if partials is not None and self.streams(offering, request):
+                return self.run_streamed(offering, request, operation, deadline, partials)
             return self.run(offering, request, operation, deadline)
         except SHAPE_ERRORS as exc:
             raise self.shape_error(exc) from None
+
+    def streams(self, offering: OfferingSpec, request: ImageRequest) -> bool:
+        """Whether this call can show its image in progress; by default no provider can."""
+        return False
+
+    def run_streamed(
+        self,
+        offering: OfferingSpec,
+        request: ImageRequest,
+        operation: Operation,
+        deadline: Deadline,
+        partials: PartialImages,
+    ) -> ProviderResponse:
+        """`run`, passing the provider's partial images on as they arrive."""
+        raise NotImplementedError
 
     def shape_error(self, exc: Exception) -> ProviderError:
         """A body of the wrong shape (a string where a list belongs, a missing key) is the

@@ -17,6 +17,8 @@ import os
 import random
 import secrets
 import time
+from contextlib import nullcontext
+from functools import partial
 from typing import ClassVar
 
 from PIL import Image
@@ -26,7 +28,7 @@ from gateway.errors import ProviderError
 from gateway.http import Deadline
 from gateway.normalize import ParamMode, ParamRule, ParamTable, Shapes, parse_size
 from gateway.providers.base import ProviderResponse
-from gateway.types import ErrorKind, ImageRequest, Operation
+from gateway.types import ErrorKind, ImageRequest, Operation, PartialImages
 
 DEFAULT_SIZE = (1024, 1024)
 
@@ -76,7 +78,10 @@ class LocalProvider:
         operation: Operation,
         *,
         deadline: Deadline | None = None,
+        partials: PartialImages | None = None,
     ) -> ProviderResponse:
+        """The images; with `partials`, the first one's stages as it is painted (see
+        gateway.local.stages), and the time to the first of them as the time to first byte."""
         # The renderers pull in scipy (half a second): only processes that draw pay for it.
         from gateway import local
 
@@ -88,19 +93,33 @@ class LocalProvider:
         model = offering.provider_model
         if operation is Operation.EDIT:
             source = decode_image(request.images[0])
-            images = [
-                local.edit(model, source, request.prompt, seed=seed, variant=i)
-                for i in range(request.n)
-            ]
-            if size is not None:
-                images = [image.resize(size, Image.Resampling.LANCZOS) for image in images]
+            # An edit keeps the source's shape while it is painted, then takes the size asked.
+            shape, stages = source.size, local.stages.EDIT_STAGES
+            draw = partial(local.edit, model, source, request.prompt, seed=seed)
+            resize_to = size
         else:
-            images = [
-                local.render(model, request.prompt, width, height, seed=seed, variant=i)
-                for i in range(request.n)
-            ]
+            shape, stages = (width, height), local.stages.STAGES
+            draw = partial(local.render, model, request.prompt, width, height, seed=seed)
+            resize_to = None
+        shown_at: list[float] = []
+
+        def emit(image: Image.Image) -> None:
+            shown_at.append(time.perf_counter())
+            assert partials is not None
+            partials.emit(encode_png(image))
+
+        watched = (
+            local.stages.shown(emit, wanted=partials.count, stages=stages, size=shape)
+            if partials is not None
+            else nullcontext()
+        )
+        with watched:
+            first = draw(variant=0)
+        images = [first, *(draw(variant=i) for i in range(1, request.n))]
+        if resize_to is not None:
+            images = [image.resize(resize_to, Image.Resampling.LANCZOS) for image in images]
         encoded = [encode_png(image) for image in images]
-        ttfb_ms = (time.perf_counter() - started) * 1000
+        ttfb_ms = ((shown_at or [time.perf_counter()])[0] - started) * 1000
         return ProviderResponse(images=encoded, ttfb_ms=ttfb_ms)
 
     def _simulate_service(self, offering: OfferingSpec, deadline: Deadline | None) -> None:

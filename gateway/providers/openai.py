@@ -22,17 +22,19 @@ from gateway.http import (
     image_mime,
     json_of,
     send,
+    server_sent_events,
+    streamed,
 )
 from gateway.normalize import ParamMode, ParamRule, ParamTable, Shapes, nearest_size
 from gateway.providers.base import HTTPProvider, ProviderResponse
-from gateway.types import ErrorKind, ImageRequest, Operation
+from gateway.types import ErrorKind, ImageRequest, Operation, PartialImages
 
 # gpt-image models answer a refused prompt with `moderation_blocked`, DALL-E with the other.
 POLICY_CODES = frozenset({"content_policy_violation", "moderation_blocked"})
 # The Images API's own options besides the gateway's (platform.openai.com/docs/api-reference/
 # images/create; openai-python src/openai/resources/images.py `generate` and `edit`), which an
 # OpenAI-compatible caller sends at the top level. Streaming (`stream`, `partial_images`) is
-# not: the gateway returns whole images.
+# the gateway's to ask for, when its caller wants partial images (run_streamed).
 EXTRA_PARAMS = frozenset(
     {"background", "moderation", "output_compression", "output_format", "input_fidelity"}
 )
@@ -87,26 +89,8 @@ class OpenAIProvider(HTTPProvider):
         deadline: Deadline,
     ) -> ProviderResponse:
         fields, warnings = request_fields(offering, request, operation)
-        headers = {"Authorization": f"Bearer {self.api_key}"}
-        if operation is Operation.GENERATE:
-            reply = send(
-                self.client,
-                "POST",
-                f"{self.base_url}/images/generations",
-                deadline,
-                json=fields,
-                headers=headers,
-            )
-        else:
-            reply = send(
-                self.client,
-                "POST",
-                f"{self.base_url}/images/edits",
-                deadline,
-                data={name: _form_value(value) for name, value in fields.items()},
-                files=_files(request),
-                headers=headers,
-            )
+        url, arguments = self._body(fields, request, operation)
+        reply = send(self.client, "POST", url, deadline, **arguments)
         response = reply.response
         if response.is_error:
             raise _error(response)
@@ -134,6 +118,92 @@ class OpenAIProvider(HTTPProvider):
             ),
             request_id=response.headers.get("x-request-id", ""),
         )
+
+    def _body(
+        self, fields: dict[str, Any], request: ImageRequest, operation: Operation
+    ) -> tuple[str, dict[str, Any]]:
+        """The URL and the httpx arguments of one images request: JSON for a generation,
+        multipart for an edit."""
+        headers = {"Authorization": f"Bearer {self.api_key}"}
+        if operation is Operation.GENERATE:
+            return f"{self.base_url}/images/generations", {"json": fields, "headers": headers}
+        return f"{self.base_url}/images/edits", {
+            "data": {name: _form_value(value) for name, value in fields.items()},
+            "files": _files(request),
+            "headers": headers,
+        }
+
+    def streams(self, offering: OfferingSpec, request: ImageRequest) -> bool:
+        """gpt-image models stream one image with its partials (the catalog's `streams`);
+        a request for several is made whole, as the partial events do not say which image
+        they belong to."""
+        return bool(offering.options.get("streams")) and request.n == 1
+
+    def run_streamed(
+        self,
+        offering: OfferingSpec,
+        request: ImageRequest,
+        operation: Operation,
+        deadline: Deadline,
+        partials: PartialImages,
+    ) -> ProviderResponse:
+        """The image as OpenAI streams it, its partial images passed on as they arrive.
+
+        With `"stream": true` and `partial_images` the answer is server-sent events:
+        `image_generation.partial_image` (or `image_edit.partial_image`) with `b64_json` and
+        `partial_image_index`, then `image_generation.completed` (`image_edit.completed`) with
+        the final `b64_json` and `usage` (platform.openai.com/docs/api-reference/images-streaming;
+        openai-python src/openai/types/image_gen_stream_event.py, image_edit_stream_event.py,
+        and src/openai/_streaming.py, which reads a `data` holding `error` as a failure).
+        """
+        fields, warnings = request_fields(offering, request, operation)
+        fields |= {"stream": True, "partial_images": partials.count}
+        url, arguments = self._body(fields, request, operation)
+        images: list[bytes] = []
+        usage: Any = None
+        with streamed(self.client, "POST", url, deadline, **arguments) as reply:
+            response = reply.response
+            if response.is_error:
+                response.read()
+                raise _error(response)
+            for event, data in server_sent_events(response, deadline):
+                body = json.loads(data)
+                if body.get("error"):
+                    raise _stream_error(body["error"])
+                kind = str(body.get("type") or event)
+                if kind.endswith(".partial_image"):
+                    partials.emit(
+                        checked_image(decode_base64(body["b64_json"], "b64_json"), "b64_json")
+                    )
+                elif kind.endswith(".completed"):
+                    images.append(
+                        checked_image(decode_base64(body["b64_json"], "b64_json"), "b64_json")
+                    )
+                    usage = body.get("usage")
+        if not images:
+            raise ProviderError(
+                ErrorKind.EMPTY, "The stream ended without a completed image.", http_status=200
+            )
+        return ProviderResponse(
+            images=images,
+            http_status=response.status_code,
+            ttfb_ms=reply.ttfb_ms,
+            warnings=warnings,
+            cost=usage_cost(offering, usage),
+            request_id=response.headers.get("x-request-id", ""),
+        )
+
+
+def _stream_error(error: Any) -> ProviderError:
+    """An error event in the middle of a stream: the request was accepted, so its kind comes
+    from its code alone."""
+    message = str(error.get("message") or "") if isinstance(error, dict) else str(error)
+    code = error.get("code") if isinstance(error, dict) else None
+    return ProviderError(
+        error_kind(code) or ErrorKind.SERVER_ERROR,
+        f"OpenAI stream error: {message}",
+        http_status=200,
+    )
 
 
 def request_fields(

@@ -1,8 +1,8 @@
 """Queries and server time per battle page and per vote, at a small and a large scale; then,
 at the large scale, the model page (100,000 provider calls of a month behind its figures,
 cached and rebuilt), the leaderboard (with every image's outcome behind its failures table),
-a visitor's own board fitted on their votes, and the images API's own cost over a direct
-gateway call.
+a visitor's own board fitted on their votes, the images API's own cost over a direct gateway
+call, and how soon a streamed answer's first event leaves.
 
 Runs in-process through Django's test client against a scratch database: PostgreSQL
 (database `arena_bench`, or ARENA_BENCH_DATABASE) and Redis when they answer, as in
@@ -342,6 +342,45 @@ def _provider_calls_top_up(total: int) -> None:
             cursor.execute("ANALYZE")
 
 
+STREAM_ROUNDS = 20
+
+
+def _measure_streaming() -> None:
+    """The images API with `stream: true`: how soon the first event (a partial image) leaves,
+    against the whole answer, for a built-in model run eagerly in the web process's thread."""
+    from django.test import Client
+
+    from arena.api.services import api_key_create
+    from tests.arena.helpers import use_local_gateway
+
+    use_local_gateway()
+    headers = {"Authorization": f"Bearer {api_key_create(name='bench stream')[1]}"}
+    client = Client()
+    firsts, wholes = [], []
+    for round_ in range(STREAM_ROUNDS):
+        body = {"model": "lumen-xl", "prompt": f"A red ball on a table, take {round_}",
+                "size": "512x512", "stream": True, "partial_images": 2}  # fmt: skip
+        started = time.perf_counter()
+        response = client.post(
+            "/openai/v1/images/generations",
+            json.dumps(body),
+            content_type="application/json",
+            headers=headers,
+        )
+        events = iter(response.streaming_content)
+        first = next(events)
+        firsts.append(time.perf_counter() - started)
+        rest = list(events)
+        wholes.append(time.perf_counter() - started)
+        assert first.startswith(b"event: image_generation.partial_image")
+        assert len(rest) == 2
+    print(
+        f"images API, stream: true (lumen-xl 512x512, partial_images=2, median of "
+        f"{STREAM_ROUNDS}): first event {statistics.median(firsts) * 1000:.0f} ms, "
+        f"completed {statistics.median(wholes) * 1000:.0f} ms"
+    )
+
+
 def main() -> None:
     backend = _configure()
     print(f"Battle page and vote through Django's test client ({backend}), {ROUNDS} rounds each;")
@@ -355,6 +394,7 @@ def main() -> None:
             goal = GOALS[name]
             print(f"{scale:<38} {name:<12} {queries:>8} {goal:>5} {median_ms:>10.2f}  {verdict}")
     _measure_model_page_and_api()
+    _measure_streaming()
 
 
 if __name__ == "__main__":

@@ -140,6 +140,40 @@ class FakeOpenAI(Fake):
 
         return handle
 
+    def streamed_images(
+        self, partials: list[bytes], *, error: dict[str, Any] | None = None
+    ) -> Handler:
+        """Answer a `"stream": true` request in server-sent events (README: openai/, streaming):
+        as many of `partials` as `partial_images` asks for, then the completed image, or
+        `error` in its place."""
+
+        def handle(request: Request) -> Response:
+            fields = request.form if request.files else request.get_json()
+            edit = bool(request.files)
+            prefix = "image_edit" if edit else "image_generation"
+            wanted = int(fields.get("partial_images", 0))
+            echo = {"background": "opaque", "output_format": "png", "quality": "medium"}
+            echo |= {"size": "1024x1024", "created_at": 1713833628}
+
+            def events() -> Iterator[bytes]:
+                for index, image in enumerate(partials[:wanted]):
+                    yield _event(
+                        f"{prefix}.partial_image",
+                        {"b64_json": b64(image), "partial_image_index": index} | echo,
+                    )
+                if error is not None:
+                    yield _event("error", {"type": "error", "error": error})
+                    return
+                usage = self.usage(fields.get("quality"), 1, len(request.files.getlist("image[]")))
+                yield _event(
+                    f"{prefix}.completed", {"b64_json": b64(IMAGE), "usage": usage} | echo
+                )
+
+            headers = {"x-request-id": f"req_{next(self.ids)}"}
+            return Response(events(), 200, headers, content_type="text/event-stream")
+
+        return handle
+
     # Output image tokens of one 1024x1024 gpt-image-1 image by quality, and the input tokens
     # of a prompt and of one source image (README: openai/).
     OUTPUT_TOKENS: ClassVar[dict[str, int]] = {"low": 272, "medium": 1056, "high": 4160}
@@ -157,6 +191,10 @@ class FakeOpenAI(Fake):
             "output_tokens": output,
             "input_tokens_details": {"text_tokens": self.PROMPT_TOKENS, "image_tokens": images},
         }
+
+
+def _event(kind: str, data: dict[str, Any]) -> bytes:
+    return f"event: {kind}\ndata: {json.dumps({'type': kind} | data)}\n\n".encode()
 
 
 class FakeGemini(Fake):
