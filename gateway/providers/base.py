@@ -226,6 +226,45 @@ class HTTPProvider(abc.ABC):
     ) -> ProviderResponse: ...
 
 
+class QueuedJobProvider(HTTPProvider):
+    """A provider whose every call is a job on its side (fal's queue, Replicate's predictions):
+    a plain call and a submit with hooks are one path, `submit_job`, told apart by `hooks`."""
+
+    def run(
+        self,
+        offering: OfferingSpec,
+        request: ImageRequest,
+        operation: Operation,
+        deadline: Deadline,
+    ) -> ProviderResponse:
+        return self.submit_job(offering, request, operation, deadline, None)
+
+    def submit(
+        self,
+        offering: OfferingSpec,
+        request: ImageRequest,
+        operation: Operation,
+        *,
+        deadline: Deadline,
+        hooks: JobHooks,
+    ) -> ProviderResponse:
+        try:
+            return self.submit_job(offering, request, operation, deadline, hooks)
+        except SHAPE_ERRORS as exc:
+            raise self.shape_error(exc) from None
+
+    @abc.abstractmethod
+    def submit_job(
+        self,
+        offering: OfferingSpec,
+        request: ImageRequest,
+        operation: Operation,
+        deadline: Deadline,
+        hooks: JobHooks | None,
+    ) -> ProviderResponse:
+        """Submit the job (reporting it to `hooks` once accepted), wait and collect it."""
+
+
 def model_inputs(
     arguments: dict[str, Any],
     request: ImageRequest,

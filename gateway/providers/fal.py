@@ -25,9 +25,9 @@ from gateway.normalize import (
 )
 from gateway.providers.base import (
     SHAPE_ERRORS,
-    HTTPProvider,
     JobHooks,
     ProviderResponse,
+    QueuedJobProvider,
     model_inputs,
 )
 from gateway.types import ErrorKind, ImageRequest, JobRef, Operation
@@ -52,7 +52,7 @@ EXTRA_PARAMS = frozenset(
 OUT_OF_CREDIT = re.compile(r"exhausted balance|top up your balance|insufficient", re.IGNORECASE)
 
 
-class FalProvider(HTTPProvider):
+class FalProvider(QueuedJobProvider):
     params: ClassVar[ParamTable] = {
         "prompt": ParamRule(ParamMode.PASSTHROUGH, "prompt"),
         "size": ParamRule(
@@ -101,29 +101,6 @@ class FalProvider(HTTPProvider):
             )
         return Shapes()
 
-    def run(
-        self,
-        offering: OfferingSpec,
-        request: ImageRequest,
-        operation: Operation,
-        deadline: Deadline,
-    ) -> ProviderResponse:
-        return self._run(offering, request, operation, deadline, None)
-
-    def submit(
-        self,
-        offering: OfferingSpec,
-        request: ImageRequest,
-        operation: Operation,
-        *,
-        deadline: Deadline,
-        hooks: JobHooks,
-    ) -> ProviderResponse:
-        try:
-            return self._run(offering, request, operation, deadline, hooks)
-        except SHAPE_ERRORS as exc:
-            raise self.shape_error(exc) from None
-
     def resume(
         self,
         offering: OfferingSpec,
@@ -139,7 +116,7 @@ class FalProvider(HTTPProvider):
         except SHAPE_ERRORS as exc:
             raise self.shape_error(exc) from None
 
-    def _run(
+    def submit_job(
         self,
         offering: OfferingSpec,
         request: ImageRequest,

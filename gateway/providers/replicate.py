@@ -34,9 +34,9 @@ from gateway.normalize import (
 )
 from gateway.providers.base import (
     SHAPE_ERRORS,
-    HTTPProvider,
     JobHooks,
     ProviderResponse,
+    QueuedJobProvider,
     model_inputs,
 )
 from gateway.types import ErrorKind, ImageRequest, JobRef, Operation
@@ -63,7 +63,7 @@ EXTRA_PARAMS = frozenset(
 )
 
 
-class ReplicateProvider(HTTPProvider):
+class ReplicateProvider(QueuedJobProvider):
     params: ClassVar[ParamTable] = {
         "prompt": ParamRule(ParamMode.PASSTHROUGH, "input.prompt"),
         "size": ParamRule(
@@ -104,29 +104,6 @@ class ReplicateProvider(HTTPProvider):
             return Shapes()
         return Shapes(aspect_ratios=tuple(offering.options.get("aspect_ratios", ASPECT_RATIOS)))
 
-    def run(
-        self,
-        offering: OfferingSpec,
-        request: ImageRequest,
-        operation: Operation,
-        deadline: Deadline,
-    ) -> ProviderResponse:
-        return self._run(offering, request, operation, deadline, None)
-
-    def submit(
-        self,
-        offering: OfferingSpec,
-        request: ImageRequest,
-        operation: Operation,
-        *,
-        deadline: Deadline,
-        hooks: JobHooks,
-    ) -> ProviderResponse:
-        try:
-            return self._run(offering, request, operation, deadline, hooks)
-        except SHAPE_ERRORS as exc:
-            raise self.shape_error(exc) from None
-
     def resume(
         self,
         offering: OfferingSpec,
@@ -151,7 +128,7 @@ class ReplicateProvider(HTTPProvider):
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"}
 
-    def _run(
+    def submit_job(
         self,
         offering: OfferingSpec,
         request: ImageRequest,
