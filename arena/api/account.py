@@ -25,7 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from arena.api.models import ApiKey, ImageJob
-from arena.api.services import api_key_create, api_key_revoke
+from arena.api.services import api_key_create, api_keys_revoke
 from arena.ratelimit import allowance_take
 from arena.visitors import client_ip
 
@@ -83,7 +83,7 @@ def key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
     """GET asks to confirm; POST revokes."""
     key = get_object_or_404(ApiKey.objects.owned_by(request.user), pk=key_id)
     if request.method == "POST":
-        api_key_revoke(key_id=key.pk)
+        api_keys_revoke(key_ids=[key.pk])
         messages.success(request, f"Revoked {key}: requests with it are refused from now on.")
         return redirect("account:keys")
     return render(request, "account/revoke.html", {"key": key, "nav_account": "keys"})

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 
 from arena.admin import ReadOnlyAdmin
 from arena.api.models import ApiKey, ImageJob, JobDelivery
-from arena.api.services import api_key_create
+from arena.api.services import api_key_create, api_keys_revoke
 from arena.api.webhooks import api_key_webhook_secret_rotate
 
 
@@ -38,7 +38,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected keys")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
-        count = queryset.update(active=False)
+        count = api_keys_revoke(key_ids=queryset.values_list("pk", flat=True))
         self.message_user(request, f"Revoked {count} keys; requests with them are refused.")
 
     @admin.action(description="Rotate the webhook secrets of the selected keys")

@@ -66,9 +66,10 @@ def api_key_create(*, name: str, user_id: int | None = None) -> tuple[ApiKey, st
     return key, f"{KEY_PREFIX}-{prefix}-{secret}"
 
 
-def api_key_revoke(*, key_id: int) -> None:
-    """Refuse the key from now on; its calls stay in its owner's usage."""
-    ApiKey.objects.filter(pk=key_id).update(active=False)
+def api_keys_revoke(*, key_ids: Iterable[int]) -> int:
+    """Refuse these keys from now on; their calls stay in their owners' usage. Returns how
+    many there were."""
+    return ApiKey.objects.filter(pk__in=list(key_ids)).update(active=False)
 
 
 def api_key_check(*, presented: str) -> ApiKey | None:
