@@ -662,3 +662,20 @@ def test_arbitrary_seeds_and_options_are_never_a_server_error(key, settings, pro
     assert response.status_code in (200, 400), response.content
     if response.status_code == 400:
         assert response.json()["error"]["param"] in (None, "prompt", "seed", *extra)
+
+
+def test_staff_revoke_keys_in_the_admin_and_they_are_refused(key):
+    staff = Client()
+    staff.force_login(get_user_model().objects.create_superuser("r", "r@x.org", "pw"))
+    kept = api_key_create(name="kept")[1]
+    revoked = ApiKey.objects.get(prefix=key.split("-")[1])
+
+    page = staff.post(
+        "/admin/api/apikey/",
+        {"action": "revoke", "_selected_action": [str(revoked.pk)]},
+        follow=True,
+    )
+
+    assert "Revoked 1 keys" in page.content.decode()
+    assert post_json(key, {"model": "blockworld", "prompt": "a cat"}).status_code == 401
+    assert post_json(kept, {"model": "blockworld", "prompt": "a cat"}).status_code == 200
