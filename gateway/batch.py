@@ -18,13 +18,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from types import TracebackType
 
 import httpx
 
 from gateway.catalog import Catalog, OfferingSpec, default_catalog
 from gateway.errors import GatewayError, ProviderError
-from gateway.http import Deadline, build_client
+from gateway.http import ClientOwner, Deadline, build_client
 from gateway.normalize import check, effective_params, prepare
 from gateway.providers import PROVIDER_IDS, SERVICES, deployments
 from gateway.providers.batchbase import (
@@ -81,7 +80,7 @@ class Submission:
     warnings: tuple[str, ...] = ()
 
 
-class BatchGateway:
+class BatchGateway(ClientOwner):
     """Submit and poll batches for the offerings that sell batch work.
 
     With no arguments it builds itself from the environment, like `Gateway`: a batch client
@@ -208,20 +207,6 @@ class BatchGateway:
                 f"{offering.key} takes no batches (no batch price, or no configured batch API).",
             )
         return client
-
-    def close(self) -> None:
-        self.client.close()
-
-    def __enter__(self) -> BatchGateway:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 BATCH_CLIENTS: dict[str, type[HTTPBatchClient]] = {

@@ -11,7 +11,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
-from types import TracebackType
 
 import httpx
 
@@ -20,6 +19,7 @@ from gateway.errors import GatewayError, ProviderError, RequestRefused
 from gateway.http import (
     DEFAULT_POLL_RETRIES,
     DEFAULT_TIMEOUT_SECONDS,
+    ClientOwner,
     Deadline,
     RetryBudget,
     build_client,
@@ -84,7 +84,7 @@ class GatewaySettings:
         )
 
 
-class Gateway:
+class Gateway(ClientOwner):
     """One per process: it holds the HTTP connection pool and the routing window.
 
     With no arguments it builds itself from the environment: the catalog file, the local
@@ -286,20 +286,6 @@ class Gateway:
 
     def is_routable(self, model_id: str) -> bool:
         return bool(self.routable_offerings(model_id))
-
-    def close(self) -> None:
-        self.client.close()
-
-    def __enter__(self) -> Gateway:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _run(
         self,

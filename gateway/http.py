@@ -14,7 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import httpx
 from PIL import Image
@@ -324,3 +325,23 @@ def fetch_images(client: httpx.Client, urls: list[str], deadline: Deadline) -> l
         return [fetch_image(client, url, deadline) for url in urls]
     with ThreadPoolExecutor(max_workers=len(urls)) as pool:
         return list(pool.map(lambda url: fetch_image(client, url, deadline), urls))
+
+
+class ClientOwner:
+    """Something that owns an httpx client: closed with `close()` or as a context manager."""
+
+    client: httpx.Client
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -49,6 +49,11 @@ class Shapes:
     sizes: tuple[str, ...] = ()
     aspect_ratios: tuple[str, ...] = ()
 
+    @classmethod
+    def ratios_of(cls, offering: OfferingSpec) -> Shapes:
+        """The aspect ratios the offering's catalog entry names, else the common ten."""
+        return cls(aspect_ratios=tuple(offering.options.get("aspect_ratios", ASPECT_RATIOS)))
+
 
 # Request fields that a provider may be unable to honour; they are dropped, not refused.
 DROPPABLE = ("quality", "style", "mask", "seed")

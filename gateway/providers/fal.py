@@ -15,7 +15,6 @@ from gateway.catalog import OfferingSpec
 from gateway.errors import ProviderError
 from gateway.http import Deadline, cancel, failure, fetch_images, get_retrying, json_of, send
 from gateway.normalize import (
-    ASPECT_RATIOS,
     ParamMode,
     ParamRule,
     ParamTable,
@@ -96,9 +95,7 @@ class FalProvider(QueuedJobProvider):
     def shapes(cls, offering: OfferingSpec) -> Shapes:
         """Aspect ratios for the offerings sent as one (`size_param`), else any size."""
         if offering.options.get("size_param", "image_size") == "aspect_ratio":
-            return Shapes(
-                aspect_ratios=tuple(offering.options.get("aspect_ratios", ASPECT_RATIOS))
-            )
+            return Shapes.ratios_of(offering)
         return Shapes()
 
     def resume(

@@ -79,7 +79,7 @@ class OpenRouterProvider(HTTPProvider):
 
     @classmethod
     def shapes(cls, offering: OfferingSpec) -> Shapes:
-        return Shapes(aspect_ratios=tuple(offering.options.get("aspect_ratios", ASPECT_RATIOS)))
+        return Shapes.ratios_of(offering)
 
     def run(
         self,

@@ -24,7 +24,6 @@ from gateway.http import (
     send,
 )
 from gateway.normalize import (
-    ASPECT_RATIOS,
     ParamMode,
     ParamRule,
     ParamTable,
@@ -102,7 +101,7 @@ class ReplicateProvider(QueuedJobProvider):
         """Aspect ratios, except for a model sent its own width and height (`custom`)."""
         if offering.options.get("size_param") == "custom":
             return Shapes()
-        return Shapes(aspect_ratios=tuple(offering.options.get("aspect_ratios", ASPECT_RATIOS)))
+        return Shapes.ratios_of(offering)
 
     def resume(
         self,
