@@ -7,6 +7,7 @@ required, and a missing one fails the run instead of quietly falling back to SQL
 import os
 import socket
 import tempfile
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -41,6 +42,7 @@ def pytest_load_initial_conftests(early_config, parser, args):
                 f"CI=true needs {variable.split('_')[0].title()} on {host}:{port}, "
                 "and it is not answering. Start it (see README, 'Running the tests')."
             )
+    _separate_xdist_worker()
     os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
     os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
     # The test client and the live server speak plain http; HTTPS-only is tested on its own.
@@ -62,6 +64,26 @@ def pytest_load_initial_conftests(early_config, parser, args):
     os.environ.setdefault("DB_POOL_MAX_SIZE", "60")
     os.environ.setdefault("ARENA_VAR_DIR", tempfile.mkdtemp(prefix="arena-test-var-"))
     os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="arena-test-media-"))
+
+
+def _separate_xdist_worker() -> None:
+    """Under pytest-xdist each worker gets a Redis database and folders of its own (pytest-django
+    gives each its own test database): workers inherit the controller's environment, so the
+    controller's choices are shifted here, worker gw<n> taking the Redis database n below."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    index = int(worker.removeprefix("gw"))
+    if redis_url := os.environ.get("REDIS_URL"):
+        parts = urlsplit(redis_url)
+        database = int(parts.path.strip("/") or 0)
+        path = f"/{(database - index) % 16}"
+        os.environ["REDIS_URL"] = urlunsplit(parts._replace(path=path))
+    for variable, prefix in (
+        ("ARENA_VAR_DIR", "arena-test-var-"),
+        ("MEDIA_ROOT", "arena-test-media-"),
+    ):
+        os.environ[variable] = tempfile.mkdtemp(prefix=f"{prefix}{worker}-")
 
 
 def pytest_report_header(config):

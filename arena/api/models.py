@@ -172,6 +172,12 @@ class ImageJob(models.Model):
         return self.status in (self.Status.READY, self.Status.FAILED)
 
     @property
+    def has_webhook(self) -> bool:
+        """Whether its answer is POSTed to a webhook (its delivery, if any, names one)."""
+        delivery = getattr(self, "delivery", None)  # the missing one raises AttributeError
+        return bool(delivery and delivery.webhook)
+
+    @property
     def output_spec(self) -> OutputSpec:
         return OutputSpec(
             self.output_format or None, self.output_compression, self.background or None

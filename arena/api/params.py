@@ -89,6 +89,7 @@ class ImageParams:
     """A checked request: what to ask the gateway, and how the caller wants the images."""
 
     request: gateway.ImageRequest
+    model: AIModel  # the row of request.model, looked up by the check
     response_format: str = "url"
     output: OutputSpec = field(default_factory=OutputSpec)
     # `stream: true`: how many partial images to send before the final one; None: not streamed
@@ -121,7 +122,7 @@ def image_params(
     output = _output(data)
     images, mask = _uploads(files or {}) if edit else ((), None)
     request = gateway.ImageRequest(
-        model=model,
+        model=model.slug,
         prompt=prompt,
         size=None if size == "auto" else size,
         n=n,
@@ -135,7 +136,8 @@ def image_params(
     )
     _gateway_check(request, edit=edit)
     _not_in_competition(prompt, images, edit=edit)
-    return ImageParams(request, response_format, output, _partial_images(data, multipart=edit))
+    partial_images = _partial_images(data, multipart=edit)
+    return ImageParams(request, model, response_format, output, partial_images)
 
 
 def request_timeout(value: str | None) -> float | None:
@@ -198,17 +200,18 @@ def _not_in_competition(prompt: str, images: tuple[bytes, ...], *, edit: bool) -
     )
 
 
-def _model(slug: object) -> str:
+def _model(slug: object) -> AIModel:
     if not isinstance(slug, str) or not slug:
         raise ApiError(400, "model is required: GET /openai/v1/models lists them.", param="model")
-    if not AIModel.objects.filter(slug=slug).exists():
+    model = AIModel.objects.filter(slug=slug).first()
+    if model is None:
         raise ApiError(
             404,
             f"The model '{slug}' does not exist. GET /openai/v1/models lists the models.",
             param="model",
             code="model_not_found",
         )
-    return slug
+    return model
 
 
 def _readable(name: str, value: object) -> None:

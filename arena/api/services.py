@@ -90,41 +90,43 @@ def api_key_check(*, presented: str) -> ApiKey | None:
 def image_job_create(
     *,
     request: gateway.ImageRequest,
+    model: AIModel,
     edit: bool,
     source: str,
     api_key_id: int | None = None,
     output: OutputSpec | None = None,
     partial_images: int | None = None,
 ) -> ImageJob:
-    """Store a checked request as a job and send it to the generation queue on commit.
+    """Store a checked request (`model` is the row of its model) as a job, and send the job to
+    the generation queue once it is committed: at once, or when the caller's transaction
+    commits.
 
-    Edit sources and the mask are stored under random names until the job is done.
-    `partial_images` is a streamed request's (arena.api.streaming).
+    Edit sources and the mask are stored under random names until the job is done (inputs
+    of a job never stored are pruned with the stale ones). `partial_images` is a streamed
+    request's (arena.api.streaming).
     """
-    model = AIModel.objects.get(slug=request.model)
     output = output or OutputSpec()
-    with transaction.atomic():
-        job = ImageJob.objects.create(
-            source=source,
-            api_key_id=api_key_id,
-            operation=gateway.Operation.EDIT if edit else gateway.Operation.GENERATE,
-            model=model,
-            prompt=request.prompt,
-            size=request.size or "",
-            n=request.n,
-            quality=request.quality or "",
-            style=request.style or "",
-            seed=request.seed if request.seed is not None else new_seed(),
-            extra=dict(request.extra),
-            sources=_inputs_save(request.images),
-            mask=_inputs_save((request.mask,))[0] if request.mask else "",
-            timeout=request.timeout,
-            output_format=output.output_format or "",
-            output_compression=output.output_compression,
-            background=output.background or "",
-            partial_images=partial_images,
-        )
-        transaction.on_commit(partial(_enqueue, job.pk))
+    job = ImageJob.objects.create(
+        source=source,
+        api_key_id=api_key_id,
+        operation=gateway.Operation.EDIT if edit else gateway.Operation.GENERATE,
+        model=model,
+        prompt=request.prompt,
+        size=request.size or "",
+        n=request.n,
+        quality=request.quality or "",
+        style=request.style or "",
+        seed=request.seed if request.seed is not None else new_seed(),
+        extra=dict(request.extra),
+        sources=_inputs_save(request.images),
+        mask=_inputs_save((request.mask,))[0] if request.mask else "",
+        timeout=request.timeout,
+        output_format=output.output_format or "",
+        output_compression=output.output_compression,
+        background=output.background or "",
+        partial_images=partial_images,
+    )
+    transaction.on_commit(partial(_enqueue, job.pk))
     return job
 
 
@@ -155,14 +157,14 @@ def image_job_execute(*, job_id: str | uuid.UUID) -> ImageJob | None:
     )
     if claimed_at is None:
         return None
-    job = ImageJob.objects.select_related("model").get(pk=job_id)
+    job = ImageJob.objects.select_related("model", "delivery").get(pk=job_id)
     try:
         request = job.gateway_request()
         call = gateway.edit if job.operation == gateway.Operation.EDIT else gateway.generate
         partials = job_partials(job)
         result = call(request, partials=partials) if partials else call(request)
     except gateway.GatewayError as exc:
-        calls_record(attempts=exc.attempts, source=job.source)
+        calls_record(attempts=exc.attempts, source=job.source, model=job.model)
         return _job_finish(
             job,
             claimed_at,
@@ -178,7 +180,7 @@ def image_job_execute(*, job_id: str | uuid.UUID) -> ImageJob | None:
         return _job_finish(
             job, claimed_at, error_kind=INTERNAL_ERROR, error="The image job failed unexpectedly."
         )
-    calls_record(attempts=result.attempts, source=job.source)
+    calls_record(attempts=result.attempts, source=job.source, model=job.model)
     try:
         made = images_convert(result.images, job.output_spec)
     except (OSError, ValueError):  # Pillow's words for an image it cannot re-encode
@@ -217,24 +219,26 @@ def _job_finish(
 ) -> ImageJob | None:
     """Record the outcome and remove the inputs, unless another worker took the job over."""
     attempts = list(attempts)
+    changes = {
+        "status": ImageJob.Status.FAILED if error_kind else ImageJob.Status.READY,
+        "error_kind": error_kind,
+        "attempts": len(attempts),
+        "cost": sum((attempt.cost for attempt in attempts), Decimal("0")),
+        "sources": [],
+        "mask": "",
+        "finished_at": timezone.now(),
+        **outcome,
+    }
     updated = ImageJob.objects.filter(
         pk=job.pk, status=ImageJob.Status.RUNNING, started_at=claimed_at
-    ).update(
-        status=ImageJob.Status.FAILED if error_kind else ImageJob.Status.READY,
-        error_kind=error_kind,
-        attempts=len(attempts),
-        cost=sum((attempt.cost for attempt in attempts), Decimal("0")),
-        sources=[],
-        mask="",
-        finished_at=timezone.now(),
-        **outcome,
-    )
+    ).update(**changes)
     if not updated:
         log.warning("image job %s was taken over by another worker", job.pk)
         return None
     for name in [*job.sources, *([job.mask] if job.mask else [])]:
         default_storage.delete(name)
-    job.refresh_from_db()
+    for name, value in changes.items():  # the row as it now is, without reading it back
+        setattr(job, name, value)
     return job
 
 
@@ -250,18 +254,17 @@ def image_job_wait(*, job_id: uuid.UUID, timeout: float | None = None) -> ImageJ
     """
     from arena.celery import app
 
-    if app.conf.task_always_eager:
-        image_job_execute(job_id=job_id)
-    if timeout is None:
-        asked = ImageJob.objects.filter(pk=job_id).values_list("timeout", flat=True).first()
-        timeout = image_job_patience(asked)
-    deadline = time.monotonic() + timeout
+    jobs = ImageJob.objects.select_related("model")
+    job = jobs.get(pk=job_id)
+    if not job.finished and app.conf.task_always_eager:
+        job = image_job_execute(job_id=job_id) or jobs.get(pk=job_id)
+    deadline = time.monotonic() + (image_job_patience(job.timeout) if timeout is None else timeout)
     pause = WAIT_FIRST_PAUSE
-    finished = ImageJob.objects.filter(pk=job_id).finished()
-    while not finished.exists() and (left := deadline - time.monotonic()) > 0:
+    while not job.finished and (left := deadline - time.monotonic()) > 0:
         time.sleep(min(pause, left))
         pause = min(pause * 2, WAIT_LONGEST_PAUSE)
-    return ImageJob.objects.select_related("model").get(pk=job_id)
+        job = jobs.get(pk=job_id)
+    return job
 
 
 def image_job_patience(timeout: float | None) -> float:

@@ -66,6 +66,7 @@ def images_stream(
     def create() -> ImageJob:
         return image_job_create(
             request=params.request,
+            model=params.model,
             edit=edit,
             source=ImageJob.Source.API,
             api_key_id=api_key.pk,

@@ -6,8 +6,9 @@ from arena.celery import app
 
 @app.task(acks_late=True)
 def image_job_run(job_id: str) -> None:
-    if image_job_execute(job_id=job_id) is not None:
-        webhook_deliver(job_id=job_id)  # its first attempt, if the job has a webhook
+    job = image_job_execute(job_id=job_id)
+    if job is not None and job.has_webhook:
+        webhook_deliver(job_id=job_id)  # its first attempt
 
 
 @app.task

@@ -250,6 +250,7 @@ def _images(
     create = partial(
         api_job_create,
         request=params.request,
+        model=params.model,
         edit=edit,
         api_key_id=request.api_key.pk,
         later=later,
@@ -305,6 +306,7 @@ def _run(
     """The finished job, once a worker has made its images; its failure as an ApiError."""
     job = image_job_create(
         request=params.request,
+        model=params.model,
         edit=edit,
         source=source,
         api_key_id=api_key.pk if api_key else None,

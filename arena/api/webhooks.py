@@ -34,6 +34,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,6 +50,7 @@ from arena.api.models import ApiKey, ImageJob, JobDelivery, webhook_secret_new
 from arena.api.outputs import OutputSpec
 from arena.api.params import ApiError
 from arena.api.services import image_job_create
+from arena.catalog.models import AIModel
 
 SIGNATURE_HEADER = "X-Arena-Signature"
 WEBHOOK_TIMEOUT = 10.0
@@ -130,6 +132,7 @@ def webhook_url_check(url: str) -> None:
 def api_job_create(
     *,
     request: gateway.ImageRequest,
+    model: AIModel,
     edit: bool,
     api_key_id: int,
     later: Later | None,
@@ -138,23 +141,27 @@ def api_job_create(
     output: OutputSpec | None = None,
 ) -> ImageJob:
     """An API request's job, queued; for one answered later, with how its answer is
-    delivered (`base_url`: where the request came, for the images' URLs)."""
+    delivered (`base_url`: where the request came, for the images' URLs), stored with it."""
+    create = partial(
+        image_job_create,
+        request=request,
+        model=model,
+        edit=edit,
+        source=ImageJob.Source.API,
+        api_key_id=api_key_id,
+        output=output,
+    )
+    if later is None:
+        return create()  # one row: no transaction of its own
     with transaction.atomic():
-        job = image_job_create(
-            request=request,
-            edit=edit,
-            source=ImageJob.Source.API,
-            api_key_id=api_key_id,
-            output=output,
+        job = create()
+        JobDelivery.objects.create(
+            job=job,
+            response_format=response_format,
+            base_url=base_url,
+            webhook=later.webhook,
+            webhook_due_at=timezone.now() if later.webhook else None,
         )
-        if later is not None:
-            JobDelivery.objects.create(
-                job=job,
-                response_format=response_format,
-                base_url=base_url,
-                webhook=later.webhook,
-                webhook_due_at=timezone.now() if later.webhook else None,
-            )
     return job
 
 

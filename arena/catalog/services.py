@@ -593,14 +593,16 @@ def calls_record(
     attempts: Iterable[gateway.Attempt],
     generation: Generation | None = None,
     source: str = ProviderCall.Source.ARENA,
+    model: AIModel | None = None,
 ) -> list[ProviderCall]:
-    """Store one ProviderCall per gateway attempt, failed ones included."""
+    """Store one ProviderCall per gateway attempt, failed ones included. `model` is the
+    attempts' model's row, when the caller has it at hand."""
     attempts = list(attempts)
     if not attempts:
         return []
-    models = dict(
-        AIModel.objects.filter(slug__in={a.model for a in attempts}).values_list("slug", "pk")
-    )
+    models = {model.slug: model.pk} if model else {}
+    if unknown := {a.model for a in attempts} - models.keys():
+        models |= dict(AIModel.objects.filter(slug__in=unknown).values_list("slug", "pk"))
     catalog = gateway.default_gateway().catalog
     providers = {slug: _provider(slug, catalog).pk for slug in {a.provider for a in attempts}}
     return ProviderCall.objects.bulk_create(

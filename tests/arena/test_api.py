@@ -30,7 +30,7 @@ from arena.api.services import (
     images_save,
 )
 from arena.api.tasks import api_images_prune_run
-from arena.catalog.models import ProviderCall
+from arena.catalog.models import AIModel, ProviderCall
 from arena.catalog.services import catalog_sync, edit_prompt_create
 from arena.celery import app
 from tests.arena.helpers import use_local_gateway
@@ -558,12 +558,18 @@ def sent(monkeypatch):
     return ids
 
 
+def blockworld() -> AIModel:
+    return AIModel.objects.get(slug="blockworld")
+
+
 def test_a_job_runs_once_though_its_task_arrives_twice(
     key, sent, django_capture_on_commit_callbacks
 ):
     request = gateway.ImageRequest(model="blockworld", prompt="a cat", size="64x64", seed=1)
     with django_capture_on_commit_callbacks(execute=True):
-        job = image_job_create(request=request, edit=False, source=ImageJob.Source.API)
+        job = image_job_create(
+            request=request, model=blockworld(), edit=False, source=ImageJob.Source.API
+        )
 
     first = image_job_execute(job_id=job.pk)
     again = image_job_execute(job_id=job.pk)
@@ -577,7 +583,9 @@ def test_a_job_runs_once_though_its_task_arrives_twice(
 
 def test_a_job_whose_worker_died_is_claimable_again_after_its_lease(key, settings, sent):
     request = gateway.ImageRequest(model="blockworld", prompt="a cat", size="64x64", seed=1)
-    job = image_job_create(request=request, edit=False, source=ImageJob.Source.API)
+    job = image_job_create(
+        request=request, model=blockworld(), edit=False, source=ImageJob.Source.API
+    )
     ImageJob.objects.filter(pk=job.pk).update(status="running", started_at=job.created_at)
 
     settings.ARENA_GENERATION_LEASE_SECONDS = 3600
