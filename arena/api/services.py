@@ -35,6 +35,7 @@ from arena.api.outputs import (
     url_lifetime,
 )
 from arena.api.partials import job_partials
+from arena.api.wakeup import job_finished_ring, job_finished_wait
 from arena.catalog.models import AIModel, new_seed
 from arena.catalog.services import calls_record
 
@@ -237,6 +238,7 @@ def _job_finish(
         return None
     for name in [*job.sources, *([job.mask] if job.mask else [])]:
         default_storage.delete(name)
+    transaction.on_commit(partial(job_finished_ring, job.pk))
     for name, value in changes.items():  # the row as it now is, without reading it back
         setattr(job, name, value)
     return job
@@ -247,7 +249,8 @@ def image_job_wait(*, job_id: uuid.UUID, timeout: float | None = None) -> ImageJ
     deadline, or else the gateway's, and a margin for the queue).
 
     The row is where a worker's answer reaches the web process, whichever worker ran it, so
-    that is where we look. In the embedded default (Celery eager) the job runs here unless it
+    that is where we look: at once, then after each pause, which the worker's bell
+    (arena.api.wakeup) cuts short when it finishes the job. In the embedded default (Celery eager) the job runs here unless it
     already ran: its task is sent when the request's transaction commits, which an enclosing
     transaction (a test's, a management command's) can hold back; the claim makes sure it
     runs once either way.
@@ -261,7 +264,7 @@ def image_job_wait(*, job_id: uuid.UUID, timeout: float | None = None) -> ImageJ
     deadline = time.monotonic() + (image_job_patience(job.timeout) if timeout is None else timeout)
     pause = WAIT_FIRST_PAUSE
     while not job.finished and (left := deadline - time.monotonic()) > 0:
-        time.sleep(min(pause, left))
+        job_finished_wait(job.pk, min(pause, left))
         pause = min(pause * 2, WAIT_LONGEST_PAUSE)
         job = jobs.get(pk=job_id)
     return job
