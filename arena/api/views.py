@@ -30,6 +30,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
+import gateway
 from arena.api.idempotency import (
     IDEMPOTENCY_HEADER,
     idempotency_key,
@@ -357,6 +358,11 @@ def playground(request: HttpRequest) -> HttpResponse:
         "form": request.POST if request.method == "POST" else _preselected(request, models),
         "sizes": PLAYGROUND_SIZES,
         "counts": [str(n) for n in range(1, PLAYGROUND_MAX_N + 1)],
+        # The longest any model takes: a shorter prompt limit is the model's to state (a 400).
+        "prompt_max": max(
+            (spec.max_prompt_chars for spec in gateway.default_catalog().models.values()),
+            default=4000,
+        ),
     }
     if request.method == "POST":
         context |= _play(request)

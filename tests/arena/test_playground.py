@@ -137,3 +137,16 @@ def test_posting_needs_the_csrf_token():
 
     assert response.status_code == 403
     assert not ProviderCall.objects.exists()
+
+
+def test_the_prompt_box_takes_the_longest_prompt_a_model_takes_and_each_model_its_own():
+    page = Client().get("/playground/").content.decode()
+    longest = max(spec.max_prompt_chars for spec in gateway.default_catalog().models.values())
+
+    too_long_for_blockworld = play(Client(), model="blockworld", prompt="a" * 4001, size="512x512")
+
+    assert re.search(rf'name="prompt"[^>]*maxlength="{longest}"', page)
+    assert longest > 4000  # gpt-image's 32,000: the box does not cut those short
+    assert too_long_for_blockworld.status_code == 400
+    assert "4,000" in too_long_for_blockworld.content.decode()
+    assert not default_storage.exists("playground") or not default_storage.listdir("playground")[1]
