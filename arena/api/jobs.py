@@ -71,6 +71,19 @@ def job_data(job: ImageJob, *, response_format: str, base_url: str) -> list[dict
     return [{"url": urljoin(base_url, image_url(name, made_at=made_at))} for name in job.images]
 
 
+def job_description(job: ImageJob) -> dict[str, str]:
+    """Which provider made a ready job's images, after how many attempts, at what cost, and
+    what was changed on the way: the X-Arena headers of its answer (outside OpenAI's body)."""
+    described = {
+        "X-Arena-Provider": job.provider,
+        "X-Arena-Attempts": str(job.attempts),
+        "X-Arena-Cost-USD": f"{job.cost:.4f}",
+    }
+    if job.warnings:
+        described["X-Arena-Warnings"] = "; ".join(" ".join(w.split()) for w in job.warnings)
+    return described
+
+
 def job_fields(job: ImageJob) -> dict[str, Any]:
     """What a ready job's answer says besides `created` and `data`, as gpt-image does."""
     return response_fields(served=job.served, quality=job.quality, tokens=job.tokens)

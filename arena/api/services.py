@@ -250,9 +250,10 @@ def image_job_wait(*, job_id: uuid.UUID, timeout: float | None = None) -> ImageJ
 
     The row is where a worker's answer reaches the web process, whichever worker ran it, so
     that is where we look: at once, then after each pause, which the worker's bell
-    (arena.api.wakeup) cuts short when it finishes the job. In the embedded default (Celery eager) the job runs here unless it
-    already ran: its task is sent when the request's transaction commits, which an enclosing
-    transaction (a test's, a management command's) can hold back; the claim makes sure it
+    (arena.api.wakeup) cuts short when it finishes the job. In the embedded default (Celery
+    eager) the job runs here unless it already ran: its task is sent when the request's
+    transaction commits, which an enclosing transaction (a test's, a management command's)
+    can hold back; the claim makes sure it
     runs once either way.
     """
     from arena.celery import app

@@ -32,6 +32,7 @@ from django.db import connections
 from django.http import StreamingHttpResponse
 from PIL import Image
 
+from arena.api.jobs import job_description
 from arena.api.models import ApiKey, ImageJob
 from arena.api.outputs import usage_body
 from arena.api.params import ApiError, ImageParams
@@ -137,6 +138,10 @@ def _events(
         except ApiError as error:
             yield _event("error", error.body())
             return
+        # The headers a whole answer carries left before the job was done: here they are SSE
+        # comments, which every event-stream reader (the SDK's too) passes over.
+        described = job_description(job).items()
+        yield "".join(f": {name}: {value}\n" for name, value in described).encode() + b"\n"
         # The SDK's completed event requires `usage`: zeros where no provider reported tokens.
         usage = usage_body(job.tokens) if job.tokens else NO_USAGE
         for image in image_job_images(job=job):

@@ -37,7 +37,7 @@ from arena.api.idempotency import (
     idempotent_job,
     request_fingerprint,
 )
-from arena.api.jobs import job_body, job_data, job_error, job_fields
+from arena.api.jobs import job_body, job_data, job_description, job_error, job_fields
 from arena.api.models import ApiKey, ImageJob
 from arena.api.params import TIMEOUT_HEADER, ApiError, ImageParams, image_params, request_timeout
 from arena.api.services import (
@@ -335,11 +335,8 @@ def _outcome(job: ImageJob) -> ImageJob:
 def _describe(response: HttpResponse, job: ImageJob) -> None:
     """Which provider answered, after how many attempts, at what cost: as headers, so that the
     body stays exactly OpenAI's."""
-    response["X-Arena-Provider"] = job.provider
-    response["X-Arena-Attempts"] = str(job.attempts)
-    response["X-Arena-Cost-USD"] = f"{job.cost:.4f}"
-    if job.warnings:
-        response["X-Arena-Warnings"] = "; ".join(" ".join(w.split()) for w in job.warnings)
+    for header, value in job_description(job).items():
+        response[header] = value
 
 
 # --- Playground ---------------------------------------------------------------------------

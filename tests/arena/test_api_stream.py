@@ -296,3 +296,22 @@ def test_a_worker_s_partial_images_reach_the_caller_through_redis(worker, client
     ]
     assert [event.partial_image_index for event in events[:3]] == [0, 1, 2]
     assert len(published) == 3  # by the worker's thread, onto the job's Redis list
+
+
+def test_a_stream_says_who_made_the_images_and_at_what_cost_in_comments(live_server):
+    """A stream's headers leave before the job is done: what a whole answer's X-Arena headers
+    say comes as SSE comments before the completed event, which event readers pass over."""
+    catalog_sync()
+    with httpx.stream(
+        "POST",
+        f"{live_server.url}/openai/v1/images/generations",
+        json={"model": "prism-2", "prompt": "A cone", "size": "128x128", "stream": True},
+        headers={"Authorization": f"Bearer {api_key_create(name='raw')[1]}"},
+    ) as response:
+        body = response.read().decode()
+
+    comments = dict(line[2:].split(": ", 1) for line in body.splitlines() if line.startswith(": "))
+    assert comments["X-Arena-Provider"] == "local"
+    assert comments["X-Arena-Attempts"] == "1"
+    assert float(comments["X-Arena-Cost-USD"]) > 0
+    assert body.index(": X-Arena-Provider") < body.index("event: image_generation.completed")
