@@ -246,6 +246,7 @@ def _images(
     async one the queued job; a retry with the first request's Idempotency-Key gets the first
     request's answer."""
     if params.partial_images is not None:
+        _streamable(request, later)
         return images_stream(params, edit=edit, api_key=request.api_key, outcome=_outcome)
     base_url = request.build_absolute_uri("/")
     create = partial(
@@ -277,6 +278,25 @@ def _images(
     if replayed:
         response["Idempotent-Replayed"] = "true"
     return response
+
+
+def _streamable(request: HttpRequest, later: Later | None) -> None:
+    """A stream is answered while it runs, once: it cannot also be answered later, nor
+    replayed to a retry, so those options are refused rather than quietly dropped."""
+    if later is not None:
+        raise ApiError(
+            400,
+            "stream answers while the images are made; async and webhook answer later. "
+            "Use one or the other.",
+            param="stream",
+        )
+    if request.headers.get(IDEMPOTENCY_HEADER):
+        raise ApiError(
+            400,
+            f"A streamed request cannot be replayed, so it takes no {IDEMPOTENCY_HEADER}. "
+            "Send the key without stream to make retries safe.",
+            param=IDEMPOTENCY_HEADER,
+        )
 
 
 @api_endpoint("GET")

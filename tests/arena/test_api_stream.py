@@ -19,6 +19,7 @@ from pytest_httpserver import HTTPServer
 
 import gateway
 from arena.api import partials
+from arena.api.models import ImageJob
 from arena.api.services import api_key_create
 from arena.catalog.services import catalog_sync
 from tests.factories import png_bytes
@@ -315,3 +316,30 @@ def test_a_stream_says_who_made_the_images_and_at_what_cost_in_comments(live_ser
     assert comments["X-Arena-Attempts"] == "1"
     assert float(comments["X-Arena-Cost-USD"]) > 0
     assert body.index(": X-Arena-Provider") < body.index("event: image_generation.completed")
+
+
+@pytest.mark.parametrize(
+    ("extra_body", "headers", "param"),
+    [
+        ({"async": True}, {}, "stream"),
+        ({"webhook": "https://example.com/hook"}, {}, "stream"),
+        ({}, {"Idempotency-Key": "retry-me"}, "Idempotency-Key"),
+    ],
+)
+def test_a_stream_refuses_the_options_it_cannot_honour_and_stores_nothing(
+    extra_body, headers, param
+):
+    catalog_sync()
+    key = api_key_create(name="raw")[1]
+    body = {"model": "prism-2", "prompt": "A cone", "size": "128x128", "stream": True}
+
+    response = Client().post(
+        "/openai/v1/images/generations",
+        {**body, **extra_body},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {key}", **headers},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == param
+    assert not ImageJob.objects.exists()
