@@ -17,8 +17,10 @@ again each hour until it runs, and a message lost while the broker is away is go
 outlives both, and its claim (moving the due time forward) keeps two senders apart.
 
 Server-side request forgery: only http(s) URLs to public addresses are taken, checked when
-the request comes and again before each attempt (the name may resolve elsewhere by then);
-redirects are not followed. ARENA_WEBHOOK_ALLOW_PRIVATE lifts the address check (tests, the
+the request comes and again before each attempt (the name may resolve elsewhere by then),
+and each attempt connects to the address it checked, so a name that resolves anew between
+the check and the connection (DNS rebinding) cannot point it elsewhere; redirects are not
+followed. ARENA_WEBHOOK_ALLOW_PRIVATE lifts the address check (tests, the
 demo).
 """
 
@@ -102,9 +104,14 @@ def async_options(data: dict[str, Any]) -> tuple[dict[str, Any], Later | None]:
     return data, Later(webhook)
 
 
-def webhook_url_check(url: str) -> None:
+def webhook_url_check(url: str) -> str | None:
     """Refuse a URL this server must not call: not http(s), or (unless
-    ARENA_WEBHOOK_ALLOW_PRIVATE) a name that resolves to an address that is not public."""
+    ARENA_WEBHOOK_ALLOW_PRIVATE) a name that resolves to an address that is not public.
+
+    Returns the checked address to connect to (None where addresses are not checked): the
+    attempt connects to it rather than resolving the name again, so a name that answers a
+    public address to the check and a private one to the connection (DNS rebinding) still
+    reaches only the public one."""
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -113,20 +120,45 @@ def webhook_url_check(url: str) -> None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise WebhookRefused("only http:// and https:// URLs with a host name are called.")
     if settings.ARENA_WEBHOOK_ALLOW_PRIVATE:
-        return
+        return None
     try:
         found = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
         raise WebhookRefused(f"the host {parts.hostname} does not resolve.") from None
-    for *_, sockaddr in found:
-        address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        if not address.is_global or address.is_multicast:
-            raise WebhookRefused(
-                f"the host {parts.hostname} is a private, loopback or reserved address, "
-                "which this server does not call."
-            )
+    addresses = [_address(str(sockaddr[0])) for *_, sockaddr in found]
+    if not addresses or not all(map(address_public, addresses)):
+        raise WebhookRefused(
+            f"the host {parts.hostname} is a private, loopback or reserved address, "
+            "which this server does not call."
+        )
+    return str(addresses[0])
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    address = ipaddress.ip_address(text.split("%")[0])
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def address_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return address.is_global and not address.is_multicast
+
+
+def _pinned(url: str, address: str | None) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The URL to connect to the checked address, with the Host header and the TLS name of
+    the original; the URL as it is where no address was checked."""
+    if address is None:
+        return url, {}, {}
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    extensions = {"sni_hostname": parts.hostname or ""} if parts.scheme == "https" else {}
+    return (
+        parts._replace(netloc=netloc).geturl(),
+        {"Host": parts.netloc.rpartition("@")[2]},
+        extensions,
+    )
 
 
 def api_job_create(
@@ -206,18 +238,23 @@ def _post(delivery: JobDelivery, key: ApiKey) -> str:
     body = json.dumps(job_body(delivery.job)).encode()
     signature = webhook_signature(secret=key.webhook_secret, body=body, timestamp=int(time.time()))
     try:
-        webhook_url_check(delivery.webhook)
-        response = httpx.post(
-            delivery.webhook,
-            content=body,
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "image-arena-webhooks",
-                SIGNATURE_HEADER: signature,
-                "X-Arena-Job": str(delivery.job_id),
-            },
-            timeout=WEBHOOK_TIMEOUT,
-        )
+        url, host, extensions = _pinned(delivery.webhook, webhook_url_check(delivery.webhook))
+        with httpx.Client(timeout=WEBHOOK_TIMEOUT) as client:
+            response = client.send(
+                client.build_request(
+                    "POST",
+                    url,
+                    content=body,
+                    headers={
+                        **host,
+                        "Content-Type": "application/json",
+                        "User-Agent": "image-arena-webhooks",
+                        SIGNATURE_HEADER: signature,
+                        "X-Arena-Job": str(delivery.job_id),
+                    },
+                    extensions=extensions,
+                )
+            )
     except WebhookRefused as refused:
         return f"Refused: {refused}"
     except httpx.HTTPError as exc:

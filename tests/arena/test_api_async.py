@@ -4,6 +4,7 @@ webhook signed with the key's secret, retried until the receiver takes it."""
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 import socket
 from datetime import timedelta
@@ -17,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from werkzeug import Response
 
-from arena.api import services
+from arena.api import services, webhooks
 from arena.api.models import ApiKey, ImageJob, JobDelivery
 from arena.api.params import ApiError
 from arena.api.services import api_key_create, image_job_images
@@ -267,6 +268,39 @@ def test_a_name_that_resolves_elsewhere_by_delivery_time_is_not_called(
 
     assert "private" in JobDelivery.objects.get().webhook_error
     assert not httpserver.log
+
+
+def test_a_name_that_rebinds_between_the_check_and_the_connection_reaches_the_checked_address(
+    key, held, settings, httpserver, monkeypatch
+):
+    """DNS rebinding: the name answers the check with an address it may call, and anything
+    after with one it may not. The attempt connects to the address it checked, as the name."""
+    port = httpserver.port
+    job_id = post(key, {**BODY, "webhook": f"http://hooks.example:{port}/hook"}).json()["id"]
+    settings.ARENA_WEBHOOK_ALLOW_PRIVATE = False
+    # The receiver listens on loopback: here, for this test, loopback counts as public.
+    monkeypatch.setattr(
+        webhooks, "address_public", lambda address: address == ipaddress.ip_address("127.0.0.1")
+    )
+    lookups = []  # the name's answers: first the checked address, then one nothing listens on
+    real = socket.getaddrinfo
+
+    def rebinding(host, *args, **kwargs):
+        if host != "hooks.example":
+            return real(host, *args, **kwargs)
+        lookups.append("127.0.0.1" if not lookups else "10.255.255.1")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (lookups[-1], port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    httpserver.expect_request("/hook", method="POST").respond_with_data("taken")
+
+    delivered = image_job_run(job_id)
+
+    assert delivered is None  # the task returns nothing; the row says how it went
+    assert JobDelivery.objects.get().webhook_delivered_at is not None
+    ((request, _),) = httpserver.log
+    assert request.headers["Host"] == f"hooks.example:{port}"
+    assert lookups == ["127.0.0.1"]  # the name was resolved once, by the check
 
 
 def test_the_admin_shows_a_keys_webhook_secret_and_rotates_it(key):
