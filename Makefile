@@ -84,8 +84,12 @@ demo: $(RUN_INSTALLED)
 serve: $(RUN_INSTALLED) nginx
 	HOST=$(HOST) PORT=$(SERVE_PORT) deploy/serve.sh
 
+# Two pytest-xdist workers, a test file each at a time (a file's fixtures stay together): much
+# of a test's time is spent waiting on PostgreSQL, Chromium or a Celery worker, so two keep
+# both cores busy. TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 2
 test: install chromium nginx lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: install
 	$(PY) -m tests.bench
