@@ -9,8 +9,10 @@ from django.db.models import QuerySet
 from django.forms.fields import InvalidJSONInput
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.defaultfilters import pluralize
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.text import capfirst
 
 import gateway
@@ -75,16 +77,26 @@ class PromptImportForm(forms.Form):
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned  # a field's own error says what is wrong; nothing more to add
         upload = cleaned.get("file")
+        text = cleaned.get("text", "").strip()
+        is_zip = upload is not None and upload.name.lower().endswith(".zip")
+        if text and upload:
+            raise forms.ValidationError("Paste prompts or choose a file, not both.")
         if cleaned.get("arena") == Arena.EDIT:
-            if not upload or not upload.name.lower().endswith(".zip"):
+            if not is_zip:
                 raise forms.ValidationError(
                     "Image Editing prompts come as a .zip with manifest.jsonl and the images."
                 )
             if upload.size > MAX_ZIP_IMPORT_BYTES:
                 raise forms.ValidationError("The zip is larger than 500 MB.")
-        elif not cleaned.get("text", "").strip() and not upload:
+        elif not text and not upload:
             raise forms.ValidationError("Paste some prompts or choose a file.")
+        elif is_zip:
+            raise forms.ValidationError(
+                "A .zip holds Image Editing prompts: set the arena to Image Editing."
+            )
         elif upload and upload.size > MAX_TEXT_IMPORT_BYTES:
             raise forms.ValidationError("The file is larger than 5 MB.")
         return cleaned
@@ -260,14 +272,22 @@ class PromptAdmin(admin.ModelAdmin):
             return "–"
         ready, failed = prompt.generations_ready, prompt.generations_failed
         percent = round(100 * ready / total) if total else 0
+        failed_shown: object = failed
+        if failed:
+            # Which models failed, and why, is one click away.
+            failed_shown = format_html(
+                '<strong><a href="{}?{}" title="Which models failed, and why">{}</a></strong>',
+                reverse("admin:catalog_generation_changelist"),
+                urlencode({"prompt__id__exact": prompt.pk, "status__exact": "failed"}),
+                failed,
+            )
         return format_html(
             '<progress max="100" value="{}" title="{}% ready"></progress> '
-            '<span class="progress-counts">{} / <span class="{}">{}</span> / {}</span>',
+            '<span class="progress-counts">{} / {} / {}</span>',
             percent,
             percent,
             ready,
-            "errornote" if failed else "",
-            failed,
+            failed_shown,
             total,
         )
 
@@ -284,8 +304,7 @@ class PromptAdmin(admin.ModelAdmin):
         failed = Generation.objects.filter(
             prompt__in=queryset.values("pk"), status=Generation.Status.FAILED
         )
-        retried = generations_retry(generation_ids=failed.values_list("pk", flat=True))
-        self.message_user(request, f"Retrying {retried} failed generations.")
+        _retry(self, request, failed.values_list("pk", flat=True))
 
     @admin.action(description="Retire the selected prompts (they leave the battles)")
     def retire(self, request: HttpRequest, queryset: QuerySet[Prompt]) -> None:
@@ -319,22 +338,45 @@ class PromptAdmin(admin.ModelAdmin):
             if report.created and form.cleaned_data["generate"]:
                 queued = prompt_generate(prompt_ids=[prompt.pk for prompt in report.created])
                 messages.info(request, f"Queued {queued} generations for the new prompts.")
-            level = messages.WARNING if report.problems else messages.SUCCESS
+            created, duplicates, problems = (
+                len(report.created),
+                len(report.duplicates),
+                len(report.problems),
+            )
             messages.add_message(
                 request,
-                level,
-                f"Imported {len(report.created)} prompts; {len(report.duplicates)} were already "
-                f"there; {len(report.problems)} lines had problems.",
+                messages.WARNING if problems else messages.SUCCESS,
+                f"Imported {created} prompt{pluralize(created)}; {duplicates} "
+                f"{pluralize(duplicates, 'was,were')} already there; {problems} "
+                f"line{pluralize(problems)} had problems.",
             )
+            # A fresh form, so pressing Import again does not send the same prompts twice.
+            form = PromptImportForm(
+                initial={key: form.cleaned_data[key] for key in ("arena", "generate")}
+            )
+        changelist_url = reverse("admin:catalog_prompt_changelist")
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": "Import prompts",
             "form": form,
             "report": report,
-            "changelist_url": reverse("admin:catalog_prompt_changelist"),
+            "changelist_url": changelist_url,
+            "imported_url": _imported_url(changelist_url, report),
         }
         return render(request, "admin/catalog/prompt/import.html", context)
+
+
+def _imported_url(changelist_url: str, report: ImportReport | None) -> str:
+    """The prompt list showing just the prompts an import made, ready for "Generate".
+
+    An id range keeps the address short for the largest import; it may also show a prompt
+    another curator added in the same instant, which is harmless to see.
+    """
+    if report is None or not report.created:
+        return ""
+    ids = [prompt.pk for prompt in report.created]
+    return f"{changelist_url}?{urlencode({'id__gte': min(ids), 'id__lte': max(ids)})}"
 
 
 def _answered(prompt: Prompt | None) -> bool:
@@ -381,9 +423,33 @@ class CompetitionAdminForm(forms.ModelForm):
 
 def _generate(modeladmin: admin.ModelAdmin, request: HttpRequest, prompt_ids: Any) -> None:
     queued = prompt_generate(prompt_ids=prompt_ids)
+    if not queued:
+        modeladmin.message_user(
+            request,
+            "Nothing to generate: every image of the selected prompts is made or on its way "
+            "(failed ones come back with “Retry failed generations”; retired prompts and "
+            "models without a provider key are left out).",
+            messages.WARNING,
+        )
+        return
     modeladmin.message_user(
         request,
-        f"Queued {queued} generations. Images already made are kept and not paid for again.",
+        f"Queued {queued} generation{pluralize(queued)}: reload this page to follow them. "
+        "Images already made are kept and not paid for again.",
+    )
+
+
+def _retry(modeladmin: admin.ModelAdmin, request: HttpRequest, generation_ids: Any) -> None:
+    retried = generations_retry(generation_ids=generation_ids)
+    if not retried:
+        modeladmin.message_user(
+            request, "Nothing to retry: none of the selected has failed.", messages.WARNING
+        )
+        return
+    modeladmin.message_user(
+        request,
+        f"Retrying {retried} failed generation{pluralize(retried)}: reload this page to "
+        "follow them.",
     )
 
 
@@ -543,8 +609,7 @@ class GenerationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry the selected failed generations")
     def retry(self, request: HttpRequest, queryset: QuerySet[Generation]) -> None:
-        count = generations_retry(generation_ids=queryset.values_list("pk", flat=True))
-        self.message_user(request, f"Retrying {count} failed generations.")
+        _retry(self, request, queryset.values_list("pk", flat=True))
 
 
 @admin.register(ProviderCall)

@@ -1,6 +1,8 @@
 """Curating in the admin: generate, see progress, retry failures, retire prompts and models."""
 
 import hashlib
+import html
+import re
 
 import numpy as np
 import pytest
@@ -48,13 +50,31 @@ def test_generate_action_queues_and_progress_shows_ready_failed_total(
 
     assert "Queued 6 generations" in response.content.decode()
     page = staff.get("/admin/catalog/prompt/").content.decode()
-    assert '5 / <span class="errornote">1</span> / 6' in page
+    failed = re.search(r'5 / <strong><a href="([^"]+)"[^>]*>1</a></strong> / 6', page)
+    assert failed, "the failed count links to the failed generations"
+    listed = staff.get(html.unescape(failed[1])).content.decode()
+    assert "Blockworld" in listed
+    assert "simulated overload" in listed
+    assert listed.count('name="_selected_action"') == 1  # only the failed one
 
     use_local_gateway()
     with django_capture_on_commit_callbacks(execute=True):
         response = act(staff, "/admin/catalog/prompt/", "retry_failed", [prompt.pk])
 
-    assert "Retrying 1 failed generations" in response.content.decode()
+    assert "Retrying 1 failed generation:" in response.content.decode()
+    assert Generation.objects.ready().count() == 6
+
+
+def test_generate_and_retry_with_nothing_to_do_say_so(staff, django_capture_on_commit_callbacks):
+    prompt = PromptFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        act(staff, "/admin/catalog/prompt/", "generate_images", [prompt.pk])
+
+    again = act(staff, "/admin/catalog/prompt/", "generate_images", [prompt.pk])
+    retried = act(staff, "/admin/catalog/prompt/", "retry_failed", [prompt.pk])
+
+    assert "Nothing to generate: every image of the selected prompts" in again.content.decode()
+    assert "Nothing to retry: none of the selected has failed." in retried.content.decode()
     assert Generation.objects.ready().count() == 6
 
 

@@ -1,5 +1,8 @@
 """Bulk import of prompts: pasted lines, CSV and JSON Lines, bad lines reported and skipped."""
 
+import html
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -8,6 +11,7 @@ from django.test import Client
 from arena.catalog import importing
 from arena.catalog.models import Generation, Prompt
 from arena.catalog.services import catalog_sync, prompts_import
+from tests.factories import PromptFactory
 
 CSV = (
     b"text,tags\n"
@@ -135,19 +139,73 @@ def test_admin_import_of_jsonl_can_generate_the_new_prompts(
     assert Generation.objects.ready().count() == 2 * 6
 
 
-def test_admin_import_of_pasted_lines(staff_client):
+def test_admin_import_of_pasted_lines_links_to_just_the_new_prompts(staff_client):
+    PromptFactory(text="An older prompt")
     response = staff_client.post(
         "/admin/catalog/prompt/import/",
         {"arena": "t2i", "text": "A red fox\n\nA blue whale\n"},
     )
 
-    assert "Imported <strong>2</strong> prompts" in response.content.decode()
+    page = response.content.decode()
+    assert "Imported <strong>2</strong> prompts" in page
+    assert "A red fox" not in page  # a fresh form: pressing Import again sends nothing twice
+    link = re.search(r'<a href="([^"]+)">See the imported prompts</a>', page)
+    assert link
+    listed = staff_client.get(html.unescape(link[1])).content.decode()
+    assert "A red fox" in listed
+    assert "A blue whale" in listed
+    assert "An older prompt" not in listed
+
+
+def test_admin_import_counts_in_words_that_agree(staff_client):
+    PromptFactory(text="A red fox")
+    response = staff_client.post(
+        "/admin/catalog/prompt/import/", {"arena": "t2i", "text": "A red fox\nA blue whale\n"}
+    )
+
+    messages = [str(message) for message in response.context["messages"]]
+    assert messages == ["Imported 1 prompt; 1 was already there; 0 lines had problems."]
 
 
 def test_admin_import_needs_something_to_import(staff_client):
     response = staff_client.post("/admin/catalog/prompt/import/", {"arena": "t2i"})
 
     assert "Paste some prompts or choose a file." in response.content.decode()
+    assert not Prompt.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("arena", "text", "upload", "reason"),
+    [
+        (
+            "t2i",
+            "A fox",
+            ("p.csv", b"text\nA whale\n"),
+            "Paste prompts or choose a file, not both.",
+        ),
+        (
+            "edit",
+            "Make it red",
+            ("p.zip", b"PK\x03\x04"),
+            "Paste prompts or choose a file, not both.",
+        ),
+        ("t2i", "", ("p.zip", b"PK\x03\x04"), "A .zip holds Image Editing prompts: set the arena"),
+        ("t2i", "", ("p.csv", b""), "The submitted file is empty."),
+        ("t2i", "A fox\x00", None, "Null characters are not allowed."),
+    ],
+)
+def test_admin_import_refuses_unclear_input_with_one_reason_and_stores_nothing(
+    staff_client, arena, text, upload, reason
+):
+    data = {"arena": arena, "text": text}
+    if upload:
+        data["file"] = SimpleUploadedFile(*upload)
+
+    page = staff_client.post("/admin/catalog/prompt/import/", data).content.decode()
+
+    errors = re.findall(r'<ul class="errorlist[^"]*"[^>]*>\s*<li>(.*?)</li>', page)
+    assert len(errors) == 1
+    assert errors[0].startswith(reason)
     assert not Prompt.objects.exists()
 
 

@@ -50,7 +50,9 @@ def section(model_id: str, section_id: str) -> str:
 
 def snippet(model_id: str, operation: str, language: str) -> str:
     match = re.search(
-        rf'<pre class="code" id="example-{operation}-{language}">(.*?)</pre>', page(model_id), re.S
+        rf'<pre class="code" id="example-{operation}-{language}"[^>]*>(.*?)</pre>',
+        page(model_id),
+        re.S,
     )
     assert match, f"no {operation} example in {language}"
     return html.unescape(match[1])

@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from tests.arena.conftest import worker  # noqa: F401 (a real Celery worker, for the admin's path)
+
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

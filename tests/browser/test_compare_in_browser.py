@@ -241,8 +241,11 @@ def test_without_javascript_the_source_and_both_edits_show_and_the_vote_works(
     page.goto(f"{live_server.url}/battle/edit/")
 
     assert page.get_by_role("img", name="The source image to edit").is_visible()
-    assert page.get_by_role("img", name="Image A").is_visible()
-    assert page.get_by_role("img", name="Image B").is_visible()
+    for label in ("A", "B"):
+        side = page.get_by_role("figure", name=label, exact=True)
+        assert side.get_by_role(
+            "img", name="One of the two edits of the source image"
+        ).is_visible()
     assert not page.get_by_role("slider").is_visible()
     assert not page.get_by_role("button", name="Flicker").is_visible()
     assert sorted(edits(page).values()) == [RED, ORANGE]  # no source laid over the edits
