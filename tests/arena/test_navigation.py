@@ -57,3 +57,13 @@ def test_a_refused_vote_leads_back_to_the_battles_own_arena(arenas):
 def test_the_playground_says_its_answer_varies_with_htmx():
     response = Client().get("/playground/")
     assert "HX-Request" in response["Vary"]
+
+
+def test_every_page_names_the_sites_icon_which_is_shipped():
+    from django.contrib.staticfiles import finders
+
+    page = Client().get("/models/").content.decode()
+
+    match = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page)
+    assert match and match[1].endswith("arena/icon.svg")
+    assert "<svg" in open(finders.find("arena/icon.svg")).read()
