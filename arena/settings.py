@@ -308,8 +308,10 @@ ARENA_THUMBNAIL_SIZE = env_int("ARENA_THUMBNAIL_SIZE", 384)
 # Battle images are stored padded to a multiple of this many bytes, and both sides of a battle
 # are served at one length: the length served says at most which band the larger one is in.
 ARENA_IMAGE_PAD_BYTES = env_int("ARENA_IMAGE_PAD_BYTES", 256 * 1024)
-# A generation claimed by a worker that died is claimable again after this many seconds.
-ARENA_GENERATION_LEASE_SECONDS = env_int("ARENA_GENERATION_LEASE_SECONDS", 15 * 60)
+# A worker renews the lease of what it runs (a generation, an API job) every third of this
+# many seconds, however long the provider takes; one that died leaves work claimable again
+# after at most this long, and beat's requeue pass (ARENA_REQUEUE_EVERY_SECONDS) sends it again.
+ARENA_GENERATION_LEASE_SECONDS = env_int("ARENA_GENERATION_LEASE_SECONDS", 45)
 # Provider webhooks (/hooks/fal/, /hooks/replicate/), used when GATEWAY_WEBHOOK_BASE_URL is
 # set to this site's https://.../hooks: Replicate's signing secret (whsec_..., from its
 # /v1/webhooks/default/secret), and where fal's public keys are (empty: fal's own JWKS URL).
@@ -342,8 +344,13 @@ ARENA_PERSONAL_MIN_VOTES = env_int("ARENA_PERSONAL_MIN_VOTES", 30)
 ARENA_REFIT_AFTER_VOTE_SECONDS = env_int(
     "ARENA_REFIT_AFTER_VOTE_SECONDS", 60 if CELERY_TASK_ALWAYS_EAGER else 0
 )
-# How often beat re-sends generations whose task was lost, and prunes old API images.
-ARENA_REQUEUE_EVERY_SECONDS = env_int("ARENA_REQUEUE_EVERY_SECONDS", 300)
+# How often beat sends again the generations and API jobs whose worker died (their lease ran
+# out): with the lease, a dead worker's work is running again within about a minute.
+ARENA_REQUEUE_EVERY_SECONDS = env_int("ARENA_REQUEUE_EVERY_SECONDS", 15)
+# A queued generation or API job that no worker claimed this many seconds after its task was
+# sent gets another task (the first was lost, say with the broker); a long queue waits longer.
+ARENA_REQUEUE_QUEUED_AFTER_SECONDS = env_int("ARENA_REQUEUE_QUEUED_AFTER_SECONDS", 15 * 60)
+# How often beat prunes old API images.
 ARENA_PRUNE_EVERY_SECONDS = env_int("ARENA_PRUNE_EVERY_SECONDS", 60)
 # The public vote files (/leaderboard/data/) are rewritten once a day, at this hour (UTC).
 ARENA_EXPORT_HOUR = env_int("ARENA_EXPORT_HOUR", 3)

@@ -13,6 +13,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.test import Client
+from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -578,11 +579,12 @@ def test_a_job_runs_once_though_its_task_arrives_twice(
 def test_a_job_whose_worker_died_is_claimable_again_after_its_lease(key, settings, sent):
     request = gateway.ImageRequest(model="blockworld", prompt="a cat", size="64x64", seed=1)
     job = image_job_create(request=request, edit=False, source=ImageJob.Source.API)
-    ImageJob.objects.filter(pk=job.pk).update(status="running", started_at=job.created_at)
+    running = ImageJob.objects.filter(pk=job.pk)
+    running.update(status="running", started_at=job.created_at)
 
-    settings.ARENA_GENERATION_LEASE_SECONDS = 3600
+    running.update(leased_until=timezone.now() + timedelta(seconds=30))
     within_lease = image_job_execute(job_id=job.pk)
-    settings.ARENA_GENERATION_LEASE_SECONDS = 0
+    running.update(leased_until=timezone.now() - timedelta(seconds=1))
     after_lease = image_job_execute(job_id=job.pk)
 
     assert within_lease is None
