@@ -1,0 +1,208 @@
+"""`kill -9` of a real generation worker while its provider calls run, then a new worker: every
+generation and API job is done again within the goal, and no call the provider completed is
+paid twice. A fal job the dead worker had submitted is resumed, not submitted again, and its
+cost is recorded once; a synchronous call in flight is made again.
+
+The lease and beat's requeue pass are short here (LEASE_SECONDS, REQUEUE_EVERY_SECONDS) so the
+test takes seconds; the calls outlast the lease, so a worker that did not renew its leases
+would lose them to the requeue pass and pay twice.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from pytest_httpserver import HTTPServer
+
+import gateway
+from arena.api.models import ImageJob
+from arena.api.services import image_job_create
+from arena.catalog.models import AIModel, Generation, ProviderCall
+from arena.catalog.services import catalog_sync, prompt_generate
+from arena.celery import app
+from tests.arena.test_api_worker import database_url
+from tests.factories import PromptFactory
+from tests.gateway.fakes import FakeFal
+
+pytestmark = pytest.mark.worker
+
+ROOT = Path(__file__).resolve().parents[2]
+LEASE_SECONDS = 3  # production: 45
+REQUEUE_EVERY_SECONDS = 1  # production: 15
+RECOVERY_GOAL_SECONDS = 30  # production settings: 90
+FAL_MODELS = {  # only fal is configured: each model's offering on it, and its price
+    "imagen-4": ("fal-ai/imagen4/preview", Decimal("0.04")),
+    "flux-kontext-pro": ("fal-ai/flux-pro/kontext/text-to-image", Decimal("0.04")),
+    "seedream-4": ("fal-ai/bytedance/seedream/v4/text-to-image", Decimal("0.03")),
+}
+LOCAL_MODEL = "lumen-xl"  # synchronous, 2.4 s median scaled to about 6 s below
+RENDITIONS = 2
+# A fal job advances one status per poll (every 0.5 s): about 7 s of work, longer than a lease.
+FAL_STATUSES = ("in_queue", *["in_progress"] * 12, "completed")
+
+
+@pytest.fixture
+def fal() -> Iterator[FakeFal]:
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    release = threading.Event()
+    fake = FakeFal(server, release)
+    for provider_model, _ in FAL_MODELS.values():
+        fake.model(provider_model, statuses=FAL_STATUSES, width=256, height=256)
+    try:
+        yield fake
+    finally:
+        release.set()
+        server.clear()
+        server.stop()
+
+
+@pytest.fixture
+def start_worker(transactional_db, settings, tmp_path, fal) -> Iterator[Callable[[], Worker]]:
+    """Start generation workers and a beat, each its own process, on this test's database."""
+    if not os.environ.get("REDIS_URL") or connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL and Redis (required under CI=true)")
+    settings.ARENA_IMAGE_SIZE = 256
+    settings.ARENA_RENDITIONS = RENDITIONS
+    catalog = tmp_path / "catalog.toml"  # the shipped one without its simulated failures
+    shipped = (ROOT / "gateway" / "catalog.toml").read_text()
+    catalog.write_text(re.sub(r"fail_rate = [\d.]+", "fail_rate = 0.0", shipped))
+    env = {
+        **os.environ,
+        **fal.env(),
+        "DATABASE_URL": database_url(),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "GATEWAY_CATALOG": str(catalog),
+        "GATEWAY_LOCAL_LATENCY_SCALE": "2.5",
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "ARENA_IMAGE_SIZE": "256",
+        "ARENA_GENERATION_LEASE_SECONDS": str(LEASE_SECONDS),
+        "ARENA_REQUEUE_EVERY_SECONDS": str(REQUEUE_EVERY_SECONDS),
+        "DB_POOL_MAX_SIZE": "11",  # a connection for each of the 10 threads, one for the leases
+    }
+    router = gateway.Gateway(environ=fal.env())  # this process's, to plan the generations
+    gateway.set_default_gateway(router)
+    app.conf.task_always_eager = False
+    with app.connection_for_write() as broker:
+        broker.default_channel.client.flushdb()
+    processes: list[Worker] = []
+
+    def start(*arguments: str) -> Worker:
+        log_path = tmp_path / f"process-{len(processes)}.log"
+        with log_path.open("w") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "arena", *arguments, "--loglevel", "INFO"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        worker = Worker(process, log_path)
+        processes.append(worker)
+        return worker
+
+    def start_generation_worker() -> Worker:
+        name = f"killed-test-{uuid.uuid4().hex[:8]}@%h"
+        return start(
+            "worker", "-Q", "generation,celery", "--pool", "threads", "--concurrency", "10",
+            "-n", name, "--without-gossip", "--without-mingle", "--without-heartbeat",
+        )  # fmt: skip
+
+    start("beat", "--schedule", str(tmp_path / "celerybeat-schedule"))
+    try:
+        yield start_generation_worker
+    finally:
+        for worker in processes:
+            worker.stop()
+        app.conf.task_always_eager = True
+        router.close()
+
+
+class Worker:
+    def __init__(self, process: subprocess.Popen[bytes], log_path: Path) -> None:
+        self.process, self.log_path = process, log_path
+
+    def kill(self) -> None:
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        time.sleep(0.1)
+
+
+def test_a_killed_workers_generations_and_jobs_are_done_once_by_the_next(start_worker, fal):
+    catalog_sync()
+    AIModel.objects.exclude(slug__in=[*FAL_MODELS, LOCAL_MODEL]).update(active=False)
+    prompt = PromptFactory(text="A lighthouse at dusk")
+    first = start_worker()
+    queued = prompt_generate(prompt_ids=[prompt.pk])
+    job = image_job_create(
+        request=gateway.ImageRequest(model=LOCAL_MODEL, prompt="A quiet harbour", size="256x256"),
+        edit=False,
+        source=ImageJob.Source.API,
+    )
+    generations = Generation.objects.all()
+    fal_generations = generations.filter(model__slug__in=FAL_MODELS)
+    wait_for(
+        lambda: (
+            not generations.exclude(status=Generation.Status.RUNNING).exists()
+            and not fal_generations.filter(job__isnull=True).exists()
+            and ImageJob.objects.filter(pk=job.pk, status=ImageJob.Status.RUNNING).exists()
+        ),
+        "every generation and the API job running, every fal job submitted",
+        timeout=30,
+    )
+
+    first.kill()
+    killed = time.monotonic()
+    start_worker()
+    wait_for(
+        lambda: (
+            generations.filter(status=Generation.Status.READY).count() == queued
+            and ImageJob.objects.filter(pk=job.pk, status=ImageJob.Status.READY).exists()
+        ),
+        "every generation and the API job ready again",
+        timeout=RECOVERY_GOAL_SECONDS,
+    )
+    recovered = time.monotonic() - killed
+    print(f"recovered {queued} generations and 1 API job {recovered:.1f} s after kill -9")
+
+    assert queued == (len(FAL_MODELS) + 1) * RENDITIONS
+    # All were in flight when the worker died, and each was taken over exactly once.
+    assert sorted(generations.values_list("runs", flat=True)) == [2] * queued
+    assert ImageJob.objects.get(pk=job.pk).runs == 2
+    # One successful call per image: nothing the provider completed was paid twice.
+    for generation in generations:
+        assert generation.calls.filter(ok=True).count() == 1, generation
+    assert ProviderCall.objects.filter(source="api", ok=True).count() == 1
+    # Each fal job was submitted once, resumed by the new worker, and its cost recorded once.
+    for slug, (provider_model, price) in FAL_MODELS.items():
+        assert len(fal.submitted(provider_model)) == RENDITIONS, slug
+        calls = ProviderCall.objects.filter(generation__model__slug=slug)
+        assert sorted(calls.values_list("ok", "cost")) == [(True, price)] * RENDITIONS
+    submitted = {f"req-{n}" for n in range(1, len(FAL_MODELS) * RENDITIONS + 1)}
+    recorded = ProviderCall.objects.filter(provider__slug="fal")
+    assert set(recorded.values_list("provider_request_id", flat=True)) == submitted
