@@ -28,6 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,7 @@ class LeaseKeeper:
 
     def run(self) -> None:
         while True:
-            time.sleep(lease_seconds() / 3)
+            time.sleep(max(lease_seconds() / 3, 0.1))
             with self.lock:
                 claims = list(self.claims)
                 if not claims:
@@ -170,11 +171,12 @@ class LeaseKeeper:
             by_model.setdefault(model, []).append(Q(pk=pk, started_at=claimed_at))
         until = timezone.now() + timedelta(seconds=lease_seconds())
         for model, held in by_model.items():
+            # Never shortened: a job left to a provider's webhook is leased to its deadline.
             renewed = model._default_manager.filter(
                 reduce(or_, held), status=WorkStatus.RUNNING
-            ).update(leased_until=until)
-            if renewed < len(held):
-                log.warning(
+            ).update(leased_until=Greatest(F("leased_until"), until))
+            if renewed < len(held):  # finished a moment ago, or taken over
+                log.info(
                     "%d of %d %s claims are no longer held", len(held) - renewed, len(held),
                     model._meta.verbose_name,
                 )  # fmt: skip

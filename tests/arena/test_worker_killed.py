@@ -4,23 +4,18 @@ paid twice. A fal job the dead worker had submitted is resumed, not submitted ag
 cost is recorded once; a synchronous call in flight is made again.
 
 The lease and beat's requeue pass are short here (LEASE_SECONDS, REQUEUE_EVERY_SECONDS) so the
-test takes seconds; the calls outlast the lease, so a worker that did not renew its leases
-would lose them to the requeue pass and pay twice.
+test takes seconds (`python -m tests.bench recovery` measures it at production settings); the
+calls outlast the lease, so a worker that did not renew its leases would lose them to the
+requeue pass and pay twice.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import signal
-import subprocess
-import sys
 import threading
-import time
-import uuid
 from collections.abc import Callable, Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -32,13 +27,13 @@ from arena.api.services import image_job_create
 from arena.catalog.models import AIModel, Generation, ProviderCall
 from arena.catalog.services import catalog_sync, prompt_generate
 from arena.celery import app
+from tests.arena.helpers import ROOT, CeleryProcess, wait_for
 from tests.arena.test_api_worker import database_url
 from tests.factories import PromptFactory
 from tests.gateway.fakes import FakeFal
 
 pytestmark = pytest.mark.worker
 
-ROOT = Path(__file__).resolve().parents[2]
 LEASE_SECONDS = 3  # production: 45
 REQUEUE_EVERY_SECONDS = 1  # production: 15
 RECOVERY_GOAL_SECONDS = 30  # production settings: 90
@@ -70,8 +65,11 @@ def fal() -> Iterator[FakeFal]:
 
 
 @pytest.fixture
-def start_worker(transactional_db, settings, tmp_path, fal) -> Iterator[Callable[[], Worker]]:
-    """Start generation workers and a beat, each its own process, on this test's database."""
+def start_worker(
+    transactional_db, settings, tmp_path, fal
+) -> Iterator[Callable[[], CeleryProcess]]:
+    """Start generation workers, and a beat, each in a process of its own on this test's
+    database, media and fake fal."""
     if not os.environ.get("REDIS_URL") or connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL and Redis (required under CI=true)")
     settings.ARENA_IMAGE_SIZE = 256
@@ -90,67 +88,31 @@ def start_worker(transactional_db, settings, tmp_path, fal) -> Iterator[Callable
         "ARENA_IMAGE_SIZE": "256",
         "ARENA_GENERATION_LEASE_SECONDS": str(LEASE_SECONDS),
         "ARENA_REQUEUE_EVERY_SECONDS": str(REQUEUE_EVERY_SECONDS),
-        "DB_POOL_MAX_SIZE": "11",  # a connection for each of the 10 threads, one for the leases
     }
     router = gateway.Gateway(environ=fal.env())  # this process's, to plan the generations
     gateway.set_default_gateway(router)
     app.conf.task_always_eager = False
     with app.connection_for_write() as broker:
         broker.default_channel.client.flushdb()
-    processes: list[Worker] = []
+    beat = CeleryProcess(
+        ["beat", "--schedule", str(tmp_path / "celerybeat-schedule")],
+        env=env,
+        log_path=tmp_path / "beat.log",
+    )
+    workers: list[CeleryProcess] = []
 
-    def start(*arguments: str) -> Worker:
-        log_path = tmp_path / f"process-{len(processes)}.log"
-        with log_path.open("w") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "arena", *arguments, "--loglevel", "INFO"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        worker = Worker(process, log_path)
-        processes.append(worker)
-        return worker
+    def start() -> CeleryProcess:
+        log_path = tmp_path / f"worker-{len(workers)}.log"
+        workers.append(CeleryProcess.generation_worker(env=env, log_path=log_path, concurrency=10))
+        return workers[-1]
 
-    def start_generation_worker() -> Worker:
-        name = f"killed-test-{uuid.uuid4().hex[:8]}@%h"
-        return start(
-            "worker", "-Q", "generation,celery", "--pool", "threads", "--concurrency", "10",
-            "-n", name, "--without-gossip", "--without-mingle", "--without-heartbeat",
-        )  # fmt: skip
-
-    start("beat", "--schedule", str(tmp_path / "celerybeat-schedule"))
     try:
-        yield start_generation_worker
+        yield start
     finally:
-        for worker in processes:
-            worker.stop()
+        for process in [beat, *workers]:
+            process.stop()
         app.conf.task_always_eager = True
         router.close()
-
-
-class Worker:
-    def __init__(self, process: subprocess.Popen[bytes], log_path: Path) -> None:
-        self.process, self.log_path = process, log_path
-
-    def kill(self) -> None:
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        time.sleep(0.1)
 
 
 def test_a_killed_workers_generations_and_jobs_are_done_once_by_the_next(start_worker, fal):
@@ -177,7 +139,6 @@ def test_a_killed_workers_generations_and_jobs_are_done_once_by_the_next(start_w
     )
 
     first.kill()
-    killed = time.monotonic()
     start_worker()
     wait_for(
         lambda: (
@@ -187,8 +148,6 @@ def test_a_killed_workers_generations_and_jobs_are_done_once_by_the_next(start_w
         "every generation and the API job ready again",
         timeout=RECOVERY_GOAL_SECONDS,
     )
-    recovered = time.monotonic() - killed
-    print(f"recovered {queued} generations and 1 API job {recovered:.1f} s after kill -9")
 
     assert queued == (len(FAL_MODELS) + 1) * RENDITIONS
     # All were in flight when the worker died, and each was taken over exactly once.
