@@ -34,8 +34,8 @@ from tests.gateway.fakes import FakeFal
 
 pytestmark = pytest.mark.worker
 
-LEASE_SECONDS = 3  # production: 45
-REQUEUE_EVERY_SECONDS = 1  # production: 15
+LEASE_SECONDS = 3  # production: 30
+REQUEUE_EVERY_SECONDS = 1  # production: 10
 RECOVERY_GOAL_SECONDS = 30  # production settings: 90
 FAL_MODELS = {  # only fal is configured: each model's offering on it, and its price
     "imagen-4": ("fal-ai/imagen4/preview", Decimal("0.04")),
