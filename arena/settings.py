@@ -192,6 +192,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
+    # Not behind a long generation queue: a dead worker's work is found while the queue waits.
+    "arena.catalog.tasks.generations_requeue_stale_run": {"queue": "celery"},
     "arena.catalog.tasks.*": {"queue": "generation"},
     # The API's and the playground's images are made where the arena's are, never on the web.
     "arena.api.tasks.image_job_run": {"queue": "generation"},
