@@ -164,7 +164,7 @@ def image_job_execute(*, job_id: str | uuid.UUID) -> ImageJob | None:
     if claimed_at is None:
         return None
     job = ImageJob.objects.select_related("model").get(pk=job_id)
-    with lease_kept(ImageJob.objects.all(), job.pk, claimed_at):
+    with lease_kept(ImageJob, job.pk, claimed_at):
         return _image_job_run(job, claimed_at)
 
 

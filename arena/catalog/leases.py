@@ -110,9 +110,10 @@ def abandoned_take_back(queryset: LeasedQuerySet) -> list[Any]:
 
 
 @contextmanager
-def lease_kept(queryset: LeasedQuerySet, pk: object, claimed_at: datetime) -> Iterator[None]:
-    """Renew this claim's lease while the block runs (a provider call, however long)."""
-    claim = (queryset.model, pk, claimed_at)
+def lease_kept(model: type[models.Model], pk: object, claimed_at: datetime) -> Iterator[None]:
+    """Renew the lease of this claim on a row of `model` while the block runs (a provider call,
+    however long)."""
+    claim = (model, pk, claimed_at)
     _keeper.hold(claim)
     try:
         yield

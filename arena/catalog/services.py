@@ -421,7 +421,7 @@ def generation_execute(*, generation_id: int) -> Generation | None:
     if claimed_at is None:
         return None
     generation = Generation.objects.select_related("prompt", "model").get(pk=generation_id)
-    with lease_kept(Generation.objects.all(), generation_id, claimed_at):
+    with lease_kept(Generation, generation_id, claimed_at):
         try:
             result = _call_gateway(generation, claimed_at)
         except gateway.JobDetached:

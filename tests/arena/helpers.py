@@ -179,6 +179,15 @@ def job_providers(**environ: str) -> Iterator[tuple[FakeFal, FakeReplicate]]:
         server.stop()
 
 
+def catalog_file_without_failures(folder: Path) -> Path:
+    """The shipped catalog file without its simulated failures, written into `folder`, for a
+    worker process (GATEWAY_CATALOG)."""
+    catalog = folder / "catalog.toml"
+    shipped = (ROOT / "gateway" / "catalog.toml").read_text()
+    catalog.write_text(re.sub(r"fail_rate = [\d.]+", "fail_rate = 0.0", shipped))
+    return catalog
+
+
 def wait_for(condition: Callable[[], bool], what: str, timeout: float) -> None:
     """Return once `condition()` holds (checked every 0.05 s); fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout

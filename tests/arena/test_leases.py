@@ -34,7 +34,7 @@ def test_a_kept_claim_is_renewed_past_its_first_lease_and_keeps_its_ticket() -> 
     claimed_at = Generation.objects.claim(generation.pk)
     first_lease = lease_of(generation)
 
-    with lease_kept(Generation.objects.all(), generation.pk, claimed_at):
+    with lease_kept(Generation, generation.pk, claimed_at):
         wait_for(
             lambda: lease_of(generation) > first_lease + timedelta(seconds=0.5),
             "the lease renewed",
@@ -57,8 +57,8 @@ def test_a_claim_taken_over_is_not_renewed_by_the_worker_that_lost_it() -> None:
     new_lease = lease_of(lost)
 
     with (
-        lease_kept(Generation.objects.all(), lost.pk, lost_claim),
-        lease_kept(Generation.objects.all(), live.pk, live_claim),
+        lease_kept(Generation, lost.pk, lost_claim),
+        lease_kept(Generation, live.pk, live_claim),
     ):
         wait_for(lambda: lease_of(live) > live_lease, "the live claim renewed", timeout=10)
 

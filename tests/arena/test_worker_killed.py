@@ -12,7 +12,6 @@ requeue pass and pay twice.
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -27,7 +26,7 @@ from arena.api.services import image_job_create
 from arena.catalog.models import AIModel, Generation, ProviderCall
 from arena.catalog.services import catalog_sync, prompt_generate
 from arena.celery import app
-from tests.arena.helpers import ROOT, CeleryProcess, wait_for
+from tests.arena.helpers import CeleryProcess, catalog_file_without_failures, wait_for
 from tests.arena.test_api_worker import database_url
 from tests.factories import PromptFactory
 from tests.gateway.fakes import FakeFal
@@ -74,9 +73,7 @@ def start_worker(
         pytest.skip("needs PostgreSQL and Redis (required under CI=true)")
     settings.ARENA_IMAGE_SIZE = 256
     settings.ARENA_RENDITIONS = RENDITIONS
-    catalog = tmp_path / "catalog.toml"  # the shipped one without its simulated failures
-    shipped = (ROOT / "gateway" / "catalog.toml").read_text()
-    catalog.write_text(re.sub(r"fail_rate = [\d.]+", "fail_rate = 0.0", shipped))
+    catalog = catalog_file_without_failures(tmp_path)
     env = {
         **os.environ,
         **fal.env(),

@@ -12,14 +12,14 @@ Redis db 12 (or ARENA_RECOVERY_REDIS_DB); needs both.
 from __future__ import annotations
 
 import os
-import re
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+from tests.bench.arena import _reachable
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE = os.environ.get("ARENA_RECOVERY_DATABASE", "arena_recovery")
@@ -36,14 +36,6 @@ PROMPTS, RENDITIONS = 4, 2  # 4 models x 4 prompts x 2 renditions: one generatio
 FAL_STATUSES = ("in_queue", *["in_progress"] * 40, "completed")  # polled every 0.5 s
 
 
-def _reachable(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def _configure(scratch: Path) -> dict[str, str]:
     """Django in this process on a fresh database; the environment the workers get."""
     import psycopg
@@ -51,9 +43,6 @@ def _configure(scratch: Path) -> dict[str, str]:
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
         c.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
         c.execute(f"CREATE DATABASE {DATABASE}")
-    catalog = scratch / "catalog.toml"  # the shipped one without its simulated failures
-    shipped = (ROOT / "gateway" / "catalog.toml").read_text()
-    catalog.write_text(re.sub(r"fail_rate = [\d.]+", "fail_rate = 0.0", shipped))
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "arena.settings",
@@ -63,7 +52,7 @@ def _configure(scratch: Path) -> dict[str, str]:
             "ARENA_VAR_DIR": str(scratch),
             "MEDIA_ROOT": str(scratch / "media"),
             "CELERY_TASK_ALWAYS_EAGER": "0",
-            "GATEWAY_CATALOG": str(catalog),
+            "GATEWAY_CATALOG": str(scratch / "catalog.toml"),
             "GATEWAY_LOCAL_LATENCY_SCALE": "4",
             "ARENA_IMAGE_SIZE": "256",
             "ARENA_RENDITIONS": str(RENDITIONS),
@@ -72,6 +61,9 @@ def _configure(scratch: Path) -> dict[str, str]:
     import django
 
     django.setup()
+    from tests.arena.helpers import catalog_file_without_failures
+
+    catalog_file_without_failures(scratch)
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
