@@ -108,7 +108,7 @@ format: install
 # once); rating recomputes are CPU-bound (prefork, one per core).
 worker: install
 	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0) and DATABASE_URL first."; exit 1; }
-	DB_POOL_MAX_SIZE=32 $(VENV)/bin/celery -A arena worker -Q generation --pool threads --concurrency 32 -n generation@%h --loglevel INFO & \
+	DB_POOL_MAX_SIZE=33 $(VENV)/bin/celery -A arena worker -Q generation --pool threads --concurrency 32 -n generation@%h --loglevel INFO & \
 	DB_POOL_MAX_SIZE=1 $(VENV)/bin/celery -A arena worker -Q cpu,celery --pool prefork --concurrency 2 -n cpu@%h --loglevel INFO & \
 	$(VENV)/bin/celery -A arena beat --loglevel INFO & \
 	wait

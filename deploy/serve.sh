@@ -125,8 +125,9 @@ trap stop EXIT
 
 "$VENV/gunicorn" -c deploy/gunicorn.conf.py arena.wsgi >>"$LOG_DIR/gunicorn.log" 2>&1 &
 PIDS+=($!)
-# Each process's pool holds as many connections as it has threads (README, "Connections").
-DB_POOL_MAX_SIZE=32 "$VENV/celery" -A arena worker -Q generation --pool threads \
+# Each process's pool holds as many connections as it has threads, and the generation
+# worker one more that renews its leases (README, "Connections").
+DB_POOL_MAX_SIZE=33 "$VENV/celery" -A arena worker -Q generation --pool threads \
 	--concurrency 32 -n "generation-$PORT@%h" --loglevel INFO >>"$LOG_DIR/generation.log" 2>&1 &
 PIDS+=($!)
 DB_POOL_MAX_SIZE=1 "$VENV/celery" -A arena worker -Q cpu,celery --pool prefork \

@@ -13,7 +13,7 @@ from django.db.models.functions import TruncDate
 
 import gateway
 from arena.api.outputs import OutputSpec
-from arena.catalog.leases import LeasedQuerySet, WorkStatus
+from arena.catalog.leases import LEASED_UNTIL_HELP, LeasedQuerySet, WorkStatus
 
 
 class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
@@ -155,6 +155,7 @@ class ImageJob(models.Model):
     runs = models.PositiveIntegerField(default=0, help_text="How many times a worker claimed it.")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    leased_until = models.DateTimeField(null=True, blank=True, help_text=LEASED_UNTIL_HELP)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = ImageJobQuerySet.as_manager()

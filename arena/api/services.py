@@ -17,7 +17,6 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -36,6 +35,7 @@ from arena.api.outputs import (
 )
 from arena.api.partials import job_partials
 from arena.api.wakeup import job_finished_ring, job_finished_wait
+from arena.catalog.leases import abandoned_take_back, lease_kept, queued_patience
 from arena.catalog.models import AIModel, new_seed
 from arena.catalog.services import calls_record
 
@@ -126,6 +126,7 @@ def image_job_create(
         output_compression=output.output_compression,
         background=output.background or "",
         partial_images=partial_images,
+        leased_until=queued_patience(),
     )
     transaction.on_commit(partial(_enqueue, job.pk))
     return job
@@ -145,6 +146,15 @@ def _enqueue(job_id: uuid.UUID) -> None:
     task_send("arena.api.tasks.image_job_run", str(job_id), task_id=str(job_id))
 
 
+def image_jobs_requeue_stale() -> int:
+    """Send again the jobs whose worker died (running past their lease) or whose task was lost
+    (queued past their patience)."""
+    stale = abandoned_take_back(ImageJob.objects.all())
+    for job_id in stale:
+        transaction.on_commit(partial(_enqueue, job_id))
+    return len(stale)
+
+
 def image_job_execute(*, job_id: str | uuid.UUID) -> ImageJob | None:
     """Run one job if this worker can claim it: call the gateway, store every attempt and the
     images, and remove the job's inputs.
@@ -153,19 +163,21 @@ def image_job_execute(*, job_id: str | uuid.UUID) -> ImageJob | None:
     worker died is claimable again once its lease runs out. Returns the job, or None when there
     was nothing to do.
     """
-    claimed_at = ImageJob.objects.claim(
-        job_id, lease_seconds=settings.ARENA_GENERATION_LEASE_SECONDS
-    )
+    claimed_at = ImageJob.objects.claim(job_id)
     if claimed_at is None:
         return None
     job = ImageJob.objects.select_related("model", "delivery").get(pk=job_id)
+    with lease_kept(ImageJob, job.pk, claimed_at):
+        return _image_job_run(job, claimed_at)
+
+
+def _image_job_run(job: ImageJob, claimed_at: datetime) -> ImageJob | None:
     try:
         request = job.gateway_request()
         call = gateway.edit if job.operation == gateway.Operation.EDIT else gateway.generate
         partials = job_partials(job)
         result = call(request, partials=partials) if partials else call(request)
     except gateway.GatewayError as exc:
-        calls_record(attempts=exc.attempts, source=job.source, model=job.model)
         return _job_finish(
             job,
             claimed_at,
@@ -181,7 +193,6 @@ def image_job_execute(*, job_id: str | uuid.UUID) -> ImageJob | None:
         return _job_finish(
             job, claimed_at, error_kind=INTERNAL_ERROR, error="The image job failed unexpectedly."
         )
-    calls_record(attempts=result.attempts, source=job.source, model=job.model)
     try:
         made = images_convert(result.images, job.output_spec)
     except (OSError, ValueError):  # Pillow's words for an image it cannot re-encode
@@ -218,7 +229,9 @@ def _job_finish(
     error_kind: str = "",
     **outcome: Any,
 ) -> ImageJob | None:
-    """Record the outcome and remove the inputs, unless another worker took the job over."""
+    """Record the calls, and the outcome unless another worker took the job over, in one
+    transaction (a worker that dies in between leaves neither); then remove the inputs. The
+    calls are recorded either way: a job is never resumed, so each run paid for its own."""
     attempts = list(attempts)
     changes = {
         "status": ImageJob.Status.FAILED if error_kind else ImageJob.Status.READY,
@@ -230,9 +243,9 @@ def _job_finish(
         "finished_at": timezone.now(),
         **outcome,
     }
-    updated = ImageJob.objects.filter(
-        pk=job.pk, status=ImageJob.Status.RUNNING, started_at=claimed_at
-    ).update(**changes)
+    with transaction.atomic():
+        calls_record(attempts=attempts, source=job.source, model=job.model)
+        updated = ImageJob.objects.held(job.pk, claimed_at).update(**changes)
     if not updated:
         log.warning("image job %s was taken over by another worker", job.pk)
         return None
@@ -253,8 +266,7 @@ def image_job_wait(*, job_id: uuid.UUID, timeout: float | None = None) -> ImageJ
     (arena.api.wakeup) cuts short when it finishes the job. In the embedded default (Celery
     eager) the job runs here unless it already ran: its task is sent when the request's
     transaction commits, which an enclosing transaction (a test's, a management command's)
-    can hold back; the claim makes sure it
-    runs once either way.
+    can hold back; the claim makes sure it runs once either way.
     """
     from arena.celery import app
 

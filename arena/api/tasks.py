@@ -1,5 +1,5 @@
 from arena.api.idempotency import idempotent_requests_prune
-from arena.api.services import api_images_expire, image_job_execute
+from arena.api.services import api_images_expire, image_job_execute, image_jobs_requeue_stale
 from arena.api.webhooks import webhook_deliver, webhooks_due_send
 from arena.celery import app
 
@@ -9,6 +9,11 @@ def image_job_run(job_id: str) -> None:
     job = image_job_execute(job_id=job_id)
     if job is not None and job.has_webhook:
         webhook_deliver(job_id=job_id)  # its first attempt
+
+
+@app.task
+def image_jobs_requeue_stale_run() -> None:
+    image_jobs_requeue_stale()
 
 
 @app.task

@@ -18,7 +18,7 @@ from django.urls import reverse
 
 import gateway
 from arena.catalog.guard import near_duplicate, prompt_key
-from arena.catalog.leases import LeasedQuerySet, WorkStatus
+from arena.catalog.leases import LEASED_UNTIL_HELP, LeasedQuerySet, WorkStatus
 
 # A gateway model id (gateway/catalog.toml): letters, digits, "-", "_" and single dots inside
 # ("flux-1.1-pro"); never "..", nor a dot at either end, so an id is never a path trick.
@@ -316,9 +316,12 @@ class GenerationQuerySet(LeasedQuerySet):
             job__webhook=True,
         )
 
-    def claimable(self, *, lease_seconds: int) -> GenerationQuerySet:
+    def claimable(self) -> GenerationQuerySet:
         # On the row itself, so a claim that waited on a batch's submission sees the hold.
-        return super().claimable(lease_seconds=lease_seconds).unbatched()
+        return super().claimable().unbatched()
+
+    def abandoned(self) -> GenerationQuerySet:
+        return super().abandoned().unbatched()
 
     def public(self, *, revealed_battles: models.QuerySet[Any]) -> GenerationQuerySet:
         """Ready images that cannot tell anyone which model made a battle image before the vote:
@@ -498,6 +501,7 @@ class Generation(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    leased_until = models.DateTimeField(null=True, blank=True, help_text=LEASED_UNTIL_HELP)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = GenerationQuerySet.as_manager()

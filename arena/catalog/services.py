@@ -19,6 +19,7 @@ import gateway
 from arena.catalog.guard import image_phash
 from arena.catalog.images import UnreadableImage, arena_renditions
 from arena.catalog.importing import EditRow, PromptRow
+from arena.catalog.leases import abandoned_take_back, lease_kept
 from arena.catalog.models import (
     AIModel,
     Arena,
@@ -381,19 +382,21 @@ def generations_retry(*, generation_ids: Iterable[int]) -> int:
 
 
 def generations_requeue_stale() -> int:
-    """Re-send generations whose task was lost: queued for long, or running past their lease."""
-    lease = settings.ARENA_GENERATION_LEASE_SECONDS
-    cutoff = timezone.now() - timedelta(seconds=lease)
-    stale = list(
-        Generation.objects.claimable(lease_seconds=lease)
-        .filter(created_at__lt=cutoff)
-        .values_list("pk", flat=True)
-    )
-    _enqueue(stale)
+    """Send again the generations whose worker died (running past their lease) or whose task
+    was lost (queued past their patience)."""
+    stale = abandoned_take_back(Generation.objects.all())
+    _send(stale)
     return len(stale)
 
 
 def _enqueue(generation_ids: list[int]) -> None:
+    if not generation_ids:
+        return
+    Generation.objects.filter(pk__in=generation_ids).sent()
+    _send(generation_ids)
+
+
+def _send(generation_ids: list[int]) -> None:
     if not generation_ids:
         return
     from arena.celery import tasks_send
@@ -414,21 +417,20 @@ def generation_execute(*, generation_id: int) -> Generation | None:
     generation back to collect it. Returns the generation, or None when there was nothing to
     do (or nothing yet).
     """
-    claimed_at = Generation.objects.claim(
-        generation_id, lease_seconds=settings.ARENA_GENERATION_LEASE_SECONDS
-    )
+    claimed_at = Generation.objects.claim(generation_id)
     if claimed_at is None:
         return None
     generation = Generation.objects.select_related("prompt", "model").get(pk=generation_id)
-    try:
-        result = _call_gateway(generation, claimed_at)
-    except gateway.JobDetached:
-        _lease_until_deadline(generation, claimed_at)
-        return None
-    except gateway.GatewayError as exc:
-        return _outcome_store(generation, claimed_at, exc.attempts, error=exc.message)
-    error = _renditions_save(generation, result.images[0])
-    return _outcome_store(generation, claimed_at, result.attempts, error=error)
+    with lease_kept(Generation, generation_id, claimed_at):
+        try:
+            result = _call_gateway(generation, claimed_at)
+        except gateway.JobDetached:
+            _lease_until_deadline(generation, claimed_at)
+            return None
+        except gateway.GatewayError as exc:
+            return _outcome_store(generation, claimed_at, exc.attempts, error=exc.message)
+        error = _renditions_save(generation, result.images[0])
+        return _outcome_store(generation, claimed_at, result.attempts, error=error)
 
 
 def _outcome_store(
@@ -467,20 +469,16 @@ def _outcome_store(
 def _lease_until_deadline(generation: Generation, claimed_at: datetime) -> None:
     """A job left to the webhook is not taken over before the request's deadline, even under a
     lease shorter than that: only then does the requeue pass resume (poll) it."""
-    lease = settings.ARENA_GENERATION_LEASE_SECONDS
-    extra = gateway.default_gateway().timeout - lease
-    if extra > 0:
-        Generation.objects.filter(
-            pk=generation.pk, status=Generation.Status.RUNNING, started_at=claimed_at
-        ).update(started_at=claimed_at + timedelta(seconds=extra))
+    deadline = claimed_at + timedelta(seconds=gateway.default_gateway().timeout)
+    Generation.objects.held(generation.pk, claimed_at).filter(leased_until__lt=deadline).update(
+        leased_until=deadline
+    )
 
 
 def _job_store(generation: Generation, claimed_at: datetime, job: gateway.JobRef) -> None:
     """Keep the provider's job on the generation, committed before anyone waits on it."""
     with transaction.atomic():
-        stored = Generation.objects.filter(
-            pk=generation.pk, status=Generation.Status.RUNNING, started_at=claimed_at
-        ).update(job=job.to_dict())
+        stored = Generation.objects.held(generation.pk, claimed_at).update(job=job.to_dict())
     if not stored:
         log.warning(
             "generation %s was taken over before its %s job %s was stored",
@@ -571,9 +569,7 @@ def _finish(
 ) -> Generation | None:
     """Record the outcome, unless another worker took the generation over meanwhile."""
     status = Generation.Status.FAILED if error else Generation.Status.READY
-    updated = Generation.objects.filter(
-        pk=generation.pk, status=Generation.Status.RUNNING, started_at=claimed_at
-    ).update(
+    updated = Generation.objects.held(generation.pk, claimed_at).update(
         status=status,
         image=image,
         thumbnail=thumbnail,

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from django.test import Client
 from django.utils import timezone
@@ -25,6 +32,7 @@ from tests.factories import AIModelFactory
 from tests.gateway.fakes import FakeFal, FakeReplicate
 
 TOKEN = re.compile(r'action="/battle/([A-Za-z0-9_-]+)/"')
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def reset_shared_state() -> None:
@@ -169,3 +177,62 @@ def job_providers(**environ: str) -> Iterator[tuple[FakeFal, FakeReplicate]]:
         router.close()
         server.clear()
         server.stop()
+
+
+def catalog_file_without_failures(folder: Path) -> Path:
+    """The shipped catalog file without its simulated failures, written into `folder`, for a
+    worker process (GATEWAY_CATALOG)."""
+    catalog = folder / "catalog.toml"
+    shipped = (ROOT / "gateway" / "catalog.toml").read_text()
+    catalog.write_text(re.sub(r"fail_rate = [\d.]+", "fail_rate = 0.0", shipped))
+    return catalog
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float) -> None:
+    """Return once `condition()` holds (checked every 0.05 s); fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        time.sleep(0.05)
+
+
+class CeleryProcess:
+    """`celery -A arena <arguments>` (a worker, a beat) in a process of its own, its output in
+    `log_path`: one a test can kill -9."""
+
+    def __init__(self, arguments: list[str], *, env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        with log_path.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "arena", *arguments, "--loglevel", "INFO"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+
+    @classmethod
+    def generation_worker(
+        cls, *, env: dict[str, str], log_path: Path, concurrency: int
+    ) -> CeleryProcess:
+        """A worker of the generation queue (and the default one) on the threads pool."""
+        name = f"test-{uuid.uuid4().hex[:8]}@%h"
+        return cls(
+            ["worker", "-Q", "generation,celery", "--pool", "threads",
+             "--concurrency", str(concurrency), "-n", name,
+             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            env={**env, "DB_POOL_MAX_SIZE": str(concurrency + 1)},  # and one for the leases
+            log_path=log_path,
+        )  # fmt: skip
+
+    def kill(self) -> None:
+        """kill -9: nothing in the process runs after it."""
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()

@@ -13,6 +13,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.test import Client
+from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -27,6 +28,7 @@ from arena.api.services import (
     api_key_create,
     image_job_create,
     image_job_execute,
+    image_jobs_requeue_stale,
     images_save,
 )
 from arena.api.tasks import api_images_prune_run
@@ -586,15 +588,41 @@ def test_a_job_whose_worker_died_is_claimable_again_after_its_lease(key, setting
     job = image_job_create(
         request=request, model=blockworld(), edit=False, source=ImageJob.Source.API
     )
-    ImageJob.objects.filter(pk=job.pk).update(status="running", started_at=job.created_at)
+    running = ImageJob.objects.filter(pk=job.pk)
+    running.update(status="running", started_at=job.created_at)
 
-    settings.ARENA_GENERATION_LEASE_SECONDS = 3600
+    running.update(leased_until=timezone.now() + timedelta(seconds=30))
     within_lease = image_job_execute(job_id=job.pk)
-    settings.ARENA_GENERATION_LEASE_SECONDS = 0
+    running.update(leased_until=timezone.now() - timedelta(seconds=1))
     after_lease = image_job_execute(job_id=job.pk)
 
     assert within_lease is None
     assert after_lease.status == "ready"
+
+
+def test_the_requeue_pass_sends_a_dead_workers_job_again_and_leaves_live_ones_alone(
+    key, sent, django_capture_on_commit_callbacks
+):
+    request = gateway.ImageRequest(model="blockworld", prompt="a cat", size="64x64", seed=1)
+    dead, live, waiting = (
+        image_job_create(
+            request=request, model=blockworld(), edit=False, source=ImageJob.Source.API
+        )
+        for _ in "123"
+    )
+    now = timezone.now()
+    running = {"status": "running", "started_at": now, "runs": 1}
+    ImageJob.objects.filter(pk=dead.pk).update(leased_until=now - timedelta(seconds=1), **running)
+    ImageJob.objects.filter(pk=live.pk).update(leased_until=now + timedelta(seconds=30), **running)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        requeued = image_jobs_requeue_stale()
+    rerun = image_job_execute(job_id=dead.pk)
+
+    assert (requeued, sent) == (1, [dead.pk])
+    assert (rerun.status, rerun.runs) == ("ready", 2)
+    assert ImageJob.objects.get(pk=live.pk).status == "running"
+    assert ImageJob.objects.get(pk=waiting.pk).status == "queued"  # its task is on its way
 
 
 def test_when_no_worker_picks_the_job_up_the_caller_gets_a_504(

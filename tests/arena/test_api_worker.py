@@ -23,6 +23,7 @@ from arena.api.services import JOB_INPUTS, api_key_create
 from arena.catalog.models import ProviderCall
 from arena.catalog.services import catalog_sync
 from arena.celery import app
+from tests.arena.helpers import catalog_file_without_failures
 from tests.factories import png_bytes
 
 pytestmark = pytest.mark.worker
@@ -41,9 +42,7 @@ def worker_process(transactional_db, settings, tmp_path):
     """`celery worker -Q generation` in its own process, on this test's database and media."""
     if not os.environ.get("REDIS_URL") or connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL and Redis (required under CI=true)")
-    catalog = tmp_path / "catalog.toml"  # the shipped one without its simulated failures
-    shipped = (ROOT / "gateway" / "catalog.toml").read_text()
-    catalog.write_text(re.sub(r"fail_rate = [\d.]+", "fail_rate = 0.0", shipped))
+    catalog = catalog_file_without_failures(tmp_path)
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),

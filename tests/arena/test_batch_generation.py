@@ -7,12 +7,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 from typing import ClassVar
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import timezone
 
 import gateway
 from arena.catalog import services
@@ -186,13 +188,13 @@ def test_a_poll_stores_each_image_once_with_its_call_at_the_batch_price(provider
     assert set(GenerationBatch.objects.values_list("status", "made")) == {("completed", 1)}
 
 
-def test_a_running_batch_keeps_its_generations_from_direct_calls(provider, committed, settings):
+def test_a_running_batch_keeps_its_generations_from_direct_calls(provider, committed):
     provider.polls_to_end = 3
     prompt = PromptFactory()
     committed(generations_batch_submit, prompt_ids=[prompt.pk])
 
     generation_batches_poll_run()
-    settings.ARENA_GENERATION_LEASE_SECONDS = 0
+    Generation.objects.update(leased_until=timezone.now() - timedelta(seconds=1))  # all ran out
     requeued = generations_requeue_stale()
 
     held = batched(prompt)

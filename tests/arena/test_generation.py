@@ -156,6 +156,7 @@ def test_a_generation_whose_worker_died_is_claimed_after_its_lease(models, setti
         model=AIModel.objects.get(slug="lumen-xl"),
         status=Generation.Status.RUNNING,
         started_at=timezone.now() - timedelta(seconds=settings.ARENA_GENERATION_LEASE_SECONDS + 1),
+        leased_until=timezone.now() - timedelta(seconds=1),
         runs=1,
     )
 
@@ -212,24 +213,25 @@ def test_a_generation_taken_over_meanwhile_keeps_no_files_of_this_worker(models,
     assert Generation.objects.get(pk=generation.pk).image == ""
 
 
-def test_stale_generations_are_sent_again(models, settings, committed):
+def test_stale_generations_are_sent_again_and_live_ones_left_alone(models, committed):
     prompt = PromptFactory()
-    old = timezone.now() - timedelta(seconds=settings.ARENA_GENERATION_LEASE_SECONDS + 5)
-    lost = Generation.objects.create(prompt=prompt, model=AIModel.objects.get(slug="prism-2"))
-    Generation.objects.filter(pk=lost.pk).update(created_at=old)
-    fresh = Generation.objects.create(
-        prompt=prompt,
-        model=AIModel.objects.get(slug="palette"),
-        status=Generation.Status.RUNNING,
-        started_at=timezone.now(),
-    )
+    now = timezone.now()
+    slugs = iter(AIModel.objects.order_by("slug"))
 
-    assert committed(generations_requeue_stale) == 1
+    def generation(status: str, **fields) -> Generation:
+        return Generation.objects.create(prompt=prompt, model=next(slugs), status=status, **fields)
 
-    lost.refresh_from_db()
-    fresh.refresh_from_db()
-    assert lost.status == Generation.Status.READY
-    assert fresh.status == Generation.Status.RUNNING
+    lost_task = generation("queued", leased_until=now - timedelta(seconds=1))
+    dead_worker = generation("running", started_at=now, leased_until=now - timedelta(seconds=1))
+    waiting_task = generation("queued", leased_until=now + timedelta(minutes=5))
+    live_worker = generation("running", started_at=now, leased_until=now + timedelta(seconds=30))
+
+    assert committed(generations_requeue_stale) == 2
+
+    statuses = {g: Generation.objects.get(pk=g.pk).status for g in [lost_task, dead_worker]}
+    assert statuses == {lost_task: "ready", dead_worker: "ready"}
+    assert Generation.objects.get(pk=waiting_task.pk).status == Generation.Status.QUEUED
+    assert Generation.objects.get(pk=live_worker.pk).status == Generation.Status.RUNNING
 
 
 def test_retired_and_unroutable_models_are_not_generated(models, committed):

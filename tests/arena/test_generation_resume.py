@@ -65,8 +65,8 @@ def die_after(monkeypatch, name: str) -> None:
 
 
 def lease_runs_out(pending: Generation, settings) -> None:
-    long_ago = timezone.now() - timedelta(seconds=settings.ARENA_GENERATION_LEASE_SECONDS + 1)
-    Generation.objects.filter(pk=pending.pk).update(started_at=long_ago, created_at=long_ago)
+    ended = timezone.now() - timedelta(seconds=1)
+    Generation.objects.filter(pk=pending.pk).update(leased_until=ended)
 
 
 def test_a_worker_killed_after_fal_took_the_job_leaves_it_stored(fal, monkeypatch) -> None:

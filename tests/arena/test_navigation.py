@@ -1,6 +1,7 @@
 """The main navigation marks the section a page belongs to; small answers say what varies."""
 
 import re
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -65,5 +66,6 @@ def test_every_page_names_the_sites_icon_which_is_shipped():
     page = Client().get("/models/").content.decode()
 
     match = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page)
-    assert match and match[1].endswith("arena/icon.svg")
-    assert "<svg" in open(finders.find("arena/icon.svg")).read()
+    assert match
+    assert match[1].endswith("arena/icon.svg")
+    assert "<svg" in Path(finders.find("arena/icon.svg")).read_text()

@@ -128,8 +128,8 @@ def test_a_job_left_to_the_webhook_is_not_taken_over_before_the_requests_deadlin
 
     generation = detached()
 
-    assert generation.started_at > timezone.now()  # its lease runs 5 s from the claim
-    assert not Generation.objects.claimable(lease_seconds=1).filter(pk=generation.pk).exists()
+    assert generation.leased_until == generation.started_at + timedelta(seconds=5)
+    assert not Generation.objects.claimable().filter(pk=generation.pk).exists()
 
 
 def test_fals_signed_webhook_finishes_the_generation_through_the_same_job(
@@ -205,8 +205,8 @@ def test_a_job_whose_webhook_never_came_is_collected_by_the_requeue_pass(
     fal, settings, django_capture_on_commit_callbacks
 ) -> None:
     generation = detached()
-    long_ago = timezone.now() - timedelta(seconds=settings.ARENA_GENERATION_LEASE_SECONDS + 1)
-    Generation.objects.filter(pk=generation.pk).update(started_at=long_ago, created_at=long_ago)
+    ended = timezone.now() - timedelta(seconds=1)
+    Generation.objects.filter(pk=generation.pk).update(leased_until=ended)
 
     with django_capture_on_commit_callbacks(execute=True):
         assert generations_requeue_stale() == 1

@@ -4,7 +4,7 @@ import importlib
 import sys
 import time
 
-SECTIONS = ["arena", "memory", "gateway", "local", "ratings", "sampler", "categories"]
+SECTIONS = ["arena", "memory", "gateway", "local", "ratings", "sampler", "categories", "recovery"]
 
 
 def main() -> None:
