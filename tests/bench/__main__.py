@@ -4,7 +4,9 @@ import importlib
 import sys
 import time
 
-SECTIONS = ["arena", "memory", "gateway", "local", "ratings", "sampler", "categories", "recovery"]
+SECTIONS = [
+    "arena", "memory", "gateway", "local", "ratings", "sampler", "categories", "recovery", "load",
+]  # fmt: skip
 
 
 def main() -> None:
