@@ -5,7 +5,7 @@ import sys
 import time
 
 SECTIONS = [
-    "arena", "memory", "gateway", "local", "ratings", "sampler", "categories", "recovery", "load",
+    "arena", "memory", "gateway", "local", "ratings", "sampler", "categories", "recovery", "api", "load",
 ]  # fmt: skip
 
 
