@@ -138,14 +138,12 @@ def _shown(request: HttpRequest, token: str) -> HttpResponse:
 
 def _own_battle(request: HttpRequest, token: str) -> Battle:
     """The battle behind a token, only for the visitor it was shown to."""
-    battle = (
-        Battle.objects.shown(vote_fields=VOTE_SHOWN)
-        .filter(token=token, session_key=request.session.session_key or "")
-        .first()
-    )
-    if battle is None:
-        raise Http404("There is no such battle.")
-    return battle
+    try:
+        return Battle.objects.shown(vote_fields=VOTE_SHOWN).get(
+            token=token, session_key=request.session.session_key or ""
+        )
+    except Battle.DoesNotExist:
+        raise Http404("There is no such battle.") from None
 
 
 @require_GET

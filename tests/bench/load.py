@@ -3,7 +3,9 @@ gunicorn, the workers and beat, PostgreSQL, Redis), at 4, 16 and 64 at once. Eac
 opens a battle page and votes on it (htmx), again and again, on its own session. Printed per
 level: pairs (page + vote) per second, p50/p99 of page and vote, errors, and the web server's
 CPU per pair read from /proc of the gunicorn processes, a figure a noisy machine moves far less
-than the rates. Then the integrity check: votes accepted == votes stored, no battle with two
+than the rates; and, beside it, nginx's CPU and the simulated visitors' own per pair, which share
+the machine's cores with the server (what is left of two cores bounds the pairs per second).
+Then the integrity check: votes accepted == votes stored, no battle with two
 votes, the Elo ratings of each arena summing to 1000 per model.
 
 Starts its own stack (database `arena_load`, or ARENA_LOAD_DATABASE; Redis db 13, or
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import signal
 import statistics
 import subprocess
@@ -84,8 +87,8 @@ def visitor(base: str, tally: Tally, stop: threading.Event) -> None:
                     )
 
 
-def gunicorn_cpu_seconds(pidfile: Path) -> float:
-    """User + system CPU of gunicorn's master and its workers (children)."""
+def tree_cpu_seconds(pidfile: Path) -> float:
+    """User + system CPU of a master process (gunicorn's, nginx's) and its workers (children)."""
     master = int(pidfile.read_text())
     pids = [master]
     for entry in Path("/proc").iterdir():
@@ -111,10 +114,18 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
-def run_level(base: str, visitors: int, pidfile: Path) -> dict[str, float]:
+def own_cpu_seconds() -> float:
+    """User + system CPU of this process: the simulated visitors (TLS, HTTP, parsing)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_level(base: str, visitors: int, serve_dir: Path) -> dict[str, float]:
     tally, stop = Tally(), threading.Event()
     threads = [threading.Thread(target=visitor, args=(base, tally, stop)) for _ in range(visitors)]
-    cpu_before, started = gunicorn_cpu_seconds(pidfile), time.perf_counter()
+    gunicorn, nginx = serve_dir / "gunicorn.pid", serve_dir / "nginx" / "nginx.pid"
+    cpu_before = [tree_cpu_seconds(gunicorn), tree_cpu_seconds(nginx), own_cpu_seconds()]
+    started = time.perf_counter()
     for thread in threads:
         thread.start()
     time.sleep(SECONDS)
@@ -122,7 +133,14 @@ def run_level(base: str, visitors: int, pidfile: Path) -> dict[str, float]:
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
-    cpu = gunicorn_cpu_seconds(pidfile) - cpu_before
+    cpu, nginx_cpu, client_cpu = (
+        after - before
+        for after, before in zip(
+            [tree_cpu_seconds(gunicorn), tree_cpu_seconds(nginx), own_cpu_seconds()],
+            cpu_before,
+            strict=True,
+        )
+    )
     pairs = len(tally.votes)
     row = {
         "visitors": visitors,
@@ -132,13 +150,17 @@ def run_level(base: str, visitors: int, pidfile: Path) -> dict[str, float]:
         "vote p50": 1000 * percentile(tally.votes, 0.5),
         "vote p99": 1000 * percentile(tally.votes, 0.99),
         "cpu ms/pair": 1000 * cpu / pairs if pairs else float("nan"),
+        "nginx ms/pair": 1000 * nginx_cpu / pairs if pairs else float("nan"),
+        "client ms/pair": 1000 * client_cpu / pairs if pairs else float("nan"),
         "accepted": tally.accepted,
     }
     print(
         f"  {visitors:>3} visitors: {row['pairs/s']:6.1f} pairs/s (battles/s = votes/s), "
         f"page p50 {row['page p50']:5.1f} p99 {row['page p99']:6.1f} ms, "
         f"vote p50 {row['vote p50']:5.1f} p99 {row['vote p99']:6.1f} ms, "
-        f"server CPU {row['cpu ms/pair']:5.1f} ms/pair, errors {tally.errors or 0}"
+        f"server CPU {row['cpu ms/pair']:5.1f} ms/pair, errors {tally.errors or 0}\n"
+        f"{'':17}CPU beside the server: nginx {row['nginx ms/pair']:4.1f} ms/pair, "
+        f"the simulated visitors {row['client ms/pair']:5.1f} ms/pair"
     )
     return row
 
@@ -206,8 +228,7 @@ def main() -> None:
         with psycopg.connect(dsn) as db:
             votes_before = db.execute("SELECT count(*) FROM battles_vote").fetchone()[0]
         base = f"https://127.0.0.1:{PORT}"
-        pidfile = serve_dir / "gunicorn.pid"
-        rows = [run_level(base, visitors, pidfile) for visitors in LEVELS]
+        rows = [run_level(base, visitors, serve_dir) for visitors in LEVELS]
         held = integrity(dsn, sum(int(row["accepted"]) for row in rows), votes_before)
         cpu = statistics.median(row["cpu ms/pair"] for row in rows)
         best = max(row["pairs/s"] for row in rows)
