@@ -1,18 +1,21 @@
 """gunicorn for Image Arena: `gunicorn -c deploy/gunicorn.conf.py arena.wsgi`.
 
 Sized by measurement (`python -m tests.bench load`, README "Load"), not by formula: a page or
-a vote is mostly Python holding the GIL, with short waits on PostgreSQL and Redis, so one
-process per core keeps the cores busy and a few threads per process cover the waits. On the
-2-core machine, at 16 and 64 simulated visitors (preliminary: other jobs were loading it):
+a vote is mostly Python holding the GIL (about 8.5-10 ms of CPU per page + vote pair), with short
+waits on PostgreSQL and Redis, so one process per core keeps the cores busy and a few threads
+per process cover the waits. On the 2-core machine while other jobs loaded it (load average 5
+to 13), one run per row and four of 2 x 4:
 
-    workers x threads   pairs/s at 16   p99 ms at 16 (page, vote)   p99 ms at 64   CPU ms/pair
-    2 x 4 (this)        40              512, 583                    1,072, 1,096   26
-    5 x 4 (before)      26              678, 717                    2,993, 2,682   24
-    2 x 2               24              719, 887                    2,603, 2,622   26
+    workers x threads   pairs/s at 16    p99 ms at 16 (page, vote)               CPU ms/pair
+    2 x 4 (this)        98, 90, 67, 60   178/208, 197/231, 296/303, 324/358      8.5-10.3
+    2 x 8               91, 70           145/425, 243/600                        9.4, 10.0
+    3 x 4               75               203/323                                 8.9
 
-CPU per pair is the same in all three; more processes than cores only queued requests behind
-each other's time slices (5 x 4: p99 at 64 visitors three times longer), and two threads per
-process were too few to cover the waits (fewer pairs/s than four).
+CPU per pair is the same in all (as it was before the pages were made cheaper, at 22-26 ms,
+with 5 x 4 and 2 x 2 too). Eight threads gave no more pairs a second and a worse vote p99 (more
+requests sharing one GIL each take longer); a third process on two cores gave nothing either.
+Earlier, 5 x 4 had queued requests behind each other's time slices (p99 at 64 visitors three
+times longer) and 2 x 2 had too few threads to cover the waits (fewer pairs/s than 2 x 4).
 """
 
 import os

@@ -106,7 +106,12 @@ def battle_pick(
     cells = pool.generations[prompt, left], pool.generations[prompt, right]
     seen = _seen(session_key, prompt_id=pool.prompt_ids[prompt]) if pool.depth > 1 else set()
     left_id, right_id = (_rendition(cell, seen, rng) for cell in cells)
-    found = Generation.objects.select_related("prompt").in_bulk([left_id, right_id])
+    # Only what a battle and its page need: the models, and the prompt's text.
+    found = (
+        Generation.objects.select_related("prompt")
+        .only("model", "prompt__text")
+        .in_bulk([left_id, right_id])
+    )
     if len(found) < 2:  # deleted since the pool was built
         matchmaking_changed()
         return None

@@ -25,6 +25,8 @@ from arena.visitors import client_ip, visitor_session
 
 TEMPLATE = "battles/battle.html"
 QUALITY_STEP = "battles/_quality_step.html"
+# What the page shows of a battle's vote.
+VOTE_SHOWN = ("choice", "left_elo_before", "left_elo_after", "right_elo_before", "right_elo_after")
 
 
 def _template(request: HttpRequest) -> str:
@@ -136,14 +138,12 @@ def _shown(request: HttpRequest, token: str) -> HttpResponse:
 
 def _own_battle(request: HttpRequest, token: str) -> Battle:
     """The battle behind a token, only for the visitor it was shown to."""
-    battle = (
-        Battle.objects.select_related("prompt", "left__model", "right__model", "vote")
-        .filter(token=token, session_key=request.session.session_key or "")
-        .first()
-    )
-    if battle is None:
-        raise Http404("There is no such battle.")
-    return battle
+    try:
+        return Battle.objects.shown(vote_fields=VOTE_SHOWN).get(
+            token=token, session_key=request.session.session_key or ""
+        )
+    except Battle.DoesNotExist:
+        raise Http404("There is no such battle.") from None
 
 
 @require_GET

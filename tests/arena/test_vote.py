@@ -186,3 +186,22 @@ def test_retired_prompts_and_models_leave_the_battles(prompt):
         battle = open_battle(Client())
         assert battle.prompt_id == prompt.pk
         assert {battle.left.model.slug, battle.right.model.slug} == {"alpha", "beta"}
+
+
+def test_a_vote_and_its_reveal_read_the_battle_once(prompt, django_assert_num_queries):
+    """The reveal shows only columns the vote's locked read fetched (Battle.objects.shown): a
+    template reaching for another would fetch it lazily, one more query for every vote."""
+    client = Client()
+    battle = open_battle(client)
+
+    # The battle, the two rating rows, one update each, the vote; and the savepoint around them.
+    with django_assert_num_queries(7):
+        response = client.post(
+            f"/battle/{battle.token}/", {"choice": "left"}, headers={"HX-Request": "true"}
+        )
+
+    body = response.content.decode()
+    assert f'<h1 id="battle-prompt" class="prompt-text">{prompt.text}</h1>' in body
+    for side in (battle.left, battle.right):
+        assert f'href="{side.model.get_absolute_url()}">{side.model.name}</a>' in body
+        assert f'<span class="org">{side.model.organization}</span>' in body

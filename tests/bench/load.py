@@ -3,8 +3,10 @@ gunicorn, the workers and beat, PostgreSQL, Redis), at 4, 16 and 64 at once. Eac
 opens a battle page and votes on it (htmx), again and again, on its own session. Printed per
 level: pairs (page + vote) per second, p50/p99 of page and vote, errors, and the web server's
 CPU per pair read from /proc of the gunicorn processes, a figure a noisy machine moves far less
-than the rates. Then the integrity check: votes accepted == votes stored, no battle with two
-votes, the Elo ratings of each arena summing to 1000 per model.
+than the rates; beside it, the CPU per pair of PostgreSQL (the backends serving the bench's
+database), nginx and the simulated visitors, which share the machine's cores with the server.
+Then the integrity check: votes accepted == votes stored, no battle with two votes, the Elo
+ratings of each arena summing to 1000 per model.
 
 Starts its own stack (database `arena_load`, or ARENA_LOAD_DATABASE; Redis db 13, or
 ARENA_LOAD_REDIS_DB; https port 18943), seeded small, and stops it after. LOAD_SECONDS sets
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import signal
 import statistics
 import subprocess
@@ -84,8 +87,8 @@ def visitor(base: str, tally: Tally, stop: threading.Event) -> None:
                     )
 
 
-def gunicorn_cpu_seconds(pidfile: Path) -> float:
-    """User + system CPU of gunicorn's master and its workers (children)."""
+def tree_cpu_seconds(pidfile: Path) -> float:
+    """User + system CPU of a master process (gunicorn's, nginx's) and its workers (children)."""
     master = int(pidfile.read_text())
     pids = [master]
     for entry in Path("/proc").iterdir():
@@ -96,14 +99,27 @@ def gunicorn_cpu_seconds(pidfile: Path) -> float:
                 continue
             if int(stat.rsplit(")", 1)[1].split()[1]) == master:
                 pids.append(int(entry.name))
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICKS
+    return sum(cpu_seconds(pid) for pid in pids)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+
+
+def postgres_cpu_seconds(dsn: str) -> dict[int, float]:
+    """CPU so far of each PostgreSQL backend serving the bench's database (the pools' connections
+    of the web and the workers), by process id."""
+    with psycopg.connect(dsn) as db:
+        pids = db.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return {pid: cpu_seconds(pid) for (pid,) in pids}
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -111,10 +127,19 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
-def run_level(base: str, visitors: int, pidfile: Path) -> dict[str, float]:
+def own_cpu_seconds() -> float:
+    """User + system CPU of this process: the simulated visitors (TLS, HTTP, parsing)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_level(base: str, visitors: int, serve_dir: Path, dsn: str) -> dict[str, float]:
     tally, stop = Tally(), threading.Event()
     threads = [threading.Thread(target=visitor, args=(base, tally, stop)) for _ in range(visitors)]
-    cpu_before, started = gunicorn_cpu_seconds(pidfile), time.perf_counter()
+    gunicorn, nginx = serve_dir / "gunicorn.pid", serve_dir / "nginx" / "nginx.pid"
+    cpu_before = [tree_cpu_seconds(gunicorn), tree_cpu_seconds(nginx), own_cpu_seconds()]
+    postgres_before = postgres_cpu_seconds(dsn)
+    started = time.perf_counter()
     for thread in threads:
         thread.start()
     time.sleep(SECONDS)
@@ -122,7 +147,18 @@ def run_level(base: str, visitors: int, pidfile: Path) -> dict[str, float]:
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
-    cpu = gunicorn_cpu_seconds(pidfile) - cpu_before
+    cpu, nginx_cpu, client_cpu = (
+        after - before
+        for after, before in zip(
+            [tree_cpu_seconds(gunicorn), tree_cpu_seconds(nginx), own_cpu_seconds()],
+            cpu_before,
+            strict=True,
+        )
+    )
+    postgres_cpu = sum(
+        seconds - postgres_before.get(pid, 0.0)
+        for pid, seconds in postgres_cpu_seconds(dsn).items()
+    )
     pairs = len(tally.votes)
     row = {
         "visitors": visitors,
@@ -132,13 +168,18 @@ def run_level(base: str, visitors: int, pidfile: Path) -> dict[str, float]:
         "vote p50": 1000 * percentile(tally.votes, 0.5),
         "vote p99": 1000 * percentile(tally.votes, 0.99),
         "cpu ms/pair": 1000 * cpu / pairs if pairs else float("nan"),
+        "nginx ms/pair": 1000 * nginx_cpu / pairs if pairs else float("nan"),
+        "client ms/pair": 1000 * client_cpu / pairs if pairs else float("nan"),
+        "postgres ms/pair": 1000 * postgres_cpu / pairs if pairs else float("nan"),
         "accepted": tally.accepted,
     }
     print(
         f"  {visitors:>3} visitors: {row['pairs/s']:6.1f} pairs/s (battles/s = votes/s), "
         f"page p50 {row['page p50']:5.1f} p99 {row['page p99']:6.1f} ms, "
         f"vote p50 {row['vote p50']:5.1f} p99 {row['vote p99']:6.1f} ms, "
-        f"server CPU {row['cpu ms/pair']:5.1f} ms/pair, errors {tally.errors or 0}"
+        f"server CPU {row['cpu ms/pair']:5.1f} ms/pair, errors {tally.errors or 0}\n"
+        f"{'':17}CPU beside the server: PostgreSQL {row['postgres ms/pair']:4.1f} ms/pair, "
+        f"nginx {row['nginx ms/pair']:4.1f}, the simulated visitors {row['client ms/pair']:4.1f}"
     )
     return row
 
@@ -206,8 +247,7 @@ def main() -> None:
         with psycopg.connect(dsn) as db:
             votes_before = db.execute("SELECT count(*) FROM battles_vote").fetchone()[0]
         base = f"https://127.0.0.1:{PORT}"
-        pidfile = serve_dir / "gunicorn.pid"
-        rows = [run_level(base, visitors, pidfile) for visitors in LEVELS]
+        rows = [run_level(base, visitors, serve_dir, dsn) for visitors in LEVELS]
         held = integrity(dsn, sum(int(row["accepted"]) for row in rows), votes_before)
         cpu = statistics.median(row["cpu ms/pair"] for row in rows)
         best = max(row["pairs/s"] for row in rows)
