@@ -23,13 +23,15 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 
-from arena.cache import CacheUnavailable
+from arena.cache import CacheUnavailable, RedisCache, Window
 
 # The stand-in counters while the shared cache is away, this process's own.
 _local = LocMemCache("ratelimit-fallback", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
@@ -183,28 +185,53 @@ def allowance_take(action: str, **identities: str) -> Allowance:
     `identities` name who acts in each scope (session=..., ip=..., key=...); a cap whose
     identity is empty or whose limit is 0 or less does not apply.
     """
-    usages = []
-    for cap in CAPS:
-        identity = identities.get(cap.scope, "")
-        if cap.action != action or not identity or cap.limit <= 0:
-            continue
-        usages.append(window_count(cap, identity))
-    return Allowance(tuple(usages))
+    applying = [
+        (cap, identity)
+        for cap in CAPS
+        if cap.action == action and (identity := identities.get(cap.scope, "")) and cap.limit > 0
+    ]
+    return Allowance(windows_count(applying))
 
 
 def window_count(cap: Cap, identity: str, *, now: float | None = None) -> Usage:
     """Count one more event for `identity` against `cap`; return its usage, this event
-    included. Identities are hashed: no address sits in the cache."""
+    included."""
+    (usage,) = windows_count([(cap, identity)], now=now)
+    return usage
+
+
+def windows_count(
+    counted: Sequence[tuple[Cap, str]], *, now: float | None = None
+) -> tuple[Usage, ...]:
+    """Count one more event against each (cap, identity), in one round trip to Redis where
+    the cache can (RedisCache.windows_count), and return each usage, this event included.
+    Identities are hashed: no address sits in the cache."""
+    if not counted:
+        return ()
     now = time.time() if now is None else now
-    window, elapsed = divmod(now, cap.seconds)
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:24]
-    key = f"limit:{cap.action}-{cap.scope}:{cap.seconds}:{{}}:{digest}"
-    current, previous = key.format(int(window)), key.format(int(window) - 1)
-    timeout = 2 * cap.seconds + 5  # the next window still reads this one
+    windows, elapsed = [], []
+    for cap, identity in counted:
+        window, into = divmod(now, cap.seconds)
+        digest = hashlib.sha256(identity.encode()).hexdigest()[:24]
+        key = f"limit:{cap.action}-{cap.scope}:{cap.seconds}:{{}}:{digest}"
+        timeout = 2 * cap.seconds + 5  # the next window still reads this one
+        windows.append(Window(key.format(int(window)), key.format(int(window) - 1), timeout))
+        elapsed.append(into)
     try:
-        cache.add(current, 0, timeout=timeout)
-        counts = (cache.incr(current), cache.get(previous, 0))
+        counts = _counted(caches["default"], windows)
     except CacheUnavailable:
-        _local.add(current, 0, timeout=timeout)
-        counts = (_local.incr(current), _local.get(previous, 0))
-    return Usage(cap=cap, current=counts[0], previous=counts[1], elapsed=elapsed)
+        counts = _counted(_local, windows)
+    return tuple(
+        Usage(cap=cap, current=current, previous=previous, elapsed=into)
+        for (cap, _), (current, previous), into in zip(counted, counts, elapsed, strict=True)
+    )
+
+
+def _counted(store: Any, windows: list[Window]) -> list[tuple[int, int]]:
+    if isinstance(store, RedisCache):
+        return store.windows_count(windows)
+    counts = []
+    for window in windows:
+        store.add(window.current, 0, timeout=window.timeout)
+        counts.append((store.incr(window.current), store.get(window.previous, 0)))
+    return counts
