@@ -159,10 +159,13 @@ def image_job_execute(*, job_id: str | uuid.UUID) -> ImageJob | None:
     try:
         request = job.gateway_request()
         call = gateway.edit if job.operation == gateway.Operation.EDIT else gateway.generate
-        partials = job_partials(job)
-        result = call(request, partials=partials) if partials else call(request)
+        result = call(
+            request,
+            job=gateway.JobRef.from_dict(job.job) if job.job else None,
+            on_job=partial(_job_store, job, claimed_at),
+            partials=job_partials(job),
+        )
     except gateway.GatewayError as exc:
-        calls_record(attempts=exc.attempts, source=job.source)
         return _job_finish(
             job,
             claimed_at,
@@ -178,7 +181,6 @@ def image_job_execute(*, job_id: str | uuid.UUID) -> ImageJob | None:
         return _job_finish(
             job, claimed_at, error_kind=INTERNAL_ERROR, error="The image job failed unexpectedly."
         )
-    calls_record(attempts=result.attempts, source=job.source)
     try:
         made = images_convert(result.images, job.output_spec)
     except (OSError, ValueError):  # Pillow's words for an image it cannot re-encode
@@ -207,6 +209,22 @@ def image_job_execute(*, job_id: str | uuid.UUID) -> ImageJob | None:
     return finished
 
 
+def _job_store(job: ImageJob, claimed_at: datetime, provider_job: gateway.JobRef) -> None:
+    """Keep the provider's job on the image job, committed before anyone waits on it, so a
+    worker that takes the job over resumes it rather than paying for a new one."""
+    with transaction.atomic():
+        stored = ImageJob.objects.filter(
+            pk=job.pk, status=ImageJob.Status.RUNNING, started_at=claimed_at
+        ).update(job=provider_job.to_dict())
+    if not stored:
+        log.warning(
+            "image job %s was taken over before its %s job %s was stored",
+            job.pk,
+            provider_job.provider,
+            provider_job.job_id,
+        )
+
+
 def _job_finish(
     job: ImageJob,
     claimed_at: datetime,
@@ -215,20 +233,29 @@ def _job_finish(
     error_kind: str = "",
     **outcome: Any,
 ) -> ImageJob | None:
-    """Record the outcome and remove the inputs, unless another worker took the job over."""
+    """Record the calls and the outcome in one transaction, so a worker that dies leaves both
+    or neither, and remove the inputs, unless another worker took the job over: then only the
+    calls the new holder will not record (the provider job it holds is its to record)."""
     attempts = list(attempts)
-    updated = ImageJob.objects.filter(
-        pk=job.pk, status=ImageJob.Status.RUNNING, started_at=claimed_at
-    ).update(
-        status=ImageJob.Status.FAILED if error_kind else ImageJob.Status.READY,
-        error_kind=error_kind,
-        attempts=len(attempts),
-        cost=sum((attempt.cost for attempt in attempts), Decimal("0")),
-        sources=[],
-        mask="",
-        finished_at=timezone.now(),
-        **outcome,
-    )
+    with transaction.atomic():
+        updated = ImageJob.objects.filter(
+            pk=job.pk, status=ImageJob.Status.RUNNING, started_at=claimed_at
+        ).update(
+            status=ImageJob.Status.FAILED if error_kind else ImageJob.Status.READY,
+            error_kind=error_kind,
+            attempts=len(attempts),
+            cost=sum((attempt.cost for attempt in attempts), Decimal("0")),
+            sources=[],
+            mask="",
+            job=None,
+            finished_at=timezone.now(),
+            **outcome,
+        )
+        if not updated:
+            held = ImageJob.objects.filter(pk=job.pk).values_list("job", flat=True).first()
+            if job_id := (held or {}).get("job_id"):
+                attempts = [a for a in attempts if a.provider_request_id != job_id]
+        calls_record(attempts=attempts, source=job.source)
     if not updated:
         log.warning("image job %s was taken over by another worker", job.pk)
         return None
