@@ -71,14 +71,17 @@ class Heartbeat(bootsteps.StartStopStep):
 app.steps["consumer"].add(Heartbeat)
 
 
-def task_send(name: str, *args: object, task_id: str | None = None) -> None:
-    """Send the task registered as `name` (eager mode runs it here and now).
+def task_send(name: str, *args: object, task_id: str | None = None) -> bool:
+    """Send the task registered as `name` (eager mode runs it here and now); False if the
+    broker could not take it (see _broker_guard), for a caller that must say so at once.
 
     Services send their tasks by name: a tasks module imports its service, so the service
     importing the tasks module back would close a circle.
     """
     with _broker_guard(name):
         _task(name).apply_async(args=args, task_id=task_id)
+        return True
+    return False
 
 
 def tasks_send(name: str, calls: Iterable[tuple[object, ...]]) -> None:

@@ -46,6 +46,9 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 JOB_INPUTS = "job-inputs"  # edit sources and masks, until their job is done
 INTERNAL_ERROR = "internal"  # a job that failed for a reason of ours, not a provider's
+# A job the task broker (Redis) could not take, and when to try again: a restart's time.
+QUEUE_UNAVAILABLE = "queue_unavailable"
+QUEUE_RETRY_SECONDS = 10.0
 WAIT_FIRST_PAUSE, WAIT_LONGEST_PAUSE = 0.05, 0.5
 # Beyond the gateway's own timeout, how long the web waits for a worker to pick a job up:
 # with the default 180 s, nginx's 200 s read timeout for the API is never reached.
@@ -136,10 +139,24 @@ def _inputs_save(images: Iterable[bytes]) -> list[str]:
 
 
 def _enqueue(job_id: uuid.UUID) -> None:
+    """Send the job to a worker; if the broker cannot take it, fail the job now, so its caller
+    is told at once rather than when its wait runs out (no worker will ever see it)."""
     from arena.celery import task_send
 
     # The task's id is the job's, so a worker's log lines name the job they are about.
-    task_send("arena.api.tasks.image_job_run", str(job_id), task_id=str(job_id))
+    if task_send("arena.api.tasks.image_job_run", str(job_id), task_id=str(job_id)):
+        return
+    job = ImageJob.objects.get(pk=job_id)
+    ImageJob.objects.filter(pk=job_id, status=ImageJob.Status.QUEUED).update(
+        status=ImageJob.Status.FAILED,
+        error_kind=QUEUE_UNAVAILABLE,
+        error="The image service cannot take work right now. Try again in a moment.",
+        retry_after=QUEUE_RETRY_SECONDS,
+        sources=[],
+        mask="",
+        finished_at=timezone.now(),
+    )
+    _inputs_delete(job)
 
 
 def image_job_execute(*, job_id: str | uuid.UUID) -> ImageJob | None:
@@ -259,10 +276,14 @@ def _job_finish(
     if not updated:
         log.warning("image job %s was taken over by another worker", job.pk)
         return None
-    for name in [*job.sources, *([job.mask] if job.mask else [])]:
-        default_storage.delete(name)
+    _inputs_delete(job)
     job.refresh_from_db()
     return job
+
+
+def _inputs_delete(job: ImageJob) -> None:
+    for name in [*job.sources, *([job.mask] if job.mask else [])]:
+        default_storage.delete(name)
 
 
 def image_job_wait(*, job_id: uuid.UUID, timeout: float | None = None) -> ImageJob:
