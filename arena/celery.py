@@ -100,8 +100,10 @@ def _broker_guard(name: str) -> Iterator[None]:
     and beat's passes send it again once the broker is back."""
     try:
         yield
-    except OperationalError:
-        logger.warning("The task broker is unreachable; %s was not sent this time.", name)
+    except OperationalError as error:
+        logger.warning(
+            "The task broker is unreachable (%s); %s was not sent this time.", error, name
+        )
 
 
 def _task(name: str) -> Task:

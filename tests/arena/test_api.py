@@ -607,7 +607,7 @@ def test_when_no_worker_picks_the_job_up_the_caller_gets_a_504(
 
 
 def test_a_fault_of_ours_in_a_job_is_a_500_at_once(key, monkeypatch, caplog):
-    def broken(request):
+    def broken(request, **options):
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(gateway, "generate", broken)

@@ -18,12 +18,12 @@ from arena.api.services import api_key_create
 from arena.catalog.models import ProviderCall
 from arena.catalog.services import catalog_sync
 from arena.celery import app
+from tests.arena.helpers import broker_unreachable
 from tests.factories import png_bytes
 
 # Real commits: a job is sent to the queue when the request's transaction commits.
 pytestmark = pytest.mark.django_db(transaction=True)
 
-DEAD_REDIS = "redis://127.0.0.1:1/0"
 GENERATIONS = "/openai/v1/images/generations"
 BODY = {"model": "blockworld", "prompt": "a cat", "size": "64x64"}
 
@@ -37,10 +37,7 @@ def key():
 @pytest.fixture
 def broker_away(monkeypatch, local_gateway):
     """Celery sends for real, to a broker that is not there; the web must not wait on it."""
-    monkeypatch.setitem(app.conf, "task_always_eager", False)
-    monkeypatch.setitem(app.conf, "broker_url", DEAD_REDIS)
-    monkeypatch.setattr(app, "_pool", None)  # connections made for the live broker, if any
-    monkeypatch.setattr(app.amqp, "_producer_pool", None)
+    broker_unreachable(monkeypatch)
     local_gateway.timeout = 180  # the wait a caller would sit through: the default's
     monkeypatch.setattr(services, "time", SimpleNamespace(monotonic=time.monotonic, sleep=_waited))
 
