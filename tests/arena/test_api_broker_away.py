@@ -9,16 +9,17 @@ import time
 from types import SimpleNamespace
 
 import pytest
+import redis
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from arena.api import services
+from arena.api import partials, services
 from arena.api.models import ImageJob
 from arena.api.services import api_key_create
 from arena.catalog.models import ProviderCall
 from arena.catalog.services import catalog_sync
 from arena.celery import app
-from tests.arena.helpers import broker_unreachable
+from tests.arena.helpers import DEAD_REDIS, broker_unreachable
 from tests.factories import png_bytes
 
 # Real commits: a job is sent to the queue when the request's transaction commits.
@@ -85,6 +86,17 @@ def test_an_async_request_is_refused_rather_than_queued_for_nobody(key, broker_a
     assert response.status_code == 503
     assert response["Retry-After"] == "10"
     assert ImageJob.objects.get().status == "failed"
+
+
+def test_a_streamed_request_is_refused_at_once_too(key, broker_away, monkeypatch):
+    # the partial images' list is in the Redis that is away, like the broker
+    monkeypatch.setattr(partials, "_redis", lambda: redis.Redis.from_url(DEAD_REDIS))
+
+    response = post(key, {**BODY, "stream": True, "partial_images": 1})
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "10"
+    assert response.json()["error"]["code"] == "service_unavailable"
 
 
 def test_a_retry_with_the_same_idempotency_key_makes_the_images_once_the_broker_is_back(
