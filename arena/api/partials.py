@@ -72,8 +72,8 @@ def partials_handed(emit: Callable[[bytes], None]) -> Iterator[None]:
 
 def partials_relayed(job_id: uuid.UUID, deadline: float) -> Iterator[bytes]:
     """The job's partial images from its Redis list as they arrive, until it is finished (then
-    what is left on the list) or the deadline passes. With Redis away, none: the job is
-    waited for in the database, and its caller gets the final event alone."""
+    what is left on the list) or the deadline passes; with Redis away, none (the caller then
+    gets the final event alone)."""
     key = CHANNEL.format(job_id=job_id)
     client = _redis()
     try:
@@ -86,10 +86,7 @@ def partials_relayed(job_id: uuid.UUID, deadline: float) -> Iterator[bytes]:
                     yield rest
                 return
     except redis.RedisError:
-        from arena.api.services import image_job_wait
-
         log.warning("partial images of job %s not relayed: Redis is unreachable", job_id)
-        image_job_wait(job_id=job_id, timeout=max(0.0, deadline - time.monotonic()))
     finally:
         with suppress(redis.RedisError):
             client.delete(key)
