@@ -30,6 +30,10 @@ def schedule(sender: Celery, **kwargs: object) -> None:
             "task": "arena.catalog.tasks.generations_requeue_stale_run",
             "schedule": float(settings.ARENA_REQUEUE_EVERY_SECONDS),
         },
+        "requeue-stale-api-jobs": {
+            "task": "arena.api.tasks.image_jobs_requeue_stale_run",
+            "schedule": float(settings.ARENA_REQUEUE_EVERY_SECONDS),
+        },
         "poll-generation-batches": {
             "task": "arena.catalog.tasks.generation_batches_poll_run",
             "schedule": float(settings.ARENA_BATCH_POLL_EVERY_SECONDS),

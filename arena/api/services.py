@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from PIL import Image
 
@@ -157,6 +158,21 @@ def _enqueue(job_id: uuid.UUID) -> None:
         finished_at=timezone.now(),
     )
     _inputs_delete(job)
+
+
+def image_jobs_requeue_stale() -> int:
+    """Send back to a worker the jobs whose worker died (running past the lease) that are
+    still worth finishing: an asynchronous one, whose caller polls or waits for the webhook,
+    and one whose provider job is paid for already (resumed, not bought again). A plain
+    request's caller gave up at its deadline. Returns how many were sent."""
+    stale = list(
+        ImageJob.objects.claimable(lease_seconds=settings.ARENA_GENERATION_LEASE_SECONDS)
+        .filter(Q(delivery__isnull=False) | Q(job__isnull=False), status=ImageJob.Status.RUNNING)
+        .values_list("pk", flat=True)
+    )
+    for job_id in stale:
+        _enqueue(job_id)
+    return len(stale)
 
 
 def image_job_execute(*, job_id: str | uuid.UUID) -> ImageJob | None:

@@ -14,7 +14,7 @@ from django.utils import timezone
 import gateway
 from arena.api import services
 from arena.api.models import ImageJob
-from arena.api.services import image_job_create, image_job_execute
+from arena.api.services import image_job_create, image_job_execute, image_jobs_requeue_stale
 from arena.catalog.models import ProviderCall
 from arena.catalog.services import catalog_sync
 from tests.arena.helpers import job_providers
@@ -30,8 +30,9 @@ class WorkerKilled(BaseException):
 
 
 @pytest.fixture
-def providers(monkeypatch):
-    monkeypatch.setattr(services, "_enqueue", lambda job_id: None)  # no queue: run by hand
+def providers():
+    # A job is sent to the queue when its transaction commits, which a test's never does:
+    # the tests run it by hand.
     with job_providers() as fakes:
         catalog_sync()
         yield fakes
@@ -147,6 +148,30 @@ def test_a_worker_killed_while_storing_the_outcome_stores_no_call_and_the_rerun_
     assert finished.status == ImageJob.Status.READY
     assert len(fal.submitted(FAL_MODEL)) == 1
     assert ProviderCall.objects.count() == 1
+
+
+def test_the_requeue_pass_sends_a_dead_workers_paid_job_to_be_resumed(fal, monkeypatch, settings):
+    job = api_job()
+    killed_after(monkeypatch, "_job_store", job)
+    lease_runs_out(job, settings)
+
+    assert image_jobs_requeue_stale() == 1
+
+    job.refresh_from_db()
+    assert job.status == ImageJob.Status.READY
+    assert len(fal.submitted(FAL_MODEL)) == 1
+    assert ProviderCall.objects.count() == 1
+
+
+def test_the_requeue_pass_leaves_a_plain_request_nobody_waits_for_and_nothing_paid(
+    fal, monkeypatch, settings
+):
+    job = api_job()
+    ImageJob.objects.filter(pk=job.pk).update(status=ImageJob.Status.RUNNING)
+    lease_runs_out(job, settings)
+
+    assert image_jobs_requeue_stale() == 0
+    assert not fal.submitted(FAL_MODEL)
 
 
 def _killed(**kwargs) -> None:
