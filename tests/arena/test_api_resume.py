@@ -176,3 +176,14 @@ def test_the_requeue_pass_leaves_a_plain_request_nobody_waits_for_and_nothing_pa
 
 def _killed(**kwargs) -> None:
     raise WorkerKilled
+
+
+def test_beat_runs_the_api_jobs_requeue_pass_as_often_as_the_generations_one(settings):
+    from arena.celery import app
+
+    schedule = {entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()}
+
+    assert (
+        schedule["arena.api.tasks.image_jobs_requeue_stale_run"]
+        == settings.ARENA_REQUEUE_EVERY_SECONDS
+    )
