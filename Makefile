@@ -81,6 +81,7 @@ demo: $(RUN_INSTALLED)
 	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Needs PostgreSQL and Redis on this machine (or DATABASE_URL and REDIS_URL); see deploy/serve.sh.
+# WEB_INSTANCES=2 make serve: two gunicorn instances in nginx's upstream, as two machines.
 serve: $(RUN_INSTALLED) nginx
 	HOST=$(HOST) PORT=$(SERVE_PORT) deploy/serve.sh
 

@@ -75,14 +75,17 @@ class Heartbeat(bootsteps.StartStopStep):
 app.steps["consumer"].add(Heartbeat)
 
 
-def task_send(name: str, *args: object, task_id: str | None = None) -> None:
-    """Send the task registered as `name` (eager mode runs it here and now).
+def task_send(name: str, *args: object, task_id: str | None = None) -> bool:
+    """Send the task registered as `name` (eager mode runs it here and now); False if the
+    broker could not take it (see _broker_guard), for a caller that must say so at once.
 
     Services send their tasks by name: a tasks module imports its service, so the service
     importing the tasks module back would close a circle.
     """
     with _broker_guard(name):
         _task(name).apply_async(args=args, task_id=task_id)
+        return True
+    return False
 
 
 def tasks_send(name: str, calls: Iterable[tuple[object, ...]]) -> None:
@@ -101,8 +104,10 @@ def _broker_guard(name: str) -> Iterator[None]:
     and beat's passes send it again once the broker is back."""
     try:
         yield
-    except OperationalError:
-        logger.warning("The task broker is unreachable; %s was not sent this time.", name)
+    except OperationalError as error:
+        logger.warning(
+            "The task broker is unreachable (%s); %s was not sent this time.", error, name
+        )
 
 
 def _task(name: str) -> Task:

@@ -7,7 +7,9 @@
 # Environment (all optional): PORT (https, 8443), HOST (127.0.0.1), DATABASE_URL (the local
 # PostgreSQL, database arena_serve, made if missing), REDIS_URL (the local Redis, db 0),
 # SERVE_DIR (var/serve), SEED_ARGS (seed_demo's arguments when the database is empty:
-# "--votes 600").
+# "--votes 600"), WEB_INSTANCES (1: how many gunicorn instances, each with its own socket,
+# control socket, pid file and log, behind one nginx upstream, as machines would be; each
+# runs GUNICORN_WORKERS processes of GUNICORN_THREADS threads, deploy/gunicorn.conf.py).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -40,8 +42,14 @@ export SECURE_HSTS_SECONDS="${SECURE_HSTS_SECONDS:-0}"
 export MEDIA_ROOT="$SERVE_DIR/media" STATIC_ROOT="$SERVE_DIR/static"
 export STATICFILES_BACKEND=django.contrib.staticfiles.storage.ManifestStaticFilesStorage
 export ARENA_ACCEL_REDIRECT_PREFIX=/protected-media
-export GUNICORN_BIND="unix:$SERVE_DIR/gunicorn.sock"
-export GUNICORN_CONTROL_SOCKET="$SERVE_DIR/gunicorn.ctl" GUNICORN_PIDFILE="$SERVE_DIR/gunicorn.pid"
+WEB_INSTANCES="${WEB_INSTANCES:-1}"
+# The first gunicorn instance's files are gunicorn.sock, .ctl, .pid and .log; the others'
+# gunicorn-2.sock and so on.
+web_name() { if [ "$1" = 1 ]; then echo gunicorn; else echo "gunicorn-$1"; fi; }
+UPSTREAM_SERVERS=""
+for instance in $(seq "$WEB_INSTANCES"); do
+	UPSTREAM_SERVERS+="${UPSTREAM_SERVERS:+\\n    }server unix:$SERVE_DIR/$(web_name "$instance").sock;"
+done
 # The demo's tuning (as make demo): a few models and prompts, ranked from fewer votes.
 export ARENA_RENDITIONS="${ARENA_RENDITIONS:-8}" ARENA_IMAGE_SIZE="${ARENA_IMAGE_SIZE:-640}"
 export ARENA_MIN_VOTES="${ARENA_MIN_VOTES:-10}" ARENA_CATEGORY_MIN_VOTES="${ARENA_CATEGORY_MIN_VOTES:-25}"
@@ -84,7 +92,7 @@ fi
 
 # deploy/nginx.conf with this machine's paths, port and certificate, inside a main config
 # whose pid, logs and temporary files live under SERVE_DIR: no system nginx involved.
-sed -e "s|server 127.0.0.1:8000;|server unix:$SERVE_DIR/gunicorn.sock;|" \
+sed -e "s|server 127.0.0.1:8000;|$UPSTREAM_SERVERS|" \
 	-e "/listen 80;/d" \
 	-e "s|listen 443 ssl;|listen $HOST:$PORT ssl;|" \
 	-e "s|server_name arena.example.org;|server_name $HOST;|" \
@@ -102,7 +110,10 @@ events { worker_connections 1024; }
 http {
     include /etc/nginx/mime.types;
     sendfile on;
-    access_log $LOG_DIR/nginx-access.log combined buffer=64k flush=5s;
+    # combined, and which gunicorn instance answered
+    log_format arena '\$remote_addr - \$remote_user [\$time_local] "\$request" \$status '
+                     '\$body_bytes_sent "\$http_referer" "\$http_user_agent" \$upstream_addr';
+    access_log $LOG_DIR/nginx-access.log arena buffer=64k flush=5s;
     client_body_temp_path $NGINX_DIR/client_body;
     proxy_temp_path $NGINX_DIR/proxy;
     fastcgi_temp_path $NGINX_DIR/fastcgi;
@@ -123,8 +134,14 @@ stop() {
 trap 'stop; exit 0' INT TERM
 trap stop EXIT
 
-"$VENV/gunicorn" -c deploy/gunicorn.conf.py arena.wsgi >>"$LOG_DIR/gunicorn.log" 2>&1 &
-PIDS+=($!)
+for instance in $(seq "$WEB_INSTANCES"); do
+	name="$(web_name "$instance")"
+	# gunicorn 27's control socket is at one path per user unless told otherwise: one each.
+	GUNICORN_BIND="unix:$SERVE_DIR/$name.sock" GUNICORN_CONTROL_SOCKET="$SERVE_DIR/$name.ctl" \
+		GUNICORN_PIDFILE="$SERVE_DIR/$name.pid" \
+		"$VENV/gunicorn" -c deploy/gunicorn.conf.py arena.wsgi >>"$LOG_DIR/$name.log" 2>&1 &
+	PIDS+=($!)
+done
 # Each process's pool holds as many connections as it has threads, and the generation
 # worker one more that renews its leases (README, "Connections").
 DB_POOL_MAX_SIZE=33 "$VENV/celery" -A arena worker -Q generation --pool threads \
@@ -140,10 +157,18 @@ nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$LOG_DIR/nginx-error.log" -
 PIDS+=($!)
 
 URL="https://$HOST:$PORT/"
+# Every instance answers on its own socket (as nginx asks it: over TLS), then nginx.
+answers() {
+	for instance in $(seq "$WEB_INSTANCES"); do
+		curl -sf -o /dev/null --unix-socket "$SERVE_DIR/$(web_name "$instance").sock" \
+			-H "X-Forwarded-Proto: https" "http://$HOST/healthz" || return 1
+	done
+	curl -ksf -o /dev/null "${URL}healthz"
+}
 for attempt in $(seq 150); do
-	curl -ksf -o /dev/null "${URL}healthz" && break
+	answers && break
 	if [ "$attempt" = 150 ]; then
-		echo "$URL does not answer (see $LOG_DIR/nginx-error.log and gunicorn.log)."
+		echo "$URL does not answer (see $LOG_DIR/nginx-error.log and gunicorn*.log)."
 		exit 1
 	fi
 	sleep 0.2

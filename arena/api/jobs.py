@@ -12,7 +12,7 @@ import gateway
 from arena.api.models import ImageJob
 from arena.api.outputs import image_url, response_fields
 from arena.api.params import ApiError
-from arena.api.services import INTERNAL_ERROR, image_job_images
+from arena.api.services import INTERNAL_ERROR, QUEUE_UNAVAILABLE, image_job_images
 
 # What a failure of the providers means to the caller: (status, code, type).
 GATEWAY_ERRORS: dict[gateway.ErrorKind, tuple[int, str | None, str]] = {
@@ -48,6 +48,14 @@ def job_error(job: ImageJob) -> ApiError:
     """A failed job's failure, as the caller is told it."""
     if job.error_kind == INTERNAL_ERROR:
         return ApiError(500, job.error, kind="server_error")
+    if job.error_kind == QUEUE_UNAVAILABLE:
+        return ApiError(
+            503,
+            job.error,
+            code="service_unavailable",
+            kind="server_error",
+            retry_after=job.retry_after,
+        )
     status, code, kind = GATEWAY_ERRORS.get(job.error_kind, UPSTREAM_FAILURE)
     message = OUT_OF_CREDIT if job.error_kind == gateway.ErrorKind.QUOTA_EXHAUSTED else job.error
     return ApiError(

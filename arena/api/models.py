@@ -153,6 +153,12 @@ class ImageJob(models.Model):
     error_status = models.PositiveSmallIntegerField(null=True, blank=True)
     retry_after = models.FloatField(null=True, blank=True)
     runs = models.PositiveIntegerField(default=0, help_text="How many times a worker claimed it.")
+    job = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The provider's job making it (gateway.JobRef), stored as soon as the provider "
+        "accepted it: a worker that takes the job over resumes it instead of paying again.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     leased_until = models.DateTimeField(null=True, blank=True, help_text=LEASED_UNTIL_HELP)

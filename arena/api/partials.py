@@ -13,7 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 
 import redis
@@ -72,7 +72,8 @@ def partials_handed(emit: Callable[[bytes], None]) -> Iterator[None]:
 
 def partials_relayed(job_id: uuid.UUID, deadline: float) -> Iterator[bytes]:
     """The job's partial images from its Redis list as they arrive, until it is finished (then
-    what is left on the list) or the deadline passes."""
+    what is left on the list) or the deadline passes; with Redis away, none (the caller then
+    gets the final event alone)."""
     key = CHANNEL.format(job_id=job_id)
     client = _redis()
     try:
@@ -84,5 +85,8 @@ def partials_relayed(job_id: uuid.UUID, deadline: float) -> Iterator[bytes]:
                 while (rest := client.lpop(key)) is not None:
                     yield rest
                 return
+    except redis.RedisError:
+        log.warning("partial images of job %s not relayed: Redis is unreachable", job_id)
     finally:
-        client.delete(key)
+        with suppress(redis.RedisError):
+            client.delete(key)

@@ -20,11 +20,12 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from PIL import Image
 
 import gateway
-from arena.api.models import ApiKey, ImageJob
+from arena.api.models import ApiKey, ImageJob, JobDelivery
 from arena.api.outputs import (
     PRUNE_GRACE,
     OutputSpec,
@@ -47,6 +48,9 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 JOB_INPUTS = "job-inputs"  # edit sources and masks, until their job is done
 INTERNAL_ERROR = "internal"  # a job that failed for a reason of ours, not a provider's
+# A job the task broker (Redis) could not take, and when to try again: a restart's time.
+QUEUE_UNAVAILABLE = "queue_unavailable"
+QUEUE_RETRY_SECONDS = 10.0
 WAIT_FIRST_PAUSE, WAIT_LONGEST_PAUSE = 0.05, 0.5
 # Beyond the gateway's own timeout, how long the web waits for a worker to pick a job up:
 # with the default 180 s, nginx's 200 s read timeout for the API is never reached.
@@ -140,16 +144,38 @@ def _inputs_save(images: Iterable[bytes]) -> list[str]:
 
 
 def _enqueue(job_id: uuid.UUID) -> None:
+    """Send the job to a worker; if the broker cannot take it, fail the job now, so its caller
+    is told at once rather than when its wait runs out (no worker will ever see it)."""
     from arena.celery import task_send
 
     # The task's id is the job's, so a worker's log lines name the job they are about.
-    task_send("arena.api.tasks.image_job_run", str(job_id), task_id=str(job_id))
+    if task_send("arena.api.tasks.image_job_run", str(job_id), task_id=str(job_id)):
+        return
+    job = ImageJob.objects.get(pk=job_id)
+    ImageJob.objects.filter(pk=job_id, status=ImageJob.Status.QUEUED).update(
+        status=ImageJob.Status.FAILED,
+        error_kind=QUEUE_UNAVAILABLE,
+        error="The image service cannot take work right now. Try again in a moment.",
+        retry_after=QUEUE_RETRY_SECONDS,
+        sources=[],
+        mask="",
+        finished_at=timezone.now(),
+    )
+    _inputs_delete(job)
 
 
 def image_jobs_requeue_stale() -> int:
     """Send again the jobs whose worker died (running past their lease) or whose task was lost
-    (queued past their patience)."""
-    stale = abandoned_take_back(ImageJob.objects.all())
+    (queued past their patience), where that is still worth it: an asynchronous job (its caller
+    polls or waits for the webhook), one whose provider job is paid for already (resumed, not
+    bought again), and one whose caller may still be waiting. Returns how many were sent."""
+    waiting_since = timezone.now() - timedelta(seconds=image_job_patience(None))
+    worth = (
+        Q(pk__in=JobDelivery.objects.values("job_id"))
+        | Q(job__isnull=False)
+        | Q(created_at__gte=waiting_since)
+    )
+    stale = abandoned_take_back(ImageJob.objects.filter(worth))
     for job_id in stale:
         transaction.on_commit(partial(_enqueue, job_id))
     return len(stale)
@@ -175,8 +201,12 @@ def _image_job_run(job: ImageJob, claimed_at: datetime) -> ImageJob | None:
     try:
         request = job.gateway_request()
         call = gateway.edit if job.operation == gateway.Operation.EDIT else gateway.generate
-        partials = job_partials(job)
-        result = call(request, partials=partials) if partials else call(request)
+        result = call(
+            request,
+            job=gateway.JobRef.from_dict(job.job) if job.job else None,
+            on_job=partial(_job_store, job, claimed_at),
+            partials=job_partials(job),
+        )
     except gateway.GatewayError as exc:
         return _job_finish(
             job,
@@ -221,6 +251,22 @@ def _image_job_run(job: ImageJob, claimed_at: datetime) -> ImageJob | None:
     return finished
 
 
+def _job_store(job: ImageJob, claimed_at: datetime, provider_job: gateway.JobRef) -> None:
+    """Keep the provider's job on the image job, committed before anyone waits on it, so a
+    worker that takes the job over resumes it rather than paying for a new one."""
+    with transaction.atomic():
+        stored = ImageJob.objects.filter(
+            pk=job.pk, status=ImageJob.Status.RUNNING, started_at=claimed_at
+        ).update(job=provider_job.to_dict())
+    if not stored:
+        log.warning(
+            "image job %s was taken over before its %s job %s was stored",
+            job.pk,
+            provider_job.provider,
+            provider_job.job_id,
+        )
+
+
 def _job_finish(
     job: ImageJob,
     claimed_at: datetime,
@@ -229,9 +275,9 @@ def _job_finish(
     error_kind: str = "",
     **outcome: Any,
 ) -> ImageJob | None:
-    """Record the calls, and the outcome unless another worker took the job over, in one
-    transaction (a worker that dies in between leaves neither); then remove the inputs. The
-    calls are recorded either way: a job is never resumed, so each run paid for its own."""
+    """Record the calls and the outcome in one transaction, so a worker that dies leaves both
+    or neither, and remove the inputs, unless another worker took the job over: then only the
+    calls the new holder will not record (the provider job it holds is its to record)."""
     attempts = list(attempts)
     changes = {
         "status": ImageJob.Status.FAILED if error_kind else ImageJob.Status.READY,
@@ -240,21 +286,30 @@ def _job_finish(
         "cost": sum((attempt.cost for attempt in attempts), Decimal("0")),
         "sources": [],
         "mask": "",
+        "job": None,
         "finished_at": timezone.now(),
         **outcome,
     }
     with transaction.atomic():
-        calls_record(attempts=attempts, source=job.source, model=job.model)
         updated = ImageJob.objects.held(job.pk, claimed_at).update(**changes)
+        if not updated:
+            held = ImageJob.objects.filter(pk=job.pk).values_list("job", flat=True).first()
+            if job_id := (held or {}).get("job_id"):
+                attempts = [a for a in attempts if a.provider_request_id != job_id]
+        calls_record(attempts=attempts, source=job.source, model=job.model)
     if not updated:
         log.warning("image job %s was taken over by another worker", job.pk)
         return None
-    for name in [*job.sources, *([job.mask] if job.mask else [])]:
-        default_storage.delete(name)
+    _inputs_delete(job)
     transaction.on_commit(partial(job_finished_ring, job.pk))
     for name, value in changes.items():  # the row as it now is, without reading it back
         setattr(job, name, value)
     return job
+
+
+def _inputs_delete(job: ImageJob) -> None:
+    for name in [*job.sources, *([job.mask] if job.mask else [])]:
+        default_storage.delete(name)
 
 
 def image_job_wait(*, job_id: uuid.UUID, timeout: float | None = None) -> ImageJob:

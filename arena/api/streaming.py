@@ -80,7 +80,7 @@ def images_stream(
     else:
         job = create()
         deadline = time.monotonic() + image_job_patience(job.timeout)
-        arriving = itertools.chain(partials_relayed(job.pk, deadline), [job.pk])
+        arriving = itertools.chain(partials_relayed(job.pk, deadline), _over(job.pk, deadline))
     first = next(arriving)
     if isinstance(first, uuid.UUID):
         # Finished, or timed out, with nothing shown yet: still time for a plain error.
@@ -112,6 +112,13 @@ def _run_here(create: Callable[[], ImageJob]) -> Iterator[bytes | uuid.UUID]:
         yield item
         if isinstance(item, uuid.UUID):
             return
+
+
+def _over(job_id: uuid.UUID, deadline: float) -> Iterator[uuid.UUID]:
+    """The job's id once it is finished or its deadline passed: partial images stop coming
+    early when Redis is away."""
+    image_job_wait(job_id=job_id, timeout=max(0.0, deadline - time.monotonic()))
+    yield job_id
 
 
 def _events(

@@ -41,6 +41,7 @@ from arena.api.jobs import job_body, job_data, job_description, job_error, job_f
 from arena.api.models import ApiKey, ImageJob
 from arena.api.params import TIMEOUT_HEADER, ApiError, ImageParams, image_params, request_timeout
 from arena.api.services import (
+    QUEUE_UNAVAILABLE,
     api_images_expire_if_due,
     api_key_check,
     image_job_create,
@@ -267,6 +268,9 @@ def _images(
         create=create,
     )
     if later is not None:
+        job.refresh_from_db()  # sent to the queue on commit, which may have refused it
+        if job.error_kind == QUEUE_UNAVAILABLE:
+            raise job_error(job)
         response = JsonResponse(job_body(job), status=202)
     else:
         job = _outcome(image_job_wait(job_id=job.pk))

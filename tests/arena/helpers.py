@@ -236,3 +236,18 @@ class CeleryProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens there: the shared Redis is never stopped
+
+
+def broker_unreachable(monkeypatch) -> None:
+    """Celery sends for real, to a broker that is not there, until the test ends. The app's
+    connection pools are set aside too: one made for the dead broker would outlive the test
+    and fail every later test's sends."""
+    from arena.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+    monkeypatch.setitem(app.conf, "broker_url", DEAD_REDIS)
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)

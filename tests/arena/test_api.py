@@ -489,7 +489,9 @@ def requests_seen(monkeypatch):
     for name in ("generate", "edit"):
         real = getattr(gateway, name)
         monkeypatch.setattr(
-            gateway, name, lambda request, real=real: seen.append(request) or real(request)
+            gateway,
+            name,
+            lambda request, real=real, **options: seen.append(request) or real(request, **options),
         )
     return seen
 
@@ -641,7 +643,7 @@ def test_when_no_worker_picks_the_job_up_the_caller_gets_a_504(
 
 
 def test_a_fault_of_ours_in_a_job_is_a_500_at_once(key, monkeypatch, caplog):
-    def broken(request):
+    def broken(request, **options):
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(gateway, "generate", broken)

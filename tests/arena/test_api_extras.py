@@ -31,7 +31,9 @@ def requests_seen(monkeypatch):
     for name in ("generate", "edit"):
         real = getattr(gateway, name)
         monkeypatch.setattr(
-            gateway, name, lambda request, real=real: seen.append(request) or real(request)
+            gateway,
+            name,
+            lambda request, real=real, **options: seen.append(request) or real(request, **options),
         )
     return seen
 

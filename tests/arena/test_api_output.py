@@ -75,9 +75,9 @@ def provider_answers(monkeypatch):
     def answer(images=None, tokens=None):
         real = gateway.generate
 
-        def generate(request):
+        def generate(request, **options):
             seen.append(request)
-            result = real(request)
+            result = real(request, **options)
             return dataclasses.replace(
                 result,
                 images=images or result.images,

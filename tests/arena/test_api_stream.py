@@ -151,7 +151,7 @@ def test_every_image_of_a_streamed_request_comes_as_a_completed_event(client):
 
 
 def test_a_failure_before_the_first_event_is_an_ordinary_error(client, monkeypatch):
-    def fail(request, *, partials=None):
+    def fail(request, **options):
         raise gateway.GatewayError(gateway.ErrorKind.SERVER_ERROR, "The provider broke.")
 
     monkeypatch.setattr(gateway, "generate", fail)
@@ -164,7 +164,7 @@ def test_a_failure_before_the_first_event_is_an_ordinary_error(client, monkeypat
 
 
 def test_a_failure_after_the_first_event_is_an_error_event_the_sdk_raises(client, monkeypatch):
-    def shown_then_failed(request, *, partials=None):
+    def shown_then_failed(request, *, partials, **options):
         partials.emit(png_bytes())
         raise gateway.GatewayError(gateway.ErrorKind.SERVER_ERROR, "The provider broke.")
 

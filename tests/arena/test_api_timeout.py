@@ -29,7 +29,11 @@ def key():
 def requests_seen(monkeypatch):
     seen = []
     real = gateway.generate
-    monkeypatch.setattr(gateway, "generate", lambda request: seen.append(request) or real(request))
+    monkeypatch.setattr(
+        gateway,
+        "generate",
+        lambda request, **options: seen.append(request) or real(request, **options),
+    )
     return seen
 
 

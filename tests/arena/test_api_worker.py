@@ -89,7 +89,7 @@ def worker_log_says(process, pattern: str, timeout: float = 10) -> bool:
 
 @pytest.fixture
 def web_never_calls_the_gateway(monkeypatch):
-    def refuse(request):
+    def refuse(request, **options):
         raise AssertionError("the web process called the gateway")
 
     monkeypatch.setattr(gateway, "generate", refuse)

@@ -54,7 +54,11 @@ def test_a_run_shows_the_images_the_provider_time_and_the_cost():
 def test_only_the_forms_own_fields_reach_the_gateway(monkeypatch):
     seen = []
     real = gateway.generate
-    monkeypatch.setattr(gateway, "generate", lambda request: seen.append(request) or real(request))
+    monkeypatch.setattr(
+        gateway,
+        "generate",
+        lambda request, **options: seen.append(request) or real(request, **options),
+    )
 
     play(Client(), model="blockworld", prompt="a cat", size="512x512", n="1", extra_field="x")
 
@@ -65,7 +69,11 @@ def test_only_the_forms_own_fields_reach_the_gateway(monkeypatch):
 def test_every_run_gets_a_fresh_secret_seed_that_no_visitor_chooses_or_sees(monkeypatch):
     seen = []
     real = gateway.generate
-    monkeypatch.setattr(gateway, "generate", lambda request: seen.append(request) or real(request))
+    monkeypatch.setattr(
+        gateway,
+        "generate",
+        lambda request, **options: seen.append(request) or real(request, **options),
+    )
     fields = {"model": "blockworld", "prompt": "a cat", "size": "512x512", "n": "1"}
 
     pages = [play(Client(), **fields, seed="42").content.decode() for _ in range(3)]

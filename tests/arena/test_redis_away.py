@@ -13,12 +13,10 @@ from arena.battles.models import Vote
 from arena.catalog.models import Generation
 from arena.celery import tasks_send
 from arena.ratings.services import ratings_refresh, ratings_refresh_when_stale
-from tests.arena.helpers import open_battle
+from tests.arena.helpers import DEAD_REDIS, broker_unreachable, open_battle
 from tests.factories import AIModelFactory, GenerationFactory, PromptFactory
 
 pytestmark = pytest.mark.django_db
-
-DEAD_REDIS = "redis://127.0.0.1:1/0"
 
 
 @pytest.fixture
@@ -100,19 +98,12 @@ def test_ratings_refit_without_the_lock_and_no_refit_after_a_vote_starts(
     assert [run.arena for run in ratings_refresh()] == ["t2i", "edit"]
 
 
-def test_work_that_cannot_reach_the_broker_stays_queued_for_the_next_pass(settings, battles):
-    from arena.celery import app
-
+def test_work_that_cannot_reach_the_broker_stays_queued_for_the_next_pass(battles, monkeypatch):
     generation = Generation.objects.first()
     Generation.objects.filter(pk=generation.pk).update(status=Generation.Status.QUEUED)
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    app.conf.task_always_eager = False
-    app.conf.broker_url = DEAD_REDIS
-    try:
-        tasks_send("arena.catalog.tasks.generation_run", [(generation.pk,)])
-    finally:
-        app.conf.task_always_eager = True
-        app.conf.broker_url = settings.CELERY_BROKER_URL
+    broker_unreachable(monkeypatch)
+
+    tasks_send("arena.catalog.tasks.generation_run", [(generation.pk,)])
 
     generation.refresh_from_db()
     assert generation.status == Generation.Status.QUEUED  # for beat's requeue pass to send

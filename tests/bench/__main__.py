@@ -5,7 +5,8 @@ import sys
 import time
 
 SECTIONS = [
-    "arena", "memory", "gateway", "local", "ratings", "sampler", "categories", "recovery", "api", "load",
+    "arena", "memory", "gateway", "local", "ratings", "sampler", "categories",
+    "recovery", "api", "load",
 ]  # fmt: skip
 
 

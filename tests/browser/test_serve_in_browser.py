@@ -3,110 +3,26 @@ workers and beat, DEBUG off, secure cookies) on a port of its own. Over https a 
 their session, votes, and a curator signs in to the admin; battle images come through nginx's
 X-Accel-Redirect without the headers that would date them."""
 
-import os
-import shutil
-import signal
-import subprocess
-import tempfile
-from pathlib import Path
-from urllib.parse import urlsplit
-
-import psycopg
 import pytest
+
+from tests.serve_stack import serve_stack
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
 PORT = 18843
-PROMPTS = """
-[[t2i]]
-text = "A red ball on the left and a blue cube on the right"
-tags = ["positions"]
-
-[[t2i]]
-text = "Three yellow stars above a green hill at night"
-tags = ["counts"]
-"""
-
-
-def postgres_url() -> str:
-    """The test run's PostgreSQL, with a database of the stack's own."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        pytest.skip("make serve runs on PostgreSQL (required under CI=true)")
-    parts = urlsplit(url)
-    return parts._replace(path=f"{parts.path}_served").geturl()
-
-
-def drop_database(url: str) -> None:
-    parts = urlsplit(url)
-    admin = parts._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {parts.path.lstrip('/')} WITH (FORCE)")
 
 
 @pytest.fixture
 def served():
-    if not shutil.which("nginx"):
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Debian's nginx is missing: `make test` installs it")
-        pytest.skip("needs Debian's nginx (make nginx installs it)")
-    if not os.environ.get("REDIS_URL"):
-        pytest.skip("make serve runs on Redis (required under CI=true)")
-    database_url = postgres_url()
-    drop_database(database_url)
-    # Not under pytest's scratch (mode 700): nginx's workers run as nobody when the tests run
-    # as root, and must reach the socket and the media.
-    scratch = Path(tempfile.mkdtemp(prefix="arena-serve-test-"))
-    scratch.chmod(0o755)
-    (scratch / "prompts.toml").write_text(PROMPTS)
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "PORT": str(PORT),
-        "SERVE_DIR": str(scratch / "serve"),
-        "SEED_ARGS": f"--votes 0 --prompts {scratch / 'prompts.toml'}",
-        "ARENA_RENDITIONS": "1",
-        "ARENA_IMAGE_SIZE": "256",
-        "GATEWAY_LOCAL_LATENCY_SCALE": "0",
-    }
-    for name in ("SECRET_KEY", "ALLOWED_HOSTS", "ARENA_HTTPS", "CELERY_TASK_ALWAYS_EAGER"):
-        env.pop(name, None)  # the test run's plain-http settings: the stack sets its own
-    stack = subprocess.Popen(
-        [str(ROOT / "deploy" / "serve.sh")],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        output = []
-        for line in stack.stdout:
-            output.append(line.decode())
-            if "Image Arena is at" in output[-1]:
-                break
-        else:
-            pytest.fail("deploy/serve.sh stopped before serving:\n" + "".join(output))
-        subprocess.run(
-            [str(ROOT / ".venv/bin/python"), "manage.py", "createsuperuser", "--noinput"],
-            env={
-                **env,
-                "SECRET_KEY": (scratch / "serve" / "secret_key").read_text().strip(),
-                "DB_POOL": "0",
-                "DJANGO_SUPERUSER_USERNAME": "curator",
-                "DJANGO_SUPERUSER_EMAIL": "curator@example.org",
-                "DJANGO_SUPERUSER_PASSWORD": "a-long-curator-password",
-            },
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
+    with serve_stack(port=PORT, database="served") as stack:
+        stack.manage(
+            "createsuperuser",
+            "--noinput",
+            DJANGO_SUPERUSER_USERNAME="curator",
+            DJANGO_SUPERUSER_EMAIL="curator@example.org",
+            DJANGO_SUPERUSER_PASSWORD="a-long-curator-password",
         )
-        yield f"https://127.0.0.1:{PORT}"
-    finally:
-        stack.send_signal(signal.SIGINT)  # Ctrl-C: serve.sh stops what it started
-        stack.wait(timeout=60)
-        drop_database(database_url)
-        shutil.rmtree(scratch)
+        yield stack.url
 
 
 def test_over_tls_a_visitor_keeps_the_session_votes_and_a_curator_signs_in(browser, served):
