@@ -14,8 +14,13 @@ from django.utils import timezone
 import gateway
 from arena.api import services
 from arena.api.models import ImageJob
-from arena.api.services import image_job_create, image_job_execute, image_jobs_requeue_stale
-from arena.catalog.models import ProviderCall
+from arena.api.services import (
+    image_job_create,
+    image_job_execute,
+    image_job_patience,
+    image_jobs_requeue_stale,
+)
+from arena.catalog.models import AIModel, ProviderCall
 from arena.catalog.services import catalog_sync
 from tests.arena.helpers import job_providers
 
@@ -56,7 +61,8 @@ def replicate(providers, monkeypatch):
 
 def api_job() -> ImageJob:
     request = gateway.ImageRequest(model=MODEL, prompt="a lighthouse at dusk", seed=7)
-    return image_job_create(request=request, edit=False, source=ImageJob.Source.API)
+    model = AIModel.objects.get(slug=MODEL)
+    return image_job_create(request=request, model=model, edit=False, source=ImageJob.Source.API)
 
 
 def killed_after(monkeypatch, name: str, job: ImageJob) -> None:
@@ -75,7 +81,9 @@ def killed_after(monkeypatch, name: str, job: ImageJob) -> None:
 
 def lease_runs_out(job: ImageJob, settings) -> None:
     long_ago = timezone.now() - timedelta(seconds=settings.ARENA_GENERATION_LEASE_SECONDS + 1)
-    ImageJob.objects.filter(pk=job.pk).update(started_at=long_ago)
+    ImageJob.objects.filter(pk=job.pk).update(
+        started_at=long_ago, leased_until=timezone.now() - timedelta(seconds=1)
+    )
 
 
 def test_a_worker_killed_after_fal_took_the_job_leaves_it_on_the_api_job(fal, monkeypatch):
@@ -150,12 +158,15 @@ def test_a_worker_killed_while_storing_the_outcome_stores_no_call_and_the_rerun_
     assert ProviderCall.objects.count() == 1
 
 
-def test_the_requeue_pass_sends_a_dead_workers_paid_job_to_be_resumed(fal, monkeypatch, settings):
+def test_the_requeue_pass_sends_a_dead_workers_paid_job_to_be_resumed(
+    fal, monkeypatch, settings, django_capture_on_commit_callbacks
+):
     job = api_job()
     killed_after(monkeypatch, "_job_store", job)
     lease_runs_out(job, settings)
 
-    assert image_jobs_requeue_stale() == 1
+    with django_capture_on_commit_callbacks(execute=True):  # its task is sent on commit
+        assert image_jobs_requeue_stale() == 1
 
     job.refresh_from_db()
     assert job.status == ImageJob.Status.READY
@@ -167,11 +178,26 @@ def test_the_requeue_pass_leaves_a_plain_request_nobody_waits_for_and_nothing_pa
     fal, monkeypatch, settings
 ):
     job = api_job()
-    ImageJob.objects.filter(pk=job.pk).update(status=ImageJob.Status.RUNNING)
+    given_up = timezone.now() - timedelta(seconds=image_job_patience(None) + 1)
+    ImageJob.objects.filter(pk=job.pk).update(status=ImageJob.Status.RUNNING, created_at=given_up)
     lease_runs_out(job, settings)
 
     assert image_jobs_requeue_stale() == 0
     assert not fal.submitted(FAL_MODEL)
+
+
+def test_the_requeue_pass_sends_a_plain_request_whose_caller_may_still_wait(
+    fal, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    job = api_job()
+    ImageJob.objects.filter(pk=job.pk).update(status=ImageJob.Status.RUNNING)
+    lease_runs_out(job, settings)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert image_jobs_requeue_stale() == 1
+    job.refresh_from_db()
+    assert job.status == ImageJob.Status.READY
+    assert len(fal.submitted(FAL_MODEL)) == 1
 
 
 def _killed(**kwargs) -> None:
