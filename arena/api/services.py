@@ -168,12 +168,20 @@ def image_jobs_requeue_stale() -> int:
     """Send again the jobs whose worker died (running past their lease) or whose task was lost
     (queued past their patience), where that is still worth it: an asynchronous job (its caller
     polls or waits for the webhook), one whose provider job is paid for already (resumed, not
-    bought again), and one whose caller may still be waiting. Returns how many were sent."""
-    waiting_since = timezone.now() - timedelta(seconds=image_job_patience(None))
+    bought again), and one whose caller may still be waiting. The others are failed: their
+    caller was answered with a timeout long ago, and nothing is paid for them. Returns how many
+    were sent."""
+    now = timezone.now()
     worth = (
         Q(pk__in=JobDelivery.objects.values("job_id"))
         | Q(job__isnull=False)
-        | Q(created_at__gte=waiting_since)
+        | Q(created_at__gte=now - timedelta(seconds=image_job_patience(None)))
+    )
+    ImageJob.objects.exclude(worth).abandoned().update(
+        status=ImageJob.Status.FAILED,
+        error_kind=INTERNAL_ERROR,
+        error="The worker running this job stopped after its caller had stopped waiting.",
+        finished_at=now,
     )
     stale = abandoned_take_back(ImageJob.objects.filter(worth))
     for job_id in stale:

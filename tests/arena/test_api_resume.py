@@ -174,7 +174,7 @@ def test_the_requeue_pass_sends_a_dead_workers_paid_job_to_be_resumed(
     assert ProviderCall.objects.count() == 1
 
 
-def test_the_requeue_pass_leaves_a_plain_request_nobody_waits_for_and_nothing_paid(
+def test_the_requeue_pass_fails_a_plain_request_nobody_waits_for_and_pays_nothing(
     fal, monkeypatch, settings
 ):
     job = api_job()
@@ -184,6 +184,9 @@ def test_the_requeue_pass_leaves_a_plain_request_nobody_waits_for_and_nothing_pa
 
     assert image_jobs_requeue_stale() == 0
     assert not fal.submitted(FAL_MODEL)
+    job.refresh_from_db()
+    assert job.status == ImageJob.Status.FAILED  # not left "running" for ever
+    assert "stopped waiting" in job.error
 
 
 def test_the_requeue_pass_sends_a_plain_request_whose_caller_may_still_wait(
