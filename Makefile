@@ -85,9 +85,10 @@ demo: $(RUN_INSTALLED)
 serve: $(RUN_INSTALLED) nginx
 	HOST=$(HOST) PORT=$(SERVE_PORT) deploy/serve.sh
 
-# Two pytest-xdist workers, a test file each at a time (a file's fixtures stay together): much
-# of a test's time is spent waiting on PostgreSQL, Chromium or a Celery worker, so two keep
-# both cores busy. TEST_WORKERS=0 runs them in this process.
+# Two pytest-xdist workers, a test file each at a time (a file's fixtures stay together), and
+# the files whose tests run real processes one after another on one of them (tests/services.py):
+# much of a test's time is spent waiting on PostgreSQL, Chromium or a Celery worker, so two
+# keep both cores busy. TEST_WORKERS=0 runs them in this process.
 TEST_WORKERS ?= 2
 test: install chromium nginx lint
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)

@@ -125,10 +125,22 @@ EOF
 nginx -t -q -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$LOG_DIR/nginx-error.log"
 
 PIDS=()
+# Ctrl-C: each process is asked to stop (workers finish their running tasks, gunicorn its
+# requests); whatever is still running after STOP_SECONDS is killed.
+STOP_SECONDS="${STOP_SECONDS:-20}"
 stop() {
 	trap - INT TERM EXIT
 	echo "Stopping Image Arena..."
 	for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	for _ in $(seq $((STOP_SECONDS * 5))); do
+		running=0
+		for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && running=1; done
+		[ "$running" = 0 ] && break
+		sleep 0.2
+	done
+	for pid in "${PIDS[@]}"; do
+		kill -0 "$pid" 2>/dev/null && { echo "Process $pid did not stop in ${STOP_SECONDS} s: killed."; kill -KILL "$pid" 2>/dev/null; }
+	done
 	wait || true
 }
 trap 'stop; exit 0' INT TERM

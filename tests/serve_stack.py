@@ -4,6 +4,7 @@ stopped as Ctrl-C stops it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -97,6 +98,7 @@ def serve_stack(*, port: int, database: str, **environ: str) -> Iterator[Stack]:
     }
     for name in ("SECRET_KEY", "ALLOWED_HOSTS", "ARENA_HTTPS", "CELERY_TASK_ALWAYS_EAGER"):
         env.pop(name, None)  # the test run's plain-http settings: the stack sets its own
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the browser tests', not production's
     stack = subprocess.Popen(
         [str(ROOT / "deploy" / "serve.sh")],
         env=env,
@@ -117,6 +119,12 @@ def serve_stack(*, port: int, database: str, **environ: str) -> Iterator[Stack]:
         yield Stack(f"https://127.0.0.1:{port}", serve_dir, env)
     finally:
         stack.send_signal(signal.SIGINT)  # Ctrl-C: serve.sh stops what it started
-        stack.wait(timeout=60)
-        drop_database(database_url)
-        shutil.rmtree(scratch)
+        try:
+            stack.wait(timeout=60)
+        finally:
+            # Whatever of the stack is left (its own session: nothing else is in the group)
+            # must not hold the port for the next run.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(stack.pid, signal.SIGKILL)
+            drop_database(database_url)
+            shutil.rmtree(scratch)

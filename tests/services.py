@@ -4,9 +4,11 @@ PostgreSQL and Redis on 127.0.0.1 are used whenever they answer; under CI=true t
 required, and a missing one fails the run instead of quietly falling back to SQLite.
 """
 
+import functools
 import os
 import socket
 import tempfile
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -84,6 +86,37 @@ def _separate_xdist_worker() -> None:
         ("MEDIA_ROOT", "arena-test-media-"),
     ):
         os.environ[variable] = tempfile.mkdtemp(prefix=f"{prefix}{worker}-")
+
+
+# Tests that run real processes (Celery workers, make serve's stack) wait on them with
+# deadlines; two at once on two cores starve each other past those deadlines.
+REAL_PROCESSES = ("worker", "serve")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile`, except that the files of tests marked as running real processes are
+    one unit: they run one after another on one worker while the other runs the rest.
+
+    (pytest-xdist's own `loadgroup` cannot do it with this pytest: it renames a test by
+    `item._nodeid`, which pytest 9 no longer reads.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    root = config.rootpath
+
+    class RealProcessesTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "real-processes" if _runs_real_processes(root / path) else path
+
+    return RealProcessesTogether(config, log)
+
+
+@functools.cache
+def _runs_real_processes(path: Path) -> bool:
+    text = path.read_text() if path.suffix == ".py" and path.exists() else ""
+    return any(f"pytest.mark.{marker}" in text for marker in REAL_PROCESSES)
 
 
 def pytest_report_header(config):

@@ -16,6 +16,8 @@ def environment(env: dict[str, str]) -> dict[str, str]:
     ours = {
         "DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER",
         "ARENA_HTTPS",
+        # the browser tests' (tests/browser/conftest.py), which a deploy check warns about
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
     }  # fmt: skip
     clean = {k: v for k, v in os.environ.items() if k not in ours}
     return {**clean, "DJANGO_SETTINGS_MODULE": "arena.settings", **env}

@@ -20,6 +20,8 @@ import gateway
 from gateway.routing import provider_key
 from tests.serve_stack import Stack, serve_stack
 
+pytestmark = pytest.mark.serve
+
 PORT = 18853
 HOST = f"127.0.0.1:{PORT}"
 WINDOW_PREFIX = "test-two-instances:window"

@@ -7,7 +7,7 @@ import pytest
 
 from tests.serve_stack import serve_stack
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.serve]
 
 PORT = 18843
 
