@@ -176,8 +176,8 @@ class LeaseKeeper:
             renewed = model._default_manager.filter(
                 reduce(or_, held), status=WorkStatus.RUNNING
             ).update(leased_until=Greatest(F("leased_until"), until))
-            if renewed < len(held):  # finished a moment ago, or taken over
-                log.info(
+            if renewed < len(held):  # finished a moment ago (as is usual), or taken over
+                log.debug(
                     "%d of %d %s claims are no longer held", len(held) - renewed, len(held),
                     model._meta.verbose_name,
                 )  # fmt: skip
