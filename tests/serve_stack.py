@@ -118,7 +118,10 @@ def serve_stack(*, port: int, database: str, **environ: str) -> Iterator[Stack]:
         env["SECRET_KEY"] = (serve_dir / "secret_key").read_text().strip()
         yield Stack(f"https://127.0.0.1:{port}", serve_dir, env)
     finally:
-        stack.send_signal(signal.SIGINT)  # Ctrl-C: serve.sh stops what it started
+        # What Ctrl-C does (serve.sh traps INT and TERM alike). Not SIGINT itself: under
+        # pytest-xdist the worker ignores it, so the shell started here would too, and a shell
+        # cannot trap a signal ignored on entry.
+        stack.send_signal(signal.SIGTERM)
         try:
             stack.wait(timeout=60)
         finally:
