@@ -5,6 +5,8 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 
 import gateway
+from arena.api.services import api_key_create
+from arena.catalog.services import catalog_sync
 from tests.arena.helpers import reset_shared_state, use_local_gateway
 
 
@@ -53,3 +55,10 @@ def worker(settings):
         yield running
     app.conf.task_always_eager = True
     logging.getLogger().setLevel(root_level)
+
+
+@pytest.fixture
+def key() -> str:
+    """An API key's full text, with the catalog's models in the database (the API tests')."""
+    catalog_sync()
+    return api_key_create(name="tests")[1]

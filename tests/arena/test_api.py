@@ -45,12 +45,6 @@ GENERATIONS = "/openai/v1/images/generations"
 EDITS = "/openai/v1/images/edits"
 
 
-@pytest.fixture
-def key():
-    catalog_sync()
-    return api_key_create(name="tests")[1]
-
-
 def post_json(key, body, path=GENERATIONS):
     return Client().post(
         path,

@@ -34,12 +34,6 @@ BODY = {"model": "prism-2", "prompt": "A blue cube", "size": "256x256"}
 
 
 @pytest.fixture
-def key():
-    catalog_sync()
-    return api_key_create(name="tests")[1]
-
-
-@pytest.fixture
 def held(monkeypatch):
     """Jobs stay queued until the test runs them, as they do until a worker takes them."""
     monkeypatch.setattr(services, "_enqueue", lambda job_id: None)

@@ -15,9 +15,7 @@ from django.test import Client
 
 from arena.api import partials, services
 from arena.api.models import ImageJob
-from arena.api.services import api_key_create
 from arena.catalog.models import ProviderCall
-from arena.catalog.services import catalog_sync
 from arena.celery import app
 from tests.arena.helpers import DEAD_REDIS, broker_unreachable
 from tests.factories import png_bytes
@@ -27,12 +25,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 GENERATIONS = "/openai/v1/images/generations"
 BODY = {"model": "blockworld", "prompt": "a cat", "size": "64x64"}
-
-
-@pytest.fixture
-def key():
-    catalog_sync()
-    return api_key_create(name="tests")[1]
 
 
 @pytest.fixture

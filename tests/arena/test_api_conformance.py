@@ -35,12 +35,6 @@ GOOD = {"model": "lumen-xl", "prompt": "a red ball", "size": "64x64"}
 
 
 @pytest.fixture
-def key():
-    catalog_sync()
-    return api_key_create(name="tests")[1]
-
-
-@pytest.fixture
 def sdk(live_server):
     catalog_sync()
     return openai.OpenAI(

@@ -8,8 +8,6 @@ import pytest
 from django.test import Client
 
 import gateway
-from arena.api.services import api_key_create
-from arena.catalog.services import catalog_sync
 from tests.factories import png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -17,12 +15,6 @@ pytestmark = pytest.mark.django_db
 GENERATIONS = "/openai/v1/images/generations"
 EDITS = "/openai/v1/images/edits"
 BODY = {"model": "blockworld", "prompt": "a cat", "size": "64x64"}
-
-
-@pytest.fixture
-def key():
-    catalog_sync()
-    return api_key_create(name="tests")[1]
 
 
 @pytest.fixture

@@ -26,12 +26,6 @@ BODY = {"model": "prism-2", "prompt": "A blue cube", "size": "256x256"}
 DESCRIBED = ["X-Arena-Provider", "X-Arena-Attempts", "X-Arena-Cost-USD"]
 
 
-@pytest.fixture
-def key():
-    catalog_sync()
-    return api_key_create(name="tests")[1]
-
-
 def post(key, body, idempotency_key=None):
     headers = {"Authorization": f"Bearer {key}"}
     if idempotency_key is not None:

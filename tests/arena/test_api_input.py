@@ -6,7 +6,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from arena.api.services import api_key_create
 from arena.catalog.models import ProviderCall
 from arena.catalog.services import catalog_sync
 from tests.factories import png_bytes
@@ -16,12 +15,6 @@ pytestmark = pytest.mark.django_db
 GENERATIONS = "/openai/v1/images/generations"
 EDITS = "/openai/v1/images/edits"
 GOOD = {"model": "lumen-xl", "prompt": "a cat"}
-
-
-@pytest.fixture
-def key():
-    catalog_sync()
-    return api_key_create(name="tests")[1]
 
 
 def post_json(key, body: str | dict):

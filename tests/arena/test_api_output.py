@@ -37,12 +37,6 @@ EDITS = "/openai/v1/images/edits"
 BODY = {"model": "blockworld", "prompt": "a cat", "size": "64x64"}
 
 
-@pytest.fixture
-def key():
-    catalog_sync()
-    return api_key_create(name="tests")[1]
-
-
 def post_json(key, body):
     return Client().post(
         GENERATIONS,

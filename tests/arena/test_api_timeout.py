@@ -10,19 +10,11 @@ from hypothesis import strategies as st
 import gateway
 from arena.api.models import ImageJob
 from arena.api.params import ApiError, request_timeout
-from arena.api.services import api_key_create
-from arena.catalog.services import catalog_sync
 
 pytestmark = pytest.mark.django_db
 
 GENERATIONS = "/openai/v1/images/generations"
 BODY = {"model": "blockworld", "prompt": "a cat", "size": "64x64"}
-
-
-@pytest.fixture
-def key():
-    catalog_sync()
-    return api_key_create(name="tests")[1]
 
 
 @pytest.fixture

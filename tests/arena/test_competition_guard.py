@@ -8,7 +8,6 @@ import pytest
 from django.test import Client
 from PIL import Image, ImageDraw, ImageOps
 
-from arena.api.services import api_key_create
 from arena.catalog.models import Arena, Prompt, ProviderCall
 from arena.catalog.services import catalog_sync, edit_prompt_create
 from tests.factories import PromptFactory
@@ -63,12 +62,6 @@ TEXT_VARIANTS = {
     "full-width letter": TEXT.replace("A red", "\uff21 red"),
     "spaces and case": "  a RED ball on the left   and a blue cube ON the right ",
 }
-
-
-@pytest.fixture
-def key():
-    catalog_sync()
-    return api_key_create(name="tests")[1]
 
 
 @pytest.fixture(autouse=True)
