@@ -260,19 +260,7 @@ def _image_job_run(job: ImageJob, claimed_at: datetime) -> ImageJob | None:
 
 
 def _job_store(job: ImageJob, claimed_at: datetime, provider_job: gateway.JobRef) -> None:
-    """Keep the provider's job on the image job, committed before anyone waits on it, so a
-    worker that takes the job over resumes it rather than paying for a new one."""
-    with transaction.atomic():
-        stored = ImageJob.objects.filter(
-            pk=job.pk, status=ImageJob.Status.RUNNING, started_at=claimed_at
-        ).update(job=provider_job.to_dict())
-    if not stored:
-        log.warning(
-            "image job %s was taken over before its %s job %s was stored",
-            job.pk,
-            provider_job.provider,
-            provider_job.job_id,
-        )
+    ImageJob.objects.provider_job_keep(job.pk, claimed_at, provider_job)
 
 
 def _job_finish(

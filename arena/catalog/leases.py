@@ -31,6 +31,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+import gateway
+
 log = logging.getLogger(__name__)
 
 
@@ -90,6 +92,17 @@ class LeasedQuerySet(models.QuerySet[Any]):
     def held(self, pk: object, claimed_at: datetime) -> LeasedQuerySet:
         """The row, as long as the claim made at `claimed_at` holds it."""
         return self.filter(pk=pk, status=WorkStatus.RUNNING, started_at=claimed_at)
+
+    def provider_job_keep(self, pk: object, claimed_at: datetime, job: gateway.JobRef) -> None:
+        """Keep the provider's job on the row the claim holds, committed before anyone waits on
+        it, so a worker that takes the row over resumes the job rather than paying anew."""
+        with transaction.atomic():
+            stored = self.held(pk, claimed_at).update(job=job.to_dict())
+        if not stored:
+            log.warning(
+                "%s %s was taken over before its %s job %s was stored",
+                self.model._meta.verbose_name, pk, job.provider, job.job_id,
+            )  # fmt: skip
 
     def sent(self) -> int:
         """A task was sent for these queued rows: leave them to it for a while."""

@@ -476,16 +476,7 @@ def _lease_until_deadline(generation: Generation, claimed_at: datetime) -> None:
 
 
 def _job_store(generation: Generation, claimed_at: datetime, job: gateway.JobRef) -> None:
-    """Keep the provider's job on the generation, committed before anyone waits on it."""
-    with transaction.atomic():
-        stored = Generation.objects.held(generation.pk, claimed_at).update(job=job.to_dict())
-    if not stored:
-        log.warning(
-            "generation %s was taken over before its %s job %s was stored",
-            generation.pk,
-            job.provider,
-            job.job_id,
-        )
+    Generation.objects.provider_job_keep(generation.pk, claimed_at, job)
 
 
 def generation_job_ended(*, provider: str, job_id: str) -> bool:
