@@ -141,6 +141,12 @@ elif env_bool("DB_POOL", True):
             "max_idle": env_float("DB_POOL_MAX_IDLE", 300.0),
             "check": connection_check,
         },
+        # Parameters sent apart from the SQL, so a statement a connection runs again and again
+        # (every battle page and vote runs the same few) is prepared after its fifth run: the
+        # server parses and plans it once per connection, which halves its CPU per vote
+        # (`make bench`, "load"). Both need a connection of our own, not PgBouncer's.
+        "server_side_binding": True,
+        "prepare_threshold": 5,
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -10,6 +10,7 @@ from django.core.files.storage import default_storage
 from django.db import models
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 import gateway
 from arena.api.outputs import OutputSpec
@@ -159,7 +160,9 @@ class ImageJob(models.Model):
         help_text="The provider's job making it (gateway.JobRef), stored as soon as the provider "
         "accepted it: a worker that takes the job over resumes it instead of paying again.",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False
+    )  # set by a job run here
     started_at = models.DateTimeField(null=True, blank=True)
     leased_until = models.DateTimeField(null=True, blank=True, help_text=LEASED_UNTIL_HELP)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -23,10 +23,11 @@ from django.core.files.uploadedfile import UploadedFile
 from PIL import Image
 
 import gateway
+from arena.api.lookups import competition_prompts, model_named
 from arena.api.outputs import OutputRefused, OutputSpec, output_spec
 from arena.catalog.guard import image_phashes
 from arena.catalog.importing import unstorable
-from arena.catalog.models import AIModel, Arena, Prompt, new_seed
+from arena.catalog.models import AIModel, Arena, new_seed
 from arena.catalog.uploads import MAX_BYTES, UploadRejected, mask_image_clean, source_image_clean
 from gateway.normalize import QUALITY_LEVELS
 
@@ -180,7 +181,7 @@ def _not_in_competition(prompt: str, images: tuple[bytes, ...], *, edit: bool) -
     make it another prompt (arena.catalog.guard)."""
     arena = Arena.EDIT if edit else Arena.T2I
     sources = [phash for image in images for phash in image_phashes(image)]
-    if not Prompt.objects.in_competition_as(arena, prompt, sources):
+    if not competition_prompts(arena).reproduced_by(prompt, sources):
         return
     if edit:
         raise ApiError(
@@ -203,7 +204,7 @@ def _not_in_competition(prompt: str, images: tuple[bytes, ...], *, edit: bool) -
 def _model(slug: object) -> AIModel:
     if not isinstance(slug, str) or not slug:
         raise ApiError(400, "model is required: GET /openai/v1/models lists them.", param="model")
-    model = AIModel.objects.filter(slug=slug).first()
+    model = model_named(slug)
     if model is None:
         raise ApiError(
             404,

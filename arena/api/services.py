@@ -25,6 +25,7 @@ from django.utils import timezone
 from PIL import Image
 
 import gateway
+from arena.api.lookups import active_key, lookups_changed
 from arena.api.models import ApiKey, ImageJob, JobDelivery
 from arena.api.outputs import (
     PRUNE_GRACE,
@@ -74,7 +75,9 @@ def api_key_create(*, name: str, user_id: int | None = None) -> tuple[ApiKey, st
 def api_keys_revoke(*, key_ids: Iterable[int]) -> int:
     """Refuse these keys from now on; their calls stay in their owners' usage. Returns how
     many there were."""
-    return ApiKey.objects.filter(pk__in=list(key_ids)).update(active=False)
+    revoked = ApiKey.objects.filter(pk__in=list(key_ids)).update(active=False)
+    lookups_changed()
+    return revoked
 
 
 def api_key_check(*, presented: str) -> ApiKey | None:
@@ -82,13 +85,14 @@ def api_key_check(*, presented: str) -> ApiKey | None:
     parts = presented.split("-", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or not PREFIX.fullmatch(parts[1]):
         return None  # not a key: not looked up (a NUL in it would fail the query)
-    key = ApiKey.objects.filter(prefix=parts[1], active=True).first()
+    key = active_key(parts[1])
     if key is None or not hmac.compare_digest(key.secret_hash, _hash(parts[2])):
         return None
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         # A write per request would be a hot-path write for a date shown to the minute.
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now  # the row as this process keeps it (arena.api.lookups)
     return key
 
 
@@ -101,17 +105,20 @@ def image_job_create(
     api_key_id: int | None = None,
     output: OutputSpec | None = None,
     partial_images: int | None = None,
+    here: bool = False,
 ) -> ImageJob:
     """Store a checked request (`model` is the row of its model) as a job, and send the job to
     the generation queue once it is committed: at once, or when the caller's transaction
-    commits.
+    commits. With `here`, the job is the caller's to run (`image_job_run_here`), which stores
+    it once it is finished, with its calls, in one write: nothing needs to see it before (no
+    worker takes it, no requeue pass looks for it).
 
     Edit sources and the mask are stored under random names until the job is done (inputs
     of a job never stored are pruned with the stale ones). `partial_images` is a streamed
     request's (arena.api.streaming).
     """
     output = output or OutputSpec()
-    job = ImageJob.objects.create(
+    job = ImageJob(
         source=source,
         api_key_id=api_key_id,
         operation=gateway.Operation.EDIT if edit else gateway.Operation.GENERATE,
@@ -130,10 +137,22 @@ def image_job_create(
         output_compression=output.output_compression,
         background=output.background or "",
         partial_images=partial_images,
-        leased_until=queued_patience(),
+        created_at=timezone.now(),
     )
+    if here:
+        return job
+    job.leased_until = queued_patience()
+    job.save(force_insert=True)
     transaction.on_commit(partial(_enqueue, job.pk))
     return job
+
+
+def jobs_run_here() -> bool:
+    """Whether a request runs its own job in the web process (the embedded default: Celery
+    eager, no worker) rather than waiting for a worker to run it."""
+    from arena.celery import app
+
+    return bool(app.conf.task_always_eager)
 
 
 def _inputs_save(images: Iterable[bytes]) -> list[str]:
@@ -203,6 +222,17 @@ def image_job_execute(*, job_id: str | uuid.UUID) -> ImageJob | None:
     job = ImageJob.objects.select_related("model", "delivery").get(pk=job_id)
     with lease_kept(ImageJob, job.pk, claimed_at):
         return _image_job_run(job, claimed_at)
+
+
+def image_job_run_here(job: ImageJob) -> ImageJob:
+    """Run a job made to be run by its caller (`image_job_create(here=True)`) in this process,
+    and return it finished and stored. A process that dies meanwhile leaves nothing to resume:
+    its caller is gone with it, and nothing was stored."""
+    claimed_at = timezone.now()
+    job.status, job.started_at, job.runs = ImageJob.Status.RUNNING, claimed_at, 1
+    finished = _image_job_run(job, claimed_at)
+    assert finished is not None, "nothing else can take over a job that is not stored"
+    return finished
 
 
 def _image_job_run(job: ImageJob, claimed_at: datetime) -> ImageJob | None:
@@ -286,8 +316,14 @@ def _job_finish(
         "finished_at": timezone.now(),
         **outcome,
     }
+    inputs = [*job.sources, *([job.mask] if job.mask else [])]
     with transaction.atomic():
-        updated = ImageJob.objects.held(job.pk, claimed_at).update(**changes)
+        if job._state.adding:  # run by its caller, stored now (image_job_run_here)
+            _fields_set(job, changes)
+            job.save(force_insert=True)
+            updated = 1
+        else:
+            updated = ImageJob.objects.held(job.pk, claimed_at).update(**changes)
         if not updated:
             held = ImageJob.objects.filter(pk=job.pk).values_list("job", flat=True).first()
             if job_id := (held or {}).get("job_id"):
@@ -296,15 +332,23 @@ def _job_finish(
     if not updated:
         log.warning("image job %s was taken over by another worker", job.pk)
         return None
-    _inputs_delete(job)
+    _files_delete(inputs)
     transaction.on_commit(partial(job_finished_ring, job.pk))
-    for name, value in changes.items():  # the row as it now is, without reading it back
-        setattr(job, name, value)
+    _fields_set(job, changes)  # the row as it now is, without reading it back
     return job
 
 
+def _fields_set(job: ImageJob, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(job, name, value)
+
+
 def _inputs_delete(job: ImageJob) -> None:
-    for name in [*job.sources, *([job.mask] if job.mask else [])]:
+    _files_delete([*job.sources, *([job.mask] if job.mask else [])])
+
+
+def _files_delete(names: Iterable[str]) -> None:
+    for name in names:
         default_storage.delete(name)
 
 

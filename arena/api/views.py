@@ -45,7 +45,9 @@ from arena.api.services import (
     api_images_expire_if_due,
     api_key_check,
     image_job_create,
+    image_job_run_here,
     image_job_wait,
+    jobs_run_here,
 )
 from arena.api.streaming import images_stream
 from arena.api.webhooks import Later, api_job_create, async_options
@@ -250,6 +252,10 @@ def _images(
         _streamable(request, later)
         return images_stream(params, edit=edit, api_key=request.api_key, outcome=_outcome)
     base_url = request.build_absolute_uri("/")
+    key = idempotency_key(request.headers.get(IDEMPOTENCY_HEADER))
+    # Run by this request where no worker would: unless a retry may find it (its key is
+    # remembered with its stored job) or it is answered later.
+    here = later is None and key is None and jobs_run_here()
     create = partial(
         api_job_create,
         request=params.request,
@@ -260,10 +266,11 @@ def _images(
         response_format=params.response_format,
         base_url=base_url,
         output=params.output,
+        here=here,
     )
     job, replayed = idempotent_job(
         api_key_id=request.api_key.pk,
-        key=idempotency_key(request.headers.get(IDEMPOTENCY_HEADER)),
+        key=key,
         fingerprint=fingerprint,
         create=create,
     )
@@ -273,7 +280,7 @@ def _images(
             raise job_error(job)
         response = JsonResponse(job_body(job), status=202)
     else:
-        job = _outcome(image_job_wait(job_id=job.pk))
+        job = _outcome(_answer(job, here=here))
         data = job_data(job, response_format=params.response_format, base_url=base_url)
         response = JsonResponse(
             {"created": int(job.created_at.timestamp()), "data": data, **job_fields(job)}
@@ -329,6 +336,7 @@ def _run(
     params: ImageParams, *, edit: bool, source: str, api_key: ApiKey | None = None
 ) -> ImageJob:
     """The finished job, once a worker has made its images; its failure as an ApiError."""
+    here = jobs_run_here()
     job = image_job_create(
         request=params.request,
         model=params.model,
@@ -336,8 +344,14 @@ def _run(
         source=source,
         api_key_id=api_key.pk if api_key else None,
         output=params.output,
+        here=here,
     )
-    return _outcome(image_job_wait(job_id=job.pk))
+    return _outcome(_answer(job, here=here))
+
+
+def _answer(job: ImageJob, *, here: bool) -> ImageJob:
+    """The job finished: run by this request (stored claimed by it), or by a worker."""
+    return image_job_run_here(job) if here else image_job_wait(job_id=job.pk)
 
 
 def _outcome(job: ImageJob) -> ImageJob:

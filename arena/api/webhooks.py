@@ -48,6 +48,7 @@ from django.utils import timezone
 
 import gateway
 from arena.api.jobs import job_body
+from arena.api.lookups import lookups_changed
 from arena.api.models import ApiKey, ImageJob, JobDelivery, webhook_secret_new
 from arena.api.outputs import OutputSpec
 from arena.api.params import ApiError
@@ -171,9 +172,11 @@ def api_job_create(
     response_format: str,
     base_url: str,
     output: OutputSpec | None = None,
+    here: bool = False,
 ) -> ImageJob:
-    """An API request's job, queued; for one answered later, with how its answer is
-    delivered (`base_url`: where the request came, for the images' URLs), stored with it."""
+    """An API request's job, queued (or with `here`, claimed by the request to run itself);
+    for one answered later, with how its answer is delivered (`base_url`: where the request
+    came, for the images' URLs), stored with it."""
     create = partial(
         image_job_create,
         request=request,
@@ -182,6 +185,7 @@ def api_job_create(
         source=ImageJob.Source.API,
         api_key_id=api_key_id,
         output=output,
+        here=here,
     )
     if later is None:
         return create()  # one row: no transaction of its own
@@ -280,4 +284,5 @@ def api_key_webhook_secret_rotate(*, key_id: int) -> str:
     """A new webhook secret for the key: what is signed from now on is signed with it."""
     secret = webhook_secret_new()
     ApiKey.objects.filter(pk=key_id).update(webhook_secret=secret)
+    lookups_changed()
     return secret

@@ -7,7 +7,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -121,22 +121,12 @@ class PromptQuerySet(models.QuerySet["Prompt"]):
     def active(self) -> PromptQuerySet:
         return self.filter(active=True)
 
-    def in_competition_as(
-        self, arena: Arena, text: str, source_phashes: Iterable[str] = ()
-    ) -> list[Prompt]:
-        """The active prompts a request for this text (and, to edit, these source images)
-        would reproduce: text-to-image, the same text as guard.prompt_key reads it; editing,
-        any edit of a source that looks like one of these images (an edit keeps its source's
-        layout, so whatever the instruction says, the result would be close to the battle's)."""
+    def competition(self, arena: Arena) -> CompetitionPrompts:
+        """The active prompts of an arena, as the API's guard compares a request with them."""
+        rows = self.active().filter(arena=arena).values_list("pk", "fingerprint", "source_phash")
         if arena != Arena.EDIT:
-            return list(self.active().filter(fingerprint=Prompt.fingerprint_for(arena, text)))
-        wanted = list(source_phashes)
-        candidates = self.active().filter(arena=Arena.EDIT)
-        return [
-            prompt
-            for prompt in candidates.only("pk", "source_phash")
-            if any(near_duplicate(prompt.source_phash, phash) for phash in wanted)
-        ]
+            return CompetitionPrompts(arena, fingerprints={f: pk for pk, f, _ in rows})
+        return CompetitionPrompts(arena, phashes=[(phash, pk) for pk, _, phash in rows if phash])
 
     def in_category(self, category: Category) -> PromptQuerySet:
         """The prompts of a category (Prompt.categories_among says which)."""
@@ -204,6 +194,27 @@ class Prompt(models.Model):
         key = prompt_key(text)
         data = f"{arena}\0{key}\0{source_digest}".encode("utf-8", "surrogatepass")
         return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class CompetitionPrompts:
+    """The active prompts of one arena, held for comparing requests with them: by fingerprint
+    for text to image, by source image for editing (PromptQuerySet.competition)."""
+
+    arena: Arena
+    fingerprints: dict[str, int] = field(default_factory=dict)  # fingerprint -> prompt id
+    phashes: list[tuple[str, int]] = field(default_factory=list)  # (source phash, prompt id)
+
+    def reproduced_by(self, text: str, source_phashes: Iterable[str] = ()) -> list[int]:
+        """The prompts a request for this text (and, to edit, these source images) would
+        reproduce: text to image, the same text as guard.prompt_key reads it; editing, any
+        edit of a source that looks like one of these images (an edit keeps its source's
+        layout, so whatever the instruction says, the result would be close to the battle's)."""
+        if self.arena != Arena.EDIT:
+            found = self.fingerprints.get(Prompt.fingerprint_for(self.arena, text))
+            return [] if found is None else [found]
+        wanted = list(source_phashes)
+        return [pk for phash, pk in self.phashes if any(near_duplicate(phash, w) for w in wanted)]
 
 
 # A category's slug is a tag as prompts carry it (importing.tags_read stores tags in lower case)

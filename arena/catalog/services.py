@@ -8,11 +8,14 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 
 import gateway
@@ -84,6 +87,26 @@ def _provider(slug: str, catalog: gateway.Catalog) -> Provider:
         slug=slug, defaults={"name": catalog.provider_name(slug)}
     )
     return provider
+
+
+# The key of each provider's row by slug, as this process has seen it committed: every call
+# recorded names its provider, and a row is only ever added (its offerings and calls protect it
+# from deletion; one deleted unused is forgotten here through post_delete).
+_provider_ids: dict[str, int] = {}
+
+
+def _provider_id(slug: str, catalog: gateway.Catalog) -> int:
+    if (known := _provider_ids.get(slug)) is not None:
+        return known
+    pk = _provider(slug, catalog).pk
+    # Kept once committed: a row made in a transaction that rolls back must not be named.
+    transaction.on_commit(partial(_provider_ids.__setitem__, slug, pk))
+    return pk
+
+
+@receiver(post_delete, sender=Provider)
+def _provider_forget(instance: Provider, **kwargs: object) -> None:
+    _provider_ids.pop(instance.slug, None)
 
 
 def model_routable(model_id: str, router: gateway.Gateway | None = None) -> bool:
@@ -175,6 +198,8 @@ def prompts_import(
     # new rows without primary keys, so read them back.
     Prompt.objects.bulk_create(prompts, ignore_conflicts=True)
     report.created = list(Prompt.objects.filter(fingerprint__in=by_fingerprint))
+    if report.created:
+        curation_changed.send(sender=Prompt)  # bulk_create sends no post_save
     return report
 
 
@@ -591,7 +616,7 @@ def calls_record(
     if unknown := {a.model for a in attempts} - models.keys():
         models |= dict(AIModel.objects.filter(slug__in=unknown).values_list("slug", "pk"))
     catalog = gateway.default_gateway().catalog
-    providers = {slug: _provider(slug, catalog).pk for slug in {a.provider for a in attempts}}
+    providers = {slug: _provider_id(slug, catalog) for slug in {a.provider for a in attempts}}
     return ProviderCall.objects.bulk_create(
         [
             ProviderCall(

@@ -38,10 +38,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def reset_shared_state() -> None:
     from django.core.cache import cache
 
+    from arena.api.lookups import lookups_forget
     from arena.battles import matchmaking
+    from arena.catalog import services
 
     cache.clear()
     matchmaking._pools.clear()
+    services._provider_ids.clear()  # a test's rows are rolled back or flushed after it
+    lookups_forget()
 
 
 def open_battle(client: Client, arena: str = "t2i") -> Battle:

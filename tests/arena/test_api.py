@@ -26,6 +26,7 @@ from arena.api.services import (
     JOB_INPUTS,
     api_images_prune,
     api_key_create,
+    api_keys_revoke,
     image_job_create,
     image_job_execute,
     image_jobs_requeue_stale,
@@ -237,7 +238,7 @@ def test_keys_are_required_checked_and_revocable(key):
     body = {"model": "lumen-xl", "prompt": "a cat"}
     missing = Client().post(GENERATIONS, body, content_type="application/json")
     wrong = post_json(key[:-3] + "abc", body)
-    ApiKey.objects.update(active=False)
+    api_keys_revoke(key_ids=ApiKey.objects.values_list("pk", flat=True))
     revoked = post_json(key, body)
 
     assert missing.status_code == 401

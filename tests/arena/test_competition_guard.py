@@ -165,7 +165,9 @@ def test_a_retired_prompt_may_be_run(key, in_battles):
 def test_the_query_finds_only_active_prompts_of_the_same_arena(in_battles):
     text, edit = in_battles
 
-    assert Prompt.objects.in_competition_as(Arena.T2I, TEXT + "?") == [text]
-    assert Prompt.objects.in_competition_as(Arena.T2I, INSTRUCTION) == []
-    assert Prompt.objects.in_competition_as(Arena.EDIT, INSTRUCTION, [edit.source_phash]) == [edit]
-    assert Prompt.objects.in_competition_as(Arena.EDIT, INSTRUCTION, []) == []
+    t2i, edits = Prompt.objects.competition(Arena.T2I), Prompt.objects.competition(Arena.EDIT)
+    assert t2i.reproduced_by(TEXT + "?") == [text.pk]
+    assert t2i.reproduced_by(INSTRUCTION) == []
+    assert edits.reproduced_by(INSTRUCTION, [edit.source_phash]) == [edit.pk]
+    assert edits.reproduced_by(INSTRUCTION, []) == []
+    assert edits.reproduced_by(TEXT, [edit.source_phash]) == [edit.pk]  # whatever the words
