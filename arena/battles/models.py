@@ -71,14 +71,22 @@ class Battle(models.Model):
     prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="battles")
     left = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="+")
     right = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="+")
-    session_key = models.CharField(max_length=64, db_index=True)
+    session_key = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
 
     objects = BattleQuerySet.as_manager()
 
     class Meta:
-        indexes = [models.Index(fields=["arena", "created_at"])]
+        indexes = [
+            models.Index(fields=["arena", "created_at"]),
+            # A visitor's battles, read by every battle page: their last few in an arena,
+            # newest first (matchmaking's history), and those of the prompt it drew (the
+            # renditions they have seen). A visitor who has voted a thousand times costs an
+            # index lookup, not a sort of their thousand battles.
+            models.Index(fields=["session_key", "arena", "-created_at"], name="battle_visitor"),
+            models.Index(fields=["session_key", "prompt"], name="battle_visitor_prompt"),
+        ]
 
     def __str__(self) -> str:
         return f"battle {self.pk} ({self.arena})"

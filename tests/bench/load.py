@@ -9,7 +9,8 @@ Then the integrity check: votes accepted == votes stored, no battle with two vot
 ratings of each arena summing to 1000 per model.
 
 Starts its own stack (database `arena_load`, or ARENA_LOAD_DATABASE; Redis db 13, or
-ARENA_LOAD_REDIS_DB; https port 18943), seeded small, and stops it after. LOAD_SECONDS sets
+ARENA_LOAD_REDIS_DB; https port 18943), seeded small with production's three renditions
+of each image (ARENA_RENDITIONS), and stops it after. LOAD_SECONDS sets
 each level's length (20), LOAD_VISITORS the levels ("4,16,64").
 """
 
@@ -211,7 +212,7 @@ def start_stack(serve_dir: Path) -> subprocess.Popen[bytes]:
         "PORT": str(PORT),
         "SERVE_DIR": str(serve_dir),
         "SEED_ARGS": "--votes 0",
-        "ARENA_RENDITIONS": "1",
+        "ARENA_RENDITIONS": os.environ.get("ARENA_RENDITIONS", "3"),  # production's default
         "ARENA_IMAGE_SIZE": "256",
         # Each simulated visitor votes several times a second, all from one address.
         "ARENA_VOTES_PER_MINUTE": "0",
