@@ -7,9 +7,11 @@ Any OpenAI client works by pointing its base URL at /openai/v1 with a key from t
 
 Each request goes through the same gateway as the arena's own images, so it is routed to the
 best provider of the model, falls back when one fails, and every attempt lands in the speed
-and success figures of the model pages. The web process never calls a provider: a request
-becomes an ImageJob that a generation worker runs (eagerly, in the embedded default) while
-the view waits for its row to finish.
+and success figures of the model pages. With workers, the web process never calls a provider:
+a request becomes an ImageJob that a generation worker runs while the view waits for its row
+to finish. In the embedded default (Celery eager, no worker) a request without an
+Idempotency-Key runs its own job instead, and stores it once finished
+(services.image_job_run_here).
 """
 
 from __future__ import annotations

@@ -288,8 +288,11 @@ def _measure_model_page_and_api() -> None:
         headers={"Authorization": f"Bearer {key}"},
     )  # fmt: skip
     request = gateway.ImageRequest(model="blockworld", prompt="A red ball", size="64x64")
-    rows["API generation (64x64, b64)"] = timed(api, 100)
-    rows["same call, gateway direct"] = timed(lambda: gateway.generate(request), 100)
+    api()  # the process's first request reads the key, the model and the prompts it keeps
+    # Alternately, so that the machine's noise falls on both alike.
+    both = [(timed(api, 1), timed(lambda: gateway.generate(request), 1)) for _ in range(200)]
+    rows["API generation (64x64, b64)"] = _medians([a for a, _ in both])
+    rows["same call, gateway direct"] = _medians([d for _, d in both])
     scale = f"64 models, {PROVIDER_CALLS:,} provider calls"
     print(f"{scale:<38} {'request':<32} {'queries':>8} {'median ms':>10}")
     for name, (queries, median_ms) in rows.items():
@@ -302,6 +305,11 @@ def _measure_model_page_and_api() -> None:
         print(f"{'':<38} {name:<32} {queries:>8} {median_ms:>10.2f}{verdict}")
     overhead = rows["API generation (64x64, b64)"][1] - rows["same call, gateway direct"][1]
     print(f"{'':<38} API overhead over the gateway: {overhead:.2f} ms (key, checks, call rows)")
+
+
+def _medians(rows: list[tuple[int, float]]) -> tuple[int, float]:
+    """The most queries and the median time of single-round `timed` rows."""
+    return max(q for q, _ in rows), statistics.median(ms for _, ms in rows)
 
 
 def _provider_calls_top_up(total: int) -> None:
