@@ -4,12 +4,13 @@ were half of what the API added to a provider call (`make bench`, "API overhead"
 
 Whether anything changed is one shared version in the cache (Redis), bumped by every write to a
 key, a model or a prompt (signals: saved, deleted, and `curation_changed`, which the services
-that write them in bulk send), and read by a process
-at most every VERSION_SECONDS: a key revoked in one process is refused by the others within
-that time, and at once by the process that revoked it. The version is read before a row, so a
-change committed while a row is read leaves the row tagged with the version from before it, and
-it is read again. Where the version cannot be read (Redis away), nothing is kept and the rows
-are read every time. A bump lost to such an outage is bounded by KEPT_SECONDS.
+that write them in bulk send), and read by a process at most every VERSION_SECONDS: a key
+revoked in one process is refused by the others within that time, and at once by the process
+that revoked it. The version is read before a row, so a change committed while a row is read
+leaves the row tagged with the version from before it, and it is read again. Where the version
+cannot be read (Redis away), nothing is kept and the rows are read every time. A bump lost to
+such an outage is bounded by KEPT_SECONDS. A write made by hand in SQL bumps nothing: it is
+seen within KEPT_SECONDS.
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ def competition_prompts(arena: Arena) -> CompetitionPrompts:
 
 
 def lookups_changed(**kwargs: Any) -> None:
-    """A key or a model changed: every process reads them again. Said again once the caller's
-    transaction commits, so a row read in between (from before the change) is not kept."""
+    """A key, a model or a prompt changed: every process reads them again. Said again once the
+    caller's transaction commits, so a row read in between (from before the change) is not
+    kept."""
     _version_bump()
     transaction.on_commit(_version_bump)
 

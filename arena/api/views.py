@@ -352,7 +352,7 @@ def _run(
 
 
 def _answer(job: ImageJob, *, here: bool) -> ImageJob:
-    """The job finished: run by this request (stored claimed by it), or by a worker."""
+    """The job finished: run by this request (and stored once finished), or by a worker."""
     return image_job_run_here(job) if here else image_job_wait(job_id=job.pk)
 
 
