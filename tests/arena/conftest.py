@@ -7,7 +7,12 @@ from celery.contrib.testing.worker import start_worker
 import gateway
 from arena.api.services import api_key_create
 from arena.catalog.services import catalog_sync
-from tests.arena.helpers import reset_shared_state, use_local_gateway
+from tests.arena.helpers import (
+    JOB_MODEL_ON_FAL,
+    JOB_MODEL_ON_REPLICATE,
+    reset_shared_state,
+    use_local_gateway,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -62,3 +67,21 @@ def key() -> str:
     """An API key's full text, with the catalog's models in the database (the API tests')."""
     catalog_sync()
     return api_key_create(name="tests")[1]
+
+
+# fal and Replicate each taking a test's job: over the `providers` fixture of the test's module
+# (helpers.job_providers with what that module needs).
+@pytest.fixture
+def fal(providers):
+    fake, _ = providers
+    fake.model(JOB_MODEL_ON_FAL)
+    return fake
+
+
+@pytest.fixture
+def replicate(providers, monkeypatch):
+    _, fake = providers
+    fake.model(JOB_MODEL_ON_REPLICATE)
+    # fal without its key, so Replicate takes the job
+    monkeypatch.setattr(gateway.default_gateway().providers["fal"], "api_key", "")
+    return fake

@@ -159,6 +159,16 @@ def measured_models() -> tuple[AIModel, AIModel]:
     return fast, slow
 
 
+# The model the provider-job tests run: on fal and Replicate, nowhere else configured there.
+JOB_MODEL = "imagen-4"
+JOB_MODEL_ON_FAL = "fal-ai/imagen4/preview"
+JOB_MODEL_ON_REPLICATE = "google/imagen-4"
+
+
+class WorkerKilled(BaseException):
+    """What kill -9 looks like from inside: nothing after it runs."""
+
+
 @contextmanager
 def job_providers(**environ: str) -> Iterator[tuple[FakeFal, FakeReplicate]]:
     """fal and Replicate on a loopback fake, the process's gateway pointed at both, with

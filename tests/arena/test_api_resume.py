@@ -22,16 +22,16 @@ from arena.api.services import (
 )
 from arena.catalog.models import AIModel, ProviderCall
 from arena.catalog.services import catalog_sync
-from tests.arena.helpers import job_providers
+from tests.arena.helpers import (
+    JOB_MODEL,
+    JOB_MODEL_ON_FAL,
+    JOB_MODEL_ON_REPLICATE,
+    WorkerKilled,
+    job_providers,
+)
 
 pytestmark = pytest.mark.django_db
-MODEL = "imagen-4"  # on fal and Replicate, nowhere else configured here
-FAL_MODEL = "fal-ai/imagen4/preview"
-REPLICATE_MODEL = "google/imagen-4"
-
-
-class WorkerKilled(BaseException):
-    """What kill -9 looks like from inside: nothing after it runs."""
+MODEL, FAL_MODEL, REPLICATE_MODEL = JOB_MODEL, JOB_MODEL_ON_FAL, JOB_MODEL_ON_REPLICATE
 
 
 @pytest.fixture
@@ -41,22 +41,6 @@ def providers():
     with job_providers() as fakes:
         catalog_sync()
         yield fakes
-
-
-@pytest.fixture
-def fal(providers):
-    fake, _ = providers
-    fake.model(FAL_MODEL)
-    return fake
-
-
-@pytest.fixture
-def replicate(providers, monkeypatch):
-    _, fake = providers
-    fake.model(REPLICATE_MODEL)
-    # fal without its key, so Replicate takes the job
-    monkeypatch.setattr(gateway.default_gateway().providers["fal"], "api_key", "")
-    return fake
 
 
 def api_job() -> ImageJob:

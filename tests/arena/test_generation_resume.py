@@ -14,17 +14,17 @@ from django.utils import timezone
 from arena.catalog import services
 from arena.catalog.models import AIModel, Generation, ProviderCall
 from arena.catalog.services import catalog_sync, generation_execute, generations_requeue_stale
-from tests.arena.helpers import job_providers
+from tests.arena.helpers import (
+    JOB_MODEL,
+    JOB_MODEL_ON_FAL,
+    JOB_MODEL_ON_REPLICATE,
+    WorkerKilled,
+    job_providers,
+)
 from tests.factories import PromptFactory
 
 pytestmark = pytest.mark.django_db
-MODEL = "imagen-4"  # on fal and Replicate, nowhere else configured here
-FAL_MODEL = "fal-ai/imagen4/preview"
-REPLICATE_MODEL = "google/imagen-4"
-
-
-class WorkerKilled(BaseException):
-    """What kill -9 looks like from inside: nothing after it runs."""
+MODEL, FAL_MODEL, REPLICATE_MODEL = JOB_MODEL, JOB_MODEL_ON_FAL, JOB_MODEL_ON_REPLICATE
 
 
 @pytest.fixture
@@ -33,20 +33,6 @@ def providers(settings):
     with job_providers() as fakes:
         catalog_sync()
         yield fakes
-
-
-@pytest.fixture
-def fal(providers):
-    fake, _ = providers
-    fake.model(FAL_MODEL)
-    return fake
-
-
-@pytest.fixture
-def replicate(providers):
-    _, fake = providers
-    fake.model(REPLICATE_MODEL)
-    return fake
 
 
 def generation() -> Generation:

@@ -23,13 +23,16 @@ from hypothesis import strategies as st
 
 from arena.catalog.models import AIModel, Generation, ProviderCall
 from arena.catalog.services import catalog_sync, generation_execute, generations_requeue_stale
-from tests.arena.helpers import job_providers
+from tests.arena.helpers import (
+    JOB_MODEL,
+    JOB_MODEL_ON_FAL,
+    JOB_MODEL_ON_REPLICATE,
+    job_providers,
+)
 from tests.factories import PromptFactory
 
 pytestmark = pytest.mark.django_db
-MODEL = "imagen-4"
-FAL_MODEL = "fal-ai/imagen4/preview"
-REPLICATE_MODEL = "google/imagen-4"
+MODEL, FAL_MODEL, REPLICATE_MODEL = JOB_MODEL, JOB_MODEL_ON_FAL, JOB_MODEL_ON_REPLICATE
 SECRET = "whsec_" + base64.b64encode(b"replicate signing secret, tests").decode()
 FAL_KEY = Ed25519PrivateKey.generate()
 
@@ -48,24 +51,6 @@ def providers(settings):
         settings.FAL_WEBHOOK_JWKS_URL = f"{fal.url}/.well-known/jwks.json"
         catalog_sync()
         yield fakes
-
-
-@pytest.fixture
-def fal(providers):
-    fake, _ = providers
-    fake.model(FAL_MODEL)
-    return fake
-
-
-@pytest.fixture
-def replicate(providers, monkeypatch):
-    import gateway
-
-    _, fake = providers
-    fake.model(REPLICATE_MODEL)
-    # fal without its key, so Replicate takes the job
-    monkeypatch.setattr(gateway.default_gateway().providers["fal"], "api_key", "")
-    return fake
 
 
 def detached() -> Generation:

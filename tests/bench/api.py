@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.bench.arena import _reachable
+from tests.bench.arena import _reachable, fresh_database
 
 DATABASE = os.environ.get("ARENA_BENCH_API_DATABASE", "arena_bench_api")
 REDIS_DB = os.environ.get("ARENA_BENCH_API_REDIS_DB", "13")
@@ -25,18 +25,14 @@ ROUNDS = 60
 
 
 def _configure(scratch: Path) -> dict[str, str]:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
-        c.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        c.execute(f"CREATE DATABASE {DATABASE}")
+    database_url = fresh_database(DATABASE)
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "arena.settings",
             "SECRET_KEY": "bench-only",
             "ALLOWED_HOSTS": "testserver",
             "ARENA_HTTPS": "0",
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
+            "DATABASE_URL": database_url,
             "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
             "ARENA_VAR_DIR": str(scratch),
             "MEDIA_ROOT": str(scratch / "media"),

@@ -43,6 +43,16 @@ def _reachable(port: int) -> bool:
         return False
 
 
+def fresh_database(name: str) -> str:
+    """A new, empty PostgreSQL database of this name (dropped first if it is there): its URL."""
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+        c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        c.execute(f"CREATE DATABASE {name}")
+    return f"postgres://postgres@127.0.0.1:5432/{name}"
+
+
 def _configure(database: str = DATABASE) -> str:
     scratch = tempfile.mkdtemp(prefix="arena-bench-")
     os.environ.update(
@@ -67,14 +77,7 @@ def _configure(database: str = DATABASE) -> str:
         }
     )
     if _reachable(5432):
-        import psycopg
-
-        with psycopg.connect(
-            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
-        ) as c:
-            c.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
-            c.execute(f"CREATE DATABASE {database}")
-        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
+        os.environ["DATABASE_URL"] = fresh_database(database)
     if _reachable(6379):
         os.environ["REDIS_URL"] = f"redis://127.0.0.1:6379/{REDIS_DB}"
     import django

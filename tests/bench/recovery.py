@@ -19,7 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-from tests.bench.arena import _reachable
+from tests.bench.arena import _reachable, fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE = os.environ.get("ARENA_RECOVERY_DATABASE", "arena_recovery")
@@ -38,16 +38,12 @@ FAL_STATUSES = ("in_queue", *["in_progress"] * 40, "completed")  # polled every 
 
 def _configure(scratch: Path) -> dict[str, str]:
     """Django in this process on a fresh database; the environment the workers get."""
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
-        c.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        c.execute(f"CREATE DATABASE {DATABASE}")
+    database_url = fresh_database(DATABASE)
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "arena.settings",
             "SECRET_KEY": "bench-only",
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
+            "DATABASE_URL": database_url,
             "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
             "ARENA_VAR_DIR": str(scratch),
             "MEDIA_ROOT": str(scratch / "media"),

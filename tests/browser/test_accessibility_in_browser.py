@@ -5,6 +5,7 @@ reached by Tab shows a focus ring that stands out from what is behind it.
 axe-core is vendored in tests/browser/vendor/ (see its README); no rule is turned off.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,21 @@ def vote(page) -> None:
     page.wait_for_selector(".after-vote")
 
 
+def walk_the_site(page, base_url: str, check: Callable[[str], None]) -> None:
+    """Every public page, both battles before and after a vote, then signed in (ending on the
+    account's keys), calling `check` on each."""
+    for name, path in PUBLIC_PAGES.items():
+        visit(page, f"{base_url}{path}")
+        check(name)
+    for arena in ("t2i", "edit"):
+        visit(page, f"{base_url}/battle/{arena}/")
+        check(f"battle-{arena}")
+        vote(page)
+        check(f"battle-{arena}-voted")
+    sign_in(page, base_url)
+    check("account-keys")
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_public_page_passes_axe(live_server, browser, site, screenshot, width):
     context = browser.new_context(**WIDTHS[width])
@@ -101,20 +117,11 @@ def test_every_public_page_passes_axe(live_server, browser, site, screenshot, wi
         screenshot(page, f"a11y-{width}-{name}")
         found.append(describe(f"{name} ({page.url})", axe_violations(page)))
 
-    for name, path in PUBLIC_PAGES.items():
-        visit(page, f"{live_server.url}{path}")
-        check(name)
+    walk_the_site(page, live_server.url, check)
     response = page.goto(f"{live_server.url}/no-such-page/")
     assert response is not None
     assert response.status == 404
     check("not-found")
-    for arena in ("t2i", "edit"):
-        visit(page, f"{live_server.url}/battle/{arena}/")
-        check(f"battle-{arena}")
-        vote(page)
-        check(f"battle-{arena}-voted")
-    sign_in(page, live_server.url)
-    check("account-keys")
     visit(page, f"{live_server.url}/account/usage/")
     check("account-usage")
     context.close()
@@ -219,16 +226,7 @@ def test_every_control_shows_where_the_keyboard_focus_is(live_server, browser, s
             if not (ring["matches"] and ring["ring"] and ring["contrast"] >= 3)
         )
 
-    for name, path in PUBLIC_PAGES.items():
-        visit(page, f"{live_server.url}{path}")
-        check(name)
-    for arena in ("t2i", "edit"):
-        visit(page, f"{live_server.url}/battle/{arena}/")
-        check(f"battle-{arena}")
-        vote(page)
-        check(f"battle-{arena}-voted")
-    sign_in(page, live_server.url)
-    check("account-keys")
+    walk_the_site(page, live_server.url, check)
 
     assert reached > 100
     assert missing == [], "focus is not visible on:\n" + "\n".join(missing)
