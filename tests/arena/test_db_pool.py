@@ -7,6 +7,8 @@ import pytest
 from django.db import OperationalError, connection
 from django.test import Client
 
+from arena import dbpool
+
 from tests.arena.test_settings import settings_in
 
 pytestmark = [
@@ -23,7 +25,8 @@ def terminate_backends() -> int:
     database = params.pop("dbname")
     with psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True) as admin:
         rows = admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            # Waits (up to 5 s) for each backend to end, as a restart has ended them.
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
             "WHERE datname = %s AND pid <> pg_backend_pid()",
             [database],
         ).fetchall()
@@ -70,6 +73,31 @@ def test_a_connection_dropped_mid_request_fails_that_request_alone():
 
     assert Client().get("/leaderboard/t2i/").status_code == 200
     connection.close()
+
+
+def test_a_quiet_connection_leaves_the_pool_without_a_round_trip_and_a_dropped_one_does_not(
+    monkeypatch,
+):
+    checked = []
+    real_check = dbpool.ConnectionPool.check_connection
+    monkeypatch.setattr(
+        dbpool.ConnectionPool,
+        "check_connection",
+        staticmethod(lambda conn: checked.append(conn) or real_check(conn)),
+    )
+    params = connection.get_connection_params()
+    params.pop("pool", None)
+    params.pop("cursor_factory", None)
+    with psycopg.connect(**params, autocommit=True) as conn:
+        conn.execute("SELECT 1")
+        dbpool.connection_check(conn)
+        assert checked == []
+
+        terminate_backends()
+
+        with pytest.raises(psycopg.OperationalError):
+            dbpool.connection_check(conn)
+        assert checked[0] is conn
 
 
 def test_each_process_sizes_its_pool_and_one_off_commands_can_do_without():
