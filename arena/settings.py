@@ -96,6 +96,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "arena.navigation.nav",
             ],
+            # {% url %} with the addresses of literal arguments kept per process (arena.links).
+            "builtins": ["arena.links"],
         },
     },
 ]
