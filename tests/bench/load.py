@@ -1,6 +1,9 @@
 """Load on the production shape: simulated visitors against `deploy/serve.sh` (nginx with TLS,
 gunicorn, the workers and beat, PostgreSQL, Redis), at 4, 16 and 64 at once. Each visitor
-opens a battle page and votes on it (htmx), again and again, on its own session. Printed per
+opens a battle page and votes on it (htmx), again and again, on its own session, as a browser
+does: the first battle is a whole page, and each next one comes from the revealed battle's
+"Next battle" link, which htmx fetches as the battle alone (LOAD_PAGES=full asks for the whole
+page every time, the shape the figures before 2026-12-07 were taken in). Printed per
 level: pairs (page + vote) per second, p50/p99 of page and vote, errors, and the web server's
 CPU per pair read from /proc of the gunicorn processes, a figure a noisy machine moves far less
 than the rates; beside it, the CPU per pair of PostgreSQL (the backends serving the bench's
@@ -39,8 +42,11 @@ REDIS_DB = os.environ.get("ARENA_LOAD_REDIS_DB", "13")
 PORT = int(os.environ.get("ARENA_LOAD_PORT", "18943"))
 SECONDS = float(os.environ.get("LOAD_SECONDS", "20"))
 LEVELS = [int(n) for n in os.environ.get("LOAD_VISITORS", "4,16,64").split(",")]
+# "htmx": the next battles as the page's own link fetches them; "full": a whole page each time.
+PAGES = os.environ.get("LOAD_PAGES", "htmx")
 GOALS = {"cpu ms per pair": 10, "pairs/s": 150, "p99 ms at 16": 250}
 TOKEN = re.compile(r'action="/battle/([^/"]+)/"')
+NEXT = re.compile(r'class="button primary next"[^>]*hx-get="([^"]+)"')
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 TICKS = os.sysconf("SC_CLK_TCK")
 # The stack's certificate is one deploy/serve.sh made for 127.0.0.1.
@@ -111,18 +117,20 @@ class Browser:
 def visitor(host: str, port: int, tally: Tally, stop: threading.Event) -> None:
     browser = Browser(host, port)
     referer = f"https://{host}:{port}/battle/t2i/"
+    # The first battle is a page; the "Next battle" link of a revealed one is fetched by htmx.
+    next_path, next_headers = "/battle/t2i/", {}
     try:
         while not stop.is_set():
             try:
                 started = time.perf_counter()
-                status, page = browser.request("GET", "/battle/t2i/")
+                status, page = browser.request("GET", next_path, headers=next_headers)
                 page_seconds = time.perf_counter() - started
                 token = TOKEN.search(page) if status == 200 else None
                 if token is None:
                     tally.error(f"page {status}")
                     continue
                 started = time.perf_counter()
-                vote, _ = browser.request(
+                vote, revealed = browser.request(
                     "POST",
                     f"/battle/{token[1]}/",
                     body=urlencode(
@@ -135,6 +143,12 @@ def visitor(host: str, port: int, tally: Tally, stop: threading.Event) -> None:
                     },
                 )
                 vote_seconds = time.perf_counter() - started
+                link = NEXT.search(revealed) if vote == 200 and PAGES == "htmx" else None
+                if link is not None:
+                    next_path, next_headers = (
+                        link[1],
+                        {"HX-Request": "true", "HX-Target": "battle"},
+                    )
             except (OSError, http.client.HTTPException) as exc:
                 tally.error(type(exc).__name__)
                 continue
