@@ -8,7 +8,6 @@ from django.db import OperationalError, connection
 from django.test import Client
 
 from arena import dbpool
-
 from tests.arena.test_settings import settings_in
 
 pytestmark = [
