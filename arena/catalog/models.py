@@ -622,6 +622,17 @@ class ProviderCall(models.Model):
     provider_request_id = models.CharField(
         max_length=200, blank=True, help_text="The provider's own id of the call, for its support."
     )
+    # What the provider told about the images it made, for whoever looks into a call; never
+    # shown before a vote (a seed or a rewritten prompt could say which model drew an image).
+    seed = models.BigIntegerField(
+        null=True, blank=True, help_text="The seed the provider reports having drawn with."
+    )
+    revised_prompt = models.TextField(
+        blank=True, help_text="The prompt as the provider rewrote it before drawing."
+    )
+    safety_flags = models.JSONField(
+        default=list, blank=True, help_text="What the provider's safety checks flagged."
+    )
 
     objects = ProviderCallQuerySet.as_manager()
 

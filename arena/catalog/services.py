@@ -36,6 +36,7 @@ from arena.catalog.models import (
 )
 from arena.catalog.signals import curation_changed
 from arena.catalog.uploads import UploadRejected, source_image_clean
+from gateway.normalize import call_seed, wire_seed
 
 log = logging.getLogger(__name__)
 
@@ -606,12 +607,18 @@ def calls_record(
     generation: Generation | None = None,
     source: str = ProviderCall.Source.ARENA,
     model: AIModel | None = None,
+    sent_seed: int | None = None,
+    n: int = 1,
 ) -> list[ProviderCall]:
-    """Store one ProviderCall per gateway attempt, failed ones included. `model` is the
-    attempts' model's row, when the caller has it at hand."""
+    """Store one ProviderCall per gateway attempt, failed ones included, with what the
+    provider told of its images. `model` is the attempts' model's row, when the caller has it
+    at hand; `sent_seed` and `n` are the request's (a generation's own without them), whose
+    seeds are not kept (seeds_told)."""
     attempts = list(attempts)
     if not attempts:
         return []
+    if generation is not None and sent_seed is None:
+        sent_seed = generation.seed
     models = {model.slug: model.pk} if model else {}
     if unknown := {a.model for a in attempts} - models.keys():
         models |= dict(AIModel.objects.filter(slug__in=unknown).values_list("slug", "pk"))
@@ -637,11 +644,31 @@ def calls_record(
                 batch=attempt.batch,
                 warnings=list(attempt.warnings),
                 provider_request_id=attempt.provider_request_id,
+                seed=next(iter(seeds_told(attempt.seeds, sent_seed=sent_seed, n=n)), None),
+                revised_prompt=next(iter(attempt.revised_prompts), ""),
+                safety_flags=list(attempt.safety),
             )
             for attempt in attempts
             if attempt.model in models
         ]
     )
+
+
+# The seeds a bigint column holds; a provider's outside them is not kept.
+_SEED_RANGE = range(-(2**63), 2**63)
+
+
+def seeds_told(seeds: Iterable[int], *, sent_seed: int | None, n: int = 1) -> list[int]:
+    """The seeds a provider reports having drawn with that it chose itself: those of a model
+    that takes none from us. A seed it echoes back is one the arena sent, as the gateway sends
+    it to each of the request's `n` calls: a secret (a battle's, or one drawn for an API
+    caller who chose none), kept out of rows and answers; a caller who chose it knows it."""
+    sent = (
+        set()
+        if sent_seed is None
+        else {wire_seed(seed) for k in range(n) if (seed := call_seed(sent_seed, k)) is not None}
+    )
+    return [seed for seed in seeds if seed in _SEED_RANGE and seed not in sent]
 
 
 # --- Batch generation -------------------------------------------------------------------------
