@@ -70,25 +70,53 @@ def job_error(job: ImageJob) -> ApiError:
 
 def job_data(job: ImageJob, *, response_format: str, base_url: str) -> list[dict[str, str]]:
     """A ready job's images as OpenAI's `data`: inline, or as URLs on the site at `base_url`
-    (a storage that serves its own absolute URLs keeps them)."""
+    (a storage that serves its own absolute URLs keeps them), each with the prompt its
+    provider drew it from where the provider rewrote it (`revised_prompt`, openai-python
+    src/openai/types/image.py)."""
     if response_format == "b64_json":
-        return [
+        items = [
             {"b64_json": base64.b64encode(image).decode()} for image in image_job_images(job=job)
         ]
-    made_at = job.finished_at or job.created_at
-    return [{"url": urljoin(base_url, image_url(name, made_at=made_at))} for name in job.images]
+    else:
+        made_at = job.finished_at or job.created_at
+        items = [
+            {"url": urljoin(base_url, image_url(name, made_at=made_at))} for name in job.images
+        ]
+    for item, revised in zip(items, _revised_prompts(job, len(items)), strict=False):
+        item["revised_prompt"] = revised
+    return items
+
+
+def _revised_prompts(job: ImageJob, images: int) -> list[str]:
+    """The rewritten prompt of each image: one per image, or the one of them all when the
+    providers rewrote the prompt once; none when they cannot be told apart."""
+    revised = job.revised_prompts
+    if len(revised) == images:
+        return revised
+    if len(set(revised)) == 1:
+        return revised[:1] * images
+    return []
 
 
 def job_description(job: ImageJob) -> dict[str, str]:
-    """Which provider made a ready job's images, after how many attempts, at what cost, and
-    what was changed on the way: the X-Arena headers of its answer (outside OpenAI's body)."""
+    """Which provider made a ready job's images, after how many attempts, at what cost, what
+    was changed on the way, and what the providers told of the images: the X-Arena headers of
+    its answer (outside OpenAI's body)."""
     described = {
         "X-Arena-Provider": job.provider,
         "X-Arena-Attempts": str(job.attempts),
         "X-Arena-Cost-USD": f"{job.cost:.4f}",
     }
-    if job.warnings:
-        described["X-Arena-Warnings"] = "; ".join(" ".join(w.split()) for w in job.warnings)
+    # What the providers told about the images besides: the seeds they drew with (to draw
+    # the same again) and what their safety checks flagged.
+    listed = {
+        "X-Arena-Warnings": job.warnings,
+        "X-Arena-Seed": [str(seed) for seed in job.seeds],
+        "X-Arena-Safety-Flags": job.safety_flags,
+    }
+    for header, values in listed.items():
+        if values:
+            described[header] = "; ".join(" ".join(value.split()) for value in values)
     return described
 
 

@@ -149,6 +149,16 @@ class ImageJob(models.Model):
     tokens = models.JSONField(
         null=True, blank=True, help_text="The tokens the providers reported, by kind."
     )
+    # What the providers told about the images, in the order of the calls that made them.
+    seeds = models.JSONField(
+        default=list, blank=True, help_text="The seeds the providers report having drawn with."
+    )
+    revised_prompts = models.JSONField(
+        default=list, blank=True, help_text="The prompts as the providers rewrote them."
+    )
+    safety_flags = models.JSONField(
+        default=list, blank=True, help_text="What the providers' safety checks flagged."
+    )
     error_kind = models.CharField(max_length=32, blank=True)
     error = models.TextField(blank=True)
     error_status = models.PositiveSmallIntegerField(null=True, blank=True)

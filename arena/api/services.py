@@ -39,7 +39,7 @@ from arena.api.partials import job_partials
 from arena.api.wakeup import job_finished_ring, job_finished_wait
 from arena.catalog.leases import abandoned_take_back, lease_kept, queued_patience
 from arena.catalog.models import AIModel, new_seed
-from arena.catalog.services import calls_record
+from arena.catalog.services import calls_record, seeds_told
 
 log = logging.getLogger(__name__)
 
@@ -282,6 +282,9 @@ def _image_job_run(job: ImageJob, claimed_at: datetime) -> ImageJob | None:
         warnings=list(result.warnings),
         served=images_describe(made),
         tokens=result.tokens,
+        seeds=seeds_told(result.seeds, sent_seed=job.seed, n=job.n),
+        revised_prompts=list(result.revised_prompts),
+        safety_flags=list(result.safety),
     )
     if finished is None:
         for name in images:
@@ -328,7 +331,9 @@ def _job_finish(
             held = ImageJob.objects.filter(pk=job.pk).values_list("job", flat=True).first()
             if job_id := (held or {}).get("job_id"):
                 attempts = [a for a in attempts if a.provider_request_id != job_id]
-        calls_record(attempts=attempts, source=job.source, model=job.model)
+        calls_record(
+            attempts=attempts, source=job.source, model=job.model, sent_seed=job.seed, n=job.n
+        )
     if not updated:
         log.warning("image job %s was taken over by another worker", job.pk)
         return None

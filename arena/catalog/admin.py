@@ -627,6 +627,9 @@ class ProviderCallAdmin(ReadOnlyAdmin):
         "images",
         "cost",
         "provider_request_id",
+        "seed",
+        "flags",
+        "short_revised_prompt",
     ]
     list_filter = ["ok", "source", "provider", "error_kind", "model"]
     search_fields = ["provider_request_id"]
@@ -640,6 +643,14 @@ class ProviderCallAdmin(ReadOnlyAdmin):
         if call.error_kind == gateway.ErrorKind.QUOTA_EXHAUSTED:
             return format_html("<strong>{}</strong>", "out of credit")
         return call.error_kind or "–"
+
+    @admin.display(description="Safety flags")
+    def flags(self, call: ProviderCall) -> str:
+        return "; ".join(call.safety_flags) or "–"
+
+    @admin.display(description="Revised prompt")
+    def short_revised_prompt(self, call: ProviderCall) -> str:
+        return call.revised_prompt[:80] or "–"
 
 
 @admin.register(GenerationBatch)

@@ -533,16 +533,25 @@ class GenerationBatchQuerySet(models.QuerySet["GenerationBatch"]):
     def running(self) -> GenerationBatchQuerySet:
         return self.filter(status=GenerationBatch.Status.RUNNING)
 
+    def unconfirmed(self, *, since_before: datetime) -> GenerationBatchQuerySet:
+        """Batches still being submitted that started before then: a submission that long
+        ago has ended, and its worker stopped before it recorded the provider's answer."""
+        return self.filter(status=GenerationBatch.Status.SUBMITTING, submitted_at__lt=since_before)
+
 
 class GenerationBatch(models.Model):
     """Generations sent to one provider's batch API as one job, at its batch price.
 
     While it runs it holds its generations (Generation.batch), so no worker makes them
-    directly; when it ends, each is stored as made, or given back to be made directly.
+    directly; when it ends, each is stored as made, or given back to be made directly. The row
+    is stored, holding them, before the provider is sent the batch, and takes its provider's
+    id once the provider took it: a batch the provider bills is never one nobody tracks.
     """
 
     class Status(models.TextChoices):
-        # The values of gateway.batch.BatchState.
+        # Being sent to the provider: no provider id yet.
+        SUBMITTING = "submitting"
+        # The others are the values of gateway.batch.BatchState.
         RUNNING = "running"
         COMPLETED = "completed"
         FAILED = "failed"
@@ -551,8 +560,8 @@ class GenerationBatch(models.Model):
 
     model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="batches")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="batches")
-    provider_batch_id = models.CharField(max_length=200)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    provider_batch_id = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SUBMITTING)
     generation_ids = models.JSONField(
         default=list, help_text="The generations submitted, one request each."
     )
@@ -574,7 +583,9 @@ class GenerationBatch(models.Model):
         ordering = ["-submitted_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["provider", "provider_batch_id"], name="generation_batch_unique"
+                fields=["provider", "provider_batch_id"],
+                condition=~Q(provider_batch_id=""),
+                name="generation_batch_unique",
             )
         ]
 
@@ -621,6 +632,17 @@ class ProviderCall(models.Model):
     warnings = models.JSONField(default=list, blank=True)
     provider_request_id = models.CharField(
         max_length=200, blank=True, help_text="The provider's own id of the call, for its support."
+    )
+    # What the provider told about the images it made, for whoever looks into a call; never
+    # shown before a vote (a seed or a rewritten prompt could say which model drew an image).
+    seed = models.BigIntegerField(
+        null=True, blank=True, help_text="The seed the provider reports having drawn with."
+    )
+    revised_prompt = models.TextField(
+        blank=True, help_text="The prompt as the provider rewrote it before drawing."
+    )
+    safety_flags = models.JSONField(
+        default=list, blank=True, help_text="What the provider's safety checks flagged."
     )
 
     objects = ProviderCallQuerySet.as_manager()

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
@@ -36,6 +37,7 @@ from arena.catalog.models import (
 )
 from arena.catalog.signals import curation_changed
 from arena.catalog.uploads import UploadRejected, source_image_clean
+from gateway.normalize import call_seed, wire_seed
 
 log = logging.getLogger(__name__)
 
@@ -606,12 +608,18 @@ def calls_record(
     generation: Generation | None = None,
     source: str = ProviderCall.Source.ARENA,
     model: AIModel | None = None,
+    sent_seed: int | None = None,
+    n: int = 1,
 ) -> list[ProviderCall]:
-    """Store one ProviderCall per gateway attempt, failed ones included. `model` is the
-    attempts' model's row, when the caller has it at hand."""
+    """Store one ProviderCall per gateway attempt, failed ones included, with what the
+    provider told of its images. `model` is the attempts' model's row, when the caller has it
+    at hand; `sent_seed` and `n` are the request's (a generation's own without them), whose
+    seeds are not kept (seeds_told)."""
     attempts = list(attempts)
     if not attempts:
         return []
+    if generation is not None and sent_seed is None:
+        sent_seed = generation.seed
     models = {model.slug: model.pk} if model else {}
     if unknown := {a.model for a in attempts} - models.keys():
         models |= dict(AIModel.objects.filter(slug__in=unknown).values_list("slug", "pk"))
@@ -637,11 +645,31 @@ def calls_record(
                 batch=attempt.batch,
                 warnings=list(attempt.warnings),
                 provider_request_id=attempt.provider_request_id,
+                seed=next(iter(seeds_told(attempt.seeds, sent_seed=sent_seed, n=n)), None),
+                revised_prompt=next(iter(attempt.revised_prompts), ""),
+                safety_flags=list(attempt.safety),
             )
             for attempt in attempts
             if attempt.model in models
         ]
     )
+
+
+# The seeds a bigint column holds; a provider's outside them is not kept.
+_SEED_RANGE = range(-(2**63), 2**63)
+
+
+def seeds_told(seeds: Iterable[int], *, sent_seed: int | None, n: int = 1) -> list[int]:
+    """The seeds a provider reports having drawn with that it chose itself: those of a model
+    that takes none from us. A seed it echoes back is one the arena sent, as the gateway sends
+    it to each of the request's `n` calls: a secret (a battle's, or one drawn for an API
+    caller who chose none), kept out of rows and answers; a caller who chose it knows it."""
+    sent = (
+        set()
+        if sent_seed is None
+        else {wire_seed(seed) for k in range(n) if (seed := call_seed(sent_seed, k)) is not None}
+    )
+    return [seed for seed in seeds if seed in _SEED_RANGE and seed not in sent]
 
 
 # --- Batch generation -------------------------------------------------------------------------
@@ -702,9 +730,15 @@ def generations_batch_submit(*, prompt_ids: Iterable[int]) -> BatchSubmitReport:
 def _batch_submit(
     batches: gateway.BatchGateway, offering: gateway.OfferingSpec, generation_ids: list[int]
 ) -> GenerationBatch | None:
-    """Submit these generations as one batch and hold them by it. The rows stay locked until
-    the batch is recorded, so a second submission skips them and a worker's claim waits, then
-    sees the hold; a generation another submission holds is left out."""
+    """Submit these generations as one batch and hold them by it; a generation another
+    submission holds is left out.
+
+    The batch is stored, holding its generations, before the provider is sent anything, and
+    takes the provider's id once the provider has it; that id is noted in the cache first, so
+    a worker that fails between (the database away, the process killed) leaves a batch the
+    beat resumes (generation_batch_submission_recover) instead of a paid one nobody tracks.
+    A batch the provider refuses gives its generations back and raises its GatewayError.
+    """
     with transaction.atomic():
         generations = list(
             Generation.objects.filter(pk__in=generation_ids, status=Generation.Status.QUEUED)
@@ -715,24 +749,79 @@ def _batch_submit(
         )
         if not generations:
             return None
-        submitted_at = timezone.now()
+        batch = GenerationBatch.objects.create(
+            model=generations[0].model,
+            provider=_provider(offering.provider, batches.catalog),
+            generation_ids=[generation.pk for generation in generations],
+            submitted_at=timezone.now(),
+        )
+        Generation.objects.filter(pk__in=batch.generation_ids).update(batch=batch)
+    try:
         submission = batches.submit(
             offering,
             {str(generation.pk): _generate_request(generation) for generation in generations},
         )
-        batch = GenerationBatch.objects.create(
-            model=generations[0].model,
-            provider=_provider(offering.provider, batches.catalog),
-            provider_batch_id=submission.batch_id,
-            generation_ids=[generation.pk for generation in generations],
-            submitted_at=submitted_at,
+    except gateway.GatewayError as exc:
+        _batch_give_back(batch, status=GenerationBatch.Status.FAILED, error=exc.message)
+        raise
+    cache.set(_submitted_key(batch), submission.batch_id, _SUBMITTED_KEPT)
+    if not _batch_started(batch, submission.batch_id):
+        log.error(
+            "batch %s was settled while being submitted; the provider's %s is not tracked",
+            batch.pk,
+            submission.batch_id,
         )
-        Generation.objects.filter(pk__in=batch.generation_ids).update(batch=batch)
+    batch.refresh_from_db()
+    return batch
+
+
+# How long the cache keeps a submitted batch's provider id for the beat to find: as long as
+# the batch may still be polled.
+_SUBMITTED_KEPT = settings.ARENA_BATCH_GIVE_UP_HOURS * 3600
+
+
+def _submitted_key(batch: GenerationBatch) -> str:
+    return f"catalog:batch-submitted:{batch.pk}"
+
+
+def _batch_started(batch: GenerationBatch, provider_batch_id: str) -> bool:
+    """Record the provider's id of a batch still being submitted; from then on beat polls it."""
+    return bool(
+        GenerationBatch.objects.filter(
+            pk=batch.pk, status=GenerationBatch.Status.SUBMITTING
+        ).update(provider_batch_id=provider_batch_id, status=GenerationBatch.Status.RUNNING)
+    )
+
+
+def generation_batch_submission_recover(*, batch_id: int) -> GenerationBatch:
+    """Settle a batch whose submission ended without recording its outcome: resume it
+    (poll it from now on) if the provider took it, as noted in the cache; otherwise the
+    provider never said it did, and its generations are given back to direct calls."""
+    batch = GenerationBatch.objects.get(pk=batch_id)
+    provider_batch_id = cache.get(_submitted_key(batch))
+    if provider_batch_id:
+        _batch_started(batch, provider_batch_id)
+    else:
+        _batch_give_back(
+            batch,
+            status=GenerationBatch.Status.FAILED,
+            error="The submission ended without the provider's batch id: its requests were "
+            "given back to direct calls.",
+            enqueue=True,
+        )
+    batch.refresh_from_db()
     return batch
 
 
 def generation_batches_poll() -> int:
-    """Poll every running batch once (beat runs this); returns how many have ended."""
+    """Poll every running batch once (beat runs this), after settling the submissions that
+    ended unrecorded; returns how many batches have ended."""
+    # A submission still going is given its whole time (the batch gateway's deadline).
+    since_before = timezone.now() - timedelta(seconds=gateway.default_batch_gateway().timeout)
+    for batch_id in GenerationBatch.objects.unconfirmed(since_before=since_before).values_list(
+        "pk", flat=True
+    ):
+        generation_batch_submission_recover(batch_id=batch_id)
     ended = 0
     for batch_id in GenerationBatch.objects.running().values_list("pk", flat=True):
         batch = generation_batch_poll(batch_id=batch_id)
@@ -794,24 +883,40 @@ def _batch_poll_failed(batch: GenerationBatch, error: str, now: datetime) -> Gen
     if now < give_up:
         GenerationBatch.objects.filter(pk=batch.pk).update(polled_at=now, error=error)
     else:
-        with transaction.atomic():
-            ended = GenerationBatch.objects.filter(
-                pk=batch.pk, status=GenerationBatch.Status.RUNNING
-            ).update(
-                status=GenerationBatch.Status.EXPIRED,
-                polled_at=now,
-                finished_at=now,
-                error=f"Given up after {settings.ARENA_BATCH_GIVE_UP_HOURS} h: {error}",
-            )
-            if ended:
-                held = list(batch.held.values_list("pk", flat=True))
-                released = Generation.objects.filter(pk__in=held, batch=batch).update(batch=None)
-                GenerationBatch.objects.filter(pk=batch.pk).update(
-                    given_back=F("given_back") + released
-                )
-                _enqueue(held)
+        _batch_give_back(
+            batch,
+            status=GenerationBatch.Status.EXPIRED,
+            error=f"Given up after {settings.ARENA_BATCH_GIVE_UP_HOURS} h: {error}",
+            polled_at=now,
+            enqueue=True,
+        )
     batch.refresh_from_db()
     return batch
+
+
+def _batch_give_back(
+    batch: GenerationBatch,
+    *,
+    status: GenerationBatch.Status,
+    error: str,
+    enqueue: bool = False,
+    **fields: object,
+) -> None:
+    """End a batch that has not ended (running, or still being submitted) with this status,
+    and give back what it still holds: queued for direct calls with `enqueue`, else left to
+    the caller to queue."""
+    with transaction.atomic():
+        ended = GenerationBatch.objects.filter(
+            pk=batch.pk,
+            status__in=[GenerationBatch.Status.SUBMITTING, GenerationBatch.Status.RUNNING],
+        ).update(status=status, error=error, finished_at=timezone.now(), **fields)
+        if not ended:
+            return
+        held = list(batch.held.values_list("pk", flat=True))
+        released = Generation.objects.filter(pk__in=held, batch=batch).update(batch=None)
+        GenerationBatch.objects.filter(pk=batch.pk).update(given_back=F("given_back") + released)
+        if enqueue:
+            _enqueue(held)
 
 
 def _batch_line_store(batch: GenerationBatch, line: gateway.BatchLine) -> None:

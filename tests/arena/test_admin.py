@@ -301,3 +301,28 @@ def test_call_rows_show_the_providers_request_id(staff):
 
     assert "req-7f3a" in page
     assert ProviderCall.objects.get().provider_request_id == "req-7f3a"
+
+
+def test_call_rows_show_what_the_provider_told_of_the_images(staff):
+    model = AIModel.objects.first()
+    attempt = gateway.Attempt(
+        model=model.slug,
+        provider="local",
+        provider_model="local",
+        started_at=timezone.now(),
+        ok=True,
+        total_ms=5,
+        seeds=(918273,),
+        revised_prompts=("A lighthouse at dusk, oil painting",),
+        safety=("HARM_CATEGORY_DANGEROUS_CONTENT: MEDIUM",),
+    )
+    (call,) = calls_record(attempts=[attempt])
+
+    listing = staff.get("/admin/catalog/providercall/").content.decode()
+    detail = staff.get(f"/admin/catalog/providercall/{call.pk}/change/")
+
+    for page in (listing, detail.content.decode()):
+        assert "918273" in page
+        assert "A lighthouse at dusk, oil painting" in page
+        assert "HARM_CATEGORY_DANGEROUS_CONTENT: MEDIUM" in page
+    assert b'name="revised_prompt"' not in detail.content  # shown, not editable

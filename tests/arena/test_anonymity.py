@@ -1,5 +1,6 @@
 """Before the vote nothing names the models: not the page, the URLs, the image bytes or headers."""
 
+import dataclasses
 import io
 import re
 
@@ -9,11 +10,13 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image, PngImagePlugin
 
+import gateway
 from arena.api.outputs import image_url
 from arena.catalog.images import UnreadableImage, arena_renditions, padded_length, png_padded
-from arena.catalog.models import AIModel, Generation
+from arena.catalog.models import AIModel, Generation, ProviderCall
 from arena.catalog.services import catalog_sync, prompt_generate
-from tests.arena.helpers import open_battle
+from gateway.providers.local import LocalProvider
+from tests.arena.helpers import local_catalog, open_battle
 from tests.factories import AIModelFactory, GenerationFactory, PromptFactory
 
 pytestmark = pytest.mark.django_db
@@ -231,3 +234,59 @@ def test_no_battle_image_is_served_by_the_api_file_view_even_signed(arena_ready)
             response = client.get(url)
             assert response.status_code == 404, url
             assert response["Content-Type"] == "application/json", url
+
+
+class TellingProvider(LocalProvider):
+    """The built-in models, telling of each image what remote providers tell: a seed they
+    chose, the prompt as they rewrote it, a safety flag; each of them naming the model."""
+
+    def call(self, offering, request, operation, **options):
+        made = super().call(offering, request, operation, **options)
+        return dataclasses.replace(
+            made,
+            seeds=(told_seed(offering.model),),
+            revised_prompts=(f"{request.prompt}, in the house style of {offering.model}",),
+            safety=(f"{offering.model}-checker: MEDIUM",),
+        )
+
+
+def told_seed(model_id: str) -> int:
+    return 900_000_000 + int.from_bytes(model_id.encode()[:3], "big")
+
+
+def test_nothing_a_provider_told_of_a_battle_image_shows_before_the_vote(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.ARENA_IMAGE_SIZE = 128
+    gateway.set_default_gateway(
+        gateway.Gateway(
+            catalog=local_catalog(),
+            providers={"local": TellingProvider(latency_scale=0)},
+            router=gateway.Router(gateway.MemoryWindow()),
+        )
+    )
+    catalog_sync()
+    prompt = PromptFactory(text="A red book on a glass table")
+    with django_capture_on_commit_callbacks(execute=True):
+        prompt_generate(prompt_ids=[prompt.pk])
+    client = Client()
+    battle = open_battle(client)
+    models = [battle.left.model.slug, battle.right.model.slug]
+    told = [
+        text
+        for slug in models
+        for text in (str(told_seed(slug)), f"house style of {slug}", f"{slug}-checker")
+    ]
+    # kept for the admin, so there is something that could leak
+    calls = ProviderCall.objects.filter(generation__in=[battle.left, battle.right])
+    assert {call.seed for call in calls} == {told_seed(slug) for slug in models}
+
+    answers = [client.get(battle.get_absolute_url())] + [
+        client.get(f"/battle/{battle.token}/{side}.png") for side in ("left", "right")
+    ]
+
+    for answer in answers:
+        assert answer.status_code == 200
+        for text in told:
+            assert text.encode() not in answer.content
+            assert text not in str(answer.headers)

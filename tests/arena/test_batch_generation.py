@@ -13,6 +13,7 @@ from typing import ClassVar
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import DatabaseError, connection
 from django.test import Client
 from django.utils import timezone
 
@@ -33,7 +34,7 @@ from gateway.http import Deadline
 from gateway.normalize import ParamTable
 from gateway.providers.batchbase import LineOutcome, ProviderPoll
 from gateway.providers.local import LocalProvider
-from tests.arena.helpers import local_catalog
+from tests.arena.helpers import WorkerKilled, local_catalog
 from tests.factories import PromptFactory
 from tests.gateway.fakes import IMAGE
 
@@ -311,3 +312,88 @@ def test_a_competitions_prompts_go_to_the_batch_apis_from_its_admin_page(
     assert "Sent 4 generations in 2 provider batches" in response.content.decode()
     sent = [request for batch in provider.submitted.values() for request in batch.values()]
     assert {request.prompt for request in sent} == {prompt.text for prompt in inside}
+
+
+def submission_aged() -> None:
+    """Time up for every submission under way: the batch gateway's deadline has passed."""
+    long_ago = timezone.now() - timedelta(seconds=gateway.default_batch_gateway().timeout + 1)
+    GenerationBatch.objects.update(submitted_at=long_ago)
+
+
+# Real commits: the failure is the database's, after the provider took the batch.
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_between_the_upload_and_recording_it_leaves_a_batch_the_beat_resumes(
+    provider, committed
+):
+    provider.polls_to_end = 1
+    prompt = PromptFactory()
+    lost = []
+
+    def commit_fails_once_the_provider_took_it(execute, sql, params, many, context):
+        writes_batch = sql.startswith(("INSERT", "UPDATE")) and "catalog_generationbatch" in sql
+        if provider.submitted and writes_batch and not lost:
+            lost.append(sql)
+            raise DatabaseError("server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
+
+    with (
+        connection.execute_wrapper(commit_fails_once_the_provider_took_it),
+        pytest.raises(DatabaseError),
+    ):
+        committed(generations_batch_submit, prompt_ids=[prompt.pk])
+    (paid,) = provider.submitted
+    (batch,) = GenerationBatch.objects.all()
+    held = list(batch.held.all())
+    assert (batch.status, batch.provider_batch_id, len(held)) == ("submitting", "", 1)
+
+    committed(services.generation_batches_poll)  # the submission may still be under way
+    assert GenerationBatch.objects.get().status == "submitting"
+    submission_aged()
+    committed(services.generation_batches_poll)
+
+    batch.refresh_from_db()
+    assert (batch.status, batch.provider_batch_id, batch.made) == ("completed", paid, 1)
+    assert len(provider.submitted) == 1  # resumed, not paid for again
+    (generation,) = held
+    generation.refresh_from_db()
+    assert generation.status == Generation.Status.READY
+    (call,) = ProviderCall.objects.filter(generation=generation)
+    assert (call.batch, call.cost) == (True, BATCH_PRICES[generation.model.slug])
+
+
+def test_a_submission_that_never_heard_back_gives_its_requests_to_direct_calls(
+    provider, committed, monkeypatch
+):
+    prompt = PromptFactory()
+
+    def killed(*args, **kwargs):
+        raise WorkerKilled
+
+    monkeypatch.setattr(provider, "submit", killed)
+    with pytest.raises(WorkerKilled):
+        committed(generations_batch_submit, prompt_ids=[prompt.pk])
+    submission_aged()
+    committed(services.generation_batches_poll)
+
+    (batch,) = GenerationBatch.objects.all()
+    assert (batch.status, batch.given_back) == ("failed", 1)
+    assert "given back to direct calls" in batch.error
+    (generation,) = Generation.objects.filter(pk__in=batch.generation_ids)
+    assert generation.status == Generation.Status.READY
+    assert not ProviderCall.objects.filter(generation=generation, batch=True).exists()
+
+
+def test_a_batch_the_provider_refuses_leaves_its_requests_to_direct_calls(
+    provider, committed, monkeypatch
+):
+    prompt = PromptFactory()
+
+    def refused(*args, **kwargs):
+        raise ProviderError(gateway.ErrorKind.INVALID_REQUEST, "The input file is invalid.")
+
+    monkeypatch.setattr(provider, "submit", refused)
+    report = committed(generations_batch_submit, prompt_ids=[prompt.pk])
+
+    assert (report.batched, len(report.errors)) == (0, 2)
+    assert set(GenerationBatch.objects.values_list("status", "given_back")) == {("failed", 1)}
+    assert {g.status for g in batched(prompt)} == {Generation.Status.READY}

@@ -2,6 +2,8 @@
 and its key kept by the process once committed, so a call row costs no lookup; a key made in a
 transaction that rolled back, or of a row deleted since, is never named."""
 
+import dataclasses
+
 import pytest
 from django.db import transaction
 from django.utils import timezone
@@ -9,7 +11,8 @@ from django.utils import timezone
 import gateway
 from arena.catalog.models import Provider, ProviderCall
 from arena.catalog.services import calls_record
-from tests.factories import AIModelFactory
+from gateway.normalize import wire_seed
+from tests.factories import AIModelFactory, GenerationFactory
 
 # Real commits: what a rolled-back transaction made must not be remembered.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -58,3 +61,31 @@ def test_calls_of_a_known_provider_take_one_statement(django_assert_num_queries)
         calls_record(attempts=[attempt(model), attempt(model)], model=model)
 
     assert ProviderCall.objects.count() == 3
+
+
+def test_a_call_row_keeps_what_the_provider_told_of_its_images():
+    model = AIModelFactory()
+    told = dataclasses.replace(
+        attempt(model),
+        seeds=(1234567,),
+        revised_prompts=("A red cube on a blue table, studio light",),
+        safety=("HARM_CATEGORY_DANGEROUS_CONTENT: MEDIUM",),
+    )
+
+    (call,) = calls_record(attempts=[told], model=model)
+
+    call.refresh_from_db()
+    assert (call.seed, call.revised_prompt, call.safety_flags) == (
+        1234567,
+        "A red cube on a blue table, studio light",
+        ["HARM_CATEGORY_DANGEROUS_CONTENT: MEDIUM"],
+    )
+
+
+def test_a_generations_secret_seed_echoed_by_its_provider_is_not_kept():
+    generation = GenerationFactory()
+    echoed = dataclasses.replace(attempt(generation.model), seeds=(wire_seed(generation.seed),))
+
+    calls_record(attempts=[echoed], generation=generation)
+
+    assert ProviderCall.objects.get().seed is None
