@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,9 +17,10 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 import gateway
-from arena.catalog.models import AIModel, Offering
+from arena.catalog.models import AIModel, Offering, cheapest_offering
 from arena.catalog.services import model_routable
 from arena.pages.figures import KIND
+from arena.pages.templatetags.arena_format import usd
 
 # What a provider may do with a request parameter, explained once on the page.
 BEHAVIOURS = (
@@ -48,14 +48,6 @@ EXAMPLE_SOURCE = "photo.png"
 KEY_VARIABLE = "ARENA_API_KEY"
 # JSON inside a data block: nothing in it may close the element or open a comment.
 JSON_LD_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
-
-
-def usd(amount: Decimal) -> str:
-    """A price as pages show it: at least three decimals ($0.040), more only when it has them
-    ($0.0336)."""
-    exponent = amount.normalize().as_tuple().exponent
-    places = max(3, -exponent if isinstance(exponent, int) else 3)
-    return f"${amount:.{places}f}"
 
 
 @dataclass(frozen=True)
@@ -178,13 +170,14 @@ def model_about(model: AIModel, *, api_base: str) -> dict[str, Any]:
             can_edit=model.can_edit,
             max_input_images=spec.max_input_images if spec else 1,
         )
-        for offering in model.offerings.select_related("provider")
+        for offering in sorted(
+            model.offerings.select_related("provider"), key=lambda row: row.provider.sort_key
+        )
     ]
-    cheapest = min(offerings, key=lambda about: about.offering.price_per_image, default=None)
+    by_offering = {about.offering: about for about in offerings}
+    cheapest = by_offering.get(cheapest_offering(by_offering))
+    cheapest_batch = by_offering.get(cheapest_offering(by_offering, batch=True))
     batched = [about for about in offerings if about.batch_price is not None]
-    cheapest_batch = min(
-        batched, key=lambda about: about.offering.batch_price_per_image or 0, default=None
-    )
     routable = model_routable(model.slug)
     examples = _examples(model, spec, offerings, api_base)
     context = {

@@ -30,7 +30,15 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from arena.battles.models import EloRating, Vote
-from arena.catalog.models import AIModel, Arena, Generation, Offering, Provider, ProviderCall
+from arena.catalog.models import (
+    AIModel,
+    Arena,
+    Generation,
+    Offering,
+    Provider,
+    ProviderCall,
+    cheapest_offering,
+)
 from arena.ratings.models import Rating
 
 SPEED_DAYS = 30
@@ -124,7 +132,8 @@ def provider_rankings(
     providers: Iterable[Provider], speed: dict[tuple[int, int], Speed], model_id: int
 ) -> list[ProviderPerformance]:
     """The model's providers, those with enough calls ranked by median generation time (then
-    success rate; one that never succeeded last), then the others by how many calls they made."""
+    success rate; one that never succeeded last), then the others by how many calls they made;
+    ties in the providers' order (Provider.sort_key)."""
     rows = [(provider, speed.get((model_id, provider.pk))) for provider in providers]
     ranked = sorted(
         ((provider, figures) for provider, figures in rows if measured(figures)),
@@ -132,12 +141,12 @@ def provider_rankings(
             row[1].p50_ms is None,
             row[1].p50_ms or 0.0,
             -row[1].success_rate,
-            row[0].name,
+            row[0].sort_key,
         ),
     )
     unranked = sorted(
         ((provider, figures) for provider, figures in rows if not measured(figures)),
-        key=lambda row: (-(row[1].calls if row[1] else 0), row[0].name),
+        key=lambda row: (-(row[1].calls if row[1] else 0), row[0].sort_key),
     )
     return [
         ProviderPerformance(provider, figures, rank)
@@ -253,7 +262,7 @@ class IndexRow:
 
     @property
     def cheapest(self) -> Offering | None:
-        return min(self.offerings, key=lambda offering: offering.price_per_image, default=None)
+        return cheapest_offering(self.offerings)
 
     @property
     def price(self) -> Decimal | None:
