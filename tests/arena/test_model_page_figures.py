@@ -287,6 +287,59 @@ def test_the_landscape_notes_name_the_models_it_cannot_place():
     assert "2 models waiting for enough speed data: Unpriced A, Unpriced B" in charts
 
 
+def test_a_free_model_is_priced_at_zero_not_left_out_as_unpriced():
+    measured_models()
+    free = AIModelFactory(slug="free", name="Free Model")
+    offered(free, "Giveaway")
+    Offering.objects.filter(model=free).update(price_per_image=Decimal("0"))
+    rate(free, 1000.0, rank=2)
+
+    page = page_of("fast")
+    board = json_of(page, "landscape-t2i")
+    charts = text(section(page, "charts"))
+
+    assert {
+        "model": "Free Model",
+        "slug": "free",
+        "rating": 1000.0,
+        "price": 0.0,
+        "seconds": None,
+    } in board["points"]
+    assert board["unpriced"] == []
+    assert board["free"] == ["Free Model"]
+    assert board["fronts"]["price"][0] == [0.0, 1000.0]  # nothing is cheaper
+    assert "without pricing" not in charts
+    assert "1 free model, at $0 off the log scale: Free Model" in charts
+
+
+@pytest.mark.parametrize("key", [True, False])
+def test_an_unrated_model_says_why_it_is_not_on_the_charts(key):
+    measured_models()  # the charts exist, with other models on them
+    AIModelFactory(slug="new", name="New Model", can_edit=True, active=key)
+    if not key:
+        catalog_sync()  # a real model without a key: listed, not competing
+
+    slug, name = ("new", "New Model") if key else ("gpt-image-1", "GPT Image 1")
+    page = page_of(slug)
+    charts = text(section(page, "charts"))
+
+    assert charts.startswith("Rating against cost and speed")
+    if key:
+        for arena in ("Text-to-Image", "Image Editing"):
+            assert (
+                f"{arena} {name} is not on the charts yet: it has no rating in {arena}, "
+                "where ratings come from blind votes." in charts
+            )
+    else:
+        assert (
+            f"Text-to-Image {name} is not on the charts: no provider key for it is set on this "
+            "server, so it makes no images for battles and has no rating in Text-to-Image."
+            in charts
+        )
+    assert "data-chart" not in page
+    assert "chart-4.6.1" not in page
+
+
 def test_a_model_without_ratings_or_calls_has_no_charts_and_loads_no_chart_code():
     measured_models()
     AIModelFactory(slug="new", name="New Model")
