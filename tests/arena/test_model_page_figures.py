@@ -2,6 +2,7 @@
 once a provider has made enough of them), the benchmark sentences, and the landscape charts
 with their Pareto fronts; all in a number of queries that does not grow with the data."""
 
+import html
 import json
 import re
 from datetime import timedelta
@@ -338,6 +339,21 @@ def test_an_unrated_model_says_why_it_is_not_on_the_charts(key):
         )
     assert "data-chart" not in page
     assert "chart-4.6.1" not in page
+
+
+def test_a_rating_newer_than_the_cached_charts_says_so():
+    fast, _ = measured_models()
+    page_of("fast")  # draws the charts: no edit board yet
+    fast.can_edit = True
+    fast.save()
+    rate(fast, 1050.0, arena="edit")
+
+    charts = html.unescape(text(section(page_of("fast"), "charts")))
+
+    assert (
+        "Image Editing Fast Model's rating in Image Editing came after these charts were last "
+        "drawn; they are redrawn every few minutes." in charts
+    )
 
 
 def test_a_model_without_ratings_or_calls_has_no_charts_and_loads_no_chart_code():
