@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from arena.battles.models import EloRating
-from arena.catalog.models import Offering, Provider, ProviderCall
+from arena.catalog.models import Category, Offering, Provider, ProviderCall
 from arena.catalog.services import catalog_sync
 from arena.pages.figures import Speed, pareto_front, speed_table
 from arena.ratings.models import Rating
@@ -217,6 +217,31 @@ def test_the_benchmark_sentence_counts_the_votes_and_the_distinct_prompts_behind
         "Ranked #27 of 3 in Text-to-Image with a rating of 1223 (+12/−10), "
         "based on 5 blind votes over 3 prompts." in benchmarks
     )
+
+
+def test_the_benchmarks_name_the_category_where_the_model_ranks_best():
+    model, rival = AIModelFactory(slug="m", name="M"), AIModelFactory(slug="rival")
+    AIModelFactory(slug="unrated")
+    pets = Category.objects.create(arena="t2i", slug="pets", name="Pets")
+    maps = Category.objects.create(arena="t2i", slug="maps", name="Maps", order=1)
+    for category, ours, theirs in ((pets, 2, 1), (maps, 1, 2)):
+        for ai, rank in ((model, ours), (rival, theirs)):
+            Rating.objects.create(
+                arena="t2i", category=category.slug, model=ai, rating=1100.0 - 50 * rank,
+                ci_low=1000, ci_high=1100, rank=rank, votes=40, preliminary=False,
+                computed_at=timezone.now(),
+            )  # fmt: skip
+
+    benchmarks = section(page_of("m"), "benchmarks")
+
+    assert (
+        'Ranks best in <a href="/leaderboard/t2i/?category=maps">Maps</a>: '
+        "#1 of 2 with a rating of 1050." in benchmarks
+    )
+    assert 'Ranks best in <a href="/leaderboard/t2i/?category=pets">Pets</a>: #1 of 2' in (
+        section(page_of("rival"), "benchmarks")
+    )
+    assert "Ranks best in" not in section(page_of("unrated"), "benchmarks")
 
 
 def test_preliminary_elo_only_and_unvoted_models_say_so():
