@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.core.validators import RegexValidator
@@ -48,6 +49,12 @@ class Provider(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def sort_key(self) -> tuple[str, str]:
+        """Where the provider stands wherever pages list providers: by name as people read it,
+        case aside ("fal.ai" before "Replicate"), then by id."""
+        return (self.name.casefold(), self.slug)
 
 
 class AIModelQuerySet(models.QuerySet["AIModel"]):
@@ -115,6 +122,21 @@ class Offering(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} via {self.provider}"
+
+
+def cheapest_offering(offerings: Iterable[Offering], *, batch: bool = False) -> Offering | None:
+    """The offering with the lowest price per image (`batch`: the lowest batch price, among
+    those with one). A tie goes to the provider first in Provider.sort_key order, so the index,
+    the model page and its FAQ all name the same one, whatever order the rows came in."""
+
+    def price(offering: Offering) -> Decimal | None:
+        return offering.batch_price_per_image if batch else offering.price_per_image
+
+    return min(
+        (offering for offering in offerings if price(offering) is not None),
+        key=lambda offering: (price(offering), offering.provider.sort_key),
+        default=None,
+    )
 
 
 class PromptQuerySet(models.QuerySet["Prompt"]):

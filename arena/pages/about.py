@@ -8,8 +8,8 @@ query), so the sections cost the same whatever the number of models and calls.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,9 +18,10 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 import gateway
-from arena.catalog.models import AIModel, Offering
+from arena.catalog.models import AIModel, Offering, cheapest_offering
 from arena.catalog.services import model_routable
 from arena.pages.figures import KIND
+from arena.pages.templatetags.arena_format import usd
 
 # What a provider may do with a request parameter, explained once on the page.
 BEHAVIOURS = (
@@ -48,14 +49,6 @@ EXAMPLE_SOURCE = "photo.png"
 KEY_VARIABLE = "ARENA_API_KEY"
 # JSON inside a data block: nothing in it may close the element or open a comment.
 JSON_LD_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
-
-
-def usd(amount: Decimal) -> str:
-    """A price as pages show it: at least three decimals ($0.040), more only when it has them
-    ($0.0336)."""
-    exponent = amount.normalize().as_tuple().exponent
-    places = max(3, -exponent if isinstance(exponent, int) else 3)
-    return f"${amount:.{places}f}"
 
 
 @dataclass(frozen=True)
@@ -149,6 +142,56 @@ class OfferingAbout:
 
 
 @dataclass(frozen=True)
+class Resolution:
+    """The largest image the model makes. When every provider makes only sizes it names (OpenAI's
+    three), that is the largest of those by pixel count (`largest`; several when they tie, like
+    1536x1024 and 1024x1536); otherwise only the per-side limits a request may ask for are
+    known (`largest` empty), and the page says "up to" them."""
+
+    width: int
+    height: int
+    largest: tuple[str, ...] = ()
+    sizes: tuple[str, ...] = ()  # every fixed size, when there are only fixed sizes
+
+    @classmethod
+    def of(cls, spec: gateway.ModelSpec, offerings: list[OfferingAbout]) -> Resolution:
+        fixed = [
+            gateway.offering_shapes(about.spec).sizes if about.spec else () for about in offerings
+        ]
+        if not offerings or not all(fixed):
+            return cls(spec.max_width, spec.max_height)
+        sizes = tuple(dict.fromkeys(size for sizes in fixed for size in sizes))
+        areas = {size: math.prod(map(int, size.split("x"))) for size in sizes}
+        top = max(areas.values())
+        largest = tuple(size for size in sizes if areas[size] == top)
+        width, height = map(int, largest[0].split("x"))
+        return cls(width, height, largest, sizes)
+
+    @property
+    def megapixels(self) -> float:
+        return self.width * self.height / 1_000_000
+
+    @property
+    def label(self) -> str:
+        """The capabilities section's figure."""
+        if self.largest:
+            return f"{' or '.join(self.largest)} ({self.megapixels:.1f} megapixels)"
+        return f"up to {self.width}x{self.height}"
+
+    def answer(self) -> str:
+        """The FAQ's answer."""
+        if self.largest:
+            return (
+                f"{' or '.join(self.largest)} pixels ({self.megapixels:.1f} megapixels), the "
+                f"largest of the sizes it makes: {', '.join(self.sizes)}."
+            )
+        return (
+            f"Up to {self.width}x{self.height} pixels: the widest and tallest image a request "
+            "may ask for."
+        )
+
+
+@dataclass(frozen=True)
 class Snippet:
     language: str
     label: str
@@ -178,18 +221,21 @@ def model_about(model: AIModel, *, api_base: str) -> dict[str, Any]:
             can_edit=model.can_edit,
             max_input_images=spec.max_input_images if spec else 1,
         )
-        for offering in model.offerings.select_related("provider")
+        for offering in sorted(
+            model.offerings.select_related("provider"), key=lambda row: row.provider.sort_key
+        )
     ]
-    cheapest = min(offerings, key=lambda about: about.offering.price_per_image, default=None)
+    by_offering = {about.offering: about for about in offerings}
+    cheapest = by_offering.get(cheapest_offering(by_offering))
+    cheapest_batch = by_offering.get(cheapest_offering(by_offering, batch=True))
     batched = [about for about in offerings if about.batch_price is not None]
-    cheapest_batch = min(
-        batched, key=lambda about: about.offering.batch_price_per_image or 0, default=None
-    )
+    resolution = Resolution.of(spec, offerings) if spec else None
     routable = model_routable(model.slug)
     examples = _examples(model, spec, offerings, api_base)
     context = {
         "kind": KIND[model.can_generate, model.can_edit],
         "spec": spec,
+        "resolution": resolution,
         "about_offerings": offerings,
         "cheapest": cheapest,
         "cheapest_batch": cheapest_batch,
@@ -201,7 +247,7 @@ def model_about(model: AIModel, *, api_base: str) -> dict[str, Any]:
         "examples": examples,
         "behaviours": BEHAVIOURS,
     }
-    faq = _faq(model, spec, offerings, cheapest, cheapest_batch, routable, api_base)
+    faq = _faq(model, spec, offerings, cheapest, cheapest_batch, routable, api_base, resolution)
     context["faq"] = faq
     context["faq_json_ld"] = json_ld(
         {
@@ -350,6 +396,7 @@ def _faq(
     cheapest_batch: OfferingAbout | None,
     routable: bool,
     api_base: str,
+    resolution: Resolution | None,
 ) -> list[tuple[str, str]]:
     """Questions and answers, each sentence built from the facts the sections above show."""
     name = model.name
@@ -393,14 +440,8 @@ def _faq(
                 f"{name} is available from {count}: {_and(providers)}.",
             )
         )
-    if spec:
-        megapixels = spec.max_width * spec.max_height / 1_000_000
-        faq.append(
-            (
-                f"What is the maximum resolution of {name}?",
-                f"{spec.max_width}x{spec.max_height} pixels ({megapixels:.1f} megapixels).",
-            )
-        )
+    if resolution:
+        faq.append((f"What is the maximum resolution of {name}?", resolution.answer()))
     return faq
 
 

@@ -30,7 +30,16 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from arena.battles.models import EloRating, Vote
-from arena.catalog.models import AIModel, Arena, Generation, Offering, Provider, ProviderCall
+from arena.catalog.models import (
+    AIModel,
+    Arena,
+    Generation,
+    Offering,
+    Provider,
+    ProviderCall,
+    cheapest_offering,
+)
+from arena.catalog.services import model_routable
 from arena.ratings.models import Rating
 
 SPEED_DAYS = 30
@@ -124,7 +133,8 @@ def provider_rankings(
     providers: Iterable[Provider], speed: dict[tuple[int, int], Speed], model_id: int
 ) -> list[ProviderPerformance]:
     """The model's providers, those with enough calls ranked by median generation time (then
-    success rate; one that never succeeded last), then the others by how many calls they made."""
+    success rate; one that never succeeded last), then the others by how many calls they made;
+    ties in the providers' order (Provider.sort_key)."""
     rows = [(provider, speed.get((model_id, provider.pk))) for provider in providers]
     ranked = sorted(
         ((provider, figures) for provider, figures in rows if measured(figures)),
@@ -132,12 +142,12 @@ def provider_rankings(
             row[1].p50_ms is None,
             row[1].p50_ms or 0.0,
             -row[1].success_rate,
-            row[0].name,
+            row[0].sort_key,
         ),
     )
     unranked = sorted(
         ((provider, figures) for provider, figures in rows if not measured(figures)),
-        key=lambda row: (-(row[1].calls if row[1] else 0), row[0].name),
+        key=lambda row: (-(row[1].calls if row[1] else 0), row[0].sort_key),
     )
     return [
         ProviderPerformance(provider, figures, rank)
@@ -208,7 +218,7 @@ def _landscape_build() -> dict[str, dict[str, Any]]:
                     "model": row.model.name,
                     "slug": row.model.slug,
                     "rating": round(row.rating, 1),
-                    "price": float(price) if price else None,
+                    "price": float(price) if price is not None else None,
                     "seconds": round(ms / 1000, 3) if ms is not None else None,
                 }
             )
@@ -223,6 +233,8 @@ def _landscape_build() -> dict[str, dict[str, Any]]:
             "points": points,
             "fronts": fronts,
             "unpriced": [point["model"] for point in points if point["price"] is None],
+            # A log scale has no place for $0: these are named beside the chart instead.
+            "free": [point["model"] for point in points if point["price"] == 0],
             "unmeasured": [point["model"] for point in points if point["seconds"] is None],
         }
     return result
@@ -253,7 +265,7 @@ class IndexRow:
 
     @property
     def cheapest(self) -> Offering | None:
-        return min(self.offerings, key=lambda offering: offering.price_per_image, default=None)
+        return cheapest_offering(self.offerings)
 
     @property
     def price(self) -> Decimal | None:
@@ -355,9 +367,12 @@ def model_figures(model: AIModel) -> dict[str, Any]:
     boards = landscape()
     charts = [
         {"arena": arena, "id": f"landscape-{arena}", "data": boards[arena.value]}
-        for arena in Arena
         if arena in ratings and arena.value in boards
+        else {"arena": arena, "absent": _off_the_charts(model, arena, rated=arena in ratings)}
+        for arena in Arena
+        if model.competes_in(arena) or arena in ratings
     ]
+    drawn = [chart for chart in charts if "data" in chart]
     return {
         "standings": standings,
         "best_for": Rating.objects.category_ranks(model)[:BEST_FOR_SHOWN],
@@ -367,7 +382,8 @@ def model_figures(model: AIModel) -> dict[str, Any]:
         "performance_chart": performance_chart(rankings) if ranked_providers else None,
         "min_provider_calls": settings.ARENA_MIN_PROVIDER_CALLS,
         "charts": charts,
-        "has_charts": bool(charts or ranked_providers),
+        "landscape_drawn": bool(drawn),
+        "has_charts": bool(drawn or ranked_providers),
         "speed_days": SPEED_DAYS,
         "reliability": cache.get_or_set(
             f"pages:reliability:{model.pk}",
@@ -375,3 +391,21 @@ def model_figures(model: AIModel) -> dict[str, Any]:
             SPEED_CACHE_SECONDS,
         ),
     }
+
+
+def _off_the_charts(model: AIModel, arena: Arena, *, rated: bool) -> str:
+    """Why the model has no point on the arena's landscape, in a sentence."""
+    if rated:
+        return (
+            f"{model.name}'s rating in {arena.label} came after these charts were last drawn; "
+            "they are redrawn every few minutes."
+        )
+    if not model.active and not model_routable(model.slug):
+        return (
+            f"{model.name} is not on the charts: no provider key for it is set on this server, "
+            f"so it makes no images for battles and has no rating in {arena.label}."
+        )
+    return (
+        f"{model.name} is not on the charts yet: it has no rating in {arena.label}, where "
+        "ratings come from blind votes."
+    )

@@ -69,7 +69,10 @@ class ModelIndexQuery(forms.Form):
         super().__init__(data)
         self.fields["provider"].choices = [
             ("", "Any provider"),
-            *((provider.slug, provider.name) for provider in providers),
+            *(
+                (provider.slug, provider.name)
+                for provider in sorted(providers, key=lambda provider: provider.sort_key)
+            ),
         ]
 
     def clean(self) -> dict[str, Any]:

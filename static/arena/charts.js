@@ -57,7 +57,10 @@
     var points = board.points
       .filter(function (p) { return p[field] !== null && p[field] > 0; })
       .map(function (p) { return { x: p[field], y: p.rating, model: p.model, slug: p.slug }; });
-    var front = board.fronts[field].map(function (p) { return { x: p[0], y: p[1] }; });
+    // A free model ($0) has no place on a log scale: the page names it under the chart.
+    var front = board.fronts[field]
+      .filter(function (p) { return p[0] > 0; })
+      .map(function (p) { return { x: p[0], y: p[1] }; });
     var mine = points.filter(function (p) { return p.slug === canvas.dataset.model; });
     var others = points.filter(function (p) { return p.slug !== canvas.dataset.model; });
     var xs = points.map(function (p) { return p.x; });

@@ -50,7 +50,7 @@ def test_each_model_shows_its_type_organisation_rating_price_and_speed(index):
     assert '<span class="kind">Image Editing Model</span> · Edit Co' in page
     assert "Text-to-Image Model" in page
     assert "<strong>#1</strong> · 1100" in page
-    assert "From <strong>$0.0100</strong> per image via Cheap Cloud" in page
+    assert "From <strong>$0.010</strong> per image via Cheap Cloud" in page
     assert "Fastest via Cheap Cloud: <strong>1,100 ms</strong> median" in page
     assert "25,000 ms" in page
     assert "no speed data yet" in page  # the editor has no calls
@@ -186,7 +186,7 @@ def test_a_keyless_real_model_is_listed_with_its_price_and_no_invented_speed():
     assert response.status_code == 200
     assert "FLUX1.1 [pro]" in card  # an id with dots, linked to its page
     assert "Black Forest Labs" in card
-    assert "From <strong>$0.0400</strong> per image" in card
+    assert "From <strong>$0.040</strong> per image" in card
     assert "no speed data yet" in card
     assert "ms</strong> median" not in card
     assert Client().get("/models/flux-1.1-pro/").status_code == 200

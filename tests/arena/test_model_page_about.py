@@ -84,7 +84,6 @@ def test_capabilities_come_from_the_gateways_declarations(catalog, model_id):
     spec = catalog.models[model_id]
     capabilities = section(model_id, "capabilities")
 
-    assert f"<dd>{spec.max_width}x{spec.max_height}</dd>" in capabilities
     assert f"<dd>up to {spec.max_n}</dd>" in capabilities
     assert f"<dd>{spec.license}</dd>" in capabilities
     assert ('<span class="badge">generate</span>' in capabilities) is spec.can_generate
@@ -106,6 +105,42 @@ def test_capabilities_say_which_providers_take_a_mask_and_which_sizes_each_takes
     assert "no mask: edits change the whole image" in retouch
     assert "mask" not in flux  # it does not edit at all
     assert "<dd>yes, through Built-in (local)</dd>" in section(LOCAL, "capabilities")
+
+
+def answer(model_id: str, question: str) -> str:
+    return {
+        html.unescape(asked): html.unescape(answered)
+        for asked, answered in re.findall(
+            r"<summary>(.*?)</summary><p>(.*?)</p>", section(model_id, "faq"), re.S
+        )
+    }[question]
+
+
+def test_the_maximum_resolution_of_a_model_with_fixed_sizes_is_the_largest_it_makes():
+    capabilities = section(KEYLESS, "capabilities")
+
+    # OpenAI makes 1024x1024, 1536x1024 and 1024x1536, never 1536x1536.
+    assert (
+        "<dt>Maximum resolution</dt><dd>1536x1024 or 1024x1536 (1.6 megapixels)</dd>"
+        in capabilities
+    )
+    assert answer(KEYLESS, "What is the maximum resolution of GPT Image 1?") == (
+        "1536x1024 or 1024x1536 pixels (1.6 megapixels), the largest of the sizes it makes: "
+        "1024x1024, 1536x1024, 1024x1536."
+    )
+    assert "1536x1536" not in page(KEYLESS)
+
+
+@pytest.mark.parametrize(("model_id", "limits"), [(DOTTED, "1440x1440"), (LOCAL, "2048x2048")])
+def test_the_maximum_resolution_of_a_free_size_model_is_its_per_side_limits(model_id, limits):
+    name = gateway.default_catalog().models[model_id].name
+
+    assert f"<dt>Maximum resolution</dt><dd>up to {limits}</dd>" in section(
+        model_id, "capabilities"
+    )
+    assert answer(model_id, f"What is the maximum resolution of {name}?").startswith(
+        f"Up to {limits} pixels: the widest and tallest image a request may ask for"
+    )
 
 
 def test_capabilities_say_how_long_a_prompt_each_model_takes():
@@ -319,9 +354,6 @@ def test_the_faq_answers_from_the_data():
     assert "No provider key is set on this server" in answers["How do I call GPT Image 1?"]
     assert answers["Which providers offer GPT Image 1?"] == (
         "GPT Image 1 is available from 1 provider: OpenAI."
-    )
-    assert answers["What is the maximum resolution of GPT Image 1?"] == (
-        "1536x1536 pixels (2.4 megapixels)."
     )
     assert "through OpenAI" in answers["What can GPT Image 1 do?"]  # the mask
 

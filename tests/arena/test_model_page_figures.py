@@ -2,6 +2,7 @@
 once a provider has made enough of them), the benchmark sentences, and the landscape charts
 with their Pareto fronts; all in a number of queries that does not grow with the data."""
 
+import html
 import json
 import re
 from datetime import timedelta
@@ -16,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from arena.battles.models import EloRating
-from arena.catalog.models import Offering, Provider, ProviderCall
+from arena.catalog.models import Category, Offering, Provider, ProviderCall
 from arena.catalog.services import catalog_sync
 from arena.pages.figures import Speed, pareto_front, speed_table
 from arena.ratings.models import Rating
@@ -218,6 +219,31 @@ def test_the_benchmark_sentence_counts_the_votes_and_the_distinct_prompts_behind
     )
 
 
+def test_the_benchmarks_name_the_category_where_the_model_ranks_best():
+    model, rival = AIModelFactory(slug="m", name="M"), AIModelFactory(slug="rival")
+    AIModelFactory(slug="unrated")
+    pets = Category.objects.create(arena="t2i", slug="pets", name="Pets")
+    maps = Category.objects.create(arena="t2i", slug="maps", name="Maps", order=1)
+    for category, ours, theirs in ((pets, 2, 1), (maps, 1, 2)):
+        for ai, rank in ((model, ours), (rival, theirs)):
+            Rating.objects.create(
+                arena="t2i", category=category.slug, model=ai, rating=1100.0 - 50 * rank,
+                ci_low=1000, ci_high=1100, rank=rank, votes=40, preliminary=False,
+                computed_at=timezone.now(),
+            )  # fmt: skip
+
+    benchmarks = section(page_of("m"), "benchmarks")
+
+    assert (
+        'Ranks best in <a href="/leaderboard/t2i/?category=maps">Maps</a>: '
+        "#1 of 2 with a rating of 1050." in benchmarks
+    )
+    assert 'Ranks best in <a href="/leaderboard/t2i/?category=pets">Pets</a>: #1 of 2' in (
+        section(page_of("rival"), "benchmarks")
+    )
+    assert "Ranks best in" not in section(page_of("unrated"), "benchmarks")
+
+
 def test_preliminary_elo_only_and_unvoted_models_say_so():
     preliminary, elo_only = AIModelFactory(slug="pre"), AIModelFactory(slug="elo")
     AIModelFactory(slug="none")
@@ -285,6 +311,74 @@ def test_the_landscape_notes_name_the_models_it_cannot_place():
 
     assert "2 models without pricing omitted: Unpriced A, Unpriced B" in charts
     assert "2 models waiting for enough speed data: Unpriced A, Unpriced B" in charts
+
+
+def test_a_free_model_is_priced_at_zero_not_left_out_as_unpriced():
+    measured_models()
+    free = AIModelFactory(slug="free", name="Free Model")
+    offered(free, "Giveaway")
+    Offering.objects.filter(model=free).update(price_per_image=Decimal("0"))
+    rate(free, 1000.0, rank=2)
+
+    page = page_of("fast")
+    board = json_of(page, "landscape-t2i")
+    charts = text(section(page, "charts"))
+
+    assert {
+        "model": "Free Model",
+        "slug": "free",
+        "rating": 1000.0,
+        "price": 0.0,
+        "seconds": None,
+    } in board["points"]
+    assert board["unpriced"] == []
+    assert board["free"] == ["Free Model"]
+    assert board["fronts"]["price"][0] == [0.0, 1000.0]  # nothing is cheaper
+    assert "without pricing" not in charts
+    assert "1 free model, at $0 off the log scale: Free Model" in charts
+
+
+@pytest.mark.parametrize("key", [True, False])
+def test_an_unrated_model_says_why_it_is_not_on_the_charts(key):
+    measured_models()  # the charts exist, with other models on them
+    AIModelFactory(slug="new", name="New Model", can_edit=True, active=key)
+    if not key:
+        catalog_sync()  # a real model without a key: listed, not competing
+
+    slug, name = ("new", "New Model") if key else ("gpt-image-1", "GPT Image 1")
+    page = page_of(slug)
+    charts = text(section(page, "charts"))
+
+    assert charts.startswith("Rating against cost and speed")
+    if key:
+        for arena in ("Text-to-Image", "Image Editing"):
+            assert (
+                f"{arena} {name} is not on the charts yet: it has no rating in {arena}, "
+                "where ratings come from blind votes." in charts
+            )
+    else:
+        assert (
+            f"Text-to-Image {name} is not on the charts: no provider key for it is set on this "
+            "server, so it makes no images for battles and has no rating in Text-to-Image."
+            in charts
+        )
+    assert "data-chart" not in page
+    assert "chart-4.6.1" not in page
+
+
+def test_a_rating_newer_than_the_cached_charts_says_so():
+    fast, _ = measured_models()
+    page_of("fast")  # draws the charts: no edit board yet
+    fast.can_edit = True
+    fast.save()
+    rate(fast, 1050.0, arena="edit")
+
+    charts = html.unescape(text(section(page_of("fast"), "charts")))
+
+    assert (
+        "Image Editing Fast Model's rating in Image Editing came after these charts were last "
+        "drawn; they are redrawn every few minutes." in charts
+    )
 
 
 def test_a_model_without_ratings_or_calls_has_no_charts_and_loads_no_chart_code():

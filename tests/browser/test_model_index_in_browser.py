@@ -64,3 +64,35 @@ def test_the_index_filters_without_javascript(live_server, browser):
     page.wait_for_url("**/models/?capability=edit&sort=price")
     assert page.locator(CARDS).count() == len(kinds)
     context.close()
+
+
+CONTROLS = """() => [...document.querySelectorAll(
+    '.index-filters select, .index-filters input:not([type=hidden]), .index-filters button,'
+    + ' .index-sorts a'
+)].map(element => {
+    const box = element.getBoundingClientRect();
+    const style = getComputedStyle(element);
+    return {
+        name: element.name || element.textContent.trim(),
+        height: Math.round(box.height),
+        radius: parseFloat(style.borderTopLeftRadius),
+    };
+})"""
+
+
+@pytest.mark.parametrize(("width", "smallest"), [(1366, 36), (390, 44)])
+def test_the_filters_look_like_the_sort_pills_and_are_touch_sized_on_a_phone(
+    live_server, browser, width, smallest
+):
+    measured_models()
+    page = browser.new_page(viewport={"width": width, "height": 900}, is_mobile=width < 720)
+    page.goto(f"{live_server.url}/models/")
+    controls = page.evaluate(CONTROLS)
+    count = page.locator(".index-sorts .index-count").inner_text()
+
+    assert len(controls) == 9  # three menus, two prices, Show and three sorts
+    assert {control["height"] for control in controls} == {min(c["height"] for c in controls)}
+    assert all(control["height"] >= smallest for control in controls), controls
+    assert all(control["radius"] >= control["height"] / 2 for control in controls), controls
+    assert count == "2 models"
+    assert "·" not in page.locator(".index-sorts").inner_text()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import template
 
 register = template.Library()
@@ -25,3 +27,12 @@ def percent(share: float | None) -> str:
     if share is None:
         return "–"
     return f"{share * 100:.1f}%"
+
+
+@register.filter
+def usd(amount: Decimal) -> str:
+    """A price as every page shows it: at least three decimals ($0.040), more only when it has
+    them ($0.0336)."""
+    exponent = amount.normalize().as_tuple().exponent
+    places = max(3, -exponent if isinstance(exponent, int) else 3)
+    return f"${amount:.{places}f}"
