@@ -343,20 +343,13 @@ class Gateway(ClientOwner):
                 images += made
                 if error and (failure is None or failure.retryable):
                     failure = error
-            # Images a safety checker withheld are a refusal: another provider is not asked for
-            # them, and the caller gets the ones that passed.
-            if len(images) >= request.n or (images and any(a.withheld for a in attempts)):
-                succeeded = [a for a in attempts if a.ok]
-                return ImageResult(
-                    model=request.model,
-                    provider=offering.provider,
-                    images=images[: request.n],
-                    attempts=attempts,
-                    warnings=tuple(dict.fromkeys(w for a in succeeded for w in a.warnings)),
-                    seeds=tuple(seed for a in succeeded for seed in a.seeds),
-                    revised_prompts=tuple(text for a in succeeded for text in a.revised_prompts),
-                    safety=tuple(flag for a in succeeded for flag in a.safety),
-                )
+            # Images a safety checker withheld, or a parallel call refused, are a refusal:
+            # another provider is not asked for them, and the caller gets the ones that passed
+            # (paid for with the refused ones), the refusal among the safety flags.
+            refusals = [a for a in attempts if a.error_kind is ErrorKind.CONTENT_POLICY]
+            refused = refusals or any(a.withheld for a in attempts)
+            if len(images) >= request.n or (images and refused):
+                return _result(request, offering.provider, attempts, images, refusals)
             if failure and not failure.retryable:
                 break
         assert failure is not None
@@ -534,6 +527,35 @@ class Gateway(ClientOwner):
         )
         self.router.record(attempt)
         return attempt, response.images, None
+
+
+def _result(
+    request: ImageRequest,
+    provider: str,
+    attempts: list[Attempt],
+    images: list[bytes],
+    refusals: list[Attempt],
+) -> ImageResult:
+    """The images made, with what the calls that made them told; fewer than asked for (the
+    rest withheld or refused) with a warning saying so, and the refusals among the flags."""
+    succeeded = [a for a in attempts if a.ok]
+    warnings = [w for a in succeeded for w in a.warnings]
+    if len(images) < request.n:
+        warnings.append(
+            f"Only {len(images)} of the {request.n} images asked for passed the provider's "
+            "safety checks."
+        )
+    return ImageResult(
+        model=request.model,
+        provider=provider,
+        images=images[: request.n],
+        attempts=attempts,
+        warnings=tuple(dict.fromkeys(warnings)),
+        seeds=tuple(seed for a in succeeded for seed in a.seeds),
+        revised_prompts=tuple(text for a in succeeded for text in a.revised_prompts),
+        safety=tuple(flag for a in succeeded for flag in a.safety)
+        + tuple(a.error for a in refusals),
+    )
 
 
 _default: Gateway | None = None
