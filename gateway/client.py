@@ -324,9 +324,14 @@ class Gateway(ClientOwner):
         failure: ProviderError | None = None
         tries = plan.order[: max(1, self.settings.max_offerings)]
         for index, offering in enumerate(tries):
-            # The time left is split evenly among the offerings still to try, so a hung first
-            # one leaves the others their turn; what one does not use passes on to the next.
-            share = deadline.share(deadline.left() / (len(tries) - index))
+            # Each offering may use all the time left: a call is never cut short to make room
+            # for a fallback. A provider that took the request bills it whether we wait or not
+            # (a queued job runs on, a synchronous call completes on its side), so cutting a
+            # slow but healthy call and asking another would pay twice. A fallback runs on
+            # what the failures before it left; a hung provider costs this request its
+            # deadline, and its timeout counts against it in the router (it ranks lower, and
+            # rests after a few), so later requests go elsewhere.
+            share = deadline.share(deadline.left())
             if index and share.seconds <= 0:
                 break
             for attempt, made, error in self._attempt(
