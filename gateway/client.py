@@ -62,8 +62,17 @@ class GatewaySettings:
     # `{webhook_base_url}/{provider}/`; empty: the gateway polls
     webhook_base_url: str = ""
 
-    def budget(self) -> RetryBudget:
-        return RetryBudget(self.poll_retries)
+    def budget(self, retries: int | None = None) -> RetryBudget:
+        """The retries of one request: as many as it asks for, at most the settings'."""
+        return RetryBudget(
+            self.poll_retries if retries is None else min(retries, self.poll_retries)
+        )
+
+    def offerings(self, asked: int | None = None) -> int:
+        """How many offerings one request may try: as many as it asks for, at most the
+        settings'."""
+        most = max(1, self.max_offerings)
+        return most if asked is None else min(asked, most)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> GatewaySettings:
@@ -270,11 +279,23 @@ class Gateway(ClientOwner):
                 f"The timeout must be a number of seconds above 0, not {request.timeout!r}.",
                 param="timeout",
             )
+        if request.max_offerings is not None and request.max_offerings < 1:
+            raise RequestRefused(
+                ErrorKind.INVALID_REQUEST,
+                f"A request must try at least 1 offering, not {request.max_offerings!r}.",
+                param="max_offerings",
+            )
+        if request.poll_retries is not None and request.poll_retries < 0:
+            raise RequestRefused(
+                ErrorKind.INVALID_REQUEST,
+                f"The retries must be 0 or more, not {request.poll_retries!r}.",
+                param="poll_retries",
+            )
 
     def deadline(self, request: ImageRequest) -> Deadline:
-        """The request's one deadline: the caller's timeout within the gateway's own."""
+        """The request's one deadline and retry budget: the caller's within the gateway's."""
         seconds = min(request.timeout or self.timeout, self.timeout)
-        return Deadline(seconds, retries=self.settings.budget())
+        return Deadline(seconds, retries=self.settings.budget(request.poll_retries))
 
     def routable_offerings(self, model_id: str) -> list[OfferingSpec]:
         spec = self.catalog.model(model_id)
@@ -322,7 +343,7 @@ class Gateway(ClientOwner):
         attempts: list[Attempt] = []
         images: list[bytes] = []
         failure: ProviderError | None = None
-        tries = plan.order[: max(1, self.settings.max_offerings)]
+        tries = plan.order[: self.settings.offerings(request.max_offerings)]
         for index, offering in enumerate(tries):
             # Each offering may use all the time left: a call is never cut short to make room
             # for a fallback. A provider that took the request bills it whether we wait or not

@@ -162,3 +162,58 @@ def test_settings_come_from_the_environment() -> None:
     )
     with Gateway(environ={"GATEWAY_QUOTA_REST_SECONDS": "7200"}) as gateway:
         assert gateway.router.policy.quota_rest_seconds == 7200
+
+
+def test_a_request_may_try_fewer_offerings_than_the_settings_allow() -> None:
+    a, b = failing("a"), Timed("b")
+    gateway = build(a, b, max_offerings=3)
+
+    with pytest.raises(GatewayError) as caught:
+        gateway.generate(ImageRequest(model="m", prompt="x", max_offerings=1))
+
+    assert [attempt.provider for attempt in caught.value.attempts] == ["a"]
+    assert b.calls == []
+
+
+def test_a_request_may_not_try_more_offerings_than_the_settings_allow() -> None:
+    a, b, c = failing("a"), failing("b"), Timed("c")
+    gateway = build(a, b, c, max_offerings=2)
+
+    with pytest.raises(GatewayError):
+        gateway.generate(ImageRequest(model="m", prompt="x", max_offerings=4))
+
+    assert c.calls == []
+
+
+def spent(deadline: Deadline) -> int:
+    """How many retries the deadline's budget holds."""
+    count = 0
+    while deadline.retries.take():
+        count += 1
+    return count
+
+
+def test_a_requests_retry_budget_is_its_own_within_the_settings() -> None:
+    gateway = build(Timed("a"), poll_retries=5)
+
+    assert spent(gateway.deadline(ImageRequest(model="m", prompt="x", poll_retries=2))) == 2
+    assert spent(gateway.deadline(ImageRequest(model="m", prompt="x", poll_retries=0))) == 0
+    assert spent(gateway.deadline(ImageRequest(model="m", prompt="x", poll_retries=50))) == 5
+    assert spent(gateway.deadline(ImageRequest(model="m", prompt="x"))) == 5
+
+
+@pytest.mark.parametrize(
+    ("bounds", "param"),
+    [({"max_offerings": 0}, "max_offerings"), ({"poll_retries": -1}, "poll_retries")],
+)
+def test_bounds_that_allow_nothing_are_refused_before_any_call(
+    bounds: dict[str, int], param: str
+) -> None:
+    a = Timed("a")
+    gateway = build(a)
+
+    with pytest.raises(RequestRefused) as caught:
+        gateway.generate(ImageRequest(model="m", prompt="x", **bounds))  # type: ignore[arg-type]
+
+    assert caught.value.param == param
+    assert a.calls == []
