@@ -62,8 +62,17 @@ class GatewaySettings:
     # `{webhook_base_url}/{provider}/`; empty: the gateway polls
     webhook_base_url: str = ""
 
-    def budget(self) -> RetryBudget:
-        return RetryBudget(self.poll_retries)
+    def budget(self, retries: int | None = None) -> RetryBudget:
+        """The retries of one request: as many as it asks for, at most the settings'."""
+        return RetryBudget(
+            self.poll_retries if retries is None else min(retries, self.poll_retries)
+        )
+
+    def offerings(self, asked: int | None = None) -> int:
+        """How many offerings one request may try: as many as it asks for, at most the
+        settings'."""
+        most = max(1, self.max_offerings)
+        return most if asked is None else min(asked, most)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> GatewaySettings:
@@ -270,11 +279,23 @@ class Gateway(ClientOwner):
                 f"The timeout must be a number of seconds above 0, not {request.timeout!r}.",
                 param="timeout",
             )
+        if request.max_offerings is not None and request.max_offerings < 1:
+            raise RequestRefused(
+                ErrorKind.INVALID_REQUEST,
+                f"A request must try at least 1 offering, not {request.max_offerings!r}.",
+                param="max_offerings",
+            )
+        if request.poll_retries is not None and request.poll_retries < 0:
+            raise RequestRefused(
+                ErrorKind.INVALID_REQUEST,
+                f"The retries must be 0 or more, not {request.poll_retries!r}.",
+                param="poll_retries",
+            )
 
     def deadline(self, request: ImageRequest) -> Deadline:
-        """The request's one deadline: the caller's timeout within the gateway's own."""
+        """The request's one deadline and retry budget: the caller's within the gateway's."""
         seconds = min(request.timeout or self.timeout, self.timeout)
-        return Deadline(seconds, retries=self.settings.budget())
+        return Deadline(seconds, retries=self.settings.budget(request.poll_retries))
 
     def routable_offerings(self, model_id: str) -> list[OfferingSpec]:
         spec = self.catalog.model(model_id)
@@ -322,11 +343,16 @@ class Gateway(ClientOwner):
         attempts: list[Attempt] = []
         images: list[bytes] = []
         failure: ProviderError | None = None
-        tries = plan.order[: max(1, self.settings.max_offerings)]
+        tries = plan.order[: self.settings.offerings(request.max_offerings)]
         for index, offering in enumerate(tries):
-            # The time left is split evenly among the offerings still to try, so a hung first
-            # one leaves the others their turn; what one does not use passes on to the next.
-            share = deadline.share(deadline.left() / (len(tries) - index))
+            # Each offering may use all the time left: a call is never cut short to make room
+            # for a fallback. A provider that took the request bills it whether we wait or not
+            # (a queued job runs on, a synchronous call completes on its side), so cutting a
+            # slow but healthy call and asking another would pay twice. A fallback runs on
+            # what the failures before it left; a hung provider costs this request its
+            # deadline, and its timeout counts against it in the router (it ranks lower, and
+            # rests after a few), so later requests go elsewhere.
+            share = deadline.share(deadline.left())
             if index and share.seconds <= 0:
                 break
             for attempt, made, error in self._attempt(
@@ -343,20 +369,13 @@ class Gateway(ClientOwner):
                 images += made
                 if error and (failure is None or failure.retryable):
                     failure = error
-            # Images a safety checker withheld are a refusal: another provider is not asked for
-            # them, and the caller gets the ones that passed.
-            if len(images) >= request.n or (images and any(a.withheld for a in attempts)):
-                succeeded = [a for a in attempts if a.ok]
-                return ImageResult(
-                    model=request.model,
-                    provider=offering.provider,
-                    images=images[: request.n],
-                    attempts=attempts,
-                    warnings=tuple(dict.fromkeys(w for a in succeeded for w in a.warnings)),
-                    seeds=tuple(seed for a in succeeded for seed in a.seeds),
-                    revised_prompts=tuple(text for a in succeeded for text in a.revised_prompts),
-                    safety=tuple(flag for a in succeeded for flag in a.safety),
-                )
+            # Images a safety checker withheld, or a parallel call refused, are a refusal:
+            # another provider is not asked for them, and the caller gets the ones that passed
+            # (paid for with the refused ones), the refusal among the safety flags.
+            refusals = [a for a in attempts if a.error_kind is ErrorKind.CONTENT_POLICY]
+            refused = refusals or any(a.withheld for a in attempts)
+            if len(images) >= request.n or (images and refused):
+                return _result(request, offering.provider, attempts, images, refusals)
             if failure and not failure.retryable:
                 break
         assert failure is not None
@@ -534,6 +553,35 @@ class Gateway(ClientOwner):
         )
         self.router.record(attempt)
         return attempt, response.images, None
+
+
+def _result(
+    request: ImageRequest,
+    provider: str,
+    attempts: list[Attempt],
+    images: list[bytes],
+    refusals: list[Attempt],
+) -> ImageResult:
+    """The images made, with what the calls that made them told; fewer than asked for (the
+    rest withheld or refused) with a warning saying so, and the refusals among the flags."""
+    succeeded = [a for a in attempts if a.ok]
+    warnings = [w for a in succeeded for w in a.warnings]
+    if len(images) < request.n:
+        warnings.append(
+            f"Only {len(images)} of the {request.n} images asked for passed the provider's "
+            "safety checks."
+        )
+    return ImageResult(
+        model=request.model,
+        provider=provider,
+        images=images[: request.n],
+        attempts=attempts,
+        warnings=tuple(dict.fromkeys(warnings)),
+        seeds=tuple(seed for a in succeeded for seed in a.seeds),
+        revised_prompts=tuple(text for a in succeeded for text in a.revised_prompts),
+        safety=tuple(flag for a in succeeded for flag in a.safety)
+        + tuple(a.error for a in refusals),
+    )
 
 
 _default: Gateway | None = None

@@ -71,7 +71,9 @@ class ImageRequest:
     that provider only, as given; at the top level only to the providers whose `extra_params`
     name them, and dropped with a warning elsewhere (normalize.scoped_extras). `timeout` is the
     caller's deadline in seconds for the whole request, fallbacks included; the gateway's own
-    deadline caps it, None means that one.
+    deadline caps it, None means that one. `max_offerings` (at least 1: no fallback) and
+    `poll_retries` (transient errors its jobs' polls may retry) bound the request likewise,
+    within the gateway's settings; None means those.
     """
 
     model: str
@@ -86,6 +88,8 @@ class ImageRequest:
     seed: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     timeout: float | None = None
+    max_offerings: int | None = None
+    poll_retries: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,6 +127,12 @@ class ImageJob(models.Model):
     timeout = models.FloatField(
         null=True, blank=True, help_text="The caller's deadline in seconds; empty: the gateway's."
     )
+    max_offerings = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="How many offerings it may try; empty: the gateway's."
+    )
+    poll_retries = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Poll errors it may retry; empty: the gateway's."
+    )
     # How the caller wants the images encoded (arena.api.outputs); empty: as made.
     output_format = models.CharField(max_length=8, blank=True)
     output_compression = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -217,6 +223,8 @@ class ImageJob(models.Model):
             seed=self.seed,
             extra=self.extra,
             timeout=self.timeout,
+            max_offerings=self.max_offerings,
+            poll_retries=self.poll_retries,
         )
 
 

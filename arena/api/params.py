@@ -49,6 +49,10 @@ MAX_PARTIAL_IMAGES = 3
 OPENAI_PARAMS = {"images": "image"}
 # A request's own deadline, in seconds: a header, so the body stays exactly OpenAI's.
 TIMEOUT_HEADER = "X-Arena-Timeout"
+# How many of the model's offerings a request may try (1: no fallback), and how many transient
+# errors on its jobs' polls it may retry: headers too, each at most the server's own.
+OFFERINGS_HEADER = "X-Arena-Max-Offerings"
+RETRIES_HEADER = "X-Arena-Retries"
 
 
 class ApiError(Exception):
@@ -86,6 +90,16 @@ class ApiError(Exception):
 
 
 @dataclass(frozen=True)
+class RequestBounds:
+    """What a caller's headers ask of its request's deadline, fallbacks and retries (None: the
+    server's own)."""
+
+    timeout: float | None = None
+    max_offerings: int | None = None
+    poll_retries: int | None = None
+
+
+@dataclass(frozen=True)
 class ImageParams:
     """A checked request: what to ask the gateway, and how the caller wants the images."""
 
@@ -103,14 +117,15 @@ def image_params(
     *,
     edit: bool,
     max_n: int | None = None,
-    timeout: float | None = None,
+    bounds: RequestBounds = RequestBounds(),
     typed: bool = False,
 ) -> ImageParams:
     """Check a generations (JSON) or edits (multipart) request; ApiError at the first fault.
 
-    `max_n` caps n below what the model takes (the playground's allowance); `timeout` is the
-    caller's deadline, as `request_timeout` read it; `typed` says the body is JSON, where a
-    number sent as text is refused as OpenAI refuses it (a form's fields are all text)."""
+    `max_n` caps n below what the model takes (the playground's allowance); `bounds` are the
+    caller's deadline, fallbacks and retries, as `request_bounds` read them; `typed` says the
+    body is JSON, where a number sent as text is refused as OpenAI refuses it (a form's fields
+    are all text)."""
     for name, value in data.items():
         _readable(name, value)
     prompt = data.get("prompt")
@@ -133,12 +148,51 @@ def image_params(
         mask=mask,
         seed=_seed(data.get("seed")),
         extra=_extra(data, output),
-        timeout=timeout,
+        timeout=bounds.timeout,
+        max_offerings=bounds.max_offerings,
+        poll_retries=bounds.poll_retries,
     )
     _gateway_check(request, edit=edit)
     _not_in_competition(prompt, images, edit=edit)
     partial_images = _partial_images(data, multipart=edit)
     return ImageParams(request, model, response_format, output, partial_images)
+
+
+def request_bounds(headers: Mapping[str, str]) -> RequestBounds:
+    """The bounds a caller's headers ask for, each within the server's own; ApiError (400,
+    naming the header) for a value that is not one."""
+    settings = gateway.default_gateway().settings
+    return RequestBounds(
+        timeout=request_timeout(headers.get(TIMEOUT_HEADER)),
+        max_offerings=request_count(
+            headers.get(OFFERINGS_HEADER), OFFERINGS_HEADER, least=1, most=settings.offerings()
+        ),
+        poll_retries=request_count(
+            headers.get(RETRIES_HEADER), RETRIES_HEADER, least=0, most=settings.poll_retries
+        ),
+    )
+
+
+def request_count(value: str | None, header: str, *, least: int, most: int) -> int | None:
+    """A whole number of at least `least` a caller asks for in `header`, at most `most`:
+    asking for more gets the most there is, so no caller can buy more fallbacks or retries
+    than the server allows."""
+    if value is None or not value.strip():
+        return None
+    digits = value.strip()
+    if not (digits.isascii() and digits.isdigit()):
+        count = None
+    else:
+        digits = digits.lstrip("0") or "0"
+        count = most if len(digits) > len(str(most)) else min(int(digits), most)
+    if count is None or count < least:
+        raise ApiError(
+            400,
+            f"{header} must be a whole number of {least} or more (at most {most} is used); "
+            f"got {value[:40]!r}.",
+            param=header,
+        )
+    return count
 
 
 def request_timeout(value: str | None) -> float | None:

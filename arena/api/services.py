@@ -133,6 +133,8 @@ def image_job_create(
         sources=_inputs_save(request.images),
         mask=_inputs_save((request.mask,))[0] if request.mask else "",
         timeout=request.timeout,
+        max_offerings=request.max_offerings,
+        poll_retries=request.poll_retries,
         output_format=output.output_format or "",
         output_compression=output.output_compression,
         background=output.background or "",

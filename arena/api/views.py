@@ -41,7 +41,7 @@ from arena.api.idempotency import (
 )
 from arena.api.jobs import job_body, job_data, job_description, job_error, job_fields
 from arena.api.models import ApiKey, ImageJob
-from arena.api.params import TIMEOUT_HEADER, ApiError, ImageParams, image_params, request_timeout
+from arena.api.params import ApiError, ImageParams, image_params, request_bounds
 from arena.api.services import (
     QUEUE_UNAVAILABLE,
     api_images_expire_if_due,
@@ -218,8 +218,7 @@ def images_generations(request: HttpRequest) -> HttpResponse:
         raise ApiError(400, "The request body must be a JSON object.")
     fingerprint = request_fingerprint(request.path, data)
     data, later = async_options(data)
-    timeout = request_timeout(request.headers.get(TIMEOUT_HEADER))
-    params = image_params(data, edit=False, timeout=timeout, typed=True)
+    params = image_params(data, edit=False, bounds=request_bounds(request.headers), typed=True)
     return _images(request, params, edit=False, later=later, fingerprint=fingerprint)
 
 
@@ -234,8 +233,7 @@ def images_edits(request: HttpRequest) -> HttpResponse:
         raise ApiError(400, f"The multipart body could not be read: {exc}") from None
     fingerprint = request_fingerprint(request.path, data, files)
     data, later = async_options(data)
-    timeout = request_timeout(request.headers.get(TIMEOUT_HEADER))
-    params = image_params(data, files, edit=True, timeout=timeout)
+    params = image_params(data, files, edit=True, bounds=request_bounds(request.headers))
     return _images(request, params, edit=True, later=later, fingerprint=fingerprint)
 
 

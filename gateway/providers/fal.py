@@ -183,11 +183,15 @@ class FalProvider(QueuedJobProvider):
                 offering, job.urls["response"], headers, deadline, warnings, job.job_id
             )
         except (ProviderError, *SHAPE_ERRORS) as exc:
-            # A refusal of fal's own is for the refusals' rules to price; any other failure
-            # after COMPLETED lost images that were made, and billed.
+            # fal bills successful outputs only (docs.fal.ai/faq, "Do you charge for failed
+            # requests?"; docs.fal.ai/documentation/model-apis/pricing). A result that is the
+            # model's own error (a 4xx: invalid input, or a refusal, which the refusals' rules
+            # price) made none. Any other failure after COMPLETED (a 5xx or a lost connection
+            # that outlasted the retries, a file we could not download) may have lost images
+            # that were made, and billed.
             error = self.shape_error(exc)
-            billed = 0 if error.kind is ErrorKind.CONTENT_POLICY else request.n
-            raise error.of_job(job.job_id, billed_images=billed) from None
+            refused = error.kind in (ErrorKind.INVALID_REQUEST, ErrorKind.CONTENT_POLICY)
+            raise error.of_job(job.job_id, billed_images=0 if refused else request.n) from None
 
     def _result(
         self,

@@ -43,6 +43,12 @@ POLICY_FINISH_REASONS = frozenset(
 # Top-level GenerateContentRequest fields a caller may set (ai.google.dev/api/generate-content;
 # python-genai google/genai/types.py GenerateContentConfig.safety_settings, system_instruction).
 EXTRA_PARAMS = frozenset({"safetySettings", "systemInstruction", "cachedContent"})
+# Out of credit, which a 429 RESOURCE_EXHAUSTED tells apart from a rate limit by its words
+# alone: a Gemini API account on prepaid billing whose balance is spent ("Your prepayment
+# credits are depleted. Please go to AI Studio ...", ai.google.dev/gemini-api/docs/billing#prepay).
+# A Google Cloud project whose billing account is disabled (Vertex AI) is a 403 whose ErrorInfo
+# says BILLING_DISABLED (googleapis/googleapis google/api/error_reason.proto).
+OUT_OF_CREDIT = "prepayment credits are depleted"
 # Safety ratings worth telling the caller about (python-genai types.HarmProbability).
 FLAGGED_PROBABILITIES = frozenset({"MEDIUM", "HIGH"})
 
@@ -272,8 +278,11 @@ def _error(response: httpx.Response) -> ProviderError:
     except (ValueError, KeyError, TypeError, AttributeError):
         return failure(response, f"Gemini HTTP {response.status_code}: {response.text[:300]}")
     reasons = {d.get("reason") for d in details}
-    # An invalid key is a 400 INVALID_ARGUMENT here, not a 401.
-    kind = ErrorKind.AUTH if "API_KEY_INVALID" in reasons else None
+    kind = None
+    if "API_KEY_INVALID" in reasons:
+        kind = ErrorKind.AUTH  # an invalid key is a 400 INVALID_ARGUMENT here, not a 401
+    elif "BILLING_DISABLED" in reasons or OUT_OF_CREDIT in message:
+        kind = ErrorKind.QUOTA_EXHAUSTED
     delays = [d["retryDelay"] for d in details if str(d.get("retryDelay", "")).endswith("s")]
     return failure(
         response,

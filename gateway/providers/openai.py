@@ -190,6 +190,7 @@ class OpenAIProvider(HTTPProvider):
             ttfb_ms=reply.ttfb_ms,
             warnings=warnings,
             cost=usage_cost(offering, usage),
+            tokens=usage_tokens(usage),
             request_id=response.headers.get("x-request-id", ""),
         )
 

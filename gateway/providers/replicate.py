@@ -112,15 +112,22 @@ class ReplicateProvider(QueuedJobProvider):
         deadline: Deadline,
     ) -> ProviderResponse:
         _, warnings = _arguments(offering, request)
+        # What the prediction did while nobody watched is unknown: it may have run.
+        seen = ["processing"]
         try:
-            reply = get_retrying(self.client, job.urls["get"], deadline, headers=self._headers())
-            if reply.response.is_error:
-                raise _error(reply.response).of_job(job.job_id, billed_images=0)
-            prediction = json_of(reply.response)
-            # What the prediction did while nobody watched is unknown: it may have run.
-            return self._collect(
-                request, reply, prediction, deadline, warnings, seen=["processing"]
-            )
+            try:
+                reply = get_retrying(
+                    self.client, job.urls["get"], deadline, headers=self._headers()
+                )
+                if reply.response.is_error:
+                    raise _error(reply.response)
+                prediction = json_of(reply.response)
+            except ProviderError as exc:
+                # A prediction we cannot see is one given up on, as in `_collect`.
+                raise self._given_up(
+                    exc, job.job_id, job.urls.get("cancel"), request, seen
+                ) from None
+            return self._collect(request, reply, prediction, deadline, warnings, seen=seen)
         except SHAPE_ERRORS as exc:
             raise self.shape_error(exc) from None
 
@@ -180,20 +187,11 @@ class ReplicateProvider(QueuedJobProvider):
         """Wait for the prediction to end and download its output; `seen` starts with what we
         know of it."""
         job = str(prediction.get("id", ""))
-        headers = self._headers()
         try:
-            reply, prediction = self._wait(reply, prediction, headers, deadline, seen)
+            reply, prediction = self._wait(reply, prediction, self._headers(), deadline, seen)
         except (ProviderError, *SHAPE_ERRORS) as exc:
-            # Replicate bills the time a prediction ran (and an official model its outputs).
-            # One given up on that we never saw processing, and whose cancel answered
-            # "canceled", never ran; any other may have, and is charged.
             url = (prediction.get("urls") or {}).get("cancel")
-            answer = cancel(
-                self.client, "POST", url or f"{self.base_url}/v1/predictions/{job}/cancel", headers
-            )
-            never_ran = "processing" not in seen and answer == "canceled"
-            error = self.shape_error(exc)
-            raise error.of_job(job, billed_images=0 if never_ran else request.n) from None
+            raise self._given_up(exc, job, url, request, seen) from None
         try:
             return self._output(reply, prediction, deadline, warnings)
         except (ProviderError, *SHAPE_ERRORS) as exc:
@@ -201,6 +199,24 @@ class ReplicateProvider(QueuedJobProvider):
             # made images we then could not have.
             billed = request.n if prediction.get("status") in MADE else 0
             raise self.shape_error(exc).of_job(job, billed_images=billed) from None
+
+    def _given_up(
+        self,
+        exc: Exception,
+        job: str,
+        cancel_url: str | None,
+        request: ImageRequest,
+        seen: list[str],
+    ) -> ProviderError:
+        """Cancel a prediction we give up on, and say what it failed with and may cost.
+
+        Replicate bills the time a prediction ran (and an official model its outputs). One
+        we never saw processing, and whose cancel answered "canceled", never ran; any other
+        may have, and is charged."""
+        url = cancel_url or f"{self.base_url}/v1/predictions/{job}/cancel"
+        answer = cancel(self.client, "POST", url, self._headers())
+        never_ran = "processing" not in seen and answer == "canceled"
+        return self.shape_error(exc).of_job(job, billed_images=0 if never_ran else request.n)
 
     def _output(
         self,

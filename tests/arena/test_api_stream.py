@@ -123,6 +123,9 @@ def test_openai_s_own_partial_images_are_relayed_as_they_come(client, openai_fak
 
     assert [base64.b64decode(event.b64_json) for event in events] == [*partials[:2], IMAGE]
     assert events[-1].type == "image_generation.completed"
+    # the provider's own usage, not zeros
+    usage = events[-1].usage
+    assert (usage.input_tokens, usage.output_tokens, usage.total_tokens) == (10, 1056, 1066)
     (sent,) = openai_fake.seen("/v1/images/generations")
     assert (sent.get_json()["stream"], sent.get_json()["partial_images"]) == (True, 2)
 

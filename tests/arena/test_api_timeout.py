@@ -1,4 +1,6 @@
-"""A caller of the images API may give its request a shorter deadline (X-Arena-Timeout)."""
+"""A caller of the images API may give its request a shorter deadline (X-Arena-Timeout), fewer
+fallbacks (X-Arena-Max-Offerings) and fewer retries (X-Arena-Retries), never more than the
+server's own."""
 
 import json
 
@@ -9,7 +11,7 @@ from hypothesis import strategies as st
 
 import gateway
 from arena.api.models import ImageJob
-from arena.api.params import ApiError, request_timeout
+from arena.api.params import ApiError, request_count, request_timeout
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +31,8 @@ def requests_seen(monkeypatch):
     return seen
 
 
-def post(key, timeout=None):
-    headers = {"Authorization": f"Bearer {key}"}
+def post(key, timeout=None, **bounds):
+    headers = {"Authorization": f"Bearer {key}", **bounds}
     if timeout is not None:
         headers["X-Arena-Timeout"] = timeout
     return Client().post(
@@ -81,3 +83,62 @@ def test_any_header_value_is_a_deadline_within_the_servers_or_a_400(value):
         assert (outcome.status, outcome.param) == (400, "X-Arena-Timeout")
     else:
         assert outcome is None or 0 < outcome <= gateway.default_gateway().timeout
+
+
+def test_the_callers_offerings_and_retries_reach_the_gateway_through_the_job(key, requests_seen):
+    bounds = {"X-Arena-Max-Offerings": "1", "X-Arena-Retries": "0"}
+
+    assert post(key, **bounds).status_code == 200
+
+    job = ImageJob.objects.get()
+    assert (job.max_offerings, job.poll_retries) == (1, 0)
+    assert [(r.max_offerings, r.poll_retries) for r in requests_seen] == [(1, 0)]
+
+
+def test_offerings_and_retries_above_the_servers_are_cut_to_them(key, requests_seen):
+    settings = gateway.default_gateway().settings
+    bounds = {"X-Arena-Max-Offerings": "1000", "X-Arena-Retries": "99999999999999999999"}
+
+    assert post(key, **bounds).status_code == 200
+    assert [(r.max_offerings, r.poll_retries) for r in requests_seen] == [
+        (settings.max_offerings, settings.poll_retries)
+    ]
+
+
+def test_without_the_headers_the_servers_own_bounds_hold(key, requests_seen):
+    assert post(key).status_code == 200
+    assert [(r.max_offerings, r.poll_retries) for r in requests_seen] == [(None, None)]
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("X-Arena-Max-Offerings", "0"),
+        ("X-Arena-Max-Offerings", "two"),
+        ("X-Arena-Max-Offerings", "1.5"),
+        ("X-Arena-Retries", "-1"),
+        ("X-Arena-Retries", "²"),
+    ],
+)
+def test_a_bound_that_is_not_a_whole_number_in_range_is_a_400(key, requests_seen, header, value):
+    response = post(key, **{header: value})
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["param"] == header
+    assert "must be a whole number of" in error["message"]
+    assert requests_seen == []
+    assert not ImageJob.objects.exists()
+
+
+@given(value=st.text(max_size=30), least=st.sampled_from([0, 1]))
+def test_any_header_value_is_a_count_within_the_servers_or_a_400(value, least):
+    outcome: int | ApiError | None
+    try:
+        outcome = request_count(value, "X-Arena-Retries", least=least, most=10)
+    except ApiError as error:
+        outcome = error
+    if isinstance(outcome, ApiError):
+        assert (outcome.status, outcome.param) == (400, "X-Arena-Retries")
+    else:
+        assert outcome is None or least <= outcome <= 10

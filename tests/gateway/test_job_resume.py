@@ -10,7 +10,8 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from gateway import ImageRequest, JobDetached, JobRef
+from gateway import ErrorKind, ImageRequest, JobDetached, JobRef
+from gateway.client import GatewaySettings
 from tests.gateway.conftest import MakeGateway, catalog
 from tests.gateway.fakes import IMAGE, FakeFal, FakeReplicate, fails, fixture, reply
 
@@ -210,3 +211,36 @@ def test_a_caller_that_cannot_keep_the_job_still_gets_its_images_without_detachi
 
     assert result.images == [IMAGE]
     assert len(replicate.created(REPLICATE_MODEL)) == 1
+
+
+def test_a_resumed_replicate_prediction_whose_polls_keep_failing_is_cancelled_and_charged(
+    replicate: FakeReplicate, make_gateway: MakeGateway
+) -> None:
+    replicate.on(
+        "/v1/predictions/p1",
+        fails("replicate/error_throttled", 503),
+        "GET",
+    )
+    replicate.model(REPLICATE_MODEL)
+    stored: list[JobRef] = []
+    with pytest.raises(WorkerDied):
+        make_gateway(replicate.env(), catalog=REPLICATE).generate(
+            REQUEST, on_job=die_after_storing(stored)
+        )
+
+    no_retries = GatewaySettings(poll_retries=0)
+    restarted = make_gateway(replicate.env(), catalog=REPLICATE, settings=no_retries)
+    result = restarted.generate(REQUEST, job=stored[0])
+
+    # What the prediction did while nobody watched is unknown: as a submitted prediction given
+    # up on, it is cancelled and recorded at its price before another is paid for.
+    assert len(replicate.seen("/v1/predictions/p1/cancel", "POST")) == 1
+    lost, made = result.attempts
+    assert (lost.ok, lost.error_kind, lost.provider_request_id) == (
+        False,
+        ErrorKind.SERVER_ERROR,
+        "p1",
+    )
+    assert lost.cost == Decimal("0.04")
+    assert (made.ok, made.provider_request_id) == (True, "p2")
+    assert result.cost == Decimal("0.08")

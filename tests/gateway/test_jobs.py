@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from gateway import ErrorKind, GatewayError, ImageRequest
+from gateway.client import GatewaySettings
 from tests.gateway.conftest import SHORT_TIMEOUT, MakeGateway, catalog
 from tests.gateway.fakes import IMAGE, FakeFal, FakeReplicate, fails, fixture, reply
 
@@ -205,3 +206,35 @@ def test_a_fal_job_whose_status_answer_makes_no_sense_is_cancelled(
     assert attempt.error_kind is ErrorKind.BAD_RESPONSE
     assert len(fal.seen(f"{FAL_JOB}/cancel", "PUT")) == 1
     assert attempt.provider_request_id == "req-1"
+
+
+def test_a_completed_fal_job_whose_result_is_a_validation_error_is_not_charged(
+    fal: FakeFal, make_gateway: MakeGateway
+) -> None:
+    # The runner refused the input (422, fal's model-error shape): fal bills successful
+    # outputs only, and none was made.
+    fal.model(FAL_MODEL, result=fails("fal/error_validation", 422))
+    gateway = make_gateway(fal.env(), catalog=FAL_ONLY)
+
+    with pytest.raises(GatewayError) as caught:
+        gateway.generate(ImageRequest(model="flux", prompt="x"))
+
+    (attempt,) = caught.value.attempts
+    assert (attempt.error_kind, attempt.http_status) == (ErrorKind.INVALID_REQUEST, 422)
+    assert attempt.cost == 0
+    assert attempt.provider_request_id == "req-1"
+
+
+def test_a_completed_fal_job_whose_result_cannot_be_fetched_is_charged(
+    fal: FakeFal, make_gateway: MakeGateway
+) -> None:
+    fal.model(FAL_MODEL, result=fails("fal/error_request", 503))
+    no_retries = GatewaySettings(poll_retries=0)
+    gateway = make_gateway(fal.env(), catalog=FAL_ONLY, settings=no_retries)
+
+    with pytest.raises(GatewayError) as caught:
+        gateway.generate(ImageRequest(model="flux", prompt="x"))
+
+    (attempt,) = caught.value.attempts
+    assert attempt.error_kind is ErrorKind.SERVER_ERROR
+    assert attempt.cost == Decimal("0.04")  # the images may exist: COMPLETED said so

@@ -142,3 +142,33 @@ def test_image_size_tiers(size: str | None, tiers: tuple[str, ...], tier: str | 
 )
 def test_sides_are_scaled_into_the_range(size: str, fitted: tuple[int, int]) -> None:
     assert fit_sides(size, (1024, 4096))[0] == fitted
+
+
+def test_recraft_on_replicate_gets_a_ratio_it_takes_not_21_9(
+    replicate: FakeReplicate, make_gateway: MakeGateway
+) -> None:
+    replicate.model("recraft-ai/recraft-v3")
+
+    make_gateway(replicate.env()).generate(
+        ImageRequest(model="recraft-v3", prompt="x", size="2048x896")
+    )
+
+    (sent,) = replicate.created("recraft-ai/recraft-v3")
+    assert sent["input"]["aspect_ratio"] == "2:1"
+
+
+def test_every_offering_sent_an_aspect_ratio_declares_the_ones_it_takes() -> None:
+    # Each list is cited in tests/gateway/fakes/README.md ("Aspect ratios per offering").
+    undeclared = [
+        offering.key
+        for model in default_catalog().models.values()
+        for offering in model.offerings
+        if offering.provider in ("gemini", "vertex", "openrouter", "fal", "replicate")
+        and offering.options.get(
+            "size_param", "aspect_ratio" if offering.provider != "fal" else ""
+        )
+        == "aspect_ratio"
+        and "aspect_ratios" not in offering.options
+    ]
+
+    assert undeclared == []

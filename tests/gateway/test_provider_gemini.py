@@ -256,3 +256,31 @@ def test_no_seed_sends_none(gemini: FakeGemini, make_gateway: MakeGateway) -> No
     gateway.generate(ImageRequest(model="banana", prompt="x"))
 
     assert "seed" not in gemini.seen(gemini.path(MODEL))[0].get_json()["generationConfig"]
+
+
+def test_safety_ratings_of_medium_or_high_probability_are_kept_as_flags(
+    gemini: FakeGemini, make_gateway: MakeGateway
+) -> None:
+    body = fixture("gemini/generate_image", image_b64=b64(IMAGE), model=MODEL)
+    ratings = body["candidates"][0]["safetyRatings"]
+    ratings[0]["probability"] = "MEDIUM"
+    ratings[1] |= {"probability": "LOW", "blocked": True}
+    gemini.on(gemini.path(MODEL), lambda request: reply(body))
+    gateway = make_gateway(gemini_only(gemini), catalog=CATALOG)
+
+    result = gateway.generate(ImageRequest(model="banana", prompt="x"))
+
+    assert result.images == [IMAGE]
+    assert result.safety == (
+        "HARM_CATEGORY_SEXUALLY_EXPLICIT: MEDIUM",
+        "HARM_CATEGORY_HATE_SPEECH: LOW",
+    )
+
+
+def test_negligible_safety_ratings_raise_no_flag(
+    gemini: FakeGemini, make_gateway: MakeGateway
+) -> None:
+    gemini.on(gemini.path(MODEL), gemini.image(MODEL))
+    gateway = make_gateway(gemini_only(gemini), catalog=CATALOG)
+
+    assert gateway.generate(ImageRequest(model="banana", prompt="x")).safety == ()

@@ -19,8 +19,9 @@ from gateway import (
 from gateway.errors import ProviderError
 from gateway.routing import RoutingPolicy
 from tests.gateway.conftest import Clock, MakeGateway, Scripted, catalog, error
-from tests.gateway.fakes import FakeFal, FakeOpenAI, FakeReplicate, fails
+from tests.gateway.fakes import FakeFal, FakeGemini, FakeOpenAI, FakeReplicate, fails
 
+GEMINI = "gemini-3.1-flash-lite-image"
 MODEL = {"name": "M", "organization": "Tests", "operations": ["generate"]}
 TWO_MODELS = Catalog.from_dict(
     {
@@ -148,3 +149,50 @@ def test_a_rate_limit_still_rests_only_briefly() -> None:
 
     assert gateway.generate(ImageRequest(model="m", prompt="x")).provider == "a"
     assert gateway.router.provider_rest("a") is None
+
+
+def test_geminis_depleted_prepayment_is_out_of_credit_not_a_rate_limit(
+    gemini: FakeGemini, make_gateway: MakeGateway
+) -> None:
+    gemini.on(gemini.path(GEMINI), fails("gemini/error_prepay_depleted", 429))
+    gateway = make_gateway(
+        {"GEMINI_API_KEY": "gemini-test", "GEMINI_BASE_URL": gemini.url},
+        catalog=catalog("m", {"provider": "gemini", "provider_model": GEMINI, "price": "0.03"}),
+    )
+
+    with pytest.raises(GatewayError) as caught:
+        gateway.generate(ImageRequest(model="m", prompt="x"))
+
+    assert caught.value.kind is ErrorKind.QUOTA_EXHAUSTED
+    assert "prepayment credits are depleted" in caught.value.message
+
+
+def test_a_vertex_project_whose_billing_is_disabled_is_out_of_credit(
+    gemini: FakeGemini, make_gateway: MakeGateway
+) -> None:
+    gemini.on(gemini.path(GEMINI, "vertex"), fails("gemini/error_billing_disabled", 403))
+    gateway = make_gateway(
+        {"VERTEX_API_KEY": "vertex-test", "VERTEX_BASE_URL": gemini.url},
+        catalog=catalog("m", {"provider": "vertex", "provider_model": GEMINI, "price": "0.03"}),
+    )
+
+    with pytest.raises(GatewayError) as caught:
+        gateway.generate(ImageRequest(model="m", prompt="x"))
+
+    assert caught.value.kind is ErrorKind.QUOTA_EXHAUSTED
+
+
+def test_geminis_resource_exhausted_quota_is_still_a_rate_limit(
+    gemini: FakeGemini, make_gateway: MakeGateway
+) -> None:
+    # Its words mention billing too ("check your plan and billing details"): a per-minute quota.
+    gemini.on(gemini.path(GEMINI), fails("gemini/error_resource_exhausted", 429))
+    gateway = make_gateway(
+        {"GEMINI_API_KEY": "gemini-test", "GEMINI_BASE_URL": gemini.url},
+        catalog=catalog("m", {"provider": "gemini", "provider_model": GEMINI, "price": "0.03"}),
+    )
+
+    with pytest.raises(GatewayError) as caught:
+        gateway.generate(ImageRequest(model="m", prompt="x"))
+
+    assert caught.value.kind is ErrorKind.RATE_LIMITED

@@ -132,6 +132,31 @@ def test_fal_withholding_some_images_returns_the_rest_with_its_flags_and_pays_fo
     assert replicate.created("black-forest-labs/flux-1.1-pro") == []
 
 
+def test_a_refusal_in_one_of_parallel_calls_returns_the_images_that_passed_and_pays_for_both(
+    gemini: FakeGemini, fal: FakeFal, make_gateway: MakeGateway
+) -> None:
+    # Gemini makes one image a call: n=2 is two calls, of which one is refused.
+    gemini.once(gemini.path(GEMINI), lambda request: reply(fixture("gemini/image_safety")))
+    gemini.on(gemini.path(GEMINI), gemini.image(GEMINI))
+    fal.model(f"fal-ai/{GEMINI}")
+    env = {k: v for k, v in gemini.env().items() if k.startswith("GEMINI")}
+    gateway = make_gateway({**env, **fal.env()})
+
+    result = gateway.generate(ImageRequest(model=GEMINI, prompt="x", n=2))
+
+    assert len(result.images) == 1
+    made, refused = sorted(result.attempts, key=lambda attempt: not attempt.ok)
+    assert (made.ok, refused.error_kind) == (True, ErrorKind.CONTENT_POLICY)
+    assert refused.cost == 12 * Decimal("0.30") / 1_000_000  # the refused prompt's tokens
+    assert result.cost == made.cost + refused.cost
+    (flag,) = result.safety
+    assert "finishReason IMAGE_SAFETY" in flag
+    assert "Only 1 of the 2 images asked for passed the provider's safety checks." in (
+        result.warnings
+    )
+    assert fal.submitted(f"fal-ai/{GEMINI}") == []
+
+
 def test_replicate_refusal_is_content_policy_and_unbilled(
     replicate: FakeReplicate, make_gateway: MakeGateway
 ) -> None:

@@ -70,6 +70,22 @@ def test_openai_partial_images_are_relayed_in_order_before_the_final_image(
     assert result.cost == Decimal("0.00005") + Decimal("0.04224")
 
 
+def test_a_streamed_openai_call_reports_the_tokens_of_its_completed_event(
+    openai: FakeOpenAI, make_gateway: MakeGateway
+) -> None:
+    openai.on(GENERATIONS, openai.streamed_images(PARTIALS))
+    gateway = make_gateway(openai.env(), catalog=STREAMING)
+    partials, _ = watch(1)
+
+    result = gateway.generate(
+        ImageRequest(model="paint", prompt="a lighthouse"), partials=partials
+    )
+
+    expected = {"input_text": 10, "input_image": 0, "output_text": 0, "output_image": 1056}
+    assert result.attempts[0].tokens == expected
+    assert result.tokens == expected
+
+
 def test_an_openai_edit_streams_its_partials_over_multipart(
     openai: FakeOpenAI, make_gateway: MakeGateway
 ) -> None:
