@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("api", "0009_job_created_at_settable"),
+        ("api", "0010_job_reports"),
     ]
 
     operations = [
