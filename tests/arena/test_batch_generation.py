@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar
 
@@ -57,6 +57,8 @@ class ScriptedBatches:
         self.polls_to_end = 1
         self.failing: dict[str, gateway.ErrorKind] = {}
         self.submitted: dict[str, dict[str, gateway.ImageRequest]] = {}
+        self.labels: dict[str, str] = {}
+        self.cancelled: list[str] = []
         self.polls: dict[str, int] = {}
         self.ids = itertools.count(1)
 
@@ -68,11 +70,21 @@ class ScriptedBatches:
         offering: OfferingSpec,
         requests: Mapping[str, gateway.ImageRequest],
         *,
+        label: str,
         deadline: Deadline,
     ) -> str:
         batch_id = f"batch-{next(self.ids)}"
         self.submitted[batch_id] = dict(requests)
+        self.labels[batch_id] = label
         return batch_id
+
+    def find(
+        self, offering: OfferingSpec, label: str, *, since: datetime, deadline: Deadline
+    ) -> str | None:
+        return next((key for key, value in self.labels.items() if value == label), None)
+
+    def cancel(self, offering: OfferingSpec, batch_id: str, *, deadline: Deadline) -> None:
+        self.cancelled.append(batch_id)
 
     def poll(
         self, offering: OfferingSpec, batch_id: str, keys: Sequence[str], *, deadline: Deadline
