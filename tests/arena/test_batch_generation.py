@@ -34,7 +34,7 @@ from gateway.http import Deadline
 from gateway.normalize import ParamTable
 from gateway.providers.batchbase import LineOutcome, ProviderPoll
 from gateway.providers.local import LocalProvider
-from tests.arena.helpers import WorkerKilled, local_catalog
+from tests.arena.helpers import WorkerKilled, local_catalog, submission_aged
 from tests.factories import PromptFactory
 from tests.gateway.fakes import IMAGE
 
@@ -128,17 +128,6 @@ def provider() -> ScriptedBatches:
     yield scripted
     gateway.set_default_batch_gateway(None)
     batches.close()
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Run what services send with transaction.on_commit, as a real commit would."""
-
-    def run(function, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return function(**kwargs)
-
-    return run
 
 
 def batched(prompt) -> list[Generation]:
@@ -324,12 +313,6 @@ def test_a_competitions_prompts_go_to_the_batch_apis_from_its_admin_page(
     assert "Sent 4 generations in 2 provider batches" in response.content.decode()
     sent = [request for batch in provider.submitted.values() for request in batch.values()]
     assert {request.prompt for request in sent} == {prompt.text for prompt in inside}
-
-
-def submission_aged() -> None:
-    """Time up for every submission under way: the batch gateway's deadline has passed."""
-    long_ago = timezone.now() - timedelta(seconds=gateway.default_batch_gateway().timeout + 1)
-    GenerationBatch.objects.update(submitted_at=long_ago)
 
 
 # Real commits: the failure is the database's, after the provider took the batch.
