@@ -166,7 +166,12 @@ def test_generate_batch_in_the_admin_holds_batch_work_and_makes_the_rest_directl
     assert listing.status_code == 200
     assert "lumen-xl" in listing.content.decode() or "Lumen XL" in listing.content.decode()
     batch = GenerationBatch.objects.first()
-    assert staff.get(f"/admin/catalog/generationbatch/{batch.pk}/change/").status_code == 200
+    page = staff.get(f"/admin/catalog/generationbatch/{batch.pk}/change/")
+    assert page.status_code == 200
+    assert str(batch.label) in page.content.decode()
+    assert set(provider.labels.values()) == {
+        str(label) for label in GenerationBatch.objects.values_list("label", flat=True)
+    }
 
 
 def test_a_poll_stores_each_image_once_with_its_call_at_the_batch_price(provider, committed):
