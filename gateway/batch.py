@@ -5,6 +5,11 @@ A batch is submitted once and polled until it ends; each request in it is a line
 key the caller chooses, that ends with its images or an error. The caller stores what it needs
 (the provider's batch id, the keys) between polls: nothing here lives longer than a call.
 
+Every batch is submitted under a label the caller chose and stored before submitting (a uuid):
+the provider keeps it with the batch and lists it, so a caller that never heard the batch's id
+(killed during the upload, or before it stored the answer) finds the batch again with `find`
+rather than paying for its requests twice.
+
 Providers with a batch client: `openai` (the Batch API over /v1/images/generations) and
 `gemini` (models/{model}:batchGenerateContent with inlined requests). Wire formats:
 tests/gateway/fakes/openai_batch/ and gemini_batch/, with the documentation they follow.
@@ -16,7 +21,7 @@ import os
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
@@ -51,6 +56,8 @@ __all__ = [
 # Submitting uploads a file of every request and polling downloads every image: a budget for
 # one such exchange, not for the batch, which the provider runs for up to a day.
 BATCH_CALL_SECONDS = 300.0
+# How far a provider's clock may run behind ours when `find` skips batches made before then.
+CLOCK_SKEW = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +127,11 @@ class BatchGateway(ClientOwner):
         ]
         return min(able, key=lambda offering: offering.batch_price or 0, default=None)
 
-    def submit(self, offering: OfferingSpec, requests: Mapping[str, ImageRequest]) -> Submission:
-        """Send text-to-image requests, by key, as one batch of this offering.
+    def submit(
+        self, offering: OfferingSpec, requests: Mapping[str, ImageRequest], *, label: str
+    ) -> Submission:
+        """Send text-to-image requests, by key, as one batch of this offering, marked with
+        `label` (ours, unique: `find` looks for it).
 
         Raises RequestRefused for a request the model can never fulfil (before any call), and
         GatewayError when the provider does not take the batch.
@@ -137,8 +147,24 @@ class BatchGateway(ClientOwner):
                 rules, offering, request, extra_params=client.extra_params, scopes=PROVIDER_IDS
             )
             warnings += dropped
-        batch_id = client.submit(offering, prepared, deadline=Deadline(self.timeout))
+        batch_id = client.submit(offering, prepared, label=label, deadline=Deadline(self.timeout))
         return Submission(batch_id=batch_id, warnings=tuple(dict.fromkeys(warnings)))
+
+    def find(self, offering: OfferingSpec, label: str, *, since: datetime) -> str | None:
+        """The provider's id of the batch submitted with `label`, or None when the provider
+        has no such batch (so its requests were never taken). `since`: when the submission
+        started; no batch made before then is ours.
+
+        Raises GatewayError when the provider cannot be asked: that is no answer either way.
+        """
+        client = self._client(offering)
+        return client.find(
+            offering, label, since=since - CLOCK_SKEW, deadline=Deadline(self.timeout)
+        )
+
+    def cancel(self, offering: OfferingSpec, batch_id: str) -> None:
+        """Stop a batch nobody will store: the requests it has not run are not billed."""
+        self._client(offering).cancel(offering, batch_id, deadline=Deadline(self.timeout))
 
     def poll(
         self,

@@ -668,7 +668,8 @@ class GenerationBatchAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "provider", "model"]
     list_select_related = ["model", "provider"]
-    readonly_fields = ["requests"]
+    # The label finds the batch in the provider's dashboard (OpenAI metadata, Gemini's name).
+    readonly_fields = ["requests", "label"]
     date_hierarchy = "submitted_at"
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:

@@ -567,7 +567,9 @@ class GenerationBatch(models.Model):
     While it runs it holds its generations (Generation.batch), so no worker makes them
     directly; when it ends, each is stored as made, or given back to be made directly. The row
     is stored, holding them, before the provider is sent the batch, and takes its provider's
-    id once the provider took it: a batch the provider bills is never one nobody tracks.
+    id once the provider took it: a batch the provider bills is never one nobody tracks. The
+    batch is submitted under the row's `label`, which the provider keeps and lists, so a row
+    that never heard its provider's id finds its batch again.
     """
 
     class Status(models.TextChoices):
@@ -583,6 +585,12 @@ class GenerationBatch(models.Model):
     model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="batches")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="batches")
     provider_batch_id = models.CharField(max_length=200, blank=True)
+    label = models.UUIDField(
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text="Ours, sent with the batch: the provider lists its batch under it.",
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SUBMITTING)
     generation_ids = models.JSONField(
         default=list, help_text="The generations submitted, one request each."

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
@@ -733,11 +732,12 @@ def _batch_submit(
     """Submit these generations as one batch and hold them by it; a generation another
     submission holds is left out.
 
-    The batch is stored, holding its generations, before the provider is sent anything, and
-    takes the provider's id once the provider has it; that id is noted in the cache first, so
-    a worker that fails between (the database away, the process killed) leaves a batch the
-    beat resumes (generation_batch_submission_recover) instead of a paid one nobody tracks.
-    A batch the provider refuses gives its generations back and raises its GatewayError.
+    The batch is stored, holding its generations, before the provider is sent anything, and is
+    submitted under the row's label; it takes the provider's id once the provider answers. A
+    worker that stops anywhere between (killed during the upload or after it, the database
+    away) leaves a batch the beat settles by asking the provider for that label
+    (generation_batch_submission_recover), instead of a paid one nobody tracks. A batch the
+    provider refuses gives its generations back and raises its GatewayError.
     """
     with transaction.atomic():
         generations = list(
@@ -760,28 +760,16 @@ def _batch_submit(
         submission = batches.submit(
             offering,
             {str(generation.pk): _generate_request(generation) for generation in generations},
+            label=str(batch.label),
         )
     except gateway.GatewayError as exc:
         _batch_give_back(batch, status=GenerationBatch.Status.FAILED, error=exc.message)
         raise
-    cache.set(_submitted_key(batch), submission.batch_id, _SUBMITTED_KEPT)
     if not _batch_started(batch, submission.batch_id):
-        log.error(
-            "batch %s was settled while being submitted; the provider's %s is not tracked",
-            batch.pk,
-            submission.batch_id,
-        )
+        # The beat settled the row meanwhile and gave its generations to direct calls.
+        _batch_orphan_cancel(batches, offering, batch, submission.batch_id)
     batch.refresh_from_db()
     return batch
-
-
-# How long the cache keeps a submitted batch's provider id for the beat to find: as long as
-# the batch may still be polled.
-_SUBMITTED_KEPT = settings.ARENA_BATCH_GIVE_UP_HOURS * 3600
-
-
-def _submitted_key(batch: GenerationBatch) -> str:
-    return f"catalog:batch-submitted:{batch.pk}"
 
 
 def _batch_started(batch: GenerationBatch, provider_batch_id: str) -> bool:
@@ -793,20 +781,55 @@ def _batch_started(batch: GenerationBatch, provider_batch_id: str) -> bool:
     )
 
 
+def _batch_orphan_cancel(
+    batches: gateway.BatchGateway,
+    offering: gateway.OfferingSpec,
+    batch: GenerationBatch,
+    provider_batch_id: str,
+) -> None:
+    """Stop a provider's batch whose requests are made directly: what it has not run is not
+    billed. A cancel that fails leaves the batch to run, unstored: an error to look into."""
+    try:
+        batches.cancel(offering, provider_batch_id)
+    except gateway.GatewayError as exc:
+        log.error(
+            "batch %s was settled while being submitted; cancelling the provider's %s failed: %s",
+            batch.pk,
+            provider_batch_id,
+            exc.message,
+        )
+    else:
+        log.warning(
+            "batch %s was settled while being submitted; the provider's %s was cancelled",
+            batch.pk,
+            provider_batch_id,
+        )
+
+
 def generation_batch_submission_recover(*, batch_id: int) -> GenerationBatch:
-    """Settle a batch whose submission ended without recording its outcome: resume it
-    (poll it from now on) if the provider took it, as noted in the cache; otherwise the
-    provider never said it did, and its generations are given back to direct calls."""
-    batch = GenerationBatch.objects.get(pk=batch_id)
-    provider_batch_id = cache.get(_submitted_key(batch))
+    """Settle a batch whose submission ended without recording its outcome, by asking its
+    provider for a batch under the row's label: one it has is resumed (polled from now on),
+    whatever point the submission stopped at; when it has none, it never took the requests,
+    and they are given back to direct calls. A provider that cannot be asked is asked again
+    at the next beat, as a poll that failed is."""
+    batch = GenerationBatch.objects.select_related("model", "provider").get(pk=batch_id)
+    if batch.status != GenerationBatch.Status.SUBMITTING:
+        return batch
+    batches = gateway.default_batch_gateway()
+    now = timezone.now()
+    try:
+        offering = _batch_offering(batches, batch)
+        provider_batch_id = batches.find(offering, str(batch.label), since=batch.submitted_at)
+    except gateway.GatewayError as exc:
+        return _batch_poll_failed(batch, exc.message, now)
     if provider_batch_id:
         _batch_started(batch, provider_batch_id)
     else:
         _batch_give_back(
             batch,
             status=GenerationBatch.Status.FAILED,
-            error="The submission ended without the provider's batch id: its requests were "
-            "given back to direct calls.",
+            error="The submission ended and the provider has no batch under its label: its "
+            "requests were given back to direct calls.",
             enqueue=True,
         )
     batch.refresh_from_db()
@@ -877,8 +900,9 @@ def _batch_offering(batches: gateway.BatchGateway, batch: GenerationBatch) -> ga
 
 
 def _batch_poll_failed(batch: GenerationBatch, error: str, now: datetime) -> GenerationBatch:
-    """A poll that failed is tried again at the next beat, until the batch is older than any
-    provider keeps one: then what it still holds is given back to direct calls."""
+    """A poll (or a search for a batch being submitted) that failed is tried again at the next
+    beat, until the batch is older than any provider keeps one: then what it still holds is
+    given back to direct calls."""
     give_up = batch.submitted_at + timedelta(hours=settings.ARENA_BATCH_GIVE_UP_HOURS)
     if now < give_up:
         GenerationBatch.objects.filter(pk=batch.pk).update(polled_at=now, error=error)

@@ -1,6 +1,6 @@
-"""What every batch API client implements: submit many requests as one job, poll it, and
-read each request's outcome. gateway.batch turns those outcomes into attempts at the batch
-price."""
+"""What every batch API client implements: submit many requests as one job under a label of
+ours, find a job again by that label, poll it, cancel it, and read each request's outcome.
+gateway.batch turns those outcomes into attempts at the batch price."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import contextlib
 import enum
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 import httpx
@@ -60,15 +61,32 @@ class BatchClient(Protocol):
     def configured(self) -> bool: ...
 
     def submit(
-        self, offering: OfferingSpec, requests: Mapping[str, ImageRequest], *, deadline: Deadline
+        self,
+        offering: OfferingSpec,
+        requests: Mapping[str, ImageRequest],
+        *,
+        label: str,
+        deadline: Deadline,
     ) -> str:
-        """Send the requests as one batch; the provider's batch id."""
+        """Send the requests as one batch, marked with `label` where the provider keeps it and
+        lists it; the provider's batch id."""
+        ...
+
+    def find(
+        self, offering: OfferingSpec, label: str, *, since: datetime, deadline: Deadline
+    ) -> str | None:
+        """The id of the provider's batch submitted with `label`, or None when it has none
+        (none of ours was made before `since`)."""
         ...
 
     def poll(
         self, offering: OfferingSpec, batch_id: str, keys: Sequence[str], *, deadline: Deadline
     ) -> ProviderPoll:
         """The batch's state and, once it ended, its lines (`keys`: those submitted, in order)."""
+        ...
+
+    def cancel(self, offering: OfferingSpec, batch_id: str, *, deadline: Deadline) -> None:
+        """Ask the provider to stop the batch: what has not run does not run (nor bill)."""
         ...
 
 
@@ -88,10 +106,21 @@ class HTTPBatchClient(abc.ABC):
         return bool(self.api_key)
 
     def submit(
-        self, offering: OfferingSpec, requests: Mapping[str, ImageRequest], *, deadline: Deadline
+        self,
+        offering: OfferingSpec,
+        requests: Mapping[str, ImageRequest],
+        *,
+        label: str,
+        deadline: Deadline,
     ) -> str:
         with _shape_errors(self.name):
-            return self.run_submit(offering, requests, deadline)
+            return self.run_submit(offering, requests, label, deadline)
+
+    def find(
+        self, offering: OfferingSpec, label: str, *, since: datetime, deadline: Deadline
+    ) -> str | None:
+        with _shape_errors(self.name):
+            return self.run_find(offering, label, since, deadline)
 
     def poll(
         self, offering: OfferingSpec, batch_id: str, keys: Sequence[str], *, deadline: Deadline
@@ -99,15 +128,31 @@ class HTTPBatchClient(abc.ABC):
         with _shape_errors(self.name):
             return self.run_poll(offering, batch_id, keys, deadline)
 
+    def cancel(self, offering: OfferingSpec, batch_id: str, *, deadline: Deadline) -> None:
+        with _shape_errors(self.name):
+            self.run_cancel(offering, batch_id, deadline)
+
     @abc.abstractmethod
     def run_submit(
-        self, offering: OfferingSpec, requests: Mapping[str, ImageRequest], deadline: Deadline
+        self,
+        offering: OfferingSpec,
+        requests: Mapping[str, ImageRequest],
+        label: str,
+        deadline: Deadline,
     ) -> str: ...
+
+    @abc.abstractmethod
+    def run_find(
+        self, offering: OfferingSpec, label: str, since: datetime, deadline: Deadline
+    ) -> str | None: ...
 
     @abc.abstractmethod
     def run_poll(
         self, offering: OfferingSpec, batch_id: str, keys: Sequence[str], deadline: Deadline
     ) -> ProviderPoll: ...
+
+    @abc.abstractmethod
+    def run_cancel(self, offering: OfferingSpec, batch_id: str, deadline: Deadline) -> None: ...
 
 
 def line_outcome(read: Callable[[Any], LineOutcome], line: Any, source: str) -> LineOutcome:

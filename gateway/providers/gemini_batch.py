@@ -6,6 +6,9 @@ operation named `batches/{id}`; polling it gives the batch's state and, once it 
 Inlined requests suit batches up to 20 MB (ai.google.dev/gemini-api/docs/batch-mode), ample
 for text prompts. Field names follow google-genai's batches.py (_BatchJobSource_to_mldev,
 _InlinedRequest_to_mldev, _BatchJob_from_mldev, _BatchJobDestination_from_mldev).
+Each batch's `displayName` carries our label; `batches` lists them (batches.list,
+_ListBatchJobsResponse_from_mldev: `operations`, `nextPageToken`), so a submission that died
+before it heard the batch's name can find the batch again instead of paying twice.
 Vertex AI's batch prediction jobs read from Cloud Storage or BigQuery and are not spoken here.
 Wire format: tests/gateway/fakes/gemini_batch/.
 """
@@ -13,6 +16,7 @@ Wire format: tests/gateway/fakes/gemini_batch/.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, ClassVar
 
 import httpx
@@ -49,12 +53,25 @@ RETRYABLE_CODES = {
 }
 
 
+# Batches per page of GET batches (`pageSize`; the service may answer fewer).
+LIST_PAGE_SIZE = 100
+
+
+def display_name(offering: OfferingSpec, label: str) -> str:
+    """The name a batch is shown by in AI Studio and found by again: the model and our label."""
+    return f"image-arena {offering.model} {label}"
+
+
 class GeminiBatchClient(HTTPBatchClient):
     params: ClassVar[ParamTable] = GeminiProvider.params
     extra_params: ClassVar[frozenset[str]] = GeminiProvider.extra_params
 
     def run_submit(
-        self, offering: OfferingSpec, requests: Mapping[str, ImageRequest], deadline: Deadline
+        self,
+        offering: OfferingSpec,
+        requests: Mapping[str, ImageRequest],
+        label: str,
+        deadline: Deadline,
     ) -> str:
         inlined = [
             {"request": request_body(offering, request)[0], "metadata": {"key": key}}
@@ -62,14 +79,35 @@ class GeminiBatchClient(HTTPBatchClient):
         ]
         body = {
             "batch": {
-                "displayName": f"image-arena {offering.model}",
+                "displayName": display_name(offering, label),
                 "inputConfig": {"requests": {"requests": inlined}},
             }
         }
         operation = self._json(
-            "POST", f"v1beta/models/{offering.provider_model}:batchGenerateContent", deadline, body
+            "POST",
+            f"v1beta/models/{offering.provider_model}:batchGenerateContent",
+            deadline,
+            json=body,
         )
         return str(operation["name"])
+
+    def run_find(
+        self, offering: OfferingSpec, label: str, since: datetime, deadline: Deadline
+    ) -> str | None:
+        # The list's order is not documented: every page is read (`since` cannot end it early).
+        wanted = display_name(offering, label)
+        params: dict[str, str | int] = {"pageSize": LIST_PAGE_SIZE}
+        while True:
+            page = self._json("GET", "v1beta/batches", deadline, params=params)
+            for operation in page.get("operations") or []:
+                if (operation.get("metadata") or {}).get("displayName") == wanted:
+                    return str(operation["name"])
+            if not page.get("nextPageToken"):
+                return None
+            params = {"pageSize": LIST_PAGE_SIZE, "pageToken": str(page["nextPageToken"])}
+
+    def run_cancel(self, offering: OfferingSpec, batch_id: str, deadline: Deadline) -> None:
+        self._json("POST", f"v1beta/{batch_id}:cancel", deadline, json={})
 
     def run_poll(
         self, offering: OfferingSpec, batch_id: str, keys: Sequence[str], deadline: Deadline
@@ -99,13 +137,13 @@ class GeminiBatchClient(HTTPBatchClient):
         error = operation.get("error") or {}
         return ProviderPoll(state=state, lines=lines, error=str(error.get("message") or ""))
 
-    def _json(self, method: str, path: str, deadline: Deadline, body: Any | None = None) -> Any:
+    def _json(self, method: str, path: str, deadline: Deadline, **kwargs: Any) -> Any:
         reply = send(
             self.client,
             method,
             f"{self.base_url}/{path}",
             deadline,
-            json=body,
+            **kwargs,
             headers={"x-goog-api-key": self.api_key},
         )
         if reply.response.is_error:

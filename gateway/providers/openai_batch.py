@@ -4,6 +4,8 @@ error files come back as JSONL, one line per request, matched by `custom_id`.
 
 The images endpoints are among the batch endpoints openai-python lists
 (src/openai/types/batch_create_params.py: "/v1/images/generations", "/v1/images/edits").
+Each batch carries our label in its `metadata`, which GET /v1/batches lists, so a submission
+that died before it heard the batch's id can find the batch again instead of paying twice.
 Wire format: tests/gateway/fakes/openai_batch/ (with the documentation it follows).
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, ClassVar
 
 import httpx
@@ -30,6 +33,11 @@ from gateway.providers.openai import OpenAIProvider, error_kind, request_fields,
 from gateway.types import ErrorKind, ImageRequest, Operation
 
 ENDPOINT = "/v1/images/generations"
+# The metadata key that holds our label (metadata: up to 16 pairs, keys up to 64 characters,
+# values up to 512; openai-python src/openai/types/batch.py).
+LABEL_KEY = "arena_batch"
+# Batches per page of GET /v1/batches: the most `limit` takes (1 to 100).
+LIST_LIMIT = 100
 
 STATES = {
     "validating": BatchState.RUNNING,
@@ -48,7 +56,11 @@ class OpenAIBatchClient(HTTPBatchClient):
     extra_params: ClassVar[frozenset[str]] = OpenAIProvider.extra_params
 
     def run_submit(
-        self, offering: OfferingSpec, requests: Mapping[str, ImageRequest], deadline: Deadline
+        self,
+        offering: OfferingSpec,
+        requests: Mapping[str, ImageRequest],
+        label: str,
+        deadline: Deadline,
     ) -> str:
         lines = [
             {
@@ -65,7 +77,7 @@ class OpenAIBatchClient(HTTPBatchClient):
             "/files",
             deadline,
             data={"purpose": "batch"},
-            files={"file": ("arena-batch.jsonl", jsonl, "application/jsonl")},
+            files={"file": (f"arena-batch-{label}.jsonl", jsonl, "application/jsonl")},
         )
         batch = self._json(
             "POST",
@@ -75,10 +87,30 @@ class OpenAIBatchClient(HTTPBatchClient):
                 "input_file_id": upload["id"],
                 "endpoint": ENDPOINT,
                 "completion_window": "24h",
-                "metadata": {"source": "image-arena"},
+                "metadata": {"source": "image-arena", LABEL_KEY: label},
             },
         )
         return str(batch["id"])
+
+    def run_find(
+        self, offering: OfferingSpec, label: str, since: datetime, deadline: Deadline
+    ) -> str | None:
+        params: dict[str, str | int] = {"limit": LIST_LIMIT}
+        while True:
+            page = self._json("GET", "/batches", deadline, params=params)
+            batches = page.get("data") or []
+            for batch in batches:
+                if (batch.get("metadata") or {}).get(LABEL_KEY) == label:
+                    return str(batch["id"])
+            # The list runs newest first: a page made wholly before `since` has nothing of
+            # ours after it. The next page starts after the last id (SyncCursorPage).
+            older = all(int(batch.get("created_at") or 0) < since.timestamp() for batch in batches)
+            if not batches or not page.get("has_more") or older:
+                return None
+            params = {"limit": LIST_LIMIT, "after": str(batches[-1]["id"])}
+
+    def run_cancel(self, offering: OfferingSpec, batch_id: str, deadline: Deadline) -> None:
+        self._json("POST", f"/batches/{batch_id}/cancel", deadline)
 
     def run_poll(
         self, offering: OfferingSpec, batch_id: str, keys: Sequence[str], deadline: Deadline

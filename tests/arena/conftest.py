@@ -5,9 +5,11 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 
 import gateway
+from arena import cache as arena_cache
 from arena.api.services import api_key_create
 from arena.catalog.services import catalog_sync
 from tests.arena.helpers import (
+    DEAD_REDIS,
     JOB_MODEL_ON_FAL,
     JOB_MODEL_ON_REPLICATE,
     reset_shared_state,
@@ -35,6 +37,25 @@ def empty_cache():
     reset_shared_state()
     yield
     reset_shared_state()
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run what services send with transaction.on_commit, as a real commit would."""
+
+    def run(function, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return function(**kwargs)
+
+    return run
+
+
+@pytest.fixture
+def redis_away(settings, monkeypatch):
+    """The site pointed at a Redis where nothing listens (the shared one is never stopped)."""
+    settings.CACHES = {"default": {"BACKEND": "arena.cache.RedisCache", "LOCATION": DEAD_REDIS}}
+    settings.SESSION_ENGINE = "arena.sessions"  # cached database sessions, as with Redis
+    monkeypatch.setattr(arena_cache, "OUTAGE_SECONDS", 0.0)  # every call tries, and fails
 
 
 @pytest.fixture

@@ -24,7 +24,14 @@ from pytest_httpserver import HTTPServer
 import gateway
 from arena.battles.models import Battle, Vote
 from arena.battles.services import anonymous_id
-from arena.catalog.models import AIModel, Generation, Offering, Provider, ProviderCall
+from arena.catalog.models import (
+    AIModel,
+    Generation,
+    GenerationBatch,
+    Offering,
+    Provider,
+    ProviderCall,
+)
 from arena.pages import figures
 from arena.ratings.models import Rating
 from gateway.providers.local import LocalProvider
@@ -167,6 +174,13 @@ JOB_MODEL_ON_REPLICATE = "google/imagen-4"
 
 class WorkerKilled(BaseException):
     """What kill -9 looks like from inside: nothing after it runs."""
+
+
+def submission_aged() -> None:
+    """Time up for every batch submission under way: the batch gateway's deadline has passed,
+    so the beat settles what they left."""
+    long_ago = timezone.now() - timedelta(seconds=gateway.default_batch_gateway().timeout + 1)
+    GenerationBatch.objects.update(submitted_at=long_ago)
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar
 
@@ -34,7 +34,7 @@ from gateway.http import Deadline
 from gateway.normalize import ParamTable
 from gateway.providers.batchbase import LineOutcome, ProviderPoll
 from gateway.providers.local import LocalProvider
-from tests.arena.helpers import WorkerKilled, local_catalog
+from tests.arena.helpers import WorkerKilled, local_catalog, submission_aged
 from tests.factories import PromptFactory
 from tests.gateway.fakes import IMAGE
 
@@ -57,6 +57,8 @@ class ScriptedBatches:
         self.polls_to_end = 1
         self.failing: dict[str, gateway.ErrorKind] = {}
         self.submitted: dict[str, dict[str, gateway.ImageRequest]] = {}
+        self.labels: dict[str, str] = {}
+        self.cancelled: list[str] = []
         self.polls: dict[str, int] = {}
         self.ids = itertools.count(1)
 
@@ -68,11 +70,21 @@ class ScriptedBatches:
         offering: OfferingSpec,
         requests: Mapping[str, gateway.ImageRequest],
         *,
+        label: str,
         deadline: Deadline,
     ) -> str:
         batch_id = f"batch-{next(self.ids)}"
         self.submitted[batch_id] = dict(requests)
+        self.labels[batch_id] = label
         return batch_id
+
+    def find(
+        self, offering: OfferingSpec, label: str, *, since: datetime, deadline: Deadline
+    ) -> str | None:
+        return next((key for key, value in self.labels.items() if value == label), None)
+
+    def cancel(self, offering: OfferingSpec, batch_id: str, *, deadline: Deadline) -> None:
+        self.cancelled.append(batch_id)
 
     def poll(
         self, offering: OfferingSpec, batch_id: str, keys: Sequence[str], *, deadline: Deadline
@@ -118,17 +130,6 @@ def provider() -> ScriptedBatches:
     batches.close()
 
 
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Run what services send with transaction.on_commit, as a real commit would."""
-
-    def run(function, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return function(**kwargs)
-
-    return run
-
-
 def batched(prompt) -> list[Generation]:
     return list(
         Generation.objects.filter(prompt=prompt, model__slug__in=BATCH_PRICES)
@@ -165,7 +166,12 @@ def test_generate_batch_in_the_admin_holds_batch_work_and_makes_the_rest_directl
     assert listing.status_code == 200
     assert "lumen-xl" in listing.content.decode() or "Lumen XL" in listing.content.decode()
     batch = GenerationBatch.objects.first()
-    assert staff.get(f"/admin/catalog/generationbatch/{batch.pk}/change/").status_code == 200
+    page = staff.get(f"/admin/catalog/generationbatch/{batch.pk}/change/")
+    assert page.status_code == 200
+    assert str(batch.label) in page.content.decode()
+    assert set(provider.labels.values()) == {
+        str(label) for label in GenerationBatch.objects.values_list("label", flat=True)
+    }
 
 
 def test_a_poll_stores_each_image_once_with_its_call_at_the_batch_price(provider, committed):
@@ -312,12 +318,6 @@ def test_a_competitions_prompts_go_to_the_batch_apis_from_its_admin_page(
     assert "Sent 4 generations in 2 provider batches" in response.content.decode()
     sent = [request for batch in provider.submitted.values() for request in batch.values()]
     assert {request.prompt for request in sent} == {prompt.text for prompt in inside}
-
-
-def submission_aged() -> None:
-    """Time up for every submission under way: the batch gateway's deadline has passed."""
-    long_ago = timezone.now() - timedelta(seconds=gateway.default_batch_gateway().timeout + 1)
-    GenerationBatch.objects.update(submitted_at=long_ago)
 
 
 # Real commits: the failure is the database's, after the provider took the batch.

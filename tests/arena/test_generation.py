@@ -36,17 +36,6 @@ def models() -> list[AIModel]:
     return catalog_sync()
 
 
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Run what services send with transaction.on_commit, as a real commit would."""
-
-    def run(function, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return function(**kwargs)
-
-    return run
-
-
 def t2i_models() -> set[str]:
     return set(AIModel.objects.active().for_arena(Arena.T2I).values_list("slug", flat=True))
 

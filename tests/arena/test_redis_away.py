@@ -20,13 +20,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def redis_away(settings, monkeypatch):
-    settings.CACHES = {"default": {"BACKEND": "arena.cache.RedisCache", "LOCATION": DEAD_REDIS}}
-    settings.SESSION_ENGINE = "arena.sessions"  # cached database sessions, as with Redis
-    monkeypatch.setattr(arena_cache, "OUTAGE_SECONDS", 0.0)  # every call tries, and fails
-
-
-@pytest.fixture
 def battles():
     prompt = PromptFactory()
     models = [AIModelFactory(slug=f"model-{n}") for n in range(3)]

@@ -306,7 +306,7 @@ def batch_pregeneration() -> None:
                 str(index): ImageRequest(model=model_id, prompt=prompt, size="1024x1024")
                 for index, prompt in enumerate(prompts)
             }
-            submission = batches.submit(offering, requests)
+            submission = batches.submit(offering, requests, label=f"bench-{model_id}")
             submitted_at = datetime.now(UTC)
             polls = 0
             while True:

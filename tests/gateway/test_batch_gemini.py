@@ -30,13 +30,13 @@ def batches(make_batches, gemini_batch: FakeGeminiBatch):
     return make_batches(gemini_batch.env(), catalog=CATALOG)
 
 
-def submit(batches, *prompts: str):
+def submit(batches, *prompts: str, label: str = "0b9f7c1e-5d1a-4c3e-9a57-2f0c1d2e3f40"):
     offering = batches.offering(MODEL)
     requests = {
         f"g{index}": ImageRequest(model=MODEL, prompt=prompt, size="1024x1024", seed=7 + index)
         for index, prompt in enumerate(prompts)
     }
-    return offering, batches.submit(offering, requests), list(requests)
+    return offering, batches.submit(offering, requests, label=label), list(requests)
 
 
 def test_submit_inlines_one_generate_content_request_per_key(batches, gemini_batch):
@@ -107,6 +107,56 @@ def test_an_unknown_batch_is_an_error_not_a_state(batches):
         batches.poll(offering, "batches/nope", keys=["g0"], submitted_at=datetime.now(UTC))
 
     assert raised.value.http_status == 404
+
+
+def test_a_batch_is_shown_by_its_model_and_label(batches, gemini_batch):
+    _, submission, _ = submit(batches, "a red cube", label="ours")
+
+    assert gemini_batch.batches[submission.batch_id]["display_name"] == (
+        f"image-arena {MODEL} ours"
+    )
+
+
+def test_a_batch_is_found_again_by_its_label_through_every_page(batches, gemini_batch):
+    gemini_batch.page_limit = 2
+    for n in range(4):  # older batches of the same project, listed first here
+        submit(batches, "another", label=f"other-{n}")
+    offering, ours, _ = submit(batches, "a red cube", label="ours")
+
+    found = batches.find(offering, "ours", since=datetime.now(UTC))
+
+    assert found == ours.batch_id
+    pages = gemini_batch.seen("/v1beta/batches", "GET")
+    assert [page.args.get("pageToken") for page in pages] == [None, "page-2", "page-4"]
+    assert {page.args["pageSize"] for page in pages} == {"100"}
+    assert {page.headers["x-goog-api-key"] for page in pages} == {"gemini-test"}
+
+
+def test_a_label_no_batch_carries_is_not_found(batches, gemini_batch):
+    gemini_batch.page_limit = 2
+    for n in range(3):
+        offering, _, _ = submit(batches, "another", label=f"other-{n}")
+
+    assert batches.find(offering, "ours", since=datetime.now(UTC)) is None
+    assert len(gemini_batch.seen("/v1beta/batches", "GET")) == 2  # until no nextPageToken
+
+
+def test_a_label_only_matches_whole(batches, gemini_batch):
+    offering, _, _ = submit(batches, "another", label="ours-and-more")
+
+    assert batches.find(offering, "ours", since=datetime.now(UTC)) is None
+
+
+def test_a_cancelled_batch_ends_cancelled_so_each_line_can_run_directly(batches, gemini_batch):
+    offering, submission, keys = submit(batches, "a red cube")
+
+    batches.cancel(offering, submission.batch_id)
+    poll = batches.poll(offering, submission.batch_id, keys=keys, submitted_at=datetime.now(UTC))
+
+    assert gemini_batch.cancelled == [submission.batch_id]
+    assert gemini_batch.seen(rf"/v1beta/{submission.batch_id}:cancel", "POST")
+    assert poll.state is BatchState.CANCELLED
+    assert [line.ok for line in poll.lines] == [False]
 
 
 JSON = st.recursive(

@@ -14,6 +14,7 @@ import itertools
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -371,10 +372,16 @@ class FakeOpenAIBatch(Fake):
         self.failing: dict[str, str] = {}
         self.unfinished: set[str] = set()
         self.files: dict[str, str] = {}
+        self.file_names: dict[str, str] = {}
         self.batches: dict[str, dict[str, Any]] = {}
+        self.cancelled: list[str] = []
+        # The most batches one page of the list holds, whatever `limit` asks (tests lower it).
+        self.page_limit = 100
         self.on("/v1/files", self._upload)
         self.on("/v1/batches", self._create)
+        self.on("/v1/batches", self._list, "GET")
         self.on(re.compile(r"^/v1/batches/[^/]+$"), self._get, "GET")
+        self.on(re.compile(r"^/v1/batches/[^/]+/cancel$"), self._cancel)
         self.on(re.compile(r"^/v1/files/[^/]+/content$"), self._content, "GET")
 
     def env(self) -> dict[str, str]:
@@ -389,7 +396,9 @@ class FakeOpenAIBatch(Fake):
         if request.form.get("purpose") != "batch":
             return reply({"error": {"message": "purpose must be batch.", "code": None}}, 400)
         file_id = f"file-{next(self.ids)}"
-        self.files[file_id] = request.files["file"].read().decode()
+        upload = request.files["file"]
+        self.files[file_id] = upload.read().decode()
+        self.file_names[file_id] = upload.filename or ""
         return reply(fixture("openai_batch/file", file_id=file_id))
 
     def _create(self, request: Request) -> Response:
@@ -401,15 +410,52 @@ class FakeOpenAIBatch(Fake):
         batch_id = f"batch_{next(self.ids)}"
         self.batches[batch_id] = {
             "input_file_id": body["input_file_id"],
+            "metadata": body.get("metadata"),
+            "created_at": int(time.time()),
+            "status": "validating",
             "progress": itertools.chain(self.statuses, itertools.repeat(self.statuses[-1])),
         }
         return reply(self._batch(batch_id, "validating"))
+
+    def _list(self, request: Request) -> Response:
+        """The account's batches, newest first, `limit` a page; the next page starts after
+        the id `after` names."""
+        newest_first = list(reversed(self.batches))
+        after = request.args.get("after")
+        if after is not None:
+            if after not in self.batches:
+                return reply({"error": {"message": "Invalid 'after'.", "code": None}}, 400)
+            newest_first = newest_first[newest_first.index(after) + 1 :]
+        limit = min(int(request.args.get("limit", 20)), self.page_limit)
+        page = newest_first[:limit]
+        data = [self._batch(batch_id, self.batches[batch_id]["status"]) for batch_id in page]
+        return reply(
+            {
+                "object": "list",
+                "data": data,
+                "first_id": page[0] if page else None,
+                "last_id": page[-1] if page else None,
+                "has_more": len(newest_first) > limit,
+            }
+        )
+
+    def _cancel(self, request: Request) -> Response:
+        """A batch not ended goes `cancelling`, then `cancelled` with what it had run."""
+        batch_id = request.path.split("/")[-2]
+        if batch_id not in self.batches:
+            return reply({"error": {"message": "No such batch.", "code": None}}, 404)
+        batch = self.batches[batch_id]
+        self.cancelled.append(batch_id)
+        if batch["status"] not in ("completed", "failed", "expired", "cancelled"):
+            batch["status"] = "cancelling"
+            batch["progress"] = itertools.repeat("cancelled")
+        return reply(self._batch(batch_id, batch["status"]))
 
     def _get(self, request: Request) -> Response:
         batch_id = request.path.rsplit("/", 1)[-1]
         if batch_id not in self.batches:
             return reply({"error": {"message": "No such batch.", "code": None}}, 404)
-        status = next(self.batches[batch_id]["progress"])
+        status = self.batches[batch_id]["status"] = next(self.batches[batch_id]["progress"])
         body = self._batch(batch_id, status)
         if status in ("completed", "expired", "cancelled"):
             body.update(self._results(batch_id, status))
@@ -421,10 +467,14 @@ class FakeOpenAIBatch(Fake):
         return reply(body)
 
     def _batch(self, batch_id: str, status: str) -> dict[str, Any]:
-        input_file_id = self.batches[batch_id]["input_file_id"]
-        return fixture(
-            "openai_batch/batch", batch_id=batch_id, input_file_id=input_file_id, status=status
+        batch = self.batches[batch_id]
+        body = fixture(
+            "openai_batch/batch",
+            batch_id=batch_id,
+            input_file_id=batch["input_file_id"],
+            status=status,
         )
+        return body | {"metadata": batch["metadata"], "created_at": batch["created_at"]}
 
     def _results(self, batch_id: str, status: str) -> dict[str, Any]:
         output, errors = [], []
@@ -478,8 +528,13 @@ class FakeGeminiBatch(Fake):
         self.states = states
         self.failing: set[str] = set()
         self.batches: dict[str, dict[str, Any]] = {}
+        self.cancelled: list[str] = []
+        # The most batches one page of the list holds, whatever `pageSize` asks (tests lower it).
+        self.page_limit = 100
         self.on(re.compile(r"^/v1beta/models/[^/]+:batchGenerateContent$"), self._create)
-        self.on(re.compile(r"^/v1beta/batches/[^/]+$"), self._get, "GET")
+        self.on("/v1beta/batches", self._list, "GET")
+        self.on(re.compile(r"^/v1beta/batches/[^/:]+$"), self._get, "GET")
+        self.on(re.compile(r"^/v1beta/batches/[^/:]+:cancel$"), self._cancel)
 
     def env(self) -> dict[str, str]:
         return {"GEMINI_API_KEY": "gemini-test", "GEMINI_BASE_URL": self.url}
@@ -496,15 +551,46 @@ class FakeGeminiBatch(Fake):
             "model": model,
             "display_name": batch["displayName"],
             "requests": batch["inputConfig"]["requests"]["requests"],
+            "state": "BATCH_STATE_PENDING",
             "progress": itertools.chain(self.states, itertools.repeat(self.states[-1])),
         }
         return reply(self._operation(name, "BATCH_STATE_PENDING"))
+
+    def _list(self, request: Request) -> Response:
+        """The project's batches as operations, `pageSize` a page, in the order they were
+        made (the API documents none); `nextPageToken` while more are left."""
+        names = list(self.batches)
+        token = request.args.get("pageToken", "")
+        start = 0
+        if token:
+            if not token.startswith("page-") or not token[5:].isdigit():
+                return reply(fixture("gemini_batch/error_invalid_page_token"), 400)
+            start = int(token[5:])
+        size = min(int(request.args.get("pageSize", 50)), self.page_limit)
+        page = names[start : start + size]
+        body: dict[str, Any] = {
+            "operations": [self._operation(name, self.batches[name]["state"]) for name in page]
+        }
+        if start + size < len(names):
+            body["nextPageToken"] = f"page-{start + size}"
+        return reply(body)
+
+    def _cancel(self, request: Request) -> Response:
+        """A batch not ended is cancelled (an empty answer, google.protobuf.Empty)."""
+        name = request.path.removeprefix("/v1beta/").removesuffix(":cancel")
+        if name not in self.batches:
+            return reply(fixture("gemini_batch/error_not_found"), 404)
+        batch = self.batches[name]
+        self.cancelled.append(name)
+        if batch["state"] in ("BATCH_STATE_PENDING", "BATCH_STATE_RUNNING"):
+            batch["progress"] = itertools.repeat("BATCH_STATE_CANCELLED")
+        return reply({})
 
     def _get(self, request: Request) -> Response:
         name = request.path.removeprefix("/v1beta/")
         if name not in self.batches:
             return reply(fixture("gemini_batch/error_not_found"), 404)
-        state = next(self.batches[name]["progress"])
+        state = self.batches[name]["state"] = next(self.batches[name]["progress"])
         body = self._operation(name, state)
         if state != "BATCH_STATE_SUCCEEDED":
             if state in ("BATCH_STATE_FAILED", "BATCH_STATE_CANCELLED", "BATCH_STATE_EXPIRED"):
