@@ -51,7 +51,7 @@ def test_each_model_shows_its_type_organisation_rating_price_and_speed(index):
     assert "Text-to-Image Model" in page
     assert "<strong>#1</strong> · 1100" in page
     assert "From <strong>$0.010</strong> per image via Cheap Cloud" in page
-    assert "Fastest via Cheap Cloud: <strong>1,100 ms</strong> median" in page
+    assert "Fastest generation via Cheap Cloud: <strong>1,100 ms</strong> median" in page
     assert "25,000 ms" in page
     assert "no speed data yet" in page  # the editor has no calls
 

@@ -84,22 +84,34 @@ def rate(model, rating: float, *, arena="t2i", rank=1, preliminary=False, votes=
 
 
 def test_speed_counts_failures_in_the_success_rate_and_times_only_successes():
-    rows = [(1, 7, True, float(ms), ms / 10) for ms in range(100, 1100, 100)]  # 100..1000 ms
-    rows += [(1, 7, False, 60_000.0, None)] * 2  # timeouts: not in the times
-    rows += [(1, 8, True, 500.0, None), (2, 7, False, 10.0, None)]
+    gen = "generate"
+    rows = [(1, 7, gen, True, float(ms), ms / 10) for ms in range(100, 1100, 100)]  # 0.1..1 s
+    rows += [(1, 7, gen, False, 60_000.0, None)] * 2  # timeouts: not in the times
+    rows += [(1, 8, gen, True, 500.0, None), (2, 7, gen, False, 10.0, None)]
 
     table = speed_table(rows)
 
-    assert table[(1, 7)].calls == 12
-    assert table[(1, 7)].success_rate == pytest.approx(10 / 12)
-    assert table[(1, 7)].p50_ms == pytest.approx(550.0)  # between 500 and 600
-    assert table[(1, 7)].p95_ms == pytest.approx(955.0)
-    assert table[(1, 7)].ttfb_p50_ms == pytest.approx(55.0)
-    assert table[(1, 8)] == Speed(
+    assert table[(1, 7, gen)].calls == 12
+    assert table[(1, 7, gen)].success_rate == pytest.approx(10 / 12)
+    assert table[(1, 7, gen)].p50_ms == pytest.approx(550.0)  # between 500 and 600
+    assert table[(1, 7, gen)].p95_ms == pytest.approx(955.0)
+    assert table[(1, 7, gen)].ttfb_p50_ms == pytest.approx(55.0)
+    assert table[(1, 8, gen)] == Speed(
         calls=1, succeeded=1, p50_ms=500.0, p95_ms=500.0, ttfb_p50_ms=None
     )
-    assert table[(2, 7)] == Speed(calls=1, succeeded=0, p50_ms=None, p95_ms=None, ttfb_p50_ms=None)
-    assert table[(2, 7)].success_rate == 0.0
+    assert table[(2, 7, gen)] == Speed(
+        calls=1, succeeded=0, p50_ms=None, p95_ms=None, ttfb_p50_ms=None
+    )
+    assert table[(2, 7, gen)].success_rate == 0.0
+
+
+def test_speed_keeps_generations_and_edits_of_an_offering_apart():
+    rows = [(1, 7, "generate", True, 1_000.0, None), (1, 7, "edit", True, 9_000.0, None)]
+
+    table = speed_table(rows)
+
+    assert table[(1, 7, "generate")].p50_ms == 1_000.0
+    assert table[(1, 7, "edit")].p50_ms == 9_000.0
 
 
 def test_the_rankings_table_shows_each_providers_times_success_and_calls():
