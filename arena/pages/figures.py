@@ -216,7 +216,7 @@ def performance_chart(performance: list[OperationPerformance]) -> dict[str, list
     hold the same numbers); each bar names its operation where the page shows more than one."""
     named = len(performance) > 1
     ranked = [
-        (f"{row.provider.name} ({block.noun})" if named else row.provider.name, row.speed)
+        (f"{row.provider.name} · {block.noun}" if named else row.provider.name, row.speed)
         for block in performance
         for row in block.ranked
         if row.speed

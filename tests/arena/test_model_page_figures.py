@@ -192,8 +192,8 @@ def test_generations_and_edits_are_timed_apart_on_the_page_and_in_each_arenas_la
         ],
     }
     assert json_of(performance, "performance-chart")["providers"] == [
-        "Quick (generation)",
-        "Steady (edit)",
+        "Quick · generation",
+        "Steady · edit",
     ]
 
 
