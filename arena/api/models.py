@@ -15,6 +15,7 @@ from django.utils import timezone
 import gateway
 from arena.api.outputs import OutputSpec
 from arena.catalog.leases import LEASED_UNTIL_HELP, LeasedQuerySet, WorkStatus
+from arena.catalog.models import OPERATION_CHOICES
 
 
 class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
@@ -110,9 +111,7 @@ class ImageJob(models.Model):
         ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
     )
     # The gateway's own vocabulary: what a job asks of it.
-    operation = models.CharField(
-        max_length=8, choices=[(op.value, op.value.title()) for op in gateway.Operation]
-    )
+    operation = models.CharField(max_length=8, choices=OPERATION_CHOICES)
     # The checked request.
     model = models.ForeignKey("catalog.AIModel", on_delete=models.CASCADE, related_name="jobs")
     prompt = models.TextField()

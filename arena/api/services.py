@@ -334,7 +334,12 @@ def _job_finish(
             if job_id := (held or {}).get("job_id"):
                 attempts = [a for a in attempts if a.provider_request_id != job_id]
         calls_record(
-            attempts=attempts, source=job.source, model=job.model, sent_seed=job.seed, n=job.n
+            attempts=attempts,
+            operation=gateway.Operation(job.operation),
+            source=job.source,
+            model=job.model,
+            sent_seed=job.seed,
+            n=job.n,
         )
     if not updated:
         log.warning("image job %s was taken over by another worker", job.pk)

@@ -619,6 +619,7 @@ class ProviderCallAdmin(ReadOnlyAdmin):
         "model",
         "provider",
         "source",
+        "operation",
         "ok",
         "outcome",
         "http_status",
@@ -631,7 +632,7 @@ class ProviderCallAdmin(ReadOnlyAdmin):
         "flags",
         "short_revised_prompt",
     ]
-    list_filter = ["ok", "source", "provider", "error_kind", "model"]
+    list_filter = ["ok", "source", "operation", "provider", "error_kind", "model"]
     search_fields = ["provider_request_id"]
     list_select_related = ["model", "provider"]
     date_hierarchy = "started_at"

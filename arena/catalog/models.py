@@ -39,6 +39,13 @@ class Arena(models.TextChoices):
 # from what the gateway's catalog says the model can do).
 CAPABILITY = {Arena.T2I: "can_generate", Arena.EDIT: "can_edit"}
 
+# What the gateway is asked to do for a prompt of each arena: an edit prompt's images are
+# edits of its source image.
+OPERATION = {Arena.T2I: gateway.Operation.GENERATE, Arena.EDIT: gateway.Operation.EDIT}
+
+# The gateway's operations as a field's choices (a provider call's, an API job's).
+OPERATION_CHOICES = [(operation.value, operation.value.title()) for operation in gateway.Operation]
+
 
 class Provider(models.Model):
     slug = models.SlugField(unique=True)
@@ -625,12 +632,13 @@ class GenerationBatch(models.Model):
 
 class ProviderCallQuerySet(models.QuerySet["ProviderCall"]):
     def speed_rows(self, *, since: datetime) -> models.QuerySet[Any]:
-        """(model id, provider id, ok, total_ms, ttfb_ms) of the direct calls started since
-        then: a batch line's time is the batch's queue, not the provider's speed."""
+        """(model id, provider id, operation, ok, total_ms, ttfb_ms) of the direct calls
+        started since then: a batch line's time is the batch's queue, not the provider's
+        speed."""
         return (
             self.filter(started_at__gte=since, batch=False)
             .order_by()
-            .values_list("model_id", "provider_id", "ok", "total_ms", "ttfb_ms")
+            .values_list("model_id", "provider_id", "operation", "ok", "total_ms", "ttfb_ms")
         )
 
 
@@ -649,6 +657,11 @@ class ProviderCall(models.Model):
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="calls")
     provider_model = models.CharField(max_length=200)
     source = models.CharField(max_length=12, choices=Source.choices, default=Source.ARENA)
+    # Made images from text or edited a source image: the two are timed apart, as they run
+    # differently fast (and in different arenas).
+    operation = models.CharField(
+        max_length=8, choices=OPERATION_CHOICES, default=gateway.Operation.GENERATE.value
+    )
     started_at = models.DateTimeField()
     ok = models.BooleanField()
     error_kind = models.CharField(max_length=32, blank=True)

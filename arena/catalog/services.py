@@ -24,6 +24,7 @@ from arena.catalog.images import UnreadableImage, arena_renditions
 from arena.catalog.importing import EditRow, PromptRow
 from arena.catalog.leases import abandoned_take_back, lease_kept
 from arena.catalog.models import (
+    OPERATION,
     AIModel,
     Arena,
     Competition,
@@ -483,7 +484,11 @@ def _outcome_store(
                 held = Generation.objects.filter(pk=generation.pk).values_list("job", flat=True)
                 job_id = (held.first() or {}).get("job_id")
                 attempts = [a for a in attempts if not job_id or a.provider_request_id != job_id]
-            calls_record(attempts=attempts, generation=generation)
+            calls_record(
+                attempts=attempts,
+                operation=OPERATION[generation.prompt.arena],
+                generation=generation,
+            )
     except BaseException:
         _renditions_delete(generation)
         raise
@@ -553,7 +558,7 @@ def _call_gateway(generation: Generation, claimed_at: datetime) -> gateway.Image
         "detach": True,
     }
     prompt = generation.prompt
-    if prompt.arena == Arena.EDIT:
+    if OPERATION[prompt.arena] is gateway.Operation.EDIT:
         with prompt.source_image.open("rb") as source:
             request = gateway.ImageRequest(
                 model=generation.model.slug,
@@ -604,6 +609,7 @@ def _finish(
 def calls_record(
     *,
     attempts: Iterable[gateway.Attempt],
+    operation: gateway.Operation,
     generation: Generation | None = None,
     source: str = ProviderCall.Source.ARENA,
     model: AIModel | None = None,
@@ -611,9 +617,10 @@ def calls_record(
     n: int = 1,
 ) -> list[ProviderCall]:
     """Store one ProviderCall per gateway attempt, failed ones included, with what the
-    provider told of its images. `model` is the attempts' model's row, when the caller has it
-    at hand; `sent_seed` and `n` are the request's (a generation's own without them), whose
-    seeds are not kept (seeds_told)."""
+    provider told of its images. `operation` is what the gateway was asked to do (an edit or
+    images from text); `model` is the attempts' model's row, when the caller has it at hand;
+    `sent_seed` and `n` are the request's (a generation's own without them), whose seeds are
+    not kept (seeds_told)."""
     attempts = list(attempts)
     if not attempts:
         return []
@@ -632,6 +639,7 @@ def calls_record(
                 provider_id=providers[attempt.provider],
                 provider_model=attempt.provider_model,
                 source=source,
+                operation=operation,
                 started_at=attempt.started_at,
                 ok=attempt.ok,
                 error_kind=attempt.error_kind.value if attempt.error_kind else "",
@@ -672,6 +680,9 @@ def seeds_told(seeds: Iterable[int], *, sent_seed: int | None, n: int = 1) -> li
 
 
 # --- Batch generation -------------------------------------------------------------------------
+
+# Batches make images from text only: editing prompts are always made directly.
+BATCH_OPERATION = gateway.Operation.GENERATE
 
 # Requests per provider batch: far inside both APIs' limits (OpenAI 50,000 lines and 200 MB;
 # Gemini's inlined requests 20 MB), so one failed submission gives back little.
@@ -962,7 +973,9 @@ def _batch_line_store(batch: GenerationBatch, line: gateway.BatchLine) -> None:
                 runs=F("runs") + 1,
             )
             if stored:
-                calls_record(attempts=[line.attempt], generation=generation)
+                calls_record(
+                    attempts=[line.attempt], operation=BATCH_OPERATION, generation=generation
+                )
                 GenerationBatch.objects.filter(pk=batch.pk).update(made=F("made") + 1)
         if not stored:
             _renditions_delete(generation)
@@ -982,7 +995,7 @@ def _batch_line_store(batch: GenerationBatch, line: gateway.BatchLine) -> None:
         else:
             released = _batch_release(batch, generation)
         if released:
-            calls_record(attempts=[line.attempt], generation=generation)
+            calls_record(attempts=[line.attempt], operation=BATCH_OPERATION, generation=generation)
             counter = "refused" if refused else "given_back"
             GenerationBatch.objects.filter(pk=batch.pk).update(**{counter: F(counter) + 1})
             if not refused:

@@ -2,15 +2,17 @@
 and against speed.
 
 Speed comes from the ProviderCall rows of the last SPEED_DAYS days (every attempt the workers,
-the API and the playground made): per offering (model x provider) the share of calls that
-succeeded, and over the successful ones the median and 95th percentile of the total time and
-the median time to first byte. Reading a month of calls is worth doing once per few minutes,
+the API and the playground made): per offering (model x provider) and operation (making images
+from text, or editing one: the two take different times) the share of calls that succeeded,
+and over the successful ones the median and 95th percentile of the total time and the median
+time to first byte. Reading a month of calls is worth doing once per few minutes,
 not per page view, so the table is cached for SPEED_CACHE_SECONDS. A provider's figures count
 (in a ranking, a fastest median, a chart) once it made ARENA_MIN_PROVIDER_CALLS calls for the
 model; fewer are shown as too few rather than as noise.
 
-The landscape (every rated model's rating against its cheapest price and its fastest median,
-with the Pareto front of each) is the same for every model page and is cached alongside.
+The landscape (every rated model's rating against its cheapest price and its fastest median
+at the arena's operation, with the Pareto front of each) is the same for every model page and
+is cached alongside.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from django.core.cache import cache
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
+import gateway
 from arena.battles.models import EloRating, Vote
 from arena.catalog.models import (
+    OPERATION,
     AIModel,
     Arena,
     Generation,
@@ -44,7 +48,13 @@ from arena.ratings.models import Rating
 
 SPEED_DAYS = 30
 SPEED_CACHE_SECONDS = 300
-SPEED_CACHE_KEY = "pages:provider-speed"
+SPEED_CACHE_KEY = "pages:provider-speed-by-operation"
+
+# How the page names the work of each operation.
+OPERATION_NOUN = {gateway.Operation.GENERATE: "generation", gateway.Operation.EDIT: "edit"}
+
+# An offering at one operation: (model id, provider id, operation).
+SpeedKey = tuple[int, int, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +73,15 @@ class Speed:
 
 
 def speed_table(
-    rows: Iterable[tuple[int, int, bool, float, float | None]],
-) -> dict[tuple[int, int], Speed]:
-    """Speed per (model id, provider id) from (model, provider, ok, total_ms, ttfb_ms) rows."""
-    calls: dict[tuple[int, int], int] = defaultdict(int)
-    totals: dict[tuple[int, int], list[float]] = defaultdict(list)
-    ttfbs: dict[tuple[int, int], list[float]] = defaultdict(list)
-    for model, provider, ok, total_ms, ttfb_ms in rows:
-        key = (model, provider)
+    rows: Iterable[tuple[int, int, str, bool, float, float | None]],
+) -> dict[SpeedKey, Speed]:
+    """Speed per (model id, provider id, operation) from (model, provider, operation, ok,
+    total_ms, ttfb_ms) rows."""
+    calls: dict[SpeedKey, int] = defaultdict(int)
+    totals: dict[SpeedKey, list[float]] = defaultdict(list)
+    ttfbs: dict[SpeedKey, list[float]] = defaultdict(list)
+    for model, provider, operation, ok, total_ms, ttfb_ms in rows:
+        key = (model, provider, operation)
         calls[key] += 1
         if ok:
             totals[key].append(total_ms)
@@ -90,12 +101,12 @@ def _percentiles(values: list[float], *which: float) -> list[float | None]:
     return [float(value) for value in np.percentile(values, which)]
 
 
-def provider_speed() -> dict[tuple[int, int], Speed]:
-    """Speed per (model id, provider id) over the last SPEED_DAYS days, cached."""
+def provider_speed() -> dict[SpeedKey, Speed]:
+    """Speed per (model id, provider id, operation) over the last SPEED_DAYS days, cached."""
     return cache.get_or_set(SPEED_CACHE_KEY, _measure, SPEED_CACHE_SECONDS)
 
 
-def _measure() -> dict[tuple[int, int], Speed]:
+def _measure() -> dict[SpeedKey, Speed]:
     since = timezone.now() - timedelta(days=SPEED_DAYS)
     return speed_table(ProviderCall.objects.speed_rows(since=since))
 
@@ -105,13 +116,17 @@ def measured(figures: Speed | None) -> bool:
     return figures is not None and figures.calls >= settings.ARENA_MIN_PROVIDER_CALLS
 
 
-def fastest_providers(speed: dict[tuple[int, int], Speed]) -> dict[int, tuple[float, int]]:
-    """Per model id, its fastest provider's median time in ms and that provider's id, among the
-    providers with enough calls; a model without one is absent (no speed is made up for it)."""
+def fastest_providers(
+    speed: dict[SpeedKey, Speed], operation: gateway.Operation
+) -> dict[int, tuple[float, int]]:
+    """Per model id, its fastest provider's median time in ms at this operation and that
+    provider's id, among the providers with enough calls of it; a model without one is absent
+    (no speed is made up for it)."""
     fastest: dict[int, tuple[float, int]] = {}
-    for (model_id, provider_id), figures in speed.items():
+    for (model_id, provider_id, done), figures in speed.items():
         if (
-            measured(figures)
+            done == operation
+            and measured(figures)
             and figures.p50_ms is not None
             and figures.p50_ms < fastest.get(model_id, (math.inf,))[0]
         ):
@@ -130,12 +145,15 @@ class ProviderPerformance:
 
 
 def provider_rankings(
-    providers: Iterable[Provider], speed: dict[tuple[int, int], Speed], model_id: int
+    providers: Iterable[Provider],
+    speed: dict[SpeedKey, Speed],
+    model_id: int,
+    operation: gateway.Operation,
 ) -> list[ProviderPerformance]:
-    """The model's providers, those with enough calls ranked by median generation time (then
-    success rate; one that never succeeded last), then the others by how many calls they made;
-    ties in the providers' order (Provider.sort_key)."""
-    rows = [(provider, speed.get((model_id, provider.pk))) for provider in providers]
+    """The model's providers at one operation, those with enough calls of it ranked by median
+    time (then success rate; one that never succeeded last), then the others by how many calls
+    they made; ties in the providers' order (Provider.sort_key)."""
+    rows = [(provider, speed.get((model_id, provider.pk, operation))) for provider in providers]
     ranked = sorted(
         ((provider, figures) for provider, figures in rows if measured(figures)),
         key=lambda row: (
@@ -155,10 +173,54 @@ def provider_rankings(
     ] + [ProviderPerformance(provider, figures, None) for provider, figures in unranked]
 
 
-def performance_chart(rankings: list[ProviderPerformance]) -> dict[str, list[Any]]:
-    """The ranked providers' figures as the three bar charts draw them (the rankings table
-    holds the same numbers)."""
-    ranked = [(row.provider.name, row.speed) for row in rankings if row.rank and row.speed]
+@dataclass(frozen=True, slots=True)
+class OperationPerformance:
+    """A model's providers at one operation, as its page's performance section shows them."""
+
+    operation: gateway.Operation
+    rankings: list[ProviderPerformance]
+
+    @property
+    def noun(self) -> str:
+        return OPERATION_NOUN[self.operation]
+
+    @property
+    def ranked(self) -> list[ProviderPerformance]:
+        return [row for row in self.rankings if row.rank is not None]
+
+    @property
+    def fastest(self) -> ProviderPerformance | None:
+        return next(
+            (row for row in self.ranked if row.speed and row.speed.p50_ms is not None), None
+        )
+
+    @property
+    def any_calls(self) -> bool:
+        return any(row.speed for row in self.rankings)
+
+
+def operations_shown(model: AIModel, speed: dict[SpeedKey, Speed]) -> list[gateway.Operation]:
+    """The operations whose speed the model's page shows: those it can do, and any it was
+    called for in the speed window (its capabilities may have changed since)."""
+    called = {operation for model_id, _, operation in speed if model_id == model.pk}
+    shown = [
+        operation
+        for operation in gateway.Operation
+        if operation.value in model.capabilities or operation in called
+    ]
+    return shown or [gateway.Operation.GENERATE]
+
+
+def performance_chart(performance: list[OperationPerformance]) -> dict[str, list[Any]]:
+    """The ranked providers' figures as the three bar charts draw them (the rankings tables
+    hold the same numbers); each bar names its operation where the page shows more than one."""
+    named = len(performance) > 1
+    ranked = [
+        (f"{row.provider.name} · {block.noun}" if named else row.provider.name, row.speed)
+        for block in performance
+        for row in block.ranked
+        if row.speed
+    ]
     return {
         "providers": [name for name, _ in ranked],
         "p50_ms": [_rounded(speed.p50_ms) for _, speed in ranked],
@@ -183,15 +245,16 @@ def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
     return front
 
 
-LANDSCAPE_CACHE_KEY = "pages:landscape"
+LANDSCAPE_CACHE_KEY = "pages:landscape-by-operation"
 LANDSCAPE_AXES = ("price", "seconds")
 
 
 def landscape() -> dict[str, dict[str, Any]]:
     """Per arena with ratings: every rated model as a point (rating, cheapest price per image,
-    fastest provider's median time), the Pareto front on each axis, and the models left off
-    each axis. Cached like the speed table it draws on: a few minutes behind is fine for a
-    chart, and it is the same for every model's page."""
+    fastest provider's median time at the arena's operation: generation or edit), the Pareto
+    front on each axis, and the models left off each axis. Cached like the speed table it
+    draws on: a few minutes behind is fine for a chart, and it is the same for every model's
+    page."""
     return cache.get_or_set(LANDSCAPE_CACHE_KEY, _landscape_build, SPEED_CACHE_SECONDS)
 
 
@@ -201,7 +264,7 @@ def _landscape_build() -> dict[str, dict[str, Any]]:
         .annotate(price=Min("price_per_image"))
         .values_list("model", "price")
     )
-    fastest = fastest_providers(provider_speed())
+    speed = provider_speed()
     boards: dict[str, list[Rating]] = defaultdict(list)
     for row in Rating.objects.main().select_related("model").order_by("rank", "-rating"):
         boards[row.arena].append(row)
@@ -209,6 +272,7 @@ def _landscape_build() -> dict[str, dict[str, Any]]:
     for arena in Arena:
         if not boards[arena.value]:
             continue
+        fastest = fastest_providers(speed, OPERATION[arena])
         points = []
         for row in boards[arena.value]:
             price = prices.get(row.model_id)
@@ -249,15 +313,39 @@ KIND = {
 
 
 @dataclass(frozen=True, slots=True)
+class Fastest:
+    """A model's fastest provider at one operation: its median time over the speed window."""
+
+    operation: gateway.Operation
+    ms: float
+    provider: Provider
+
+    @property
+    def noun(self) -> str:
+        return OPERATION_NOUN[self.operation]
+
+
+@dataclass(frozen=True, slots=True)
 class IndexRow:
     """One model of the models index: its main-board ratings by arena, its cheapest offering
-    and its fastest provider's median time over the speed window (None: no data yet)."""
+    and, per operation with enough calls, its fastest provider (none: no data yet)."""
 
     model: AIModel
     ratings: dict[str, Rating]
     offerings: list[Offering]
-    fastest_ms: float | None
-    fastest_provider: Provider | None
+    fastest: list[Fastest]
+
+    def fastest_ms(self, operation: gateway.Operation | None = None) -> float | None:
+        """The median time of its fastest provider at this operation; without one, at the
+        first operation its card shows (generation for a model that generates)."""
+        return next(
+            (
+                speed.ms
+                for speed in self.fastest
+                if operation is None or speed.operation == operation
+            ),
+            None,
+        )
 
     @property
     def kind(self) -> str:
@@ -285,27 +373,28 @@ class IndexRow:
         ]
 
 
-def model_index(
-    speed: dict[tuple[int, int], Speed], providers: dict[int, Provider]
-) -> list[IndexRow]:
+def model_index(speed: dict[SpeedKey, Speed], providers: dict[int, Provider]) -> list[IndexRow]:
     """Every catalog model as the index lists it, in a fixed number of queries."""
     ratings: dict[int, dict[str, Rating]] = defaultdict(dict)
     for rating in Rating.objects.main():
         ratings[rating.model_id][rating.arena] = rating
-    fastest = fastest_providers(speed)
+    fastest: dict[int, list[Fastest]] = defaultdict(list)
+    for operation in gateway.Operation:
+        for model_id, (ms, provider_id) in fastest_providers(speed, operation).items():
+            # the speed table is cached: a provider deleted since is left out
+            if provider_id in providers:
+                fastest[model_id].append(Fastest(operation, ms, providers[provider_id]))
     rows = []
     for model in AIModel.objects.prefetch_related("offerings"):
         offerings = list(model.offerings.all())
         for offering in offerings:
             offering.provider = providers[offering.provider_id]
-        ms, provider_id = fastest.get(model.pk, (None, None))
         rows.append(
             IndexRow(
                 model=model,
                 ratings=ratings[model.pk],
                 offerings=offerings,
-                fastest_ms=ms,
-                fastest_provider=providers.get(provider_id) if provider_id else None,
+                fastest=fastest[model.pk],
             )
         )
     return rows
@@ -359,11 +448,11 @@ def model_figures(model: AIModel) -> dict[str, Any]:
     ]
     speed = provider_speed()
     providers = [offering.provider for offering in model.offerings.select_related("provider")]
-    rankings = provider_rankings(providers, speed, model.pk)
-    ranked_providers = [row for row in rankings if row.rank is not None]
-    fastest = next(
-        (row for row in ranked_providers if row.speed and row.speed.p50_ms is not None), None
-    )
+    performance = [
+        OperationPerformance(operation, provider_rankings(providers, speed, model.pk, operation))
+        for operation in operations_shown(model, speed)
+    ]
+    ranked_any = any(block.ranked for block in performance)
     boards = landscape()
     charts = [
         {"arena": arena, "id": f"landscape-{arena}", "data": boards[arena.value]}
@@ -376,14 +465,13 @@ def model_figures(model: AIModel) -> dict[str, Any]:
     return {
         "standings": standings,
         "best_for": Rating.objects.category_ranks(model)[:BEST_FOR_SHOWN],
-        "rankings": rankings,
-        "fastest": fastest,
-        "any_calls": any(row.speed for row in rankings),
-        "performance_chart": performance_chart(rankings) if ranked_providers else None,
+        "performance": performance,
+        "any_calls": any(block.any_calls for block in performance),
+        "performance_chart": performance_chart(performance) if ranked_any else None,
         "min_provider_calls": settings.ARENA_MIN_PROVIDER_CALLS,
         "charts": charts,
         "landscape_drawn": bool(drawn),
-        "has_charts": bool(drawn or ranked_providers),
+        "has_charts": bool(drawn or ranked_any),
         "speed_days": SPEED_DAYS,
         "reliability": cache.get_or_set(
             f"pages:reliability:{model.pk}",

@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 
-from arena.catalog.models import Arena, Provider
+from arena.catalog.models import OPERATION, Arena, Provider
 from arena.pages.figures import IndexRow
 
 CAPABILITIES = [("generate", "Generates images"), ("edit", "Edits images")]
@@ -129,7 +129,13 @@ def _by_price(arena: str) -> Any:
 
 
 def _by_speed(arena: str) -> Any:
-    return lambda row: row.fastest_ms if row.fastest_ms is not None else math.inf
+    operation = OPERATION[Arena(arena)] if arena else None
+
+    def key(row: IndexRow) -> float:
+        ms = row.fastest_ms(operation)
+        return ms if ms is not None else math.inf
+
+    return key
 
 
 _ORDER = {"rating": _by_rating, "price": _by_price, "speed": _by_speed}

@@ -295,7 +295,7 @@ def test_call_rows_show_the_providers_request_id(staff):
         total_ms=5,
         provider_request_id="req-7f3a",
     )
-    calls_record(attempts=[attempt])
+    calls_record(operation=gateway.Operation.GENERATE, attempts=[attempt])
 
     page = staff.get("/admin/catalog/providercall/?q=req-7f3a").content.decode()
 
@@ -316,7 +316,7 @@ def test_call_rows_show_what_the_provider_told_of_the_images(staff):
         revised_prompts=("A lighthouse at dusk, oil painting",),
         safety=("HARM_CATEGORY_DANGEROUS_CONTENT: MEDIUM",),
     )
-    (call,) = calls_record(attempts=[attempt])
+    (call,) = calls_record(operation=gateway.Operation.GENERATE, attempts=[attempt])
 
     listing = staff.get("/admin/catalog/providercall/").content.decode()
     detail = staff.get(f"/admin/catalog/providercall/{call.pk}/change/")

@@ -32,10 +32,12 @@ def attempt(model, provider="newcloud"):
 def test_a_provider_first_seen_in_a_transaction_that_rolled_back_is_made_again():
     model = AIModelFactory()
     with transaction.atomic():
-        calls_record(attempts=[attempt(model)], model=model)
+        calls_record(operation=gateway.Operation.GENERATE, attempts=[attempt(model)], model=model)
         transaction.set_rollback(True)
 
-    (call,) = calls_record(attempts=[attempt(model)], model=model)
+    (call,) = calls_record(
+        operation=gateway.Operation.GENERATE, attempts=[attempt(model)], model=model
+    )
 
     assert Provider.objects.filter(slug="newcloud").count() == 1
     assert ProviderCall.objects.get().provider_id == call.provider_id
@@ -43,11 +45,11 @@ def test_a_provider_first_seen_in_a_transaction_that_rolled_back_is_made_again()
 
 def test_a_provider_deleted_unused_is_made_again():
     model = AIModelFactory()
-    calls_record(attempts=[attempt(model)], model=model)
+    calls_record(operation=gateway.Operation.GENERATE, attempts=[attempt(model)], model=model)
     ProviderCall.objects.all().delete()
     Provider.objects.filter(slug="newcloud").delete()
 
-    calls_record(attempts=[attempt(model)], model=model)
+    calls_record(operation=gateway.Operation.GENERATE, attempts=[attempt(model)], model=model)
 
     provider = Provider.objects.get(slug="newcloud")
     assert ProviderCall.objects.get().provider_id == provider.pk
@@ -55,10 +57,14 @@ def test_a_provider_deleted_unused_is_made_again():
 
 def test_calls_of_a_known_provider_take_one_statement(django_assert_num_queries):
     model = AIModelFactory()
-    calls_record(attempts=[attempt(model)], model=model)
+    calls_record(operation=gateway.Operation.GENERATE, attempts=[attempt(model)], model=model)
 
     with django_assert_num_queries(1):
-        calls_record(attempts=[attempt(model), attempt(model)], model=model)
+        calls_record(
+            operation=gateway.Operation.GENERATE,
+            attempts=[attempt(model), attempt(model)],
+            model=model,
+        )
 
     assert ProviderCall.objects.count() == 3
 
@@ -72,7 +78,7 @@ def test_a_call_row_keeps_what_the_provider_told_of_its_images():
         safety=("HARM_CATEGORY_DANGEROUS_CONTENT: MEDIUM",),
     )
 
-    (call,) = calls_record(attempts=[told], model=model)
+    (call,) = calls_record(operation=gateway.Operation.GENERATE, attempts=[told], model=model)
 
     call.refresh_from_db()
     assert (call.seed, call.revised_prompt, call.safety_flags) == (
@@ -86,6 +92,6 @@ def test_a_generations_secret_seed_echoed_by_its_provider_is_not_kept():
     generation = GenerationFactory()
     echoed = dataclasses.replace(attempt(generation.model), seeds=(wire_seed(generation.seed),))
 
-    calls_record(attempts=[echoed], generation=generation)
+    calls_record(operation=gateway.Operation.GENERATE, attempts=[echoed], generation=generation)
 
     assert ProviderCall.objects.get().seed is None

@@ -51,7 +51,7 @@ def test_each_model_shows_its_type_organisation_rating_price_and_speed(index):
     assert "Text-to-Image Model" in page
     assert "<strong>#1</strong> · 1100" in page
     assert "From <strong>$0.010</strong> per image via Cheap Cloud" in page
-    assert "Fastest via Cheap Cloud: <strong>1,100 ms</strong> median" in page
+    assert "Fastest generation via Cheap Cloud: <strong>1,100 ms</strong> median" in page
     assert "25,000 ms" in page
     assert "no speed data yet" in page  # the editor has no calls
 
@@ -79,6 +79,37 @@ def test_sorting_by_speed_puts_the_fastest_first_and_those_without_data_last(ind
         "Slow Model",
         "Fast Model",
         "Editor Model",
+    ]
+
+
+def test_generations_and_edits_have_their_own_fastest_median_and_speed_order(index):
+    fast, _, editor = index
+    fast.can_edit = True
+    fast.save()
+    cheap = Provider.objects.get(slug="cheap")
+    now = timezone.now()
+    ProviderCall.objects.bulk_create(
+        ProviderCall(
+            model=model, provider=cheap, provider_model="x", ok=True, total_ms=ms,
+            started_at=now, operation="edit",
+        )
+        for model, ms in [(fast, 40_000.0)] * 5 + [(editor, 5_000.0)] * 5
+    )  # fmt: skip
+    for model, rating in ((fast, 1100.0), (editor, 1000.0)):
+        Rating.objects.create(
+            arena="edit", model=model, rating=rating, ci_low=rating - 20, ci_high=rating + 20,
+            rank=1, votes=100, preliminary=False, computed_at=now,
+        )  # fmt: skip
+
+    page = Client().get("/models/").content.decode()
+
+    assert "Fastest generation via Cheap Cloud: <strong>1,100 ms</strong> median" in page
+    assert "Fastest edit via Cheap Cloud: <strong>40,000 ms</strong> median" in page
+    assert "Fastest edit via Cheap Cloud: <strong>5,000 ms</strong> median" in page
+    assert names(Client().get("/models/?arena=t2i&sort=speed")) == ["Fast Model", "Slow Model"]
+    assert names(Client().get("/models/?arena=edit&sort=speed")) == [
+        "Editor Model",
+        "Fast Model",
     ]
 
 

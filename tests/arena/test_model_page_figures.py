@@ -53,13 +53,19 @@ def ranking_rows(page: str) -> list[str]:
     return [text(row) for row in re.findall(r"<tr>.*?</tr>", table.split("<tbody>")[1], re.S)]
 
 
-def calls(model, provider, times_ms, *, ok=True, ttfb_ms=None):
+def ranking_tables(page: str) -> dict[str, list[str]]:
+    """The rows of each rankings table, by the heading above it."""
+    tables = re.findall(r"<h3>(Provider rankings[^<]*)</h3>(.*?</table>)", page, re.S)
+    return {heading: ranking_rows(table) for heading, table in tables}
+
+
+def calls(model, provider, times_ms, *, ok=True, ttfb_ms=None, operation="generate"):
     now = timezone.now()
     ProviderCall.objects.bulk_create(
         ProviderCall(
             model=model, provider=provider, provider_model="x", ok=ok, total_ms=ms,
             ttfb_ms=(ttfb_ms if ttfb_ms is not None else ms / 4) if ok else None,
-            started_at=now - timedelta(hours=1),
+            started_at=now - timedelta(hours=1), operation=operation,
         )
         for ms in times_ms
     )  # fmt: skip
@@ -84,22 +90,34 @@ def rate(model, rating: float, *, arena="t2i", rank=1, preliminary=False, votes=
 
 
 def test_speed_counts_failures_in_the_success_rate_and_times_only_successes():
-    rows = [(1, 7, True, float(ms), ms / 10) for ms in range(100, 1100, 100)]  # 100..1000 ms
-    rows += [(1, 7, False, 60_000.0, None)] * 2  # timeouts: not in the times
-    rows += [(1, 8, True, 500.0, None), (2, 7, False, 10.0, None)]
+    gen = "generate"
+    rows = [(1, 7, gen, True, float(ms), ms / 10) for ms in range(100, 1100, 100)]  # 0.1..1 s
+    rows += [(1, 7, gen, False, 60_000.0, None)] * 2  # timeouts: not in the times
+    rows += [(1, 8, gen, True, 500.0, None), (2, 7, gen, False, 10.0, None)]
 
     table = speed_table(rows)
 
-    assert table[(1, 7)].calls == 12
-    assert table[(1, 7)].success_rate == pytest.approx(10 / 12)
-    assert table[(1, 7)].p50_ms == pytest.approx(550.0)  # between 500 and 600
-    assert table[(1, 7)].p95_ms == pytest.approx(955.0)
-    assert table[(1, 7)].ttfb_p50_ms == pytest.approx(55.0)
-    assert table[(1, 8)] == Speed(
+    assert table[(1, 7, gen)].calls == 12
+    assert table[(1, 7, gen)].success_rate == pytest.approx(10 / 12)
+    assert table[(1, 7, gen)].p50_ms == pytest.approx(550.0)  # between 500 and 600
+    assert table[(1, 7, gen)].p95_ms == pytest.approx(955.0)
+    assert table[(1, 7, gen)].ttfb_p50_ms == pytest.approx(55.0)
+    assert table[(1, 8, gen)] == Speed(
         calls=1, succeeded=1, p50_ms=500.0, p95_ms=500.0, ttfb_p50_ms=None
     )
-    assert table[(2, 7)] == Speed(calls=1, succeeded=0, p50_ms=None, p95_ms=None, ttfb_p50_ms=None)
-    assert table[(2, 7)].success_rate == 0.0
+    assert table[(2, 7, gen)] == Speed(
+        calls=1, succeeded=0, p50_ms=None, p95_ms=None, ttfb_p50_ms=None
+    )
+    assert table[(2, 7, gen)].success_rate == 0.0
+
+
+def test_speed_keeps_generations_and_edits_of_an_offering_apart():
+    rows = [(1, 7, "generate", True, 1_000.0, None), (1, 7, "edit", True, 9_000.0, None)]
+
+    table = speed_table(rows)
+
+    assert table[(1, 7, "generate")].p50_ms == 1_000.0
+    assert table[(1, 7, "edit")].p50_ms == 9_000.0
 
 
 def test_the_rankings_table_shows_each_providers_times_success_and_calls():
@@ -139,6 +157,72 @@ def test_the_sentence_names_the_fastest_provider_with_enough_calls(settings):
         "success_percent": [55.6],
         "ttfb_ms": [1386],
     }
+
+
+def test_generations_and_edits_are_timed_apart_on_the_page_and_in_each_arenas_landscape(
+    settings,
+):
+    settings.ARENA_MIN_PROVIDER_CALLS = 4
+    model = AIModelFactory(slug="both", name="Both", can_edit=True)
+    quick, steady = offered(model, "Quick", "Steady")
+    calls(model, quick, [1_000.0] * 5)  # fast generations
+    calls(model, steady, [20_000.0] * 5, operation="edit")  # slow edits
+    calls(model, quick, [500.0] * 3, operation="edit")  # one call short of being measured
+    for arena in ("t2i", "edit"):
+        rate(model, 1100.0, arena=arena)
+
+    page = page_of("both")
+    performance = section(page, "performance")
+
+    assert json_of(page, "landscape-t2i")["points"][0]["seconds"] == 1.0
+    assert json_of(page, "landscape-edit")["points"][0]["seconds"] == 20.0
+    assert (
+        "Fastest generation through Quick at 1,000 ms median latency with 100.0% success rate; "
+        "fastest edit through Steady at 20,000 ms median latency with 100.0% success rate, "
+        "over the last 30 days." in text(performance)
+    )
+    assert ranking_tables(performance) == {
+        "Provider rankings: generation": [
+            "1 Quick 1,000 ms 1,000 ms 100.0% 250 ms 5",
+            "– Steady no calls yet 0",
+        ],
+        "Provider rankings: edit": [
+            "1 Steady 20,000 ms 20,000 ms 100.0% 5,000 ms 5",
+            "– Quick not enough calls yet (fewer than 4) 3",
+        ],
+    }
+    assert json_of(performance, "performance-chart")["providers"] == [
+        "Quick · generation",
+        "Steady · edit",
+    ]
+
+
+def test_an_operation_with_too_few_calls_says_so_beside_the_other(settings):
+    settings.ARENA_MIN_PROVIDER_CALLS = 4
+    model = AIModelFactory(slug="both", name="Both", can_edit=True)
+    (only,) = offered(model, "Only")
+    calls(model, only, [2_000.0] * 4, operation="edit")
+    calls(model, only, [1_000.0] * 2)
+
+    performance = text(section(page_of("both"), "performance"))
+
+    assert (
+        "No provider has made the 4 generation calls for this model that its speed needs: not "
+        "enough calls yet; fastest edit through Only at 2,000 ms median latency" in performance
+    )
+
+
+def test_a_model_that_only_edits_names_its_edits_and_shows_one_table(settings):
+    settings.ARENA_MIN_PROVIDER_CALLS = 4
+    model = AIModelFactory(slug="editor", name="Editor", can_generate=False, can_edit=True)
+    (only,) = offered(model, "Only")
+    calls(model, only, [3_000.0] * 4, operation="edit")
+
+    performance = section(page_of("editor"), "performance")
+
+    assert "Fastest edit through Only at 3,000 ms median latency" in text(performance)
+    assert list(ranking_tables(performance)) == ["Provider rankings"]
+    assert json_of(performance, "performance-chart")["providers"] == ["Only"]
 
 
 def test_too_few_calls_everywhere_says_so_and_draws_no_bars(settings):
