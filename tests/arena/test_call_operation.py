@@ -113,7 +113,7 @@ def test_playground_edits_are_edits():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_labels_the_calls_known_to_be_edits():
-    before, after = [("catalog", "0011_batch_submitting")], [("catalog", "0012_call_operation")]
+    before, after = [("catalog", "0012_batch_label")], [("catalog", "0013_call_operation")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps

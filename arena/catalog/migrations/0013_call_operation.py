@@ -20,7 +20,7 @@ def operations_known(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalog", "0011_batch_submitting"),
+        ("catalog", "0012_batch_label"),
     ]
 
     operations = [
