@@ -191,7 +191,9 @@ class Clock:
         self.now += seconds
 
 
-REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
+# The Redis database of this test process (tests/services.py gives each xdist worker its own):
+# another worker's tests clear theirs between tests, which would wipe a window under test.
+REDIS_TEST_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
 
 
 @pytest.fixture(params=["memory", "redis"])
